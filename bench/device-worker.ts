@@ -1,0 +1,35 @@
+/**
+ * A load process of virtual MFPs for bench/relay-load.ts: started with fork(), told which
+ * devices to run and from which source address, it reports when they are connected.
+ */
+import { Simulator, type SimulatedDevice } from '../src/device/simulator.js';
+
+interface Start {
+  relayUrl: string;
+  domain: string;
+  devices: SimulatedDevice[];
+  source: string;
+  wait: number;
+  concurrency: number;
+}
+
+let sim: Simulator | null = null;
+
+process.on('message', (msg: { start?: Start; stop?: true; count?: true }) => {
+  if (msg.start) {
+    const s = msg.start;
+    sim = new Simulator({
+      relayUrl: s.relayUrl,
+      domain: s.domain,
+      devices: s.devices,
+      wait: s.wait,
+      localAddresses: [s.source],
+      startConcurrency: s.concurrency,
+      survivalMs: 0,
+    });
+    const t0 = performance.now();
+    void sim.start().then(() => process.send!({ started: true, connected: sim!.connected, ms: performance.now() - t0 }));
+  }
+  if (msg.count) process.send!({ connected: sim?.connected ?? 0, answered: sim?.answered ?? 0 });
+  if (msg.stop) void (sim?.stop() ?? Promise.resolve()).then(() => process.exit(0));
+});

@@ -1,0 +1,155 @@
+/**
+ * Remote management under load against a real relay process: reports ingested per second
+ * (JSON, a mix of counters, toner-low repeats and user reports), and a billing export of a
+ * large fleet's year of daily reads while other requests keep being served.
+ *
+ *   npm run build && node dist/bench/reports-load.js [--devices 1000] [--seconds 10] [--concurrency 64]
+ *       [--billing-devices 10000] [--billing-days 365]
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Agent, request } from 'node:http';
+import { parseArgs } from 'node:util';
+import Database from 'better-sqlite3';
+import { openStore } from '../src/main.js';
+import { createServices } from '../src/services/index.js';
+import { cryptoRandom } from '../src/services/secrets.js';
+import { systemClock } from '../src/domain/clock.js';
+import { cliJson, startRelay } from '../test/helpers/relay.js';
+
+const { values } = parseArgs({
+  options: {
+    devices: { type: 'string', default: '1000' },
+    seconds: { type: 'string', default: '10' },
+    concurrency: { type: 'string', default: '64' },
+    'billing-devices': { type: 'string', default: '10000' },
+    'billing-days': { type: 'string', default: '365' },
+  },
+});
+const DEVICES = Number(values.devices);
+const SECONDS = Number(values.seconds);
+const CONCURRENCY = Number(values.concurrency);
+const BILLING_DEVICES = Number(values['billing-devices']);
+const BILLING_DAYS = Number(values['billing-days']);
+
+const pct = (s: number[], p: number): number => s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? NaN;
+const cpuTicks = (pid: number): number => {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return Number(f[11]) + Number(f[12]);
+};
+
+const relay = await startRelay({ nodeArgs: process.env.RELAY_NODE_ARGS?.split(' ').filter(Boolean) });
+const pid = relay.proc.pid!;
+const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY });
+const post = (path: string, token: string, body: unknown): Promise<{ status: number; ms: number }> =>
+  new Promise((resolve, reject) => {
+    const payload = JSON.stringify(body);
+    const t0 = performance.now();
+    const req = request(`${relay.url}${path}`, {
+      method: 'POST',
+      agent,
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) },
+    });
+    req.on('response', (res) => {
+      res.resume();
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, ms: performance.now() - t0 }));
+    });
+    req.on('error', reject);
+    req.end(payload);
+  });
+const get = (path: string, token: string): Promise<{ status: number; ms: number; bytes: number }> =>
+  new Promise((resolve, reject) => {
+    const t0 = performance.now();
+    const req = request(`${relay.url}${path}`, { agent, headers: { authorization: `Bearer ${token}` } });
+    req.on('response', (res) => {
+      let bytes = 0;
+      res.on('data', (c: Buffer) => (bytes += c.length));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, ms: performance.now() - t0, bytes }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+
+try {
+  const admin = cliJson<{ token: string }>(relay.dataDir, ['token', 'create', '--admin']).token;
+  const store = openStore(relay.dataDir);
+  const services = createServices({ store, clock: systemClock, random: cryptoRandom, domain: 'fleetrelay.local' }, { registrationTtlMs: 60_000, dataDir: relay.dataDir });
+  const fleet: { token: string; total: number }[] = [];
+  for (let i = 0; i < DEVICES; i++)
+    fleet.push({ token: (await services.devices.provision({ kind: 'cli' }, { serial: `RPT-${i}`, model: 'LoadJet' })).credentials.token, total: 0 });
+  await store.close();
+  console.log(`node ${process.version}; ${DEVICES} devices, ${CONCURRENCY} concurrent clients, ${SECONDS} s`);
+
+  // Reports per second: counters (rising), toner-low repeats (de-duplicated alerts), user reports.
+  {
+    const ms: number[] = [];
+    let bad = 0;
+    let n = 0;
+    const c0 = cpuTicks(pid);
+    const end = performance.now() + SECONDS * 1000;
+    await Promise.all(
+      Array.from({ length: CONCURRENCY }, async () => {
+        while (performance.now() < end) {
+          const i = n++;
+          const d = fleet[i % fleet.length]!;
+          const kind = i % 4;
+          const body =
+            kind < 2 ? { kind: 'counters', total: (d.total += 7), mono: d.total, colour: 0 } : kind === 2 ? { kind: 'error', code: '341' } : { kind: 'user-report', text: `streaks ${i % 50}` };
+          const r = await post('/device/v1/reports', d.token, body);
+          ms.push(r.ms);
+          if (r.status !== 200) bad++;
+        }
+      }),
+    );
+    ms.sort((a, b) => a - b);
+    const cpuMs = ((cpuTicks(pid) - c0) * 10) / ms.length;
+    console.log(`reports ingested:          ${Math.round(ms.length / SECONDS)}/s, p50 ${pct(ms, 50).toFixed(2)} ms, p99 ${pct(ms, 99).toFixed(2)} ms, non-200 ${bad}; relay CPU ${cpuMs.toFixed(3)} ms per report`);
+  }
+
+  // A year of daily reads for a large fleet, written straight into the database.
+  {
+    const t0 = performance.now();
+    const db = new Database(join(relay.dataDir, 'fleetrelay.db'));
+    db.pragma('busy_timeout = 10000');
+    const day0 = Date.UTC(2025, 0, 1);
+    const insertDevice = db.prepare(`INSERT INTO devices (id, account_id, serial, model, capabilities, created_at, updated_at) VALUES (?, 'default', ?, 'BillJet', '{}', ?, ?)`);
+    const insertRead = db.prepare(`INSERT INTO reports (device_id, account_id, type, total, mono, colour, via, received_at) VALUES (?, 'default', 'counters', ?, ?, ?, 'json', ?)`);
+    for (let start = 0; start < BILLING_DEVICES; start += 500) {
+      db.transaction(() => {
+        for (let i = start; i < Math.min(start + 500, BILLING_DEVICES); i++) {
+          const id = `dbill${String(i).padStart(8, '0')}`;
+          insertDevice.run(id, `BILL-${i}`, day0, day0);
+          let total = 0;
+          for (let day = 0; day < BILLING_DAYS; day++) {
+            total += 50 + (i % 40);
+            insertRead.run(id, total, Math.floor(total * 0.7), total - Math.floor(total * 0.7), day0 + day * 86400_000 + 10 * 3600_000);
+          }
+        }
+      })();
+    }
+    db.close();
+    console.log(`billing data:              ${BILLING_DEVICES} devices × ${BILLING_DAYS} daily reads written in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+
+    // Export the year while a client keeps asking for one device every 20 ms.
+    const probe: number[] = [];
+    let exporting = true;
+    const prober = (async () => {
+      while (exporting) {
+        probe.push((await get('/api/v1/devices/dbill00000001', admin)).ms);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    })();
+    const e0 = performance.now();
+    const r = await get('/api/v1/billing?from=2025-01-01&to=2026-01-01', admin);
+    const exportS = (performance.now() - e0) / 1000;
+    exporting = false;
+    await prober;
+    probe.sort((a, b) => a - b);
+    console.log(`billing export:            HTTP ${r.status}, ${(r.bytes / 1048576).toFixed(1)} MiB for ${BILLING_DEVICES + DEVICES} devices in ${exportS.toFixed(1)} s`);
+    console.log(`other traffic meanwhile:   ${probe.length} requests, p50 ${pct(probe, 50).toFixed(2)} ms, p99 ${pct(probe, 99).toFixed(2)} ms, max ${pct(probe, 100).toFixed(2)} ms`);
+  }
+} finally {
+  agent.destroy();
+  await relay.stop();
+}

@@ -1,0 +1,189 @@
+import cookie from '@fastify/cookie';
+import formbody from '@fastify/formbody';
+import swagger from '@fastify/swagger';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import { readFileSync } from 'node:fs';
+import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { RelayConfig } from '../config.js';
+import { VERSION } from '../config.js';
+import { isAdmin } from '../domain/principal.js';
+import type { Services } from '../services/index.js';
+import type { RateLimiter } from '../services/rate-limit.js';
+import type { PushService } from '../services/push.js';
+import type { PresenceService } from '../sessions/presence.js';
+import type { BoshManager } from '../transports/bosh/manager.js';
+import { pushRoutes } from './routes/push.js';
+import { alertRoutes } from './routes/alerts.js';
+import { billingRoutes } from './routes/billing.js';
+import { codeRoutes } from './routes/codes.js';
+import { webhookRoutes } from './routes/webhooks.js';
+import { firmwareRoutes } from './routes/firmware.js';
+import { printRoutes } from './routes/print.js';
+import { printDeviceRoutes } from '../transports/device-http/print.js';
+import type { PrintService } from '../services/print.js';
+import type { MailPrintService } from '../services/mail-print.js';
+import { printPageRoutes } from '../web/print-page.js';
+import type { WebhookService } from '../services/webhooks.js';
+import type { ReportService } from '../services/reports.js';
+import type { AlertService } from '../services/alerts.js';
+import { reportRoutes } from '../transports/device-http/reports.js';
+import { sameText } from '../services/secrets.js';
+import { deviceHttpRoutes } from '../transports/device-http/routes.js';
+import { webRoutes } from '../web/routes.js';
+import { authHooks, bearer } from './auth.js';
+import type { Metrics } from './metrics.js';
+import { installProblemHandlers, sendProblem } from './problems.js';
+import { accountRoutes } from './routes/accounts.js';
+import { deviceRoutes } from './routes/devices.js';
+import { sharedSchemas } from './schemas.js';
+import { PROBLEMS } from '../services/errors.js';
+
+export const BODY_LIMIT = 64 * 1024;
+
+/** The live parts of a running relay that the HTTP surface talks to. */
+export interface RelayRuntime {
+  push: PushService;
+  reports: ReportService;
+  alerts: AlertService;
+  webhooks: WebhookService;
+  print: PrintService;
+  mailPrint: MailPrintService;
+  presence: PresenceService;
+  bosh: BoshManager;
+  /** Failed authentications and registrations, per client address. */
+  failures: RateLimiter;
+  registrations: RateLimiter;
+}
+
+export interface AppOptions {
+  config: RelayConfig;
+  services: Services;
+  runtime: RelayRuntime;
+  metrics: Metrics;
+  logger: FastifyBaseLogger;
+}
+
+const isBoshPath = (url: string | undefined): boolean =>
+  url !== undefined && url.startsWith('/http-bind') && (url.length === 10 || url[10] === '/' || url[10] === '?');
+
+/** One HTTP port: device endpoints, the REST API under /api/v1, web pages, health and metrics. */
+export async function buildApp({ config, services, runtime, metrics, logger }: AppOptions): Promise<FastifyInstance> {
+  const tls = config.tls ? { cert: readFileSync(config.tls.cert), key: readFileSync(config.tls.key) } : null;
+  const app = Fastify({
+    loggerInstance: logger,
+    ...(tls ? { https: tls } : {}),
+    // /http-bind goes straight to the BOSH manager on the bare node:http request: held requests
+    // are the relay's hot path and must not pay for the framework.
+    serverFactory: (handler: (req: IncomingMessage, res: ServerResponse) => void): Server => {
+      const route = (req: IncomingMessage, res: ServerResponse): void => (isBoshPath(req.url) ? runtime.bosh.handle(req, res) : handler(req, res));
+      const server = tls ? createHttpsServer(tls, route) : createHttpServer(route);
+      server.keepAliveTimeout = 65_000;
+      server.requestTimeout = 60_000;
+      server.headersTimeout = 30_000;
+      server.maxConnections = config.maxConnections;
+      return server as Server;
+    },
+    bodyLimit: BODY_LIMIT,
+    trustProxy: config.trustProxy,
+    requestTimeout: 60_000,
+    connectionTimeout: 0,
+    keepAliveTimeout: 65_000,
+    return503OnClosing: true,
+    // Two info lines per request cost more than the request at push-relay rates; one line at
+    // debug (warn for server errors) is written in onResponse instead.
+    disableRequestLogging: true,
+    routerOptions: { maxParamLength: 200 },
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
+  } as FastifyServerOptions);
+
+  const { failures, registrations } = runtime;
+  const auth = authHooks(services, runtime.presence, failures);
+
+  installProblemHandlers(app);
+  // JSON and (for web forms) urlencoded bodies only: anything else is a 415, not a string.
+  app.removeContentTypeParser('text/plain');
+  for (const s of sharedSchemas) app.addSchema(s);
+  await app.register(cookie);
+  await app.register(formbody, { bodyLimit: 16 * 1024 });
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'FleetRelay API',
+        version: VERSION,
+        description:
+          'Northbound REST API (bearer API token or a signed-in session) and device endpoints (device token or anonymous registration). ' +
+          'Errors are RFC 9457 problem+json documents whose type is one of: ' +
+          Object.keys(PROBLEMS).map((n) => `/problems/${n}`).join(', '),
+      },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      security: [{ bearer: [] }],
+    },
+    refResolver: { buildLocalReference: (json, _base, _fragment, i) => String(json.$id ?? `def-${i}`) },
+  });
+
+  app.addHook('onResponse', async (request, reply) => {
+    const level = reply.statusCode >= 500 ? 'warn' : 'debug';
+    request.log[level]({ req: request, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10 }, 'request');
+    metrics.httpRequests.inc({ method: request.method, route: request.routeOptions.url ?? 'unmatched', status: reply.statusCode });
+  });
+
+  app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok', version: VERSION }));
+
+  app.get('/metrics', { schema: { hide: true } }, async (request, reply) => {
+    const secret = bearer(request);
+    const allowed =
+      secret !== null &&
+      ((config.metricsToken !== undefined && sameText(secret, config.metricsToken)) ||
+        (await services.auth.apiToken(secret).then((p) => p !== null && isAdmin(p))));
+    if (!allowed) return sendProblem(reply, 'unauthorized', 'metrics need the metrics token or a site-admin API token');
+    return reply.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+  });
+
+  app.get('/api/v1/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  await app.register(
+    async (api) => {
+      api.addHook('onRequest', auth.principal);
+      await api.register(deviceRoutes, { services, presence: runtime.presence });
+      await api.register(pushRoutes, { push: runtime.push });
+      await api.register(alertRoutes, { alerts: runtime.alerts, reports: runtime.reports });
+      await api.register(billingRoutes, { services });
+      await api.register(codeRoutes, { services });
+      await api.register(webhookRoutes, { webhooks: runtime.webhooks });
+      await api.register(firmwareRoutes, { services });
+      await api.register(printRoutes, { print: runtime.print, mail: runtime.mailPrint });
+      await api.register(accountRoutes, { services });
+    },
+    { prefix: '/api/v1' },
+  );
+
+  await app.register(deviceHttpRoutes, {
+    prefix: '/device/v1',
+    services,
+    registrations,
+    authenticateDevice: auth.device,
+    publicUrl: config.publicUrl,
+    push: runtime.push,
+    presence: runtime.presence,
+    recognizes: (deviceId: string, sid: string) => runtime.bosh.owner(sid) === deviceId,
+  });
+
+  await app.register(reportRoutes, {
+    reports: runtime.reports,
+    firmware: services.firmware,
+    auth: services.auth,
+    presence: runtime.presence,
+    failures,
+    byRegistrationNumber: (n: string) => services.ctx.store.devices.byRegistrationNumber(n),
+    authenticateDevice: auth.device,
+  });
+
+  await app.register(printDeviceRoutes, { print: runtime.print, authenticateDevice: auth.device });
+
+  await app.register(printPageRoutes, { mail: runtime.mailPrint });
+
+  await app.register(webRoutes, { services, alerts: runtime.alerts, failures });
+  return app;
+}

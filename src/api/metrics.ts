@@ -1,0 +1,22 @@
+import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
+
+/** Prometheus metrics for one relay process. Later services add their gauges to `registry`. */
+export function createMetrics(live: { sessions: () => number; online: () => number; pending: () => number }) {
+  const registry = new Registry();
+  const gauge = (name: string, help: string, read: () => number): void => {
+    new Gauge({ name, help, registers: [registry], collect() { this.set(read()); } });
+  };
+  gauge('fleetrelay_bosh_sessions', 'BOSH sessions held', live.sessions);
+  gauge('fleetrelay_devices_online', 'Devices ONLINE (bound session, management timer running)', live.online);
+  gauge('fleetrelay_push_pending', 'Push requests waiting for a device answer', live.pending);
+  collectDefaultMetrics({ register: registry, prefix: 'fleetrelay_' });
+  const httpRequests = new Counter({
+    name: 'fleetrelay_http_requests_total',
+    help: 'HTTP requests answered, by route and status code',
+    labelNames: ['method', 'route', 'status'] as const,
+    registers: [registry],
+  });
+  return { registry, httpRequests };
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;

@@ -1,0 +1,100 @@
+import type { FastifyInstance } from 'fastify';
+import type { Services } from '../../services/index.js';
+import { isAdmin } from '../../domain/principal.js';
+import { accountId, problemResponses } from '../schemas.js';
+import { accountView, tokenView } from '../views.js';
+
+/** Accounts, API tokens, the audit log and "who am I". */
+export async function accountRoutes(app: FastifyInstance, { services }: { services: Services }): Promise<void> {
+  const { accounts } = services;
+
+  app.get('/me', { schema: { tags: ['accounts'], summary: 'Who the caller is', response: problemResponses } }, async (request) => {
+    const p = request.principal!;
+    return p.kind === 'user'
+      ? { kind: 'user', name: p.name, accountId: p.accountId, admin: p.admin }
+      : { kind: 'token', tokenId: p.kind === 'token' ? p.tokenId : null, accountId: p.kind === 'token' ? p.accountId : null, admin: isAdmin(p) };
+  });
+
+  app.get('/accounts', { schema: { tags: ['accounts'], summary: 'Accounts the caller can see', response: problemResponses } }, async (request) => ({
+    items: (await accounts.listAccounts(request.principal!)).map(accountView),
+  }));
+
+  app.post<{ Body: { id: string; name?: string } }>(
+    '/accounts',
+    {
+      schema: {
+        tags: ['accounts'],
+        summary: 'Add an account (site admin)',
+        body: {
+          type: 'object',
+          properties: { id: accountId, name: { type: 'string', minLength: 1, maxLength: 200 } },
+          required: ['id'],
+          additionalProperties: false,
+        },
+        response: { ...problemResponses, 403: { $ref: 'Problem#' }, 409: { $ref: 'Problem#' } },
+      },
+    },
+    async (request, reply) => reply.code(201).send(accountView(await accounts.addAccount(request.principal!, request.body.id, request.body.name))),
+  );
+
+  app.get('/tokens', { schema: { tags: ['tokens'], summary: 'API tokens the caller can see', response: problemResponses } }, async (request) => ({
+    items: (await accounts.listTokens(request.principal!)).map(tokenView),
+  }));
+
+  app.post<{ Body: { accountId?: string; admin?: boolean; label?: string; expiresInSeconds?: number } }>(
+    '/tokens',
+    {
+      schema: {
+        tags: ['tokens'],
+        summary: 'Create an API token; the secret is in this response only',
+        body: {
+          type: 'object',
+          properties: {
+            accountId,
+            admin: { type: 'boolean' },
+            label: { type: 'string', maxLength: 200 },
+            expiresInSeconds: { type: 'integer', minimum: 1, maximum: 10 * 365 * 86400 },
+          },
+          additionalProperties: false,
+        },
+        response: { ...problemResponses, 403: { $ref: 'Problem#' } },
+      },
+    },
+    async (request, reply) => {
+      const { token, info } = await accounts.createToken(request.principal!, request.body ?? {});
+      return reply.code(201).send({ ...tokenView(info), token });
+    },
+  );
+
+  app.delete<{ Params: { id: string } }>(
+    '/tokens/:id',
+    {
+      schema: {
+        tags: ['tokens'],
+        summary: 'Revoke an API token; it stops working at once',
+        params: { type: 'object', properties: { id: { type: 'string', maxLength: 64 } }, required: ['id'] },
+        response: { 204: { type: 'null' }, ...problemResponses, 409: { $ref: 'Problem#' } },
+      },
+    },
+    async (request, reply) => {
+      await accounts.revokeToken(request.principal!, request.params.id);
+      return reply.code(204).send();
+    },
+  );
+
+  app.get<{ Querystring: { limit?: number } }>(
+    '/audit',
+    {
+      schema: {
+        tags: ['accounts'],
+        summary: 'Recent audit log entries (who changed what)',
+        querystring: { type: 'object', properties: { limit: { type: 'integer', minimum: 1, maximum: 500, default: 100 } }, additionalProperties: false },
+        response: problemResponses,
+      },
+    },
+    async (request) => {
+      const rows = await accounts.auditLog(request.principal!, request.query.limit ?? 100);
+      return { items: rows.map((e) => ({ ...e, at: new Date(e.at).toISOString() })) };
+    },
+  );
+}

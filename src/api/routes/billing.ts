@@ -1,0 +1,62 @@
+import type { FastifyInstance } from 'fastify';
+import { Readable } from 'node:stream';
+import type { Services } from '../../services/index.js';
+import { accountId, deviceIdParam, problemResponses } from '../schemas.js';
+
+const counter = { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER } as const;
+
+/** Meter offsets and the billing CSV (seed 004 state 7). */
+export async function billingRoutes(app: FastifyInstance, { services }: { services: Services }): Promise<void> {
+  const { billing } = services;
+
+  app.post<{ Params: { id: string }; Body: { total: number; mono: number; colour: number; at?: string } }>(
+    '/devices/:id/meter-offsets',
+    {
+      schema: {
+        tags: ['billing'],
+        summary: 'Record a counter reset (board swap): from `at` (default now) on, these are added to the device\'s reads',
+        params: deviceIdParam,
+        body: {
+          type: 'object',
+          properties: { total: counter, mono: counter, colour: counter, at: { type: 'string', maxLength: 40 } },
+          required: ['total', 'mono', 'colour'],
+          additionalProperties: false,
+        },
+        response: problemResponses,
+      },
+    },
+    async (request, reply) => {
+      await billing.addOffset(request.principal!, request.params.id, request.body);
+      return reply.code(201).send({ deviceId: request.params.id, ...request.body });
+    },
+  );
+
+  app.get<{ Querystring: { from: string; to: string; accountId?: string } }>(
+    '/billing',
+    {
+      schema: {
+        tags: ['billing'],
+        summary: `CSV per device for [from, to): start, end and delta of the total, mono and colour counters. Dates are midnight in the relay's time zone.`,
+        querystring: {
+          type: 'object',
+          properties: { from: { type: 'string', maxLength: 40 }, to: { type: 'string', maxLength: 40 }, accountId },
+          required: ['from', 'to'],
+          additionalProperties: false,
+        },
+        response: problemResponses,
+      },
+    },
+    async (request, reply) => {
+      const lines = billing.csv(request.principal!, request.query.from, request.query.to, request.query.accountId);
+      const header = await lines.next(); // validates the period before anything is sent
+      const body = Readable.from((async function* () {
+        yield header.value as string;
+        yield* lines;
+      })());
+      return reply
+        .type('text/csv; charset=utf-8')
+        .header('content-disposition', `attachment; filename="billing-${request.query.from}-${request.query.to}.csv"`.replace(/[^\x20-\x7e]/g, ''))
+        .send(body);
+    },
+  );
+}

@@ -1,0 +1,106 @@
+import type { FastifyInstance } from 'fastify';
+import type { Services } from '../../services/index.js';
+import type { PresenceService } from '../../sessions/presence.js';
+import type { Device, DeviceRegistry } from '../../store/store.js';
+import { accountId, capabilities, deviceIdParam, label, pageOf, problemResponses, registryFields } from '../schemas.js';
+import { deviceView } from '../views.js';
+
+const tags = ['devices'];
+
+/** The device registry, northbound: pre-provision, list, show, rotate a token, remove. */
+export async function deviceRoutes(app: FastifyInstance, { services, presence }: { services: Services; presence: PresenceService }): Promise<void> {
+  const { devices } = services;
+  const view = (d: Device) => deviceView(d, devices.jid(d.id), presence.isOnline(d.id));
+
+  app.post<{ Body: { serial: string; model: string; accountId?: string; capabilities?: Record<string, unknown> } }>(
+    '/devices',
+    {
+      schema: {
+        tags,
+        summary: 'Pre-provision a device and its token (factory/dealer path)',
+        body: {
+          type: 'object',
+          properties: { serial: label, model: label, accountId, capabilities },
+          required: ['serial', 'model'],
+          additionalProperties: false,
+        },
+        response: { 201: { $ref: 'DeviceCredentials#' }, ...problemResponses, 409: { $ref: 'Problem#' } },
+      },
+    },
+    async (request, reply) => {
+      const { credentials } = await devices.provision(request.principal!, request.body);
+      return reply.code(201).send(credentials);
+    },
+  );
+
+  app.get<{ Querystring: { serial?: string; model?: string; online?: boolean; accountId?: string; cursor?: string; limit?: number } }>(
+    '/devices',
+    {
+      schema: {
+        tags,
+        summary: 'List devices, filtered and paged',
+        querystring: {
+          type: 'object',
+          properties: {
+            serial: label,
+            model: label,
+            online: { type: 'boolean' },
+            accountId,
+            cursor: { type: 'string', maxLength: 200, pattern: '^[A-Za-z0-9_-]*$' },
+            limit: { type: 'integer', minimum: 1, maximum: 500, default: 100 },
+          },
+          additionalProperties: false,
+        },
+        response: { 200: pageOf('Device'), ...problemResponses },
+      },
+    },
+    async (request) => {
+      const page = await devices.list(request.principal!, request.query);
+      return { items: page.items.map(view), nextCursor: page.nextCursor };
+    },
+  );
+
+  app.get<{ Params: { id: string } }>(
+    '/devices/:id',
+    { schema: { tags, summary: 'Show one device', params: deviceIdParam, response: { 200: { $ref: 'Device#' }, ...problemResponses } } },
+    async (request) => {
+      return view(await devices.get(request.principal!, request.params.id));
+    },
+  );
+
+  app.patch<{ Params: { id: string }; Body: Partial<DeviceRegistry> }>(
+    '/devices/:id',
+    {
+      schema: {
+        tags,
+        summary: 'Edit registry fields: registration number, installation place, installing person, contact, contact e-mail',
+        params: deviceIdParam,
+        body: { type: 'object', properties: registryFields, additionalProperties: false, minProperties: 1 },
+        response: { 200: { $ref: 'Device#' }, ...problemResponses, 409: { $ref: 'Problem#' } },
+      },
+    },
+    async (request) => view(await devices.updateRegistry(request.principal!, request.params.id, request.body)),
+  );
+
+  app.post<{ Params: { id: string } }>(
+    '/devices/:id/rotate-token',
+    {
+      schema: {
+        tags,
+        summary: 'Replace the device token; the old one stops working at once',
+        params: deviceIdParam,
+        response: { 200: { $ref: 'DeviceCredentials#' }, ...problemResponses },
+      },
+    },
+    async (request) => devices.rotateToken(request.principal!, request.params.id),
+  );
+
+  app.delete<{ Params: { id: string } }>(
+    '/devices/:id',
+    { schema: { tags, summary: 'Remove a device', params: deviceIdParam, response: { 204: { type: 'null' }, ...problemResponses } } },
+    async (request, reply) => {
+      await devices.remove(request.principal!, request.params.id);
+      return reply.code(204).send();
+    },
+  );
+}

@@ -1,0 +1,106 @@
+/** JSON schemas shared by routes; they validate requests and feed the OpenAPI document. */
+import { ACCOUNT_ID_PATTERN, DEVICE_ID_PATTERN, LABEL_PATTERN } from '../domain/identifiers.js';
+import { PROBLEMS } from '../services/errors.js';
+
+const nullableString = { type: ['string', 'null'] } as const;
+const time = { type: 'string', format: 'date-time' } as const;
+const nullableTime = { type: ['string', 'null'], format: 'date-time' } as const;
+
+export const problem = {
+  $id: 'Problem',
+  type: 'object',
+  description: 'RFC 9457 problem details',
+  properties: {
+    type: { type: 'string', enum: Object.keys(PROBLEMS).map((n) => `/problems/${n}`) },
+    title: { type: 'string' },
+    status: { type: 'integer' },
+    detail: { type: 'string' },
+    instance: { type: 'string' },
+  },
+  required: ['type', 'title', 'status', 'detail'],
+  additionalProperties: true,
+} as const;
+
+export const label = { type: 'string', pattern: LABEL_PATTERN } as const;
+export const accountId = { type: 'string', pattern: ACCOUNT_ID_PATTERN } as const;
+export const capabilities = {
+  type: 'object',
+  description: 'Capability information: memory, paper sizes, functions (free-form JSON object, at most 16 KiB)',
+} as const;
+
+/** Seed 004's registration number table fields; null clears one. */
+export const registryFields = {
+  registrationNumber: { type: ['string', 'null'], maxLength: 32 },
+  installationPlace: { type: ['string', 'null'], maxLength: 200 },
+  installer: { type: ['string', 'null'], maxLength: 200 },
+  contact: { type: ['string', 'null'], maxLength: 200 },
+  contactEmail: { type: ['string', 'null'], maxLength: 254 },
+  legacyAuth: { type: 'boolean', description: 'may report with its registration number alone (CGI U=), without its token' },
+} as const;
+
+export const deviceIdParam = {
+  type: 'object',
+  properties: { id: { type: 'string', pattern: DEVICE_ID_PATTERN } },
+  required: ['id'],
+} as const;
+
+export const device = {
+  $id: 'Device',
+  type: 'object',
+  properties: {
+    deviceId: { type: 'string' },
+    jid: { type: 'string' },
+    accountId: { type: 'string' },
+    serial: { type: 'string' },
+    model: { type: 'string' },
+    capabilities: { type: 'object', additionalProperties: true },
+    registrationNumber: nullableString,
+    installationPlace: nullableString,
+    installer: nullableString,
+    contact: nullableString,
+    contactEmail: nullableString,
+    legacyAuth: { type: 'boolean' },
+    firmwareVersion: nullableString,
+    online: { type: 'boolean' },
+    lastSeenAt: nullableTime,
+    createdAt: time,
+    updatedAt: time,
+  },
+} as const;
+
+export const credentials = {
+  $id: 'DeviceCredentials',
+  type: 'object',
+  description: 'A device token is shown once, here; only its SHA-256 is stored.',
+  properties: { deviceId: { type: 'string' }, jid: { type: 'string' }, token: { type: 'string' }, vendorPublicKey: { type: 'string' } },
+  required: ['deviceId', 'jid', 'token'],
+} as const;
+
+export const token = {
+  $id: 'ApiToken',
+  type: 'object',
+  properties: {
+    id: { type: 'string' },
+    accountId: nullableString,
+    admin: { type: 'boolean' },
+    label: nullableString,
+    createdAt: time,
+    expiresAt: nullableTime,
+    revokedAt: nullableTime,
+    lastUsedAt: nullableTime,
+  },
+} as const;
+
+export const pageOf = (ref: string) =>
+  ({
+    type: 'object',
+    properties: { items: { type: 'array', items: { $ref: `${ref}#` } }, nextCursor: nullableString },
+  }) as const;
+
+export const problemResponses = {
+  400: { $ref: 'Problem#' },
+  401: { $ref: 'Problem#' },
+  404: { $ref: 'Problem#' },
+} as const;
+
+export const sharedSchemas = [problem, device, credentials, token];

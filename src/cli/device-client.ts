@@ -1,0 +1,168 @@
+import type { Command } from 'commander';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { SMI_TYPES } from '../domain/mgmt.js';
+import { Simulator, type SimulatedDevice } from '../device/simulator.js';
+import { sendReport, type DeviceReport } from '../device/remote-service.js';
+import { callRelay } from './client.js';
+import { CLI, withServices, type GlobalOptions } from './context.js';
+import { printJson, printTable } from './output.js';
+
+interface PushOutput {
+  requestId: string;
+  objects: { oid: string; type?: string; value?: string | number; error?: string }[];
+}
+
+const show = (r: PushOutput, json?: boolean): void => {
+  if (json) return printJson(r);
+  printTable(r.objects.map((o) => ({ oid: o.oid, type: o.type ?? '-', value: o.error ? `(${o.error})` : o.value })), ['oid', 'type', 'value']);
+};
+
+/** "1.3.6.1.2.1.1.6.0=string:3rd floor" → { oid, type, value }. */
+export function parseAssignment(a: string): { oid: string; type: string; value: string } {
+  const m = /^([0-9.]+)=([a-z0-9]+):(.*)$/s.exec(a);
+  if (!m || !(SMI_TYPES as readonly string[]).includes(m[2]!))
+    throw new Error(`not an assignment: ${a} (use OID=TYPE:VALUE, TYPE one of ${SMI_TYPES.join(', ')})`);
+  return { oid: m[1]!, type: m[2]!, value: m[3]! };
+}
+
+export function pushCommands(program: Command, g: () => GlobalOptions): void {
+  program
+    .command('get <deviceId> <oid...>')
+    .description('GET objects from a device through the relay (uses --relay and --token)')
+    .option('--timeout <seconds>', 'how long to wait for the device')
+    .option('--json', 'print JSON')
+    .action(async (deviceId: string, oids: string[], o: { timeout?: string; json?: boolean }) => {
+      const body = { oids, ...(o.timeout ? { timeoutSeconds: Number(o.timeout) } : {}) };
+      show((await callRelay(g(), 'POST', `api/v1/devices/${encodeURIComponent(deviceId)}/get`, body)) as PushOutput, o.json);
+    });
+
+  program
+    .command('set <deviceId> <assignment...>')
+    .description('SET objects on a device, all or nothing: OID=TYPE:VALUE … (uses --relay and --token)')
+    .option('--timeout <seconds>', 'how long to wait for the device')
+    .option('--json', 'print JSON')
+    .action(async (deviceId: string, assignments: string[], o: { timeout?: string; json?: boolean }) => {
+      const body = { objects: assignments.map(parseAssignment), ...(o.timeout ? { timeoutSeconds: Number(o.timeout) } : {}) };
+      show((await callRelay(g(), 'POST', `api/v1/devices/${encodeURIComponent(deviceId)}/set`, body)) as PushOutput, o.json);
+    });
+}
+
+interface SimState {
+  domain: string;
+  devices: SimulatedDevice[];
+}
+
+const SIM_MODEL = 'FleetRelay VirtualMFP';
+
+/** "error 341", "user scumming on the left", "order Type2 2", "counters 46456 34842 11614", "cleared 341", "heartbeat". */
+export function parseReportArgs(kind: string, args: string[]): DeviceReport {
+  const need = (n: number, usage: string): void => {
+    if (args.length < n) throw new Error(`usage: device report ${kind} ${usage}`);
+  };
+  const num = (v: string, name: string): number => {
+    if (!/^\d{1,16}$/.test(v)) throw new Error(`${name} is a whole number`);
+    return Number(v);
+  };
+  switch (kind) {
+    case 'error':
+    case 'cleared':
+      need(1, '<code> [namespace]');
+      return { kind, code: args[0]!, ...(args[1] ? { namespace: args[1] } : {}) };
+    case 'user':
+      need(1, '<text…>');
+      return { kind: 'user-report', text: args.join(' ') };
+    case 'order':
+      need(1, '<code> [quantity]');
+      return { kind: 'order', code: args[0]!, quantity: args[1] ? num(args[1], 'quantity') : 1 };
+    case 'counters':
+      need(3, '<total> <mono> <colour>');
+      return { kind: 'counters', total: num(args[0]!, 'total'), mono: num(args[1]!, 'mono'), colour: num(args[2]!, 'colour') };
+    case 'heartbeat':
+      return { kind: 'heartbeat' };
+    default:
+      throw new Error(`unknown report kind ${kind}: error, user, order, counters, cleared or heartbeat`);
+  }
+}
+
+/** Devices for the simulator: reused from its state file, the missing ones provisioned. */
+async function simulatedDevices(g: GlobalOptions, count: number, stateFile: string, viaDataDir: boolean): Promise<SimState> {
+  const state: SimState = existsSync(stateFile) ? (JSON.parse(readFileSync(stateFile, 'utf8')) as SimState) : { domain: '', devices: [] };
+  const run = Date.now().toString(36);
+  for (let i = state.devices.length; i < count; i++) {
+    const serial = `SIM-${run}-${i}`;
+    const c = viaDataDir
+      ? (await withServices(g, (s) => s.devices.provision(CLI, { serial, model: SIM_MODEL }))).credentials
+      : ((await callRelay({ ...g, token: g.token }, 'POST', 'api/v1/devices', { serial, model: SIM_MODEL })) as { deviceId: string; jid: string; token: string; vendorPublicKey?: string });
+    state.domain = c.jid.slice(c.jid.indexOf('@') + 1);
+    state.devices.push({ deviceId: c.deviceId, token: c.token, serial, model: SIM_MODEL, ...(c.vendorPublicKey ? { vendorPublicKey: c.vendorPublicKey } : {}) });
+    if (i % 200 === 199) writeFileSync(stateFile, JSON.stringify(state), { mode: 0o600 });
+  }
+  writeFileSync(stateFile, JSON.stringify(state), { mode: 0o600 });
+  return { domain: state.domain, devices: state.devices.slice(0, count) };
+}
+
+export function deviceReportCommand(device: Command, g: () => GlobalOptions): void {
+  device
+    .command('report <kind> [args...]')
+    .description('send a report as a device (seed 004): error <code> | user <text> | order <code> [qty] | counters <total> <mono> <colour> | cleared <code> | heartbeat (uses --relay)')
+    .requiredOption('--device-token <token>', 'the device token (env FLEETRELAY_DEVICE_TOKEN)', process.env.FLEETRELAY_DEVICE_TOKEN)
+    .option('--form', "send the seed's CGI form (/cgi-bin/cgi.remoteservice) instead of JSON")
+    .option('--registration-number <n>', 'U= in the form')
+    .option('--json', 'print JSON')
+    .action(async (kind: string, args: string[], o: { deviceToken: string; form?: boolean; registrationNumber?: string; json?: boolean }) => {
+      const relay = g().relay;
+      if (!relay) throw new Error('give --relay URL (or FLEETRELAY_URL)');
+      const reply = await sendReport({
+        relayUrl: relay.replace(/\/+$/, ''),
+        token: o.deviceToken,
+        report: parseReportArgs(kind, args),
+        form: o.form ? { registrationNumber: o.registrationNumber ?? null } : undefined,
+      });
+      if (o.json) return printJson(reply);
+      process.stdout.write(`reception ${reply.reception} at ${reply.receivedAt}: ${reply.type} — ${reply.description}\n`);
+      for (const r of reply.requests ?? []) process.stdout.write(`request ${JSON.stringify(r)}\n`);
+    });
+}
+
+export function simulateCommand(device: Command, g: () => GlobalOptions): void {
+  device
+    .command('simulate')
+    .description('run N virtual MFPs against a running relay (--relay), provisioning them with --token or from --data-dir, reusing them from --state')
+    .requiredOption('--count <n>', 'how many devices')
+    .option('--state <file>', 'where the simulated devices and their tokens are kept', 'simulator-state.json')
+    .option('--answer-via <how>', 'answer pushes over the "session" or session-less "http"', 'session')
+    .option('--survival <seconds>', 'the device timer (S237): survival notification period', '60')
+    .option('--wait <seconds>', 'BOSH wait the devices ask for', '60')
+    .option('--source <addresses>', 'comma-separated source addresses to spread devices over')
+    .option('--pages-per-minute <n>', 'remote management (seed 004): each device prints this many pages a minute and reports toner, jams, counters, firmware')
+    .option('--jam-probability <p>', 'with --pages-per-minute: chance a page jams', '0.001')
+    .action(async (o: { count: string; state: string; answerVia: string; survival: string; wait: string; source?: string; pagesPerMinute?: string; jamProbability: string }) => {
+      const globals = g();
+      if (!globals.relay) throw new Error('give --relay URL (or FLEETRELAY_URL): the relay the devices connect to');
+      const count = Number(o.count);
+      if (!Number.isInteger(count) || count < 1 || count > 100_000) throw new Error('--count is 1 to 100000');
+      if (o.answerVia !== 'session' && o.answerVia !== 'http') throw new Error('--answer-via is session or http');
+      const state = await simulatedDevices(globals, count, o.state, !globals.token);
+      const sim = new Simulator({
+        relayUrl: globals.relay.replace(/\/+$/, ''),
+        domain: state.domain,
+        devices: state.devices,
+        answerVia: o.answerVia,
+        survivalMs: Number(o.survival) * 1000,
+        wait: Number(o.wait),
+        localAddresses: o.source?.split(',').filter(Boolean),
+        pagesPerMinute: o.pagesPerMinute ? Number(o.pagesPerMinute) : undefined,
+        jamProbability: Number(o.jamProbability),
+      });
+      process.stderr.write(`starting ${count} virtual MFPs against ${globals.relay}\n`);
+      await sim.start((n) => process.stderr.write(`  ${n} started\n`));
+      process.stdout.write(`${sim.connected} of ${count} devices connected; Ctrl-C to stop\n`);
+      const report = setInterval(() => process.stdout.write(`${sim.connected} connected, ${sim.answered} requests answered\n`), 10_000);
+      await new Promise<void>((resolve) => {
+        process.once('SIGINT', resolve);
+        process.once('SIGTERM', resolve);
+      });
+      clearInterval(report);
+      await sim.stop();
+    });
+}

@@ -1,0 +1,125 @@
+import type { Command } from 'commander';
+import { readFileSync } from 'node:fs';
+import { capacity, defaults, openFilesLimit, type RelayConfig } from '../config.js';
+import { startRelay } from '../main.js';
+import type { GlobalOptions } from './context.js';
+
+interface ServeOptions {
+  port?: string;
+  host: string;
+  xmppDomain?: string;
+  publicUrl?: string;
+  tlsCert?: string;
+  tlsKey?: string;
+  trustProxy?: boolean;
+  metricsToken?: string;
+  registrationTtl: string;
+  logLevel: string;
+  managementTimer: string;
+  boshWait: string;
+  boshInactivity: string;
+  pushTimeout: string;
+  maxSessions?: string;
+  timeZone: string;
+  smtpUrl?: string;
+  mailFrom: string;
+  notifyEmail?: string;
+  allowPrivateWebhooks?: boolean;
+  smtpPort: string;
+  mailDomain?: string;
+}
+
+const env = process.env;
+
+function intOption(name: string, v: string, min: number, max: number): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min || n > max) throw new Error(`${name} must be a whole number from ${min} to ${max}`);
+  return n;
+}
+
+export function serveConfig(o: ServeOptions, g: GlobalOptions): RelayConfig {
+  if (Boolean(o.tlsCert) !== Boolean(o.tlsKey)) throw new Error('--tls-cert and --tls-key go together');
+  return {
+    host: o.host,
+    port: intOption('--port', o.port ?? env.PORT ?? String(defaults.port), 0, 65535),
+    dataDir: g.dataDir,
+    domain: o.xmppDomain ?? env.FLEETRELAY_DOMAIN ?? defaults.domain,
+    publicUrl: (o.publicUrl ?? env.FLEETRELAY_PUBLIC_URL)?.replace(/\/+$/, ''),
+    tls: o.tlsCert && o.tlsKey ? { cert: o.tlsCert, key: o.tlsKey } : undefined,
+    trustProxy: Boolean(o.trustProxy ?? env.FLEETRELAY_TRUST_PROXY === '1'),
+    metricsToken: o.metricsToken ?? env.FLEETRELAY_METRICS_TOKEN,
+    registrationTtlSeconds: intOption('--registration-ttl', o.registrationTtl, 1, 7 * 86400),
+    authFailuresPerMinute: intOption('FLEETRELAY_AUTH_FAILURES_PER_MINUTE', env.FLEETRELAY_AUTH_FAILURES_PER_MINUTE ?? String(defaults.authFailuresPerMinute), 1, 1e6),
+    registrationsPerMinute: intOption('FLEETRELAY_REGISTRATIONS_PER_MINUTE', env.FLEETRELAY_REGISTRATIONS_PER_MINUTE ?? String(defaults.registrationsPerMinute), 1, 1e6),
+    logLevel: o.logLevel,
+    managementTimerSeconds: intOption('--management-timer', o.managementTimer, 1, 86400),
+    boshMaxWait: intOption('--bosh-wait', o.boshWait, 1, 300),
+    boshInactivity: intOption('--bosh-inactivity', o.boshInactivity, 1, 3600),
+    pushTimeoutSeconds: intOption('--push-timeout', o.pushTimeout, 1, defaults.pushMaxTimeoutSeconds),
+    pushMaxTimeoutSeconds: defaults.pushMaxTimeoutSeconds,
+    ...limits(o.maxSessions),
+    timeZone: o.timeZone,
+    smtpUrl: o.smtpUrl ?? env.FLEETRELAY_SMTP_URL,
+    mailFrom: o.mailFrom,
+    notifyEmails: (o.notifyEmail ?? env.FLEETRELAY_NOTIFY_EMAIL ?? '').split(',').map((x) => x.trim()).filter(Boolean),
+    allowPrivateWebhooks: Boolean(o.allowPrivateWebhooks ?? env.FLEETRELAY_ALLOW_PRIVATE_WEBHOOKS === '1'),
+    smtpPort: intOption('--smtp-port', o.smtpPort, 0, 65535),
+    mailDomain: o.mailDomain ?? env.FLEETRELAY_MAIL_DOMAIN ?? o.xmppDomain ?? env.FLEETRELAY_DOMAIN ?? defaults.domain,
+  };
+}
+
+/** Sessions and connections sized to this process's open-files limit, unless --max-sessions says less. */
+function limits(maxSessions: string | undefined): { maxConnections: number; maxSessions: number } {
+  const fit = capacity(openFilesLimit(() => readFileSync('/proc/self/limits', 'utf8')));
+  if (maxSessions === undefined) return fit;
+  return { ...fit, maxSessions: Math.min(fit.maxSessions, intOption('--max-sessions', maxSessions, 1, 10_000_000)) };
+}
+
+export function serveCommand(program: Command, g: () => GlobalOptions): void {
+  program
+    .command('serve')
+    .description('run the relay: device endpoints, REST API (/api/v1) and web pages on one HTTP port')
+    .option('--port <port>', `HTTP port (env PORT, default ${defaults.port})`)
+    .option('--host <address>', 'address to listen on', env.FLEETRELAY_HOST ?? defaults.host)
+    .option('--xmpp-domain <domain>', `XMPP domain of device JIDs (env FLEETRELAY_DOMAIN, default ${defaults.domain})`)
+    .option('--public-url <url>', 'base URL people and devices reach the relay at, for claim links (env FLEETRELAY_PUBLIC_URL)')
+    .option('--tls-cert <file>', 'serve HTTPS with this certificate (PEM)')
+    .option('--tls-key <file>', 'private key for --tls-cert (PEM)')
+    .option('--trust-proxy', 'trust X-Forwarded-For/-Proto from a reverse proxy (env FLEETRELAY_TRUST_PROXY=1)')
+    .option('--metrics-token <token>', 'bearer token allowed to read /metrics (env FLEETRELAY_METRICS_TOKEN)')
+    .option('--registration-ttl <seconds>', 'how long a registration PIN stays valid', env.FLEETRELAY_REGISTRATION_TTL ?? String(defaults.registrationTtlSeconds))
+    .option('--management-timer <seconds>', 'a device is OFFLINE after this long without a request (seed 000 S329)', env.FLEETRELAY_MANAGEMENT_TIMER ?? String(defaults.managementTimerSeconds))
+    .option('--bosh-wait <seconds>', 'longest a BOSH request is held', env.FLEETRELAY_BOSH_WAIT ?? String(defaults.boshMaxWait))
+    .option('--bosh-inactivity <seconds>', 'BOSH session inactivity limit', env.FLEETRELAY_BOSH_INACTIVITY ?? String(defaults.boshInactivity))
+    .option('--push-timeout <seconds>', 'default wait for a device to answer a GET/SET', env.FLEETRELAY_PUSH_TIMEOUT ?? String(defaults.pushTimeoutSeconds))
+    .option('--max-sessions <n>', 'device sessions accepted (default: what the open-files limit allows; env FLEETRELAY_MAX_SESSIONS)', env.FLEETRELAY_MAX_SESSIONS)
+    .option('--time-zone <zone>', 'IANA time zone of billing periods (env FLEETRELAY_TIME_ZONE)', env.FLEETRELAY_TIME_ZONE ?? 'UTC')
+    .option('--smtp-url <url>', 'send mail through this SMTP server, e.g. smtp://mail.example.com:587 (env FLEETRELAY_SMTP_URL)')
+    .option('--mail-from <address>', 'sender of notification mail', env.FLEETRELAY_MAIL_FROM ?? 'FleetRelay <fleetrelay@localhost>')
+    .option('--notify-email <addresses>', 'operators to mail on new alerts and orders, comma-separated (env FLEETRELAY_NOTIFY_EMAIL)')
+    .option('--allow-private-webhooks', 'let webhooks reach loopback and private addresses (env FLEETRELAY_ALLOW_PRIVATE_WEBHOOKS=1)')
+    .option('--smtp-port <port>', 'print-by-mail listener port (env FLEETRELAY_SMTP_PORT; 0: any free port)', env.FLEETRELAY_SMTP_PORT ?? '2525')
+    .option('--mail-domain <domain>', "domain of printers' mail addresses (env FLEETRELAY_MAIL_DOMAIN; default: the XMPP domain)")
+    .option('--log-level <level>', 'trace, debug, info, warn, error', env.FLEETRELAY_LOG_LEVEL ?? defaults.logLevel)
+    .action(async (o: ServeOptions) => {
+      const relay = await startRelay(serveConfig(o, g()));
+      let stopping = false;
+      const stop = (signal: string): void => {
+        if (stopping) return;
+        stopping = true;
+        relay.app.log.info({ signal }, 'shutting down');
+        // In-flight requests get a bounded grace period; then we go regardless.
+        const force = setTimeout(() => process.exit(1), 10_000);
+        force.unref();
+        relay.close().then(
+          () => process.exit(0),
+          (err: unknown) => {
+            relay.app.log.error({ err }, 'shutdown failed');
+            process.exit(1);
+          },
+        );
+      };
+      process.on('SIGTERM', () => stop('SIGTERM'));
+      process.on('SIGINT', () => stop('SIGINT'));
+    });
+}

@@ -1,0 +1,86 @@
+import type { Clock } from '../domain/clock.js';
+
+/**
+ * The printer's cloud-print service state and its accepting-jobs messages (seed 003 §2,
+ * embodiments 1–5), with time injected. What a disable does to accepting-jobs is the policy:
+ *   1 'always'   — send "no" right after disconnecting (Fig. 4)
+ *   2 'ask'      — ask the user (screen SC4): yes → "no", no → keep accepting (Fig. 5)
+ *   3 'checkbox' — SC5's "stop accepting print requests" box decides (Fig. 6)
+ *   4 'delayed'  — send "no" only if no enable arrives within the delay, 1 h by default (Fig. 7)
+ * and, whatever the policy, 5: a predicted resource shortage sends "no" while enabled, and the
+ * replacement sends "yes" and resumes the interrupted job (Fig. 8).
+ */
+export type DisablePolicy = 'always' | 'ask' | 'checkbox' | 'delayed';
+
+export interface PrinterActions {
+  /** Acceptance (true) or acceptance-stop (false), with the current status (T122/T124, T222, T650, T670). */
+  sendAccepting(accepting: boolean, status?: string): Promise<void>;
+  /** The constant connection (T120 / T220). */
+  connect(): Promise<void>;
+  disconnect(): Promise<void>;
+}
+
+export class CloudPrintSettings {
+  enabled = false;
+  private cancelDelayed: (() => void) | null = null;
+  private short = false;
+
+  constructor(
+    private readonly actions: PrinterActions,
+    private readonly clock: Clock,
+    readonly policy: DisablePolicy = 'always',
+    readonly delayMs = 3600_000,
+  ) {}
+
+  /** Enable instruction (T112): connect, accept, report status (T114–T124). */
+  async enable(status = 'idle'): Promise<void> {
+    this.cancelDelayed?.();
+    this.cancelDelayed = null;
+    this.enabled = true;
+    await this.actions.connect();
+    if (!this.short) await this.actions.sendAccepting(true, status);
+  }
+
+  /**
+   * Disable instruction (T212): disconnect (T220), then accepting-jobs by the policy.
+   * `answer` is the user's answer to SC4 (policy 'ask'); `stopAccepting` is SC5's box (policy 'checkbox').
+   */
+  async disable(o: { answer?: boolean; stopAccepting?: boolean } = {}): Promise<void> {
+    this.enabled = false;
+    await this.actions.disconnect();
+    switch (this.policy) {
+      case 'always':
+        return this.actions.sendAccepting(false);
+      case 'ask':
+        return o.answer ? this.actions.sendAccepting(false) : undefined;
+      case 'checkbox':
+        return o.stopAccepting ? this.actions.sendAccepting(false) : undefined;
+      case 'delayed':
+        this.cancelDelayed = this.clock.after(this.delayMs, () => {
+          this.cancelDelayed = null;
+          if (!this.enabled) void this.actions.sendAccepting(false);
+        });
+        return;
+    }
+  }
+
+  /**
+   * A job notice arrived (T644): if the toner left will not cover a job of average need, stop
+   * accepting more (T646/T650) — the notified job is still fetched and started. Returns whether
+   * the printer is short.
+   */
+  async checkResources(remainingPercent: number, averageJobPercent: number): Promise<boolean> {
+    if (!this.short && remainingPercent < averageJobPercent) {
+      this.short = true;
+      await this.actions.sendAccepting(false, 'toner low');
+    }
+    return this.short;
+  }
+
+  /** The cartridge was replaced (T664): accept again (T670) if enabled; the caller resumes the interrupted job (T674). */
+  async resourcesRestored(status = 'idle'): Promise<void> {
+    if (!this.short) return;
+    this.short = false;
+    if (this.enabled) await this.actions.sendAccepting(true, status);
+  }
+}

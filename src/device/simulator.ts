@@ -1,0 +1,100 @@
+import { Agent } from 'node:http';
+import { ManagementAgent } from './management-agent.js';
+import { PrinterMib } from './printer-mib.js';
+import { VirtualDevice, type DeviceCredentials } from './virtual-device.js';
+
+export interface SimulatedDevice extends DeviceCredentials {
+  serial: string;
+  model: string;
+  vendorPublicKey?: string;
+}
+
+export interface SimulatorOptions {
+  relayUrl: string;
+  domain: string;
+  devices: SimulatedDevice[];
+  answerVia?: 'session' | 'http';
+  survivalMs?: number;
+  wait?: number;
+  /** Spread devices over these source addresses (e.g. 127.0.0.2–127.0.0.9). */
+  localAddresses?: string[];
+  /** Sessions opened at once while starting, so a large fleet does not stampede the relay. */
+  startConcurrency?: number;
+  /** Remote management (seed 004): each device prints this many pages a minute and reports what follows. */
+  pagesPerMinute?: number;
+  /** With pagesPerMinute: chance a page jams. */
+  jamProbability?: number;
+}
+
+/**
+ * Many virtual MFPs in one process, sharing one keep-alive HTTP agent: each holds one socket
+ * for its held BOSH request, a second briefly when it has something to send.
+ */
+export class Simulator {
+  readonly devices: VirtualDevice[];
+  readonly agents: ManagementAgent[] = [];
+  private printing: NodeJS.Timeout | null = null;
+  private readonly agent = new Agent({ keepAlive: true, maxSockets: Infinity, maxFreeSockets: 100_000, scheduling: 'lifo' });
+
+  constructor(private readonly o: SimulatorOptions) {
+    this.devices = o.devices.map((d, i) => {
+      const mib = new PrinterMib({ model: d.model, serial: d.serial });
+      if (o.pagesPerMinute)
+        this.agents.push(
+          new ManagementAgent({ relayUrl: o.relayUrl, token: d.token, mib, firmwareVersion: '1.0', vendorPublicKey: d.vendorPublicKey, jamProbability: o.jamProbability }),
+        );
+      return new VirtualDevice({
+          relayUrl: o.relayUrl,
+          domain: o.domain,
+          credentials: { deviceId: d.deviceId, token: d.token },
+          mib,
+          answerVia: o.answerVia,
+          survivalMs: o.survivalMs,
+          wait: o.wait,
+          agent: this.agent,
+          localAddress: o.localAddresses?.length ? o.localAddresses[i % o.localAddresses.length] : undefined,
+        });
+    });
+  }
+
+  get connected(): number {
+    return this.devices.filter((d) => d.connected).length;
+  }
+
+  get answered(): number {
+    return this.devices.reduce((n, d) => n + d.answered, 0);
+  }
+
+  async start(onProgress?: (started: number) => void): Promise<void> {
+    let next = 0;
+    let started = 0;
+    const worker = async (): Promise<void> => {
+      while (next < this.devices.length) {
+        const d = this.devices[next++]!;
+        await d.start();
+        if (++started % 500 === 0) onProgress?.(started);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(this.o.startConcurrency ?? 50, this.devices.length) }, worker));
+    if (this.agents.length) this.startPrinting();
+  }
+
+  /** Every few seconds a tenth of the devices print their share; toner low, jams and counters follow. */
+  private startPrinting(): void {
+    for (const a of this.agents) a.start();
+    const tickMs = 6000;
+    let turn = 0;
+    this.printing = setInterval(() => {
+      const pages = Math.max(1, Math.round(((this.o.pagesPerMinute ?? 0) * tickMs * 10) / 60_000));
+      for (let i = turn++ % 10; i < this.agents.length; i += 10) void this.agents[i]!.print(pages).catch(() => undefined);
+    }, tickMs);
+    this.printing.unref();
+  }
+
+  async stop(): Promise<void> {
+    if (this.printing) clearInterval(this.printing);
+    for (const a of this.agents) a.stop();
+    await Promise.all(this.devices.map((d) => d.stop().catch(() => undefined)));
+    this.agent.destroy();
+  }
+}

@@ -1,0 +1,181 @@
+/**
+ * Composition root: config → store, clock, randomness → services → transports.
+ * The only place that knows every concrete adapter.
+ */
+import type { FastifyInstance } from 'fastify';
+import { writeFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import pino from 'pino';
+import { buildApp } from './api/app.js';
+import { createMetrics } from './api/metrics.js';
+import type { RelayConfig } from './config.js';
+import { systemClock, type Clock } from './domain/clock.js';
+import { audit } from './services/context.js';
+import { createServices, type Services } from './services/index.js';
+import { cryptoRandom, type Random } from './services/secrets.js';
+import { openDatabase } from './store/sqlite/open.js';
+import { sqliteStore } from './store/sqlite/sqlite-store.js';
+import type { Store } from './store/store.js';
+import { TimerWheel } from './sessions/timer-wheel.js';
+import { PresenceService } from './sessions/presence.js';
+import { SessionHub } from './sessions/hub.js';
+import { DEFAULT_PUSH_LIMITS, PushService } from './services/push.js';
+import { AlertService } from './services/alerts.js';
+import { ReportService } from './services/reports.js';
+import { WebhookService } from './services/webhooks.js';
+import { DEFAULT_PRINT, PrintService } from './services/print.js';
+import { MailPrintService } from './services/mail-print.js';
+import { smtpIntake } from './transports/smtp/intake.js';
+import { Notifications } from './services/notifications.js';
+import { smtpMailer } from './services/mail.js';
+import { RateLimiter } from './services/rate-limit.js';
+import { BoshManager } from './transports/bosh/manager.js';
+import { DEFAULT_BOSH } from './transports/bosh/settings.js';
+
+export interface Relay {
+  url: string;
+  app: FastifyInstance;
+  services: Services;
+  close(): Promise<void>;
+}
+
+/** Claim ids and poll tokens in URLs are capabilities: keep them out of the logs. */
+function requestForLog(req: { method: string; url: string; ip?: string }): Record<string, unknown> {
+  return { method: req.method, url: req.url.replace(/\/(claim|register)\/[^/?]+/, '/$1/…'), remoteAddress: req.ip };
+}
+
+const SWEEP_EVERY_MS = 10 * 60_000;
+export const PID_FILE = 'relay.pid';
+/** The relay records its XMPP domain so the CLI prints the same JIDs it uses. */
+export const XMPP_DOMAIN_SETTING = 'xmpp_domain';
+
+export function openStore(dataDir: string): Store {
+  return sqliteStore(openDatabase(dataDir));
+}
+
+export async function startRelay(
+  config: RelayConfig,
+  o: { clock?: Clock; random?: Random; logger?: pino.Logger } = {},
+): Promise<Relay> {
+  const clock = o.clock ?? systemClock;
+  const logger =
+    o.logger ??
+    pino({ level: config.logLevel, serializers: { req: requestForLog } });
+  const store = openStore(config.dataDir);
+  const services = createServices(
+    { store, clock, random: o.random ?? cryptoRandom, domain: config.domain },
+    { registrationTtlMs: config.registrationTtlSeconds * 1000, timeZone: config.timeZone, dataDir: config.dataDir },
+  );
+  await services.accounts.ensureDefaultAccount();
+  await store.devices.markAllOffline();
+  const previousDomain = await store.settings.get(XMPP_DOMAIN_SETTING);
+  if (previousDomain !== config.domain) {
+    await store.settings.set(XMPP_DOMAIN_SETTING, config.domain);
+    await audit(services.ctx, 'relay', 'settings.xmpp-domain', XMPP_DOMAIN_SETTING, null, { from: previousDomain, to: config.domain });
+  }
+
+  const wheel = new TimerWheel(clock);
+  const presence = new PresenceService(store, clock, wheel, config.managementTimerSeconds * 1000);
+  const hub = new SessionHub(presence);
+  const push = new PushService(services.ctx, services.devices, hub, presence, {
+    ...DEFAULT_PUSH_LIMITS,
+    defaultTimeoutMs: config.pushTimeoutSeconds * 1000,
+    maxTimeoutMs: config.pushMaxTimeoutSeconds * 1000,
+  });
+  const mailer = config.smtpUrl ? smtpMailer(config.smtpUrl, config.mailFrom) : null;
+  const webhooks = new WebhookService(services.ctx, {
+    allowPrivate: config.allowPrivateWebhooks,
+    onFailure: (hook, event, error) => logger.warn({ webhook: hook.id, event, error }, 'webhook delivery failed after retries'),
+  });
+  const notifications = new Notifications({
+    clock,
+    mailer,
+    operatorEmails: config.notifyEmails,
+    webhooks,
+    onError: (what, err) => logger.warn({ err }, `${what} notification failed`),
+  });
+  const alerts = new AlertService(services.ctx, { opened: (a, d) => notifications.alertOpened(a, d) });
+  const reports = new ReportService(services.ctx, push, alerts, services.firmware, { orderReceived: (d, o) => notifications.orderReceived(d, o) });
+  const print = new PrintService(services.ctx, services.devices, hub, presence, { ...DEFAULT_PRINT, dataDir: config.dataDir });
+  let publicUrl = config.publicUrl ?? '';
+  const mailPrint = new MailPrintService(services.ctx, print, services.devices, {
+    dataDir: config.dataDir,
+    mailDomain: config.mailDomain,
+    get publicUrl() {
+      return publicUrl;
+    },
+    pageTtlMs: 7 * 86400_000,
+    mailer,
+    log: (msg, fields) => logger.info(fields, msg),
+  });
+  const failures = new RateLimiter(clock, config.authFailuresPerMinute, 60_000);
+  const registrations = new RateLimiter(clock, config.registrationsPerMinute, 60_000);
+  const bosh = new BoshManager(
+    { ...DEFAULT_BOSH, maxWait: config.boshMaxWait, inactivity: config.boshInactivity, maxSessions: config.maxSessions },
+    {
+      domain: config.domain,
+      hub,
+      push,
+      print,
+      async authenticate(deviceId, token, clientIp) {
+        const device = await services.auth.deviceToken(token);
+        if (device && device.id === deviceId) return device;
+        failures.hit(clientIp);
+        return null;
+      },
+    },
+    wheel,
+    clock,
+    services.ctx.random,
+    logger,
+  );
+  presence.on('online', (id) => logger.debug({ deviceId: id }, 'device online'));
+  presence.on('offline', (id, reason) => logger.debug({ deviceId: id, reason }, 'device offline'));
+  presence.start();
+
+  const metrics = createMetrics({ sessions: () => bosh.size, online: () => presence.onlineCount, pending: () => push.pendingCount });
+  const app = await buildApp({ config, services, runtime: { push, print, mailPrint, reports, alerts, webhooks, presence, bosh, failures, registrations }, metrics, logger });
+
+  let stopSweep = (): void => {};
+  const sweep = (): void => {
+    void Promise.all([services.registration.sweep(), store.webSessions.deleteExpiredBefore(clock.now()), push.sweep(), reports.sweep()])
+      .catch((err: unknown) => logger.error({ err }, 'sweep failed'))
+      .finally(() => (stopSweep = clock.after(SWEEP_EVERY_MS, sweep)));
+  };
+  sweep();
+
+  const url = await app.listen({ port: config.port, host: config.host });
+  publicUrl ||= url;
+  const smtp = smtpIntake(mailPrint, logger);
+  await new Promise<void>((resolve, reject) => {
+    smtp.once('error', reject);
+    smtp.listen(config.smtpPort, config.host, () => resolve());
+  });
+  smtp.on('error', (err: unknown) => logger.error({ err }, 'print-by-mail listener error'));
+  const smtpPort = (smtp.server.address() as { port: number }).port;
+  logger.info({ maxSessions: config.maxSessions, maxConnections: config.maxConnections }, 'capacity');
+  const pidFile = join(config.dataDir, PID_FILE);
+  writeFileSync(pidFile, String(process.pid));
+  logger.info({ url, smtpPort, dataDir: config.dataDir, domain: config.domain }, 'relay ready');
+
+  let closing: Promise<void> | undefined;
+  return {
+    url,
+    app,
+    services,
+    close() {
+      closing ??= (async () => {
+        stopSweep();
+        await new Promise<void>((r) => smtp.close(() => r()));
+        bosh.closeAll();
+        hub.closeAll();
+        await app.close();
+        await presence.stop();
+        wheel.stop();
+        await store.close();
+        rmSync(pidFile, { force: true });
+      })();
+      return closing;
+    },
+  };
+}

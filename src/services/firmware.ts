@@ -1,0 +1,125 @@
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { isVersion, pickUpdate, sha256Hex, vendorKey, verifyProgram } from '../domain/firmware.js';
+import { isAdmin, actorName, type Principal } from '../domain/principal.js';
+import type { Device, Firmware } from '../store/store.js';
+import { audit, type ServiceContext } from './context.js';
+import { invalid, notFound, ServiceError } from './errors.js';
+import { newId } from './secrets.js';
+
+export const VENDOR_KEY_SETTING = 'firmware_vendor_public_key';
+export const MAX_PROGRAM_BYTES = 64 * 1024 * 1024;
+
+const adminOnly = (p: Principal): void => {
+  if (!isAdmin(p)) throw new ServiceError('forbidden', 'only a site admin manages firmware');
+};
+
+/**
+ * Firmware (seed 004 state 6): the vendor's Ed25519 key, programs per model verified on
+ * upload, staged rollout by percentage of a model's devices, and the update check with its
+ * history (sending time and program ID). Program bytes live in the data directory under
+ * their SHA-256; SQLite keeps the rest.
+ */
+export class FirmwareService {
+  private readonly dir: string;
+
+  constructor(
+    private readonly ctx: ServiceContext,
+    dataDir: string,
+  ) {
+    this.dir = join(dataDir, 'firmware');
+  }
+
+  async setVendorKey(p: Principal, text: string): Promise<string> {
+    adminOnly(p);
+    let pem: string;
+    try {
+      pem = vendorKey(text).export({ format: 'pem', type: 'spki' }).toString();
+    } catch (err) {
+      throw invalid(`not a vendor key: ${(err as Error).message}`);
+    }
+    await this.ctx.store.settings.set(VENDOR_KEY_SETTING, pem);
+    await audit(this.ctx, p, 'firmware.vendor-key', VENDOR_KEY_SETTING, null);
+    return pem;
+  }
+
+  async upload(p: Principal, u: { model: string; version: string; signature: string; program: Buffer }): Promise<Firmware> {
+    adminOnly(p);
+    if (!isVersion(u.version)) throw invalid('a version is up to four dot-separated numbers, e.g. 1.2.3');
+    if (u.program.length === 0 || u.program.length > MAX_PROGRAM_BYTES) throw invalid(`a program is 1 byte to ${MAX_PROGRAM_BYTES / 1048576} MiB`);
+    const pem = await this.ctx.store.settings.get(VENDOR_KEY_SETTING);
+    if (!pem) throw new ServiceError('conflict', 'register the vendor public key first (fleetrelay firmware key set)');
+    if (!verifyProgram(u.program, u.signature, vendorKey(pem))) throw invalid('the signature does not verify with the vendor key: the program was not signed by the vendor, or was changed');
+    const sha256 = sha256Hex(u.program);
+    mkdirSync(this.dir, { recursive: true, mode: 0o700 });
+    const file = join(this.dir, sha256);
+    writeFileSync(`${file}.tmp`, u.program, { mode: 0o600 });
+    renameSync(`${file}.tmp`, file);
+    const f: Firmware = {
+      id: newId(this.ctx.random, 'fw-', 8),
+      model: u.model,
+      version: u.version,
+      size: u.program.length,
+      sha256,
+      signature: u.signature,
+      rolloutPercent: 0,
+      uploadedAt: this.ctx.clock.now(),
+      uploadedBy: actorName(p),
+    };
+    await this.ctx.store.firmware.insert(f);
+    await audit(this.ctx, p, 'firmware.upload', f.id, null, { model: f.model, version: f.version, sha256 });
+    return f;
+  }
+
+  async rollout(p: Principal, model: string, version: string, percent: number): Promise<Firmware> {
+    adminOnly(p);
+    if (!Number.isInteger(percent) || percent < 0 || percent > 100) throw invalid('percent is 0 to 100');
+    const f = await this.ctx.store.firmware.byModelVersion(model, version);
+    if (!f) throw notFound(`firmware ${model} ${version}`);
+    await this.ctx.store.firmware.setRollout(f.id, percent);
+    await audit(this.ctx, p, 'firmware.rollout', f.id, null, { model, version, percent });
+    return { ...f, rolloutPercent: percent };
+  }
+
+  list(): Promise<Firmware[]> {
+    return this.ctx.store.firmware.list();
+  }
+
+  /**
+   * The device's check (seed 004 §3.7): records the version it runs, and returns the newer
+   * program its rollout includes, if any, with its bytes — checked against the stored SHA-256,
+   * so a program changed on disk is never sent.
+   */
+  async check(d: Device, current: string | null): Promise<{ firmware: Firmware; program: Buffer } | null> {
+    if (current !== null) {
+      if (!isVersion(current)) throw invalid('the current version is up to four dot-separated numbers');
+      if (current !== d.firmwareVersion) await this.ctx.store.firmware.setDeviceVersion(d.id, current);
+    }
+    const f = pickUpdate(await this.ctx.store.firmware.forModel(d.model), d.id, d.model, current ?? d.firmwareVersion);
+    if (!f) return null;
+    const program = this.program(f);
+    return { firmware: f, program };
+  }
+
+  async recordSent(d: Device, f: Firmware, reception: number): Promise<void> {
+    await this.ctx.store.firmware.recordSent(d.id, f, reception, this.ctx.clock.now());
+  }
+
+  /** A program sent to this device before (JSON devices download it after the check). */
+  async download(d: Device, firmwareId: string): Promise<{ firmware: Firmware; program: Buffer }> {
+    const sent = (await this.ctx.store.firmware.history(d.id)).some((h) => h.firmwareId === firmwareId);
+    const f = sent ? await this.ctx.store.firmware.get(firmwareId) : null;
+    if (!f) throw notFound(`firmware ${firmwareId.slice(0, 40)}`);
+    return { firmware: f, program: this.program(f) };
+  }
+
+  async vendorPublicKey(): Promise<string | null> {
+    return this.ctx.store.settings.get(VENDOR_KEY_SETTING);
+  }
+
+  private program(f: Firmware): Buffer {
+    const program = readFileSync(join(this.dir, f.sha256));
+    if (sha256Hex(program) !== f.sha256) throw new ServiceError('internal', `stored program ${f.model} ${f.version} does not match its SHA-256; not sent`);
+    return program;
+  }
+}

@@ -1,0 +1,34 @@
+import { AccountService } from './accounts.js';
+import { BillingService } from './billing.js';
+import { CodeService } from './codes.js';
+import { FirmwareService } from './firmware.js';
+import { AuthService } from './auth.js';
+import type { ServiceContext } from './context.js';
+import { DeviceService } from './devices.js';
+import { RegistrationService } from './registration.js';
+
+export interface Services {
+  ctx: ServiceContext;
+  accounts: AccountService;
+  auth: AuthService;
+  devices: DeviceService;
+  registration: RegistrationService;
+  billing: BillingService;
+  codes: CodeService;
+  firmware: FirmwareService;
+}
+
+export function createServices(ctx: ServiceContext, o: { registrationTtlMs: number; timeZone?: string; dataDir: string }): Services {
+  const accounts = new AccountService(ctx);
+  const devices = new DeviceService(ctx, accounts);
+  return {
+    ctx,
+    accounts,
+    auth: new AuthService(ctx),
+    devices,
+    registration: new RegistrationService(ctx, accounts, devices, o.registrationTtlMs),
+    billing: new BillingService(ctx, devices, o.timeZone ?? 'UTC'),
+    codes: new CodeService(ctx),
+    firmware: new FirmwareService(ctx, o.dataDir),
+  };
+}

@@ -1,0 +1,150 @@
+import { createReadStream, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import type { Principal } from '../domain/principal.js';
+import { checkTicket, sniffDocument } from '../domain/print.js';
+import type { Device, PrintJob, PrintPage } from '../store/store.js';
+import type { ServiceContext } from './context.js';
+import type { DeviceService } from './devices.js';
+import { invalid, notFound, ServiceError } from './errors.js';
+import type { Mailer } from './mail.js';
+import type { PrintService } from './print.js';
+import { newId, newSecret, sha256 } from './secrets.js';
+
+export interface MailPrintOptions {
+  dataDir: string;
+  /** Printers' addresses are <deviceId>@<mailDomain>. */
+  mailDomain: string;
+  /** Base of the control-page links mailed to senders. */
+  publicUrl: string;
+  pageTtlMs: number;
+  mailer: Mailer | null;
+  log: (msg: string, fields: Record<string, unknown>) => void;
+}
+
+/** Why a mail is refused, with the SMTP reply code it gets. */
+export class MailRefusal extends Error {
+  constructor(
+    readonly responseCode: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const MAX_OBJECTS = 10;
+
+/**
+ * Print by e-mail (seed 002 S101–S205): each printer has an address; a mail's attachments, or
+ * its body, become print objects behind an unguessable, expiring control page whose link goes
+ * back to the sender; the job is made when the person presses Print there.
+ */
+export class MailPrintService {
+  constructor(
+    private readonly ctx: ServiceContext,
+    private readonly print: PrintService,
+    private readonly devices: DeviceService,
+    private readonly o: MailPrintOptions,
+  ) {}
+
+  address(deviceId: string): string {
+    return `${deviceId}@${this.o.mailDomain}`;
+  }
+
+  /** At RCPT TO: the printer must exist, accept jobs, and allow the sender. */
+  async checkRecipient(address: string, sender: string | null): Promise<Device> {
+    const at = address.lastIndexOf('@');
+    const local = address.slice(0, at).toLowerCase();
+    const domain = address.slice(at + 1).toLowerCase();
+    const device = at > 0 && domain === this.o.mailDomain.toLowerCase() && local.length <= 64 ? await this.ctx.store.devices.get(local) : null;
+    if (!device) throw new MailRefusal(550, `5.1.1 <${address.slice(0, 100)}>: no such printer here`);
+    const state = await this.ctx.store.print.printer(device.id);
+    if (!state?.accepting) throw new MailRefusal(554, `5.7.1 the printer ${device.model} ${device.serial} is not accepting jobs now; nothing will be printed`);
+    if (state.allowedSenders?.length && !(sender && state.allowedSenders.includes(sender.toLowerCase())))
+      throw new MailRefusal(550, `5.7.1 ${sender ?? 'this sender'} may not print on this printer`);
+    return device;
+  }
+
+  /** The mail's printable parts become a control page; its link is mailed to the sender. */
+  async receive(device: Device, sender: string, subject: string, parts: { name: string; content: Uint8Array }[], bodyText: string | null): Promise<{ page: PrintPage; url: string }> {
+    const objects = parts
+      .map((p) => ({ name: p.name, content: Buffer.from(p.content) }))
+      .filter((p) => sniffDocument(p.content.subarray(0, 64)) !== null)
+      .slice(0, MAX_OBJECTS);
+    if (objects.length === 0 && bodyText?.trim()) objects.push({ name: 'message.txt', content: Buffer.from(bodyText) });
+    if (objects.length === 0) throw new MailRefusal(550, '5.6.0 the mail has nothing printable: attach a PDF, JPEG, PNG or text, or write in the body');
+    const now = this.ctx.clock.now();
+    const page: PrintPage = {
+      id: newId(this.ctx.random, 'pg-', 10),
+      deviceId: device.id,
+      accountId: device.accountId,
+      sender,
+      subject: subject.slice(0, 200),
+      files: objects.map((o) => ({ name: o.name.slice(0, 200), type: sniffDocument(o.content.subarray(0, 64))!, size: o.content.length })),
+      jobId: null,
+      createdAt: now,
+      expiresAt: now + this.o.pageTtlMs,
+    };
+    const dir = this.dir(page.id);
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    objects.forEach((o, i) => writeFileSync(join(dir, String(i)), o.content, { mode: 0o600 }));
+    const token = newSecret(this.ctx.random, '');
+    await this.ctx.store.print.insertPage(page, sha256(token));
+    const url = `${this.o.publicUrl}/print/${token}`;
+    this.o.log('print control page made', { pageId: page.id, printer: device.id, files: page.files.length });
+    const text = `Your mail "${page.subject}" reached ${device.model} ${device.serial}.\n\nChoose the settings and press Print here:\n${url}\n\nThe link works until ${new Date(page.expiresAt).toISOString()}.`;
+    if (this.o.mailer) await this.o.mailer.send({ to: [sender], subject: `Print: ${page.subject}`.replace(/[\r\n]+/g, ' '), text }).catch((err: unknown) => this.o.log('could not mail the print link', { err: String(err) }));
+    else this.o.log('no outbound mail: print link', { url });
+    return { page, url };
+  }
+
+  async page(token: string): Promise<PrintPage> {
+    const p = token.length <= 100 ? await this.ctx.store.print.pageByTokenHash(sha256(token)) : null;
+    if (!p) throw notFound('print page');
+    if (p.expiresAt <= this.ctx.clock.now()) throw new ServiceError('gone', 'this print page has expired');
+    return p;
+  }
+
+  file(page: PrintPage, n: number): Readable {
+    if (!Number.isInteger(n) || n < 0 || n >= page.files.length) throw notFound('file');
+    return createReadStream(join(this.dir(page.id), String(n)));
+  }
+
+  /** Print pressed (S205): the job is made now, from the chosen file and settings. */
+  async printFrom(token: string, n: number, ticket: Record<string, unknown>): Promise<PrintJob> {
+    const page = await this.page(token);
+    if (page.jobId) throw new ServiceError('conflict', 'this page has already printed');
+    const checked = checkTicket(ticket);
+    if (typeof checked === 'string') throw invalid(checked);
+    const job = await this.print.submit(this.principal(page), page.deviceId, { name: page.files[n]?.name ?? 'document', stream: this.file(page, n) }, ticket, 'mail');
+    await this.ctx.store.print.setPageJob(page.id, job.id);
+    return job;
+  }
+
+  /** Cancel on the page: the job by seed 002's table, or the print objects if nothing was printed. */
+  async cancelFrom(token: string): Promise<PrintJob | null> {
+    const page = await this.page(token);
+    if (page.jobId) return this.print.cancel(this.principal(page), page.jobId);
+    rmSync(this.dir(page.id), { recursive: true, force: true });
+    await this.ctx.store.print.setPageJob(page.id, 'discarded');
+    return null;
+  }
+
+  async job(page: PrintPage): Promise<PrintJob | null> {
+    return page.jobId && page.jobId !== 'discarded' ? (await this.print.job(this.principal(page), page.jobId)).job : null;
+  }
+
+  async pages(p: Principal, deviceId: string): Promise<PrintPage[]> {
+    const d = await this.devices.get(p, deviceId);
+    return this.ctx.store.print.pages(d.id, 50);
+  }
+
+  /** The page acts for the printer's account, as far as that printer goes. */
+  private principal(page: PrintPage): Principal {
+    return { kind: 'token', tokenId: `page:${page.id}`, accountId: page.accountId, admin: false };
+  }
+
+  private dir(pageId: string): string {
+    return join(this.o.dataDir, 'pages', pageId);
+  }
+}

@@ -1,0 +1,16 @@
+import nodemailer from 'nodemailer';
+
+/** Outgoing mail, injected so services never know about SMTP. */
+export interface Mailer {
+  send(m: { to: string[]; subject: string; text: string }): Promise<void>;
+}
+
+/** SMTP through nodemailer, e.g. smtp://mail.example.com:587 or smtps://user:pass@host. */
+export function smtpMailer(url: string, from: string): Mailer {
+  const transport = nodemailer.createTransport(url);
+  return {
+    async send(m) {
+      await transport.sendMail({ from, to: m.to, subject: m.subject, text: m.text });
+    },
+  };
+}

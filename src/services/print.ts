@@ -1,0 +1,292 @@
+import { createHash } from 'node:crypto';
+import { once } from 'node:events';
+import { createReadStream, createWriteStream, mkdirSync, renameSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { CANCEL_ID_PREFIX } from '../domain/messages.js';
+import { accountScope, actorName, canSeeAccount, type Principal } from '../domain/principal.js';
+import {
+  cancelResult,
+  checkTicket,
+  isFinished,
+  planCancel,
+  sniffDocument,
+  type CancelAnswer,
+  type JobState,
+  type PrinterReported,
+} from '../domain/print.js';
+import type { SessionHub } from '../sessions/hub.js';
+import type { PresenceService } from '../sessions/presence.js';
+import type { Device, JobEvent, PrintJob, PrinterState } from '../store/store.js';
+import { base32 } from '../domain/identifiers.js';
+import type { ServiceContext } from './context.js';
+import type { DeviceService } from './devices.js';
+import { invalid, notFound, ServiceError } from './errors.js';
+import { Waiters } from './waiters.js';
+
+export interface PrintOptions {
+  dataDir: string;
+  maxDocumentBytes: number;
+  /** How long a printer has to answer a pushed cancel (seed 002 C4: then cancel-failed). */
+  cancelTimeoutMs: number;
+}
+
+export const DEFAULT_PRINT: Omit<PrintOptions, 'dataDir'> = { maxDocumentBytes: 64 * 1024 * 1024, cancelTimeoutMs: 10_000 };
+/** Long-polls held at once. */
+const MAX_WAITING_PRINTERS = 10_000;
+const MAX_POLL_MS = 60_000;
+
+/**
+ * Cloud print (seeds 002 and 003): printers' accepting-jobs and status; jobs taken in only
+ * while the printer accepts them, stored on disk as streamed, announced over the printer's
+ * session when it is online (or collected by long-poll), fetched over HTTP, and canceled by the
+ * decision table of seed 002 §3.3.
+ */
+export class PrintService {
+  private readonly dir: string;
+  private readonly waiters: Waiters;
+  private readonly cancels = new Map<string, { jobId: string; deviceId: string; settle: (a: CancelAnswer) => void }>();
+
+  constructor(
+    private readonly ctx: ServiceContext,
+    private readonly devices: DeviceService,
+    private readonly hub: SessionHub,
+    private readonly presence: PresenceService,
+    private readonly o: PrintOptions,
+  ) {
+    this.dir = join(o.dataDir, 'jobs');
+    this.waiters = new Waiters(ctx.clock, MAX_WAITING_PRINTERS);
+    // Jobs held while the printer was away, or announced but never fetched, are announced again (seed 003 claims).
+    presence.on('online', (deviceId) => void this.announceWaiting(deviceId).catch(() => undefined));
+  }
+
+  // Printers
+
+  async printer(p: Principal, deviceId: string): Promise<{ device: Device; state: PrinterState; online: boolean }> {
+    const device = await this.devices.get(p, deviceId);
+    return { device, state: await this.state(device.id), online: this.presence.isOnline(device.id) };
+  }
+
+  /** The printer's acceptance / acceptance-stop and status messages (seed 003 T122–T134, T650–T670). */
+  async setState(device: Device, s: { acceptingJobs?: boolean; status?: string }): Promise<PrinterState> {
+    if (s.status !== undefined && !/^[\x20-\x7e]{1,64}$/.test(s.status)) throw invalid('status is 1–64 printable characters');
+    const current = await this.state(device.id);
+    const next = { deviceId: device.id, accepting: s.acceptingJobs ?? current.accepting, status: s.status ?? current.status, updatedAt: this.ctx.clock.now() };
+    await this.ctx.store.print.setPrinter(next);
+    if (next.accepting && !current.accepting) void this.announceWaiting(device.id).catch(() => undefined);
+    return next;
+  }
+
+  async setAllowedSenders(p: Principal, deviceId: string, senders: string[] | null): Promise<string[] | null> {
+    const device = await this.devices.get(p, deviceId);
+    const list = senders === null ? null : [...new Set(senders.map((s) => s.toLowerCase()))];
+    await this.ctx.store.print.setAllowedSenders(device.id, list);
+    return list;
+  }
+
+  // Jobs
+
+  /** Refuses before anything is read when the printer is not accepting jobs (seed 003 T230–T234). */
+  async assertAccepting(p: Principal, deviceId: string): Promise<Device> {
+    const device = await this.devices.get(p, deviceId);
+    if (!(await this.state(device.id)).accepting)
+      throw new ServiceError('not-accepting-jobs', `${device.model} ${device.serial} is not accepting jobs now; no job was made`);
+    return device;
+  }
+
+  /** A new job: the document is streamed to disk (never held whole in memory), sniffed and size-limited. */
+  async submit(p: Principal, deviceId: string, doc: { name: string; stream: Readable }, ticketInput: Record<string, unknown>, source: PrintJob['source']): Promise<PrintJob> {
+    const ticket = checkTicket(ticketInput);
+    if (typeof ticket === 'string') {
+      doc.stream.resume();
+      throw invalid(ticket);
+    }
+    const device = await this.assertAccepting(p, deviceId);
+    const id = `j${this.ctx.clock.now().toString(16).padStart(12, '0')}${base32(this.ctx.random.bytes(8))}`;
+    const stored = await this.store(id, doc.stream);
+    const now = this.ctx.clock.now();
+    const job: PrintJob = {
+      id, deviceId: device.id, accountId: device.accountId, state: 'pending', name: (doc.name || 'document').slice(0, 200),
+      documentType: stored.type, documentSize: stored.size, documentSha256: stored.sha256, documentDeleted: false,
+      ticket, source, createdBy: actorName(p), createdAt: now, updatedAt: now,
+    };
+    await this.ctx.store.print.insertJob(job);
+    this.announce(job);
+    this.waiters.wake(device.id);
+    return job;
+  }
+
+  async job(p: Principal, id: string): Promise<{ job: PrintJob; events: JobEvent[] }> {
+    const job = id.length <= 40 ? await this.ctx.store.print.job(id) : null;
+    if (!job || !canSeeAccount(p, job.accountId)) throw notFound(`job ${id.slice(0, 40)}`);
+    return { job, events: await this.ctx.store.print.events(job.id) };
+  }
+
+  async jobs(p: Principal, f: { deviceId?: string; state?: JobState; cursor?: string; limit?: number }): Promise<PrintJob[]> {
+    return this.ctx.store.print.jobs({
+      accountId: accountScope(p),
+      deviceId: f.deviceId,
+      states: f.state ? [f.state] : undefined,
+      cursor: f.cursor,
+      limit: Math.min(Math.max(f.limit ?? 100, 1), 500),
+    });
+  }
+
+  /** Seed 002 §3.3: C0 and C5 delete at once; C1–C4 ask the printer and wait for its answer (at most cancelTimeoutMs). */
+  async cancel(p: Principal, id: string): Promise<PrintJob> {
+    const { job } = await this.job(p, id);
+    const plan = planCancel(job.state, this.presence.isOnline(job.deviceId));
+    const actor = actorName(p);
+    switch (plan.kind) {
+      case 'finished':
+        throw new ServiceError('conflict', `job ${job.id} is already ${job.state}`);
+      case 'delete':
+        return this.finish(job.id, ['pending', 'notified', 'fetched', 'processing', 'cancel-failed'], 'canceled', `${plan.row}: canceled by ${actor}${plan.row === 'C5' ? ' (no session with the printer)' : ' before the printer fetched it'}`);
+      case 'ask-printer': {
+        if (!(await this.ctx.store.print.transition(job.id, ['fetched', 'processing', 'cancel-failed'], 'cancel-requested', this.ctx.clock.now(), `cancel requested by ${actor}`)))
+          return this.cancel(p, id); // it moved meanwhile: decide again
+        const answer = await this.askPrinter(job);
+        const result = cancelResult(answer);
+        if (result === 'canceled') return this.finish(job.id, ['cancel-requested'], 'canceled', `the printer answered ${answer}`);
+        await this.ctx.store.print.transition(job.id, ['cancel-requested'], 'cancel-failed', this.ctx.clock.now(),
+          `C4: the printer ${answer === 'cannot' ? 'cannot cancel' : 'did not answer'}; the data is kept until it reports completion`);
+        return (await this.job(p, id)).job;
+      }
+    }
+  }
+
+  /** The printer's answer to a pushed cancel, over its session. */
+  cancelAnswered(deviceId: string, requestId: string, answer: CancelAnswer): void {
+    const c = this.cancels.get(requestId);
+    if (c && c.deviceId === deviceId) c.settle(answer);
+  }
+
+  // The printer's side
+
+  /** Jobs waiting for this printer, announced now; long-polls up to waitMs when there are none (seed 003 variation 1). */
+  async waitingJobs(device: Device, waitMs: number): Promise<PrintJob[]> {
+    let jobs = await this.ctx.store.print.jobs({ deviceId: device.id, states: ['pending', 'notified'], limit: 50 });
+    if (jobs.length === 0 && waitMs > 0) {
+      await this.waiters.wait(device.id, Math.min(waitMs, MAX_POLL_MS));
+      jobs = await this.ctx.store.print.jobs({ deviceId: device.id, states: ['pending', 'notified'], limit: 50 });
+    }
+    for (const j of jobs) if (j.state === 'pending') await this.ctx.store.print.transition(j.id, ['pending'], 'notified', this.ctx.clock.now(), 'collected by long-poll');
+    return jobs.reverse();
+  }
+
+  /** The job as its printer sees it; a deleted or finished job is gone (410). */
+  async jobForPrinter(device: Device, id: string): Promise<PrintJob> {
+    const job = id.length <= 40 ? await this.ctx.store.print.job(id) : null;
+    if (!job || job.deviceId !== device.id) throw notFound(`job ${id.slice(0, 40)}`);
+    if (job.documentDeleted || isFinished(job.state)) throw new ServiceError('gone', `job ${job.id} is ${job.state}; its data is deleted`);
+    return job;
+  }
+
+  /** The document, whole or a byte range (S302/S303). The first fetch moves the job to fetched. */
+  async openDocument(device: Device, id: string, range: { start: number; end: number } | null): Promise<{ job: PrintJob; stream: Readable; start: number; end: number }> {
+    const job = await this.jobForPrinter(device, id);
+    const start = range?.start ?? 0;
+    const end = Math.min(range?.end ?? job.documentSize - 1, job.documentSize - 1);
+    if (start > end || start >= job.documentSize) throw new ServiceError('range-not-satisfiable', `bytes ${start}-${end} are outside the ${job.documentSize}-byte document`, { size: job.documentSize });
+    await this.ctx.store.print.transition(job.id, ['pending', 'notified'], 'fetched', this.ctx.clock.now(), 'the printer fetched the document');
+    return { job, stream: createReadStream(this.file(job.id), { start, end }), start, end };
+  }
+
+  /** Progress and completion from the printer; data is deleted once the job is finished. */
+  async report(device: Device, id: string, state: PrinterReported, detail?: string): Promise<PrintJob> {
+    const job = id.length <= 40 ? await this.ctx.store.print.job(id) : null;
+    if (!job || job.deviceId !== device.id) throw notFound(`job ${id.slice(0, 40)}`);
+    const live: JobState[] = ['notified', 'fetched', 'processing', 'cancel-requested', 'cancel-failed'];
+    const note = detail?.slice(0, 200) ?? `the printer reported ${state}`;
+    if (state === 'processing') {
+      if (!(await this.ctx.store.print.transition(job.id, ['notified', 'fetched', 'processing'], 'processing', this.ctx.clock.now(), note)))
+        throw new ServiceError('conflict', `job ${job.id} is ${job.state}`);
+      return (await this.ctx.store.print.job(job.id))!;
+    }
+    return this.finish(job.id, live, state, note, () => {
+      throw new ServiceError('conflict', `job ${job.id} is ${job.state}`);
+    });
+  }
+
+  private async finish(id: string, from: readonly JobState[], to: JobState, detail: string, otherwise?: () => never): Promise<PrintJob> {
+    if (!(await this.ctx.store.print.transition(id, from, to, this.ctx.clock.now(), detail))) otherwise?.();
+    rmSync(this.file(id), { force: true });
+    await this.ctx.store.print.markDocumentDeleted(id);
+    return (await this.ctx.store.print.job(id))!;
+  }
+
+  private askPrinter(job: PrintJob): Promise<CancelAnswer> {
+    const requestId = CANCEL_ID_PREFIX + base32(this.ctx.random.bytes(15));
+    return new Promise((resolve) => {
+      const cancelTimer = this.ctx.clock.after(this.o.cancelTimeoutMs, () => settle('no-answer'));
+      const settle = (a: CancelAnswer): void => {
+        if (!this.cancels.delete(requestId)) return;
+        cancelTimer();
+        resolve(a);
+      };
+      this.cancels.set(requestId, { jobId: job.id, deviceId: job.deviceId, settle });
+      if (!this.hub.deliver(job.deviceId, { kind: 'cancel', requestId, jobId: job.id })) settle('no-answer');
+    });
+  }
+
+  private announce(job: PrintJob): void {
+    if (!this.presence.isOnline(job.deviceId)) return;
+    if (this.hub.deliver(job.deviceId, { kind: 'job', jobId: job.id, href: `/device/v1/jobs/${job.id}` }))
+      void this.ctx.store.print.transition(job.id, ['pending'], 'notified', this.ctx.clock.now(), 'announced over the session');
+  }
+
+  private async announceWaiting(deviceId: string): Promise<void> {
+    if (!(await this.state(deviceId)).accepting) return;
+    for (const j of await this.ctx.store.print.jobs({ deviceId, states: ['pending', 'notified'], limit: 50 })) {
+      if (!this.hub.deliver(deviceId, { kind: 'job', jobId: j.id, href: `/device/v1/jobs/${j.id}` })) return;
+      if (j.state === 'pending') await this.ctx.store.print.transition(j.id, ['pending'], 'notified', this.ctx.clock.now(), 'announced when the printer came back');
+    }
+  }
+
+  private async state(deviceId: string): Promise<PrinterState> {
+    return (await this.ctx.store.print.printer(deviceId)) ?? { deviceId, accepting: false, status: null, updatedAt: 0 };
+  }
+
+  private async store(id: string, input: Readable): Promise<{ size: number; sha256: string; type: NonNullable<ReturnType<typeof sniffDocument>> }> {
+    mkdirSync(this.dir, { recursive: true, mode: 0o700 });
+    const tmp = `${this.file(id)}.part`;
+    const hash = createHash('sha256');
+    let size = 0;
+    let head = Buffer.alloc(0);
+    const max = this.o.maxDocumentBytes;
+    const out = createWriteStream(tmp, { mode: 0o600 });
+    try {
+      await pipeline(
+        input,
+        async function* (chunks: AsyncIterable<Buffer>) {
+          for await (const c of chunks) {
+            size += c.length;
+            if (size > max) throw new ServiceError('payload-too-large', `a document is at most ${max / 1048576} MiB`);
+            if (head.length < 64) head = Buffer.concat([head, c.subarray(0, 64 - head.length)]);
+            hash.update(c);
+            yield c;
+          }
+        },
+        out,
+      );
+      if ((input as Readable & { truncated?: boolean }).truncated) throw new ServiceError('payload-too-large', `a document is at most ${max / 1048576} MiB`);
+      const type = sniffDocument(head);
+      if (size === 0) throw invalid('the document is empty');
+      if (!type) throw new ServiceError('unsupported-media-type', 'the document is not PDF, JPEG, PNG or plain text');
+      renameSync(tmp, this.file(id));
+      return { size, sha256: hash.digest('hex'), type };
+    } catch (err) {
+      // The file may still be opening when the upload fails: remove it only once it is closed.
+      if (!out.closed) await once(out, 'close').catch(() => undefined);
+      rmSync(tmp, { force: true });
+      throw err;
+    }
+  }
+
+  private file(id: string): string {
+    return join(this.dir, id);
+  }
+
+}
+

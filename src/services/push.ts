@@ -1,0 +1,225 @@
+import { isOid, MAX_OBJECTS, isSmiType, refusedObject, answersRequest, valueProblem, type PushAnswer, type PushOp, type PushRequest, type ResultObject, type TypedValue } from '../domain/mgmt.js';
+import { canSeeAccount, type Principal } from '../domain/principal.js';
+import type { QueuedRequest } from '../store/store.js';
+import { base32 } from '../domain/identifiers.js';
+import type { PresenceService } from '../sessions/presence.js';
+import type { SessionHub } from '../sessions/hub.js';
+import type { ServiceContext } from './context.js';
+import type { DeviceService } from './devices.js';
+import { invalid, notFound, ServiceError } from './errors.js';
+
+export interface PushLimits {
+  defaultTimeoutMs: number;
+  maxTimeoutMs: number;
+  /** Requests waiting for answers, relay-wide and per device. */
+  maxPending: number;
+  maxPendingPerDevice: number;
+}
+
+export const DEFAULT_PUSH_LIMITS: PushLimits = { defaultTimeoutMs: 30_000, maxTimeoutMs: 300_000, maxPending: 100_000, maxPendingPerDevice: 32 };
+
+interface Pending {
+  req: PushRequest;
+  settle: (a: PushAnswer | null) => void;
+}
+
+export interface PushResult {
+  requestId: string;
+  objects: ResultObject[];
+}
+
+export interface PushOptions {
+  timeoutSeconds?: number;
+  /** For an OFFLINE device: keep the request this long and deliver it at its next contact. */
+  queueTtlSeconds?: number;
+}
+
+export const MAX_QUEUED_PER_DEVICE = 32;
+export const MAX_QUEUE_TTL_SECONDS = 7 * 86400;
+/** Finished and expired queued requests stay readable this long after their expiry. */
+export const KEEP_QUEUED_MS = 24 * 3600_000;
+
+/** Input objects for SET may carry 32-bit values as JSON numbers; everything travels as strings. */
+export interface SetObjectInput {
+  oid: string;
+  type: string;
+  value: string | number;
+}
+
+/**
+ * The push relay (seed 000 S343–S375): a service server's GET/SET becomes an IQ pushed down
+ * the device's held connection, tagged with an unpredictable request ID (S353); the device's
+ * answer, over the session or session-less HTTP (S265), completes the waiting HTTP request
+ * (S373). An offline device is an immediate error (S349/S351), never a wait. Pending requests
+ * live in memory only.
+ */
+export class PushService {
+  private readonly pending = new Map<string, Pending>();
+  private readonly perDevice = new Map<string, number>();
+
+  constructor(
+    private readonly ctx: ServiceContext,
+    private readonly devices: DeviceService,
+    private readonly hub: SessionHub,
+    private readonly presence: PresenceService,
+    private readonly limits: PushLimits = DEFAULT_PUSH_LIMITS,
+  ) {
+    presence.on('online', (deviceId) => void this.deliverQueued(deviceId).catch(() => undefined));
+  }
+
+  get pendingCount(): number {
+    return this.pending.size;
+  }
+
+  async get(p: Principal, deviceId: string, oids: string[], o: PushOptions = {}): Promise<PushResult | QueuedRequest> {
+    if (oids.length === 0 || oids.length > MAX_OBJECTS) throw invalid(`give 1–${MAX_OBJECTS} OIDs`);
+    const bad = oids.find((x) => !isOid(x));
+    if (bad !== undefined) throw invalid(`not an OID: ${bad.slice(0, 64)}`);
+    return this.send(p, deviceId, 'get', { oids }, o);
+  }
+
+  async set(p: Principal, deviceId: string, input: SetObjectInput[], o: PushOptions = {}): Promise<PushResult | QueuedRequest> {
+    if (input.length === 0 || input.length > MAX_OBJECTS) throw invalid(`give 1–${MAX_OBJECTS} objects`);
+    const objects: TypedValue[] = input.map((o) => {
+      if (!isOid(o.oid)) throw invalid(`not an OID: ${String(o.oid).slice(0, 64)}`);
+      if (!isSmiType(o.type)) throw invalid(`${o.oid}: unknown type ${String(o.type).slice(0, 32)}`);
+      const value = String(o.value);
+      const problem = valueProblem(o.type, value);
+      if (problem) throw invalid(`${o.oid}: ${problem}`);
+      return { oid: o.oid, type: o.type, value };
+    });
+    const result = await this.send(p, deviceId, 'set', { objects }, o);
+    if ('state' in result) return result;
+    const refused = refusedObject(result.objects);
+    if (refused)
+      throw new ServiceError('device-error', `the device refused the SET: ${refused.oid} ${refused.error}; nothing was changed`, {
+        requestId: result.requestId,
+        oid: refused.oid,
+        error: refused.error,
+      });
+    return result;
+  }
+
+  /**
+   * The device's answer (S369/S373), from its session or session-less HTTP. Only the device
+   * the request went to can answer it. False if no such request is waiting (late, unknown).
+   */
+  async answer(deviceId: string, requestId: string, answer: PushAnswer): Promise<boolean> {
+    const p = this.pending.get(requestId);
+    if (p) {
+      if (p.req.deviceId !== deviceId) return false;
+      p.settle(answer);
+      return true;
+    }
+    return this.ctx.store.pushQueue.complete(requestId, deviceId, answer, this.ctx.clock.now());
+  }
+
+  /** A queued request as its submitter sees it: another account's is absent. */
+  async queued(p: Principal, requestId: string): Promise<QueuedRequest> {
+    const q = requestId.length <= 64 ? await this.ctx.store.pushQueue.get(requestId) : null;
+    if (!q || !canSeeAccount(p, q.accountId)) throw notFound(`request ${requestId.slice(0, 64)}`);
+    return q;
+  }
+
+  /** queued, expired (queued past its expiry), delivered or answered. */
+  status(q: QueuedRequest): 'queued' | 'expired' | 'delivered' | 'answered' {
+    return q.state === 'queued' && q.expiresAt <= this.ctx.clock.now() ? 'expired' : q.state;
+  }
+
+  /** Outside a session the device collects its queued requests (each exactly once) and answers on /device/v1/responses. */
+  async takeQueued(deviceId: string): Promise<QueuedRequest[]> {
+    return this.ctx.store.pushQueue.take(deviceId, this.ctx.clock.now(), MAX_QUEUED_PER_DEVICE);
+  }
+
+  async sweep(): Promise<number> {
+    return this.ctx.store.pushQueue.deleteExpiredBefore(this.ctx.clock.now() - KEEP_QUEUED_MS);
+  }
+
+  /** At the device's next session (ONLINE), its queued requests go down that session. */
+  private async deliverQueued(deviceId: string): Promise<void> {
+    for (const q of await this.takeQueued(deviceId)) {
+      const req: PushRequest = { requestId: q.requestId, deviceId, op: q.op, ...(q.op === 'get' ? { oids: q.oids } : { objects: q.objects }) };
+      if (!this.hub.deliver(deviceId, { kind: 'push', req })) await this.ctx.store.pushQueue.release(q.requestId);
+    }
+  }
+
+  private async enqueue(deviceId: string, accountId: string, op: PushOp, body: { oids?: string[]; objects?: TypedValue[] }, ttlSeconds: number): Promise<QueuedRequest> {
+    if (!(Number.isInteger(ttlSeconds) && ttlSeconds > 0 && ttlSeconds <= MAX_QUEUE_TTL_SECONDS))
+      throw invalid(`queue.ttlSeconds is from 1 to ${MAX_QUEUE_TTL_SECONDS}`);
+    if ((await this.ctx.store.pushQueue.countQueued(deviceId, this.ctx.clock.now())) >= MAX_QUEUED_PER_DEVICE)
+      throw new ServiceError('device-busy', `${MAX_QUEUED_PER_DEVICE} requests are already queued for ${deviceId}`, { retryAfter: 60 });
+    const now = this.ctx.clock.now();
+    const q: QueuedRequest = {
+      requestId: this.newRequestId(),
+      deviceId,
+      accountId,
+      op,
+      ...body,
+      state: 'queued',
+      answer: null,
+      createdAt: now,
+      expiresAt: now + ttlSeconds * 1000,
+      deliveredAt: null,
+      answeredAt: null,
+    };
+    await this.ctx.store.pushQueue.insert(q);
+    return q;
+  }
+
+  private newRequestId(): string {
+    return 'r' + base32(this.ctx.random.bytes(15));
+  }
+
+  private async send(
+    p: Principal,
+    deviceId: string,
+    op: PushOp,
+    body: { oids?: string[]; objects?: TypedValue[] },
+    o: PushOptions,
+  ): Promise<PushResult | QueuedRequest> {
+    const timeoutMs = o.timeoutSeconds === undefined ? this.limits.defaultTimeoutMs : o.timeoutSeconds * 1000;
+    if (!(timeoutMs > 0 && timeoutMs <= this.limits.maxTimeoutMs))
+      throw invalid(`timeoutSeconds is from 1 to ${this.limits.maxTimeoutMs / 1000}`);
+    const device = await this.devices.get(p, deviceId);
+    if (!this.presence.isOnline(device.id)) {
+      if (o.queueTtlSeconds !== undefined) return this.enqueue(device.id, device.accountId, op, body, o.queueTtlSeconds);
+      throw offline(device.id);
+    }
+    const load = this.perDevice.get(device.id) ?? 0;
+    if (this.pending.size >= this.limits.maxPending || load >= this.limits.maxPendingPerDevice)
+      throw new ServiceError('device-busy', `too many requests are waiting for ${device.id}; retry later`, { retryAfter: 1 });
+
+    const req: PushRequest = { requestId: this.newRequestId(), deviceId: device.id, op, ...body };
+    const answer = await new Promise<PushAnswer | null>((resolve) => {
+      const cancel = this.ctx.clock.after(timeoutMs, () => settle(null));
+      const settle = (a: PushAnswer | null): void => {
+        if (!this.pending.delete(req.requestId)) return;
+        cancel();
+        const left = (this.perDevice.get(device.id) ?? 1) - 1;
+        if (left > 0) this.perDevice.set(device.id, left);
+        else this.perDevice.delete(device.id);
+        resolve(a);
+      };
+      this.pending.set(req.requestId, { req, settle });
+      this.perDevice.set(device.id, load + 1);
+      if (!this.hub.deliver(req.deviceId, { kind: 'push', req })) settle({ error: { condition: 'recipient-unavailable' } });
+    });
+
+    if (answer === null)
+      throw new ServiceError('device-timeout', `${device.id} did not answer within ${timeoutMs / 1000} s`, { requestId: req.requestId });
+    if ('error' in answer) {
+      if (answer.error.condition === 'recipient-unavailable') throw offline(device.id);
+      throw new ServiceError('device-error', `the device answered with an error: ${answer.error.condition}${answer.error.text ? ` (${answer.error.text})` : ''}`, {
+        requestId: req.requestId,
+        condition: answer.error.condition,
+      });
+    }
+    if (!answersRequest(req, answer.objects))
+      throw new ServiceError('device-error', 'the device answered with objects other than those asked for', { requestId: req.requestId });
+    return { requestId: req.requestId, objects: answer.objects };
+  }
+}
+
+function offline(deviceId: string): ServiceError {
+  return new ServiceError('device-offline', `${deviceId} is offline: it holds no session with the relay`);
+}

@@ -1,0 +1,164 @@
+import { claimedExpiry, decideClaim, pollOutcome, type Registration } from '../domain/registration.js';
+import type { Principal } from '../domain/principal.js';
+import type { Device } from '../store/store.js';
+import type { AccountService } from './accounts.js';
+import { audit, type ServiceContext } from './context.js';
+import { checkCapabilities, checkLabels, type DeviceCredentials, type DeviceService } from './devices.js';
+import { notFound, ServiceError } from './errors.js';
+import { RateLimiter } from './rate-limit.js';
+import { Waiters } from './waiters.js';
+import { newId, newSecret, sameText, sha256 } from './secrets.js';
+
+export const PIN_DIGITS = 8;
+export const MAX_POLL_WAIT_MS = 30_000;
+/** Waiting polls held at once; past this a poll answers at once instead of waiting. */
+const MAX_WAITERS = 10_000;
+/** Expired registrations still answer 410 for a day before they are forgotten. */
+export const KEEP_EXPIRED_MS = 24 * 3600_000;
+
+export type PollResult = { kind: 'pending'; expiresAt: number } | { kind: 'delivered'; credentials: DeviceCredentials };
+
+export interface RegistrationTicket {
+  pin: string;
+  claimId: string;
+  pollToken: string;
+  expiresAt: number;
+}
+
+/**
+ * Anonymous registration with a PIN (seed 003 T10–T62): the device asks (T12), gets a PIN and a
+ * claim URL (T20), a signed-in person types the PIN (T50), the device's next poll gets its
+ * access token AT1 (T60). Secrets (PIN, claim id, poll token) are stored only as hashes.
+ */
+export class RegistrationService {
+  private readonly waiters: Waiters;
+  /** Wrong PINs per person, across registrations, so one person cannot sweep many PINs. */
+  private readonly wrongPinsByUser: RateLimiter;
+
+  constructor(
+    private readonly ctx: ServiceContext,
+    private readonly accounts: AccountService,
+    private readonly devices: DeviceService,
+    readonly ttlMs: number,
+  ) {
+    this.wrongPinsByUser = new RateLimiter(ctx.clock, 10, 15 * 60_000);
+    this.waiters = new Waiters(ctx.clock, MAX_WAITERS);
+  }
+
+  async register(o: { serial: string; model: string; capabilities?: unknown }): Promise<RegistrationTicket> {
+    checkLabels(o.serial, o.model);
+    const capabilities = checkCapabilities(o.capabilities);
+    const now = this.ctx.clock.now();
+    const reg: Registration = {
+      id: newId(this.ctx.random, 'reg-'),
+      serial: o.serial,
+      model: o.model,
+      capabilities,
+      state: 'pending',
+      attempts: 0,
+      deviceId: null,
+      createdAt: now,
+      expiresAt: now + this.ttlMs,
+    };
+    const pin = this.ctx.random.digits(PIN_DIGITS);
+    const claimId = newSecret(this.ctx.random, '');
+    const pollToken = newSecret(this.ctx.random, 'frp_');
+    await this.ctx.store.registrations.insert(reg, { poll: sha256(pollToken), claim: sha256(claimId), pin: pinHash(reg.id, pin) });
+    return { pin, claimId, pollToken, expiresAt: reg.expiresAt };
+  }
+
+  /** The device's poll (T60). Waits up to waitMs for a claim; hands the token out exactly once. */
+  async poll(pollToken: string, waitMs: number): Promise<PollResult> {
+    const hash = sha256(pollToken);
+    let reg = await this.ctx.store.registrations.byPollHash(hash);
+    if (!reg) throw notFound('registration');
+    let outcome = pollOutcome(reg, this.ctx.clock.now());
+    if (outcome.kind === 'pending' && waitMs > 0) {
+      await this.waiters.wait(reg.id, Math.min(waitMs, MAX_POLL_WAIT_MS, reg.expiresAt - this.ctx.clock.now()));
+      reg = (await this.ctx.store.registrations.byPollHash(hash)) ?? reg;
+      outcome = pollOutcome(reg, this.ctx.clock.now());
+    }
+    switch (outcome.kind) {
+      case 'pending':
+        return { kind: 'pending', expiresAt: reg.expiresAt };
+      case 'gone':
+        throw gone(outcome.reason);
+      case 'ready': {
+        const { token, hash: tokenHash } = this.devices.newToken();
+        if (!(await this.ctx.store.registrations.deliver(reg.id, outcome.deviceId, tokenHash, this.ctx.clock.now())))
+          throw gone('delivered');
+        await audit(this.ctx, `device:${outcome.deviceId}`, 'device.token-delivered', outcome.deviceId, null);
+        return { kind: 'delivered', credentials: await this.devices.credentials(outcome.deviceId, token) };
+      }
+    }
+  }
+
+  /** What the claim page shows (T42). The claim id is a capability: unknown ids are 404. */
+  async view(claimId: string): Promise<Registration> {
+    const reg = claimId.length <= 100 ? await this.ctx.store.registrations.byClaimHash(sha256(claimId)) : null;
+    if (!reg) throw notFound('registration');
+    return reg;
+  }
+
+  /** A signed-in person types the PIN (T50); on a match the device is created in their account (T52–T56). */
+  async claim(p: Principal, claimId: string, pin: string, accountId?: string): Promise<Device> {
+    const who = p.kind === 'user' ? p.userId : p.kind === 'token' ? p.tokenId : 'cli';
+    if (this.wrongPinsByUser.blocked(who))
+      throw new ServiceError('rate-limited', 'too many wrong PINs; wait before trying again', {
+        retryAfter: this.wrongPinsByUser.retryAfter(who),
+      });
+    const reg = await this.ctx.store.registrations.byClaimHash(sha256(claimId));
+    if (!reg) throw notFound('registration');
+    const now = this.ctx.clock.now();
+    const pinOk = sameText(pinHash(reg.id, pin.trim()), reg.pinHash);
+    const decision = decideClaim(reg, pinOk, now);
+    switch (decision.kind) {
+      case 'wrong-pin':
+        await this.ctx.store.registrations.countFailedAttempt(reg.id);
+        this.wrongPinsByUser.hit(who);
+        throw new ServiceError('wrong-pin', `the PIN does not match; ${decision.attemptsLeft} attempts left`, {
+          attemptsLeft: decision.attemptsLeft,
+        });
+      case 'locked':
+        if (!pinOk) await this.ctx.store.registrations.countFailedAttempt(reg.id);
+        this.wrongPinsByUser.hit(who);
+        throw new ServiceError('rate-limited', 'too many wrong PINs for this registration; register the device again');
+      case 'expired':
+        throw gone('expired');
+      case 'already-claimed':
+        throw new ServiceError('conflict', 'this registration has already been claimed');
+      case 'accept':
+        break;
+    }
+    const account = await this.accounts.resolveAccount(p, accountId);
+    const device = this.devices.newDevice(account, reg.serial, reg.model, reg.capabilities);
+    const result = await this.ctx.store.registrations.claim(reg.id, device, claimedExpiry(reg, now));
+    if (result === 'not-pending') throw new ServiceError('conflict', 'this registration has already been claimed');
+    if (result === 'conflict')
+      throw new ServiceError(
+        'conflict',
+        `a device with model ${reg.model} and serial ${reg.serial} is already registered; an operator can remove it or rotate its token`,
+      );
+    await audit(this.ctx, p, 'device.claim', device.id, account, { serial: reg.serial, model: reg.model });
+    this.waiters.wake(reg.id);
+    return device;
+  }
+
+  async sweep(): Promise<number> {
+    return this.ctx.store.registrations.deleteExpiredBefore(this.ctx.clock.now() - KEEP_EXPIRED_MS);
+  }
+
+}
+
+function pinHash(regId: string, pin: string): string {
+  return sha256(`${regId}:${pin}`);
+}
+
+function gone(reason: 'expired' | 'delivered' | 'locked'): ServiceError {
+  const why = {
+    expired: 'the registration has expired; register again',
+    delivered: 'the token for this registration has already been delivered',
+    locked: 'too many wrong PINs were entered for this registration; register again',
+  }[reason];
+  return new ServiceError('gone', why, { reason });
+}

@@ -1,0 +1,134 @@
+import { createHmac } from 'node:crypto';
+import { lookup } from 'node:dns/promises';
+import { isIP } from 'node:net';
+import { isPrivateAddress } from '../domain/net.js';
+import { accountScope, canSeeAccount, isAdmin, type Principal } from '../domain/principal.js';
+import type { Webhook } from '../store/store.js';
+import { audit, type ServiceContext } from './context.js';
+import { invalid, notFound } from './errors.js';
+import { newId, newSecret } from './secrets.js';
+
+export const WEBHOOK_EVENTS = ['alert.opened', 'order.received'] as const;
+export type WebhookEvent = (typeof WEBHOOK_EVENTS)[number];
+
+/** Seconds between attempts: a delivery is tried six times over about a quarter of an hour. */
+const BACKOFF_S = [1, 5, 30, 120, 600];
+const MAX_QUEUED = 10_000;
+const TIMEOUT_MS = 10_000;
+
+export interface WebhookOptions {
+  /** Let webhooks reach loopback and private addresses (tests, on-premises receivers). */
+  allowPrivate: boolean;
+  post?: (url: string, body: string, headers: Record<string, string>) => Promise<number>;
+  onFailure?: (hook: Webhook, event: string, error: string) => void;
+}
+
+/**
+ * Webhooks for alerts and orders: JSON POSTs signed with HMAC-SHA256 over "timestamp.body",
+ * retried with back-off. Targets must be public addresses unless allowed, checked when the
+ * hook is made and again, after DNS, before every attempt.
+ */
+export class WebhookService {
+  private queued = 0;
+
+  constructor(
+    private readonly ctx: ServiceContext,
+    private readonly o: WebhookOptions,
+  ) {}
+
+  async create(p: Principal, w: { url: string; events: string[]; accountId?: string }): Promise<{ hook: Webhook; secret: string }> {
+    const url = await this.checkUrl(w.url);
+    if (w.events.length === 0 || !w.events.every((e) => (WEBHOOK_EVENTS as readonly string[]).includes(e)))
+      throw invalid(`events are some of ${WEBHOOK_EVENTS.join(', ')}`);
+    const accountId = isAdmin(p) ? (w.accountId ?? null) : accountScope(p)!;
+    if (accountId !== null && !canSeeAccount(p, accountId)) throw notFound(`account ${accountId}`);
+    const secret = newSecret(this.ctx.random, 'whsec_');
+    const hook: Webhook = { id: newId(this.ctx.random, 'wh-', 8), accountId, url, events: [...new Set(w.events)], secret, createdAt: this.ctx.clock.now() };
+    await this.ctx.store.webhooks.insert(hook);
+    await audit(this.ctx, p, 'webhook.create', hook.id, accountId, { url, events: hook.events });
+    return { hook, secret };
+  }
+
+  async list(p: Principal): Promise<Webhook[]> {
+    return (await this.ctx.store.webhooks.list()).filter((h) => (h.accountId === null ? isAdmin(p) : canSeeAccount(p, h.accountId)));
+  }
+
+  async remove(p: Principal, id: string): Promise<void> {
+    const h = (await this.list(p)).find((x) => x.id === id);
+    if (!h) throw notFound(`webhook ${id}`);
+    await this.ctx.store.webhooks.remove(id);
+    await audit(this.ctx, p, 'webhook.remove', id, h.accountId);
+  }
+
+  /** Queues the event for every hook of the account (and the site-wide ones) that wants it. */
+  async emit(accountId: string, event: WebhookEvent, data: Record<string, unknown>): Promise<void> {
+    const hooks = (await this.ctx.store.webhooks.list()).filter((h) => h.events.includes(event) && (h.accountId === null || h.accountId === accountId));
+    for (const hook of hooks) {
+      if (this.queued >= MAX_QUEUED) return; // back-pressure: drop rather than grow without bound
+      const body = JSON.stringify({ id: newId(this.ctx.random, 'evt-', 10), event, createdAt: new Date(this.ctx.clock.now()).toISOString(), data });
+      this.queued++;
+      this.attempt(hook, event, body, 0);
+    }
+  }
+
+  private attempt(hook: Webhook, event: string, body: string, n: number): void {
+    void this.deliver(hook, event, body).then(
+      () => this.queued--,
+      (err: unknown) => {
+        const delay = BACKOFF_S[n];
+        if (delay === undefined) {
+          this.queued--;
+          this.o.onFailure?.(hook, event, String(err));
+          return;
+        }
+        this.ctx.clock.after(delay * 1000, () => this.attempt(hook, event, body, n + 1));
+      },
+    );
+  }
+
+  private async deliver(hook: Webhook, event: string, body: string): Promise<void> {
+    const u = new URL(hook.url);
+    if (!this.o.allowPrivate) {
+      const host = u.hostname.replace(/^\[|\]$/g, '');
+      const addresses = isIP(host) ? [host] : (await lookup(host, { all: true })).map((a) => a.address);
+      if (addresses.some(isPrivateAddress)) throw new Error(`${u.hostname} resolves to a private address`);
+    }
+    const timestamp = String(Math.floor(this.ctx.clock.now() / 1000));
+    const signature = createHmac('sha256', hook.secret).update(`${timestamp}.${body}`).digest('hex');
+    const headers = {
+      'content-type': 'application/json',
+      'user-agent': 'FleetRelay-Webhook/1',
+      'x-fleetrelay-event': event,
+      'x-fleetrelay-timestamp': timestamp,
+      'x-fleetrelay-signature': `sha256=${signature}`,
+    };
+    const status = await (this.o.post ?? httpPost)(hook.url, body, headers);
+    if (status < 200 || status >= 300) throw new Error(`HTTP ${status}`);
+  }
+
+  private async checkUrl(raw: string): Promise<string> {
+    let u: URL;
+    try {
+      u = new URL(raw);
+    } catch {
+      throw invalid('not a URL');
+    }
+    if (u.protocol !== 'https:' && u.protocol !== 'http:') throw invalid('a webhook URL is http: or https:');
+    if (u.username || u.password) throw invalid('put no credentials in a webhook URL; verify the signature instead');
+    if (raw.length > 2000) throw invalid('a webhook URL is at most 2000 characters');
+    if (!this.o.allowPrivate) {
+      const host = u.hostname.replace(/^\[|\]$/g, '');
+      const addresses = isIP(host) ? [host] : await lookup(host, { all: true }).then((a) => a.map((x) => x.address), () => []);
+      if (host === 'localhost' || addresses.some(isPrivateAddress)) throw invalid(`${u.hostname} is a loopback or private address; webhooks go to public addresses`);
+    }
+    return u.toString();
+  }
+}
+
+async function httpPost(url: string, body: string, headers: Record<string, string>): Promise<number> {
+  const res = await fetch(url, { method: 'POST', headers, body, redirect: 'manual', signal: AbortSignal.timeout(TIMEOUT_MS) });
+  await res.arrayBuffer().catch(() => undefined);
+  return res.status;
+}
+
+export { BACKOFF_S };

@@ -1,0 +1,63 @@
+import type { DeviceMessage } from '../domain/messages.js';
+import type { PresenceService } from './presence.js';
+
+/** What a transport gives the hub for one bound device session. */
+export interface DeviceLink {
+  /** Queues a message for the device (sent now on a held request, or with the next one). False if it cannot take more. */
+  send(msg: DeviceMessage): boolean;
+  /** Ends the session: replaced by a newer one, the device went offline, or the relay stops. */
+  close(reason: 'replaced' | 'offline' | 'shutdown'): void;
+}
+
+/**
+ * Which session holds each device (seed 000 DB 77 "connection information", S342), and the
+ * link between sessions and presence. One session per device: a new bind replaces the old
+ * (a device that lost its sid after power-off simply starts again, FIG. 8).
+ */
+export class SessionHub {
+  private readonly links = new Map<string, DeviceLink>();
+
+  constructor(private readonly presence: PresenceService) {
+    presence.on('offline', (deviceId, reason) => {
+      if (reason !== 'timer') return;
+      const link = this.links.get(deviceId);
+      this.links.delete(deviceId);
+      link?.close('offline');
+    });
+  }
+
+  get size(): number {
+    return this.links.size;
+  }
+
+  bind(deviceId: string, link: DeviceLink): void {
+    const old = this.links.get(deviceId);
+    this.links.set(deviceId, link);
+    if (old && old !== link) old.close('replaced');
+    this.presence.online(deviceId);
+  }
+
+  /** Any request on the session (S364). */
+  activity(deviceId: string, link: DeviceLink): void {
+    if (this.links.get(deviceId) === link) this.presence.touch(deviceId);
+  }
+
+  unbind(deviceId: string, link: DeviceLink): void {
+    if (this.links.get(deviceId) !== link) return;
+    this.links.delete(deviceId);
+    this.presence.offline(deviceId);
+  }
+
+  /** Hands a message to the device's session; false if it has none or it is full. */
+  deliver(deviceId: string, msg: DeviceMessage): boolean {
+    const link = this.links.get(deviceId);
+    return link !== undefined && this.presence.isOnline(deviceId) && link.send(msg);
+  }
+
+  closeAll(): void {
+    for (const [deviceId, link] of [...this.links]) {
+      this.links.delete(deviceId);
+      link.close('shutdown');
+    }
+  }
+}

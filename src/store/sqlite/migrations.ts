@@ -1,0 +1,276 @@
+/**
+ * Versioned schema. Each entry moves the database from version i to i+1 and is applied in
+ * one transaction; the version lives in SQLite's user_version. Never edit a released entry:
+ * add a new one.
+ */
+export const migrations: readonly string[] = [
+  // 1: settings, accounts, people, API tokens, web sessions, devices, audit log
+  `
+  CREATE TABLE settings (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+  );
+  CREATE TABLE accounts (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    created_at INTEGER NOT NULL
+  );
+  CREATE TABLE users (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE,
+    account_id TEXT NOT NULL REFERENCES accounts(id),
+    admin INTEGER NOT NULL DEFAULT 0,
+    password_hash TEXT NOT NULL,
+    created_at INTEGER NOT NULL
+  );
+  CREATE TABLE api_tokens (
+    id TEXT PRIMARY KEY,
+    hash TEXT NOT NULL UNIQUE,
+    account_id TEXT REFERENCES accounts(id),
+    admin INTEGER NOT NULL DEFAULT 0,
+    label TEXT,
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER,
+    revoked_at INTEGER,
+    last_used_at INTEGER
+  );
+  CREATE TABLE web_sessions (
+    hash TEXT PRIMARY KEY,
+    user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    csrf TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL
+  );
+  CREATE TABLE devices (
+    id TEXT PRIMARY KEY,
+    account_id TEXT NOT NULL REFERENCES accounts(id),
+    serial TEXT NOT NULL,
+    model TEXT NOT NULL,
+    capabilities TEXT NOT NULL DEFAULT '{}',
+    token_hash TEXT UNIQUE,
+    online INTEGER NOT NULL DEFAULT 0,
+    last_seen_at INTEGER,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL,
+    UNIQUE (model, serial)
+  );
+  CREATE INDEX devices_account ON devices(account_id, id);
+  CREATE INDEX devices_serial ON devices(serial);
+  CREATE TABLE audit_log (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    at INTEGER NOT NULL,
+    actor TEXT NOT NULL,
+    account_id TEXT,
+    action TEXT NOT NULL,
+    target TEXT,
+    detail TEXT
+  );
+  CREATE INDEX audit_account ON audit_log(account_id, id);
+  `,
+  // 2: anonymous registration with a PIN (seed 003 T10–T62)
+  `
+  CREATE TABLE registrations (
+    id TEXT PRIMARY KEY,
+    poll_hash TEXT NOT NULL UNIQUE,
+    claim_hash TEXT NOT NULL UNIQUE,
+    pin_hash TEXT NOT NULL,
+    serial TEXT NOT NULL,
+    model TEXT NOT NULL,
+    capabilities TEXT NOT NULL DEFAULT '{}',
+    state TEXT NOT NULL CHECK (state IN ('pending', 'claimed', 'delivered')),
+    attempts INTEGER NOT NULL DEFAULT 0,
+    device_id TEXT REFERENCES devices(id) ON DELETE SET NULL,
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL
+  );
+  CREATE INDEX registrations_expiry ON registrations(expires_at);
+  `,
+  // 3: push requests queued for offline devices, delivered exactly once at their next contact
+  `
+  CREATE TABLE push_queue (
+    id TEXT PRIMARY KEY,
+    device_id TEXT NOT NULL REFERENCES devices(id) ON DELETE CASCADE,
+    account_id TEXT NOT NULL,
+    op TEXT NOT NULL CHECK (op IN ('get', 'set')),
+    payload TEXT NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('queued', 'delivered', 'answered')),
+    answer TEXT,
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL,
+    delivered_at INTEGER,
+    answered_at INTEGER
+  );
+  CREATE INDEX push_queue_device ON push_queue(device_id, state, created_at);
+  CREATE INDEX push_queue_expiry ON push_queue(expires_at);
+  `,
+  // 4: seed 004's registration number table, as device registry fields
+  `
+  ALTER TABLE devices ADD COLUMN registration_number TEXT;
+  ALTER TABLE devices ADD COLUMN installation_place TEXT;
+  ALTER TABLE devices ADD COLUMN installer TEXT;
+  ALTER TABLE devices ADD COLUMN contact TEXT;
+  ALTER TABLE devices ADD COLUMN contact_email TEXT;
+  ALTER TABLE devices ADD COLUMN legacy_auth INTEGER NOT NULL DEFAULT 0;
+  CREATE UNIQUE INDEX devices_registration_number ON devices(registration_number) WHERE registration_number IS NOT NULL;
+  `,
+  // 5: seed 004 reports, their code tables, and the alerts they open
+  `
+  CREATE TABLE codes (
+    namespace TEXT NOT NULL,
+    code TEXT NOT NULL,
+    kind TEXT,
+    description TEXT NOT NULL,
+    reply TEXT NOT NULL,
+    PRIMARY KEY (namespace, code)
+  );
+  INSERT INTO codes (namespace, code, kind, description, reply) VALUES
+    ('error', '341', 'consumable-low', 'remaining amount of toner is low', 'toner end'),
+    ('error', '531', 'part-replacement', 'toner bottle should be replaced', 'toner bottle should be replaced'),
+    ('error', '784', 'abnormal', 'abnormal condition occurred in the fixing drum', 'abnormal condition in fixing drum'),
+    ('order', 'Type2', NULL, 'toner bottle', 'toner'),
+    ('mib-alert', '8', 'abnormal', 'paper jam', 'jam'),
+    ('mib-alert', '1101', 'consumable-low', 'toner empty', 'toner empty'),
+    ('mib-alert', '1104', 'consumable-low', 'toner almost empty', 'toner low');
+  CREATE TABLE reports (
+    reception INTEGER PRIMARY KEY AUTOINCREMENT,
+    device_id TEXT NOT NULL REFERENCES devices(id) ON DELETE CASCADE,
+    account_id TEXT NOT NULL,
+    type TEXT NOT NULL,
+    namespace TEXT,
+    code TEXT,
+    text TEXT,
+    quantity INTEGER,
+    total INTEGER,
+    mono INTEGER,
+    colour INTEGER,
+    via TEXT NOT NULL,
+    received_at INTEGER NOT NULL
+  );
+  CREATE INDEX reports_device ON reports(device_id, type, reception);
+  CREATE TABLE alerts (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    device_id TEXT NOT NULL REFERENCES devices(id) ON DELETE CASCADE,
+    account_id TEXT NOT NULL,
+    key TEXT NOT NULL,
+    type TEXT NOT NULL,
+    code TEXT,
+    description TEXT NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('open', 'acknowledged', 'resolved')),
+    count INTEGER NOT NULL DEFAULT 1,
+    first_reception INTEGER NOT NULL,
+    last_reception INTEGER NOT NULL,
+    opened_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL,
+    acknowledged_at INTEGER,
+    acknowledged_by TEXT,
+    resolved_at INTEGER,
+    resolved_by TEXT
+  );
+  CREATE UNIQUE INDEX alerts_active ON alerts(device_id, key) WHERE state != 'resolved';
+  CREATE INDEX alerts_account ON alerts(account_id, state, id);
+  `,
+  // 6: meter offsets for counter resets (board swaps)
+  `
+  CREATE TABLE meter_offsets (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    device_id TEXT NOT NULL REFERENCES devices(id) ON DELETE CASCADE,
+    at INTEGER NOT NULL,
+    total INTEGER NOT NULL,
+    mono INTEGER NOT NULL,
+    colour INTEGER NOT NULL,
+    created_by TEXT NOT NULL
+  );
+  CREATE INDEX meter_offsets_device ON meter_offsets(device_id, at);
+  CREATE INDEX reports_counters ON reports(device_id, received_at) WHERE type = 'counters';
+  `,
+  // 7: webhooks for alerts and orders
+  `
+  CREATE TABLE webhooks (
+    id TEXT PRIMARY KEY,
+    account_id TEXT REFERENCES accounts(id),
+    url TEXT NOT NULL,
+    events TEXT NOT NULL,
+    secret TEXT NOT NULL,
+    created_at INTEGER NOT NULL
+  );
+  `,
+  // 8: firmware programs per model, staged rollouts, update history (seed 004 state 6)
+  `
+  ALTER TABLE devices ADD COLUMN firmware_version TEXT;
+  CREATE TABLE firmware (
+    id TEXT PRIMARY KEY,
+    model TEXT NOT NULL,
+    version TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    sha256 TEXT NOT NULL,
+    signature TEXT NOT NULL,
+    rollout_percent INTEGER NOT NULL DEFAULT 0 CHECK (rollout_percent BETWEEN 0 AND 100),
+    uploaded_at INTEGER NOT NULL,
+    uploaded_by TEXT NOT NULL,
+    UNIQUE (model, version)
+  );
+  CREATE TABLE firmware_history (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    device_id TEXT NOT NULL REFERENCES devices(id) ON DELETE CASCADE,
+    firmware_id TEXT NOT NULL REFERENCES firmware(id),
+    version TEXT NOT NULL,
+    reception INTEGER NOT NULL,
+    sent_at INTEGER NOT NULL
+  );
+  CREATE INDEX firmware_history_device ON firmware_history(device_id, id);
+  `,
+  // 9: cloud print (seeds 002, 003): printers' accepting-jobs and status, jobs and their history
+  `
+  CREATE TABLE printers (
+    device_id TEXT PRIMARY KEY REFERENCES devices(id) ON DELETE CASCADE,
+    accepting INTEGER NOT NULL DEFAULT 0,
+    status TEXT,
+    updated_at INTEGER NOT NULL
+  );
+  CREATE TABLE jobs (
+    id TEXT PRIMARY KEY,
+    device_id TEXT NOT NULL REFERENCES devices(id) ON DELETE CASCADE,
+    account_id TEXT NOT NULL,
+    state TEXT NOT NULL,
+    name TEXT NOT NULL,
+    document_type TEXT NOT NULL,
+    document_size INTEGER NOT NULL,
+    document_sha256 TEXT NOT NULL,
+    document_deleted INTEGER NOT NULL DEFAULT 0,
+    ticket TEXT NOT NULL,
+    source TEXT NOT NULL,
+    created_by TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+  );
+  CREATE INDEX jobs_device ON jobs(device_id, state, created_at);
+  CREATE INDEX jobs_account ON jobs(account_id, created_at);
+  CREATE TABLE job_events (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    job_id TEXT NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,
+    at INTEGER NOT NULL,
+    state TEXT NOT NULL,
+    detail TEXT
+  );
+  CREATE INDEX job_events_job ON job_events(job_id, id);
+  `,
+  // 10: print by e-mail (seed 002 S101–S205): senders allowed per printer, print control pages
+  `
+  ALTER TABLE printers ADD COLUMN allowed_senders TEXT;
+  CREATE TABLE print_pages (
+    id TEXT PRIMARY KEY,
+    token_hash TEXT NOT NULL UNIQUE,
+    device_id TEXT NOT NULL REFERENCES devices(id) ON DELETE CASCADE,
+    account_id TEXT NOT NULL,
+    sender TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    files TEXT NOT NULL,
+    job_id TEXT,
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL
+  );
+  CREATE INDEX print_pages_device ON print_pages(device_id, created_at);
+  `,
+];
+
+export const SCHEMA_VERSION = migrations.length;

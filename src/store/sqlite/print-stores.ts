@@ -1,0 +1,115 @@
+import type { JobState, Ticket } from '../../domain/print.js';
+import type { PrintJob, PrintPage, Store } from '../store.js';
+import { str, type Row } from './rows.js';
+import { where, type Sql } from './sql.js';
+
+const toJob = (r: Row): PrintJob => ({
+  id: String(r.id),
+  deviceId: String(r.device_id),
+  accountId: String(r.account_id),
+  state: r.state as JobState,
+  name: String(r.name),
+  documentType: String(r.document_type),
+  documentSize: Number(r.document_size),
+  documentSha256: String(r.document_sha256),
+  documentDeleted: r.document_deleted === 1,
+  ticket: JSON.parse(String(r.ticket)) as Ticket,
+  source: r.source as PrintJob['source'],
+  createdBy: String(r.created_by),
+  createdAt: Number(r.created_at),
+  updatedAt: Number(r.updated_at),
+});
+
+const toPage = (r: Row): PrintPage => ({
+  id: String(r.id),
+  deviceId: String(r.device_id),
+  accountId: String(r.account_id),
+  sender: String(r.sender),
+  subject: String(r.subject),
+  files: JSON.parse(String(r.files)) as PrintPage['files'],
+  jobId: str(r.job_id),
+  createdAt: Number(r.created_at),
+  expiresAt: Number(r.expires_at),
+});
+
+/** Printers' accepting-jobs and status, print jobs and every state they passed through. */
+export function printStores(q: Sql): Pick<Store, 'print'> {
+  const { db, one, all, run, first } = q;
+
+  const transitionTx = db.transaction((id: string, from: readonly JobState[], to: JobState, at: number, detail: string | null): boolean => {
+    const r = one(`SELECT state FROM jobs WHERE id = ?`, id);
+    if (!r || !from.includes(r.state as JobState)) return false;
+    run(`UPDATE jobs SET state = ?, updated_at = ? WHERE id = ?`, to, at, id);
+    run(`INSERT INTO job_events (job_id, at, state, detail) VALUES (?, ?, ?, ?)`, id, at, to, detail);
+    return true;
+  });
+
+  return {
+    print: {
+      async printer(deviceId) {
+        const r = one(`SELECT * FROM printers WHERE device_id = ?`, deviceId);
+        return r
+          ? { deviceId, accepting: r.accepting === 1, status: str(r.status), updatedAt: Number(r.updated_at), allowedSenders: r.allowed_senders ? (JSON.parse(String(r.allowed_senders)) as string[]) : null }
+          : null;
+      },
+      async setPrinter(p) {
+        run(
+          `INSERT INTO printers (device_id, accepting, status, updated_at) VALUES (?, ?, ?, ?)
+           ON CONFLICT (device_id) DO UPDATE SET accepting = excluded.accepting, status = excluded.status, updated_at = excluded.updated_at`,
+          p.deviceId, p.accepting ? 1 : 0, p.status, p.updatedAt,
+        );
+      },
+      async insertJob(j) {
+        db.transaction(() => {
+          run(
+            `INSERT INTO jobs (id, device_id, account_id, state, name, document_type, document_size, document_sha256, ticket, source, created_by, created_at, updated_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+            j.id, j.deviceId, j.accountId, j.state, j.name, j.documentType, j.documentSize, j.documentSha256, JSON.stringify(j.ticket), j.source, j.createdBy, j.createdAt, j.updatedAt,
+          );
+          run(`INSERT INTO job_events (job_id, at, state, detail) VALUES (?, ?, ?, ?)`, j.id, j.createdAt, j.state, `created by ${j.createdBy} via ${j.source}`);
+        })();
+      },
+      async job(id) {
+        return first(toJob, `SELECT * FROM jobs WHERE id = ?`, id);
+      },
+      async transition(id, from, to, at, detail) {
+        return transitionTx.immediate(id, from, to, at, detail ?? null);
+      },
+      async setAllowedSenders(deviceId, senders) {
+        run(`INSERT INTO printers (device_id, accepting, updated_at) VALUES (?, 0, 0) ON CONFLICT (device_id) DO NOTHING`, deviceId);
+        run(`UPDATE printers SET allowed_senders = ? WHERE device_id = ?`, senders ? JSON.stringify(senders) : null, deviceId);
+      },
+      async insertPage(p, tokenHash) {
+        run(
+          `INSERT INTO print_pages (id, token_hash, device_id, account_id, sender, subject, files, job_id, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+          p.id, tokenHash, p.deviceId, p.accountId, p.sender, p.subject, JSON.stringify(p.files), p.jobId, p.createdAt, p.expiresAt,
+        );
+      },
+      async pageByTokenHash(hash) {
+        return first(toPage, `SELECT * FROM print_pages WHERE token_hash = ?`, hash);
+      },
+      async setPageJob(pageId, jobId) {
+        run(`UPDATE print_pages SET job_id = ? WHERE id = ?`, jobId, pageId);
+      },
+      async pages(deviceId, limit) {
+        return all(`SELECT * FROM print_pages WHERE device_id = ? ORDER BY created_at DESC LIMIT ?`, deviceId, limit).map(toPage);
+      },
+      async markDocumentDeleted(id) {
+        run(`UPDATE jobs SET document_deleted = 1 WHERE id = ?`, id);
+      },
+      async events(id) {
+        return all(`SELECT at, state, detail FROM job_events WHERE job_id = ? ORDER BY id`, id).map((r) => ({ at: Number(r.at), state: r.state as JobState, detail: str(r.detail) }));
+      },
+      async jobs(f) {
+        const states = f.states?.length ? f.states : undefined;
+        const w = where([
+          ['account_id = ?', f.accountId],
+          ['device_id = ?', f.deviceId],
+          ['id < ?', f.cursor],
+        ]);
+        const stateClause = states ? `${w.clause ? ' AND' : 'WHERE'} state IN (${states.map(() => '?').join(', ')})` : '';
+        return all(`SELECT * FROM jobs ${w.clause}${stateClause} ORDER BY id DESC LIMIT ?`, ...w.params, ...(states ?? []), f.limit).map(toJob);
+      },
+    },
+  };
+}

@@ -1,0 +1,168 @@
+/** Row ↔ object mapping for the SQLite adapter. */
+import type { Registration } from '../../domain/registration.js';
+import {
+  type Account,
+  type ApiToken,
+  type AuditEntry,
+  type Device,
+  type QueuedRequest,
+  type Alert,
+  type Code,
+  type StoredReport,
+  type Firmware,
+  type User,
+} from '../store.js';
+
+
+export type Row = Record<string, unknown>;
+
+export const json = (v: unknown): Record<string, unknown> => (v ? (JSON.parse(String(v)) as Record<string, unknown>) : {});
+export const str = (v: unknown): string | null => (v === null || v === undefined ? null : String(v));
+export const num = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
+
+export const toAccount = (r: Row): Account => ({ id: String(r.id), name: String(r.name), createdAt: Number(r.created_at) });
+
+export const toUser = (r: Row): User => ({
+  id: String(r.id),
+  name: String(r.name),
+  accountId: String(r.account_id),
+  admin: r.admin === 1,
+  passwordHash: String(r.password_hash),
+  createdAt: Number(r.created_at),
+});
+
+export const toToken = (r: Row): ApiToken => ({
+  id: String(r.id),
+  accountId: r.account_id === null ? null : String(r.account_id),
+  admin: r.admin === 1,
+  label: r.label === null ? null : String(r.label),
+  createdAt: Number(r.created_at),
+  expiresAt: num(r.expires_at),
+  revokedAt: num(r.revoked_at),
+  lastUsedAt: num(r.last_used_at),
+});
+
+export const toDevice = (r: Row): Device => ({
+  id: String(r.id),
+  accountId: String(r.account_id),
+  serial: String(r.serial),
+  model: String(r.model),
+  capabilities: json(r.capabilities),
+  registry: {
+    registrationNumber: str(r.registration_number),
+    installationPlace: str(r.installation_place),
+    installer: str(r.installer),
+    contact: str(r.contact),
+    contactEmail: str(r.contact_email),
+    legacyAuth: r.legacy_auth === 1,
+  },
+  firmwareVersion: str(r.firmware_version),
+  online: r.online === 1,
+  lastSeenAt: num(r.last_seen_at),
+  createdAt: Number(r.created_at),
+  updatedAt: Number(r.updated_at),
+});
+
+export const toRegistration = (r: Row): Registration => ({
+  id: String(r.id),
+  serial: String(r.serial),
+  model: String(r.model),
+  capabilities: json(r.capabilities),
+  state: r.state as Registration['state'],
+  attempts: Number(r.attempts),
+  deviceId: r.device_id === null ? null : String(r.device_id),
+  createdAt: Number(r.created_at),
+  expiresAt: Number(r.expires_at),
+});
+
+export const toAudit = (r: Row): AuditEntry => ({
+  id: Number(r.id),
+  at: Number(r.at),
+  actor: String(r.actor),
+  accountId: r.account_id === null ? null : String(r.account_id),
+  action: String(r.action),
+  target: r.target === null ? null : String(r.target),
+  detail: r.detail === null ? null : json(r.detail),
+});
+
+export const toQueued = (r: Row): QueuedRequest => {
+  const payload = JSON.parse(String(r.payload)) as Pick<QueuedRequest, 'oids' | 'objects'>;
+  return {
+    requestId: String(r.id),
+    deviceId: String(r.device_id),
+    accountId: String(r.account_id),
+    op: r.op as QueuedRequest['op'],
+    ...payload,
+    state: r.state as QueuedRequest['state'],
+    answer: r.answer === null ? null : (JSON.parse(String(r.answer)) as QueuedRequest['answer']),
+    createdAt: Number(r.created_at),
+    expiresAt: Number(r.expires_at),
+    deliveredAt: num(r.delivered_at),
+    answeredAt: num(r.answered_at),
+  };
+};
+
+export const toCode = (r: Row): Code => ({
+  namespace: String(r.namespace),
+  code: String(r.code),
+  kind: str(r.kind),
+  description: String(r.description),
+  reply: String(r.reply),
+});
+
+export const toReport = (r: Row): StoredReport => ({
+  reception: Number(r.reception),
+  deviceId: String(r.device_id),
+  accountId: String(r.account_id),
+  type: String(r.type),
+  namespace: str(r.namespace),
+  code: str(r.code),
+  text: str(r.text),
+  quantity: num(r.quantity),
+  total: num(r.total),
+  mono: num(r.mono),
+  colour: num(r.colour),
+  via: r.via as StoredReport['via'],
+  receivedAt: Number(r.received_at),
+});
+
+export const toAlert = (r: Row): Alert => ({
+  id: Number(r.id),
+  deviceId: String(r.device_id),
+  accountId: String(r.account_id),
+  key: String(r.key),
+  type: String(r.type),
+  code: str(r.code),
+  description: String(r.description),
+  state: r.state as Alert['state'],
+  count: Number(r.count),
+  firstReception: Number(r.first_reception),
+  lastReception: Number(r.last_reception),
+  openedAt: Number(r.opened_at),
+  updatedAt: Number(r.updated_at),
+  acknowledgedAt: num(r.acknowledged_at),
+  acknowledgedBy: str(r.acknowledged_by),
+  resolvedAt: num(r.resolved_at),
+  resolvedBy: str(r.resolved_by),
+});
+
+export const toRead = (r: Row) => ({ at: Number(r.received_at ?? r.at), total: Number(r.total), mono: Number(r.mono), colour: Number(r.colour) });
+
+export const toFirmware = (r: Row): Firmware => ({
+  id: String(r.id),
+  model: String(r.model),
+  version: String(r.version),
+  size: Number(r.size),
+  sha256: String(r.sha256),
+  signature: String(r.signature),
+  rolloutPercent: Number(r.rollout_percent),
+  uploadedAt: Number(r.uploaded_at),
+  uploadedBy: String(r.uploaded_by),
+});
+
+export const isUniqueViolation = (err: unknown): boolean =>
+  (err as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE' ||
+  (err as { code?: string }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
+
+export const encodeCursor = (id: string): string => Buffer.from(id).toString('base64url');
+export const decodeCursor = (c: string): string => Buffer.from(c, 'base64url').toString();

@@ -1,0 +1,26 @@
+import type Database from 'better-sqlite3';
+import type { Store } from '../store.js';
+import { coreStores } from './core-stores.js';
+import { managementStores } from './management-stores.js';
+import { printStores } from './print-stores.js';
+import { Sql } from './sql.js';
+
+/**
+ * The embedded default adapter. better-sqlite3 is synchronous; every statement here is an
+ * indexed point read or write, and listings are bounded pages, so none holds the loop long.
+ * Nothing is cached: a token revoked by the CLI in another process is seen on the next request.
+ */
+export function sqliteStore(db: Database.Database): Store {
+  const q = new Sql(db);
+  return {
+    ...coreStores(q),
+    ...managementStores(q),
+    ...printStores(q),
+    async backup(file) {
+      await db.backup(file);
+    },
+    async close() {
+      db.close();
+    },
+  };
+}

@@ -1,0 +1,169 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import type { Logger } from 'pino';
+import type { Clock } from '../../domain/clock.js';
+import { base32 } from '../../domain/identifiers.js';
+import type { TimerWheel, WheelEntry } from '../../sessions/timer-wheel.js';
+import type { Random } from '../../services/secrets.js';
+import type { StreamPort } from '../xmpp/stream.js';
+import { parseXml, XmlError, type XmlElement } from '../xmpp/xml.js';
+import { BoshSession, terminateBody, type SessionHost } from './session.js';
+import { HTTPBIND_NS, MAX_RID, type BoshSettings } from './settings.js';
+
+const DEFAULT_CONTENT_TYPE = 'text/xml; charset=utf-8';
+const CORS = { 'access-control-allow-origin': '*', 'access-control-allow-headers': 'content-type', 'access-control-allow-methods': 'POST, OPTIONS' };
+const keptAlive = new WeakSet<Socket>();
+
+/**
+ * The BOSH connection manager at /http-bind: reads and parses bodies, creates sessions and
+ * routes requests to them. It runs on the bare node:http request, beside (not inside) the
+ * web framework, so a held request costs no more than node:http itself.
+ */
+export class BoshManager implements SessionHost {
+  private readonly sessions = new Map<string, BoshSession>();
+  private refusedAtCapacity = 0;
+
+  constructor(
+    readonly settings: BoshSettings,
+    readonly port: StreamPort,
+    private readonly wheel: TimerWheel,
+    private readonly clock: Clock,
+    private readonly random: Random,
+    private readonly log: Logger,
+  ) {}
+
+  get size(): number {
+    return this.sessions.size;
+  }
+
+  handle(req: IncomingMessage, res: ServerResponse): void {
+    if (req.method === 'OPTIONS') {
+      res.writeHead(204, { ...CORS, 'access-control-max-age': '86400', 'content-length': 0 });
+      res.end();
+      return;
+    }
+    if (req.method !== 'POST') {
+      const text = 'FleetRelay BOSH endpoint (XEP-0124/XEP-0206): POST a <body/>.\n';
+      res.writeHead(405, { allow: 'POST, OPTIONS', 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(text) });
+      res.end(text);
+      return;
+    }
+    const socket = req.socket;
+    if (!keptAlive.has(socket)) {
+      socket.setKeepAlive(true, 30_000);
+      keptAlive.add(socket);
+    }
+    // Content-Type is ignored on purpose (XEP-0124 §5): constrained clients send what they can.
+    const declared = Number(req.headers['content-length'] ?? 0);
+    if (declared > this.settings.maxBodyBytes) return this.tooLarge(req, res);
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > this.settings.maxBodyBytes) return this.tooLarge(req, res);
+      chunks.push(c);
+    });
+    req.on('end', () => {
+      if (size <= this.settings.maxBodyBytes) this.dispatch(Buffer.concat(chunks).toString('utf8'), req, res);
+    });
+    req.on('error', () => res.destroy());
+  }
+
+  /** The device bound on a session, if any (for survival notifications, S365). */
+  owner(sid: string): string | null {
+    const s = this.sessions.get(sid);
+    return s && s.stream.bound ? s.stream.deviceId : null;
+  }
+
+  /** Ends every session (relay shutdown): held requests get `system-shutdown`. */
+  closeAll(): void {
+    for (const s of [...this.sessions.values()]) s.terminate('system-shutdown');
+  }
+
+  // SessionHost
+
+  schedule(entry: WheelEntry, delayMs: number): void {
+    this.wheel.schedule(entry, delayMs);
+  }
+
+  cancel(entry: WheelEntry): void {
+    this.wheel.cancel(entry);
+  }
+
+  now(): number {
+    return this.clock.now();
+  }
+
+  respond(res: ServerResponse, body: string, status = 200, contentType = DEFAULT_CONTENT_TYPE): void {
+    if (res.writableEnded || res.destroyed) return;
+    res.writeHead(status, { 'content-type': contentType, 'content-length': Buffer.byteLength(body), 'cache-control': 'no-store', ...CORS });
+    res.end(body);
+  }
+
+  ended(session: BoshSession): void {
+    this.sessions.delete(session.sid);
+  }
+
+  private tooLarge(req: IncomingMessage, res: ServerResponse): void {
+    if (res.headersSent) return;
+    this.log.warn({ remoteAddress: req.socket.remoteAddress }, 'BOSH request body too large');
+    // Answer, stop buffering what is left of the body, and close the connection once answered.
+    req.removeAllListeners('data');
+    req.resume();
+    res.setHeader('connection', 'close');
+    res.once('finish', () => req.destroy());
+    this.respond(res, terminateBody('policy-violation'));
+  }
+
+  private dispatch(text: string, req: IncomingMessage, res: ServerResponse): void {
+    let body: XmlElement;
+    try {
+      body = parseXml(text);
+    } catch (err) {
+      if (!(err instanceof XmlError)) throw err;
+      return this.respond(res, terminateBody('bad-request'));
+    }
+    if (body.name !== 'body' || body.uri !== HTTPBIND_NS || body.children.some((c) => typeof c === 'string' && c.trim() !== ''))
+      return this.respond(res, terminateBody('bad-request'));
+    const rid = Number(body.attrs.rid);
+    if (!/^\d{1,16}$/.test(body.attrs.rid ?? '') || !Number.isSafeInteger(rid) || rid < 1 || rid > MAX_RID)
+      return this.respond(res, terminateBody('bad-request'));
+    const sid = body.attrs.sid;
+    if (sid === undefined) return this.create(rid, body, req, res);
+    const session = this.sessions.get(sid);
+    if (!session) return this.respond(res, terminateBody('item-not-found'));
+    session.receive(rid, body, res);
+  }
+
+  /** Session creation (XEP-0124 §7, XEP-0206 §3). */
+  private create(rid: number, body: XmlElement, req: IncomingMessage, res: ServerResponse): void {
+    const a = body.attrs;
+    if (!a.to) return this.respond(res, terminateBody('improper-addressing'));
+    if (a.to !== this.port.domain) return this.respond(res, terminateBody('host-unknown'));
+    if (this.sessions.size >= this.settings.maxSessions) {
+      if (this.refusedAtCapacity++ % 1000 === 0)
+        this.log.warn({ sessions: this.sessions.size, refused: this.refusedAtCapacity }, 'refusing new BOSH sessions: at capacity (open files)');
+      return this.respond(res, terminateBody('undefined-condition'));
+    }
+    const wantWait = a.wait === undefined ? this.settings.maxWait : Number(a.wait);
+    const wantHold = a.hold === undefined ? 1 : Number(a.hold);
+    if (!Number.isInteger(wantWait) || wantWait < 0 || !Number.isInteger(wantHold) || wantHold < 0) return this.respond(res, terminateBody('bad-request'));
+    const wait = Math.min(wantWait, this.settings.maxWait);
+    const hold = Math.min(wantHold, 1);
+    const content = a.content && a.content.length <= 100 && /^[\x20-\x7e]+$/.test(a.content) ? a.content : DEFAULT_CONTENT_TYPE;
+    let sid = base32(this.random.bytes(16));
+    while (this.sessions.has(sid)) sid = base32(this.random.bytes(16));
+    const s = new BoshSession(this, sid, rid, wait, hold, a.ver === undefined, content, req.socket.remoteAddress ?? '');
+    this.sessions.set(sid, s);
+    this.respond(res, s.creationResponse(lowerVersion(a.ver)), 200, content);
+  }
+}
+
+/** The lower of the client's version and ours, minor parts compared as integers (§7.1). */
+function lowerVersion(client: string | undefined): string {
+  const ours = [1, 11];
+  const m = /^(\d{1,4})\.(\d{1,4})$/.exec(client ?? '');
+  if (!m) return ours.join('.');
+  const theirs = [Number(m[1]), Number(m[2])];
+  return (theirs[0]! < ours[0]! || (theirs[0] === ours[0] && theirs[1]! < ours[1]!) ? theirs : ours).join('.');
+}

@@ -1,0 +1,33 @@
+/** The BOSH binding's limits, named in one place (compare Prosody's mod_bosh settings). */
+export interface BoshSettings {
+  /** Longest a request is held before an empty answer (seconds); a client asking more gets this. */
+  maxWait: number;
+  /** Seconds without a held request before the session is dropped (XEP-0124 §10). */
+  inactivity: number;
+  /** Longest pause a client may ask for (seconds, §10). */
+  maxPause: number;
+  /** Shortest interval between polls of a polling session (seconds, §12). */
+  polling: number;
+  /** Largest request body read (bytes). */
+  maxBodyBytes: number;
+  /** Stanzas queued for a session that has no held request, before pushes are refused. */
+  maxQueuedStanzas: number;
+  /** Sessions this process accepts; past it, creation is refused (open files are the bound). */
+  maxSessions: number;
+}
+
+export const DEFAULT_BOSH: BoshSettings = {
+  maxWait: 60,
+  inactivity: 75,
+  maxPause: 120,
+  polling: 2,
+  maxBodyBytes: 64 * 1024,
+  maxQueuedStanzas: 64,
+  maxSessions: 19_000,
+};
+
+export const HTTPBIND_NS = 'http://jabber.org/protocol/httpbind';
+export const XBOSH_NS = 'urn:xmpp:xbosh';
+export const STREAM_NS = 'http://etherx.jabber.org/streams';
+/** Largest rid a client may use (XEP-0124 §14.1): 2^53 − 1. */
+export const MAX_RID = Number.MAX_SAFE_INTEGER;

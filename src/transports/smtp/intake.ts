@@ -1,0 +1,57 @@
+import PostalMime from 'postal-mime';
+import { SMTPServer, type SMTPServerDataStream, type SMTPServerSession } from 'smtp-server';
+import type { Logger } from 'pino';
+import { MailRefusal, type MailPrintService } from '../../services/mail-print.js';
+import { ServiceError } from '../../services/errors.js';
+
+export const MAX_MAIL_BYTES = 25 * 1024 * 1024;
+
+const refusal = (err: unknown): Error & { responseCode: number } => {
+  const e = new Error(err instanceof MailRefusal || err instanceof ServiceError ? err.message : 'temporary failure, try again later') as Error & { responseCode: number };
+  e.responseCode = err instanceof MailRefusal ? err.responseCode : err instanceof ServiceError ? 550 : 451;
+  return e;
+};
+
+/**
+ * The print-by-mail listener (seed 002 SMTP server 22): printers' addresses take mail; unknown
+ * addresses and printers not accepting jobs are refused at RCPT with a clear 5xx text.
+ */
+export function smtpIntake(mail: MailPrintService, log: Logger): SMTPServer {
+  return new SMTPServer({
+    name: 'fleetrelay',
+    banner: 'FleetRelay print intake',
+    authOptional: true,
+    disabledCommands: ['AUTH', 'STARTTLS'],
+    size: MAX_MAIL_BYTES,
+    maxClients: 200,
+    logger: false,
+    onRcptTo(address, session, callback) {
+      mail.checkRecipient(address.address, session.envelope.mailFrom ? session.envelope.mailFrom.address : null).then(
+        () => callback(),
+        (err: unknown) => callback(refusal(err)),
+      );
+    },
+    onData(stream: SMTPServerDataStream, session: SMTPServerSession, callback) {
+      const chunks: Buffer[] = [];
+      stream.on('data', (c: Buffer) => chunks.push(c));
+      stream.on('end', () => {
+        if (stream.sizeExceeded) return callback(refusal(new MailRefusal(552, `5.3.4 the mail is larger than ${MAX_MAIL_BYTES / 1048576} MiB`)));
+        void (async () => {
+          const parsed = await PostalMime.parse(Buffer.concat(chunks));
+          const sender = session.envelope.mailFrom ? session.envelope.mailFrom.address.toLowerCase() : '';
+          for (const rcpt of session.envelope.rcptTo) {
+            const device = await mail.checkRecipient(rcpt.address, sender);
+            const parts = parsed.attachments.map((a) => ({ name: a.filename ?? 'attachment', content: typeof a.content === 'string' ? new TextEncoder().encode(a.content) : new Uint8Array(a.content) }));
+            await mail.receive(device, sender, parsed.subject ?? '(no subject)', parts, parsed.text ?? null);
+          }
+        })().then(
+          () => callback(),
+          (err: unknown) => {
+            if (!(err instanceof MailRefusal || err instanceof ServiceError)) log.error({ err }, 'print mail failed');
+            callback(refusal(err));
+          },
+        );
+      });
+    },
+  });
+}

@@ -1,0 +1,161 @@
+import type { Device } from '../../store/store.js';
+import type { DeviceLink, SessionHub } from '../../sessions/hub.js';
+import type { PushService } from '../../services/push.js';
+import { base32 } from '../../domain/identifiers.js';
+import { CodecError, iqToAnswer } from './mgmt-codec.js';
+import { cancelAnswer } from './messages.js';
+import { CANCEL_ID_PREFIX } from '../../domain/messages.js';
+import type { CancelAnswer } from '../../domain/print.js';
+import { child, el, elements, localName, text, type XmlElement } from './xml.js';
+
+/**
+ * The XMPP stream a device holds (RFC 6120), independent of the transport that carries it
+ * (BOSH today, WebSocket later): SASL PLAIN (RFC 4616, authcid = deviceId, password = device
+ * token), resource binding (RFC 6120 §7), legacy session establishment (RFC 3921 §3), XEP-0199
+ * ping, presence, and IQ answers to pushed requests. Anything else gets an IQ error.
+ */
+export const NS = {
+  client: 'jabber:client',
+  sasl: 'urn:ietf:params:xml:ns:xmpp-sasl',
+  bind: 'urn:ietf:params:xml:ns:xmpp-bind',
+  session: 'urn:ietf:params:xml:ns:xmpp-session',
+  stanzas: 'urn:ietf:params:xml:ns:xmpp-stanzas',
+  streams: 'urn:ietf:params:xml:ns:xmpp-streams',
+  ping: 'urn:xmpp:ping',
+  roster: 'jabber:iq:roster',
+} as const;
+
+export interface StreamPort {
+  domain: string;
+  hub: SessionHub;
+  push: PushService;
+  print: { cancelAnswered(deviceId: string, requestId: string, answer: CancelAnswer): void };
+  /** Checks a device's credentials (and counts failures against the client address). */
+  authenticate(deviceId: string, token: string, clientIp: string): Promise<Device | null>;
+}
+
+export interface StreamOutput {
+  send(stanza: XmlElement): void;
+  /** Ends the stream with an RFC 6120 §4.9 stream error. */
+  fail(condition: string, detail?: string): void;
+}
+
+type Stage = 'auth' | 'restart' | 'bind' | 'bound';
+const MAX_AUTH_FAILURES = 3;
+
+export class XmppStream {
+  private stage: Stage = 'auth';
+  private authFailures = 0;
+  deviceId: string | null = null;
+  private resource: string | null = null;
+
+  constructor(
+    private readonly port: StreamPort,
+    private readonly out: StreamOutput,
+    private readonly link: DeviceLink,
+    private readonly clientIp: string,
+  ) {}
+
+  get jid(): string | null {
+    return this.deviceId && this.resource ? `${this.deviceId}@${this.port.domain}/${this.resource}` : null;
+  }
+
+  get bound(): boolean {
+    return this.stage === 'bound';
+  }
+
+  /** Stream features for the current stage (RFC 6120 §4.3.2). */
+  features(): XmlElement {
+    if (this.stage === 'auth')
+      return el('stream:features', {}, el('mechanisms', { xmlns: NS.sasl }, el('mechanism', {}, 'PLAIN')));
+    return el('stream:features', {}, el('bind', { xmlns: NS.bind }), el('session', { xmlns: NS.session }, el('optional')));
+  }
+
+  /** A stream restart (after SASL success, XEP-0206 §5). */
+  restart(): XmlElement {
+    if (this.stage === 'restart') this.stage = 'bind';
+    return this.features();
+  }
+
+  async handle(stanza: XmlElement): Promise<void> {
+    const name = localName(stanza);
+    if (this.stage === 'auth' || this.stage === 'restart') {
+      if (name === 'auth' && this.stage === 'auth') return this.auth(stanza);
+      return this.out.fail('not-authorized', 'authenticate first');
+    }
+    if (name === 'iq') return this.iq(stanza);
+    if (name === 'presence' || name === 'message') return; // devices have no roster; nothing to route
+    this.out.fail('unsupported-stanza-type', name);
+  }
+
+  /** The stream is over (terminated, timed out, replaced). */
+  end(): void {
+    if (this.deviceId && this.stage === 'bound') this.port.hub.unbind(this.deviceId, this.link);
+    this.stage = 'auth';
+  }
+
+  private async auth(stanza: XmlElement): Promise<void> {
+    const failure = (condition: string): void => {
+      this.out.send(el('failure', { xmlns: NS.sasl }, el(condition)));
+      if (++this.authFailures >= MAX_AUTH_FAILURES) this.out.fail('policy-violation', 'too many failed authentications');
+    };
+    if (stanza.attrs.mechanism !== 'PLAIN') return failure('invalid-mechanism');
+    const payload = text(stanza).trim();
+    if (payload.length > 1024 || !/^[A-Za-z0-9+/]*={0,2}$/.test(payload)) return failure('incorrect-encoding');
+    const parts = Buffer.from(payload, 'base64').toString('utf8').split('\0');
+    if (parts.length !== 3) return failure('incorrect-encoding');
+    const [authzid, authcid, password] = parts as [string, string, string];
+    const device = await this.port.authenticate(authcid, password, this.clientIp);
+    const bare = device ? `${device.id}@${this.port.domain}` : '';
+    if (!device || (authzid !== '' && authzid !== bare && authzid !== device.id)) return failure('not-authorized');
+    this.deviceId = device.id;
+    this.stage = 'restart';
+    this.out.send(el('success', { xmlns: NS.sasl }));
+  }
+
+  private iq(iq: XmlElement): void {
+    const { type, id } = iq.attrs;
+    if (!id || !type) return this.out.fail('invalid-xml', 'an IQ needs a type and an id');
+    if (type === 'result' || type === 'error') return this.answer(iq, id);
+    const payload = elements(iq)[0];
+    const ns = payload?.attrs.xmlns ?? payload?.uri;
+    if (this.stage === 'bind') {
+      if (type === 'set' && payload && localName(payload) === 'bind' && ns === NS.bind) return this.bind(id, payload);
+      return this.out.send(iqError(id, 'wait', 'not-allowed', 'bind a resource first'));
+    }
+    if (!payload) return this.out.send(iqError(id, 'modify', 'bad-request'));
+    const what = `${localName(payload)} ${ns}`;
+    if (type === 'set' && what === `session ${NS.session}`) return this.out.send(el('iq', { type: 'result', id }));
+    if (type === 'get' && what === `ping ${NS.ping}`) return this.out.send(el('iq', { type: 'result', id, from: this.port.domain }));
+    if (type === 'get' && what === `query ${NS.roster}`) return this.out.send(el('iq', { type: 'result', id }, el('query', { xmlns: NS.roster })));
+    this.out.send(iqError(id, 'cancel', 'service-unavailable'));
+  }
+
+  private bind(id: string, bind: XmlElement): void {
+    const asked = child(bind, 'resource');
+    const requested = asked ? text(asked).trim() : '';
+    this.resource = requested && requested.length <= 64 && /^[\x21-\x7e]+$/.test(requested) ? requested : base32(crypto.getRandomValues(new Uint8Array(8)));
+    this.stage = 'bound';
+    this.port.hub.bind(this.deviceId!, this.link);
+    this.out.send(el('iq', { type: 'result', id }, el('bind', { xmlns: NS.bind }, el('jid', {}, this.jid!))));
+  }
+
+  /** An IQ result/error from the device: the answer to a pushed request (S261 → S373 over the session) or a cancel (seed 002 S304). */
+  private answer(iq: XmlElement, id: string): void {
+    if (id.startsWith(CANCEL_ID_PREFIX)) return this.port.print.cancelAnswered(this.deviceId!, id, cancelAnswer(iq));
+    let answer;
+    try {
+      answer = iqToAnswer(iq);
+    } catch (err) {
+      if (!(err instanceof CodecError)) throw err;
+      answer = { error: { condition: 'bad-request', text: `malformed answer from the device: ${err.message}` } };
+    }
+    void this.port.push.answer(this.deviceId!, id, answer);
+  }
+}
+
+export function iqError(id: string, type: string, condition: string, message?: string): XmlElement {
+  const e = el('error', { type }, el(condition, { xmlns: NS.stanzas }));
+  if (message) e.children.push(el('text', { xmlns: NS.stanzas }, message));
+  return el('iq', { type: 'error', id }, e);
+}

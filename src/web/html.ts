@@ -1,0 +1,44 @@
+/** Tiny server-side HTML: every interpolated value goes through esc(). */
+export function esc(v: unknown): string {
+  return String(v).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+}
+
+/** A tagged template that escapes its values unless they are already Html. */
+export class Html {
+  constructor(readonly text: string) {}
+  toString(): string {
+    return this.text;
+  }
+}
+
+export function html(strings: TemplateStringsArray, ...values: unknown[]): Html {
+  let out = strings[0]!;
+  values.forEach((v, i) => {
+    const part = Array.isArray(v) ? v.map((x) => (x instanceof Html ? x.text : esc(x))).join('') : v instanceof Html ? v.text : esc(v ?? '');
+    out += part + strings[i + 1]!;
+  });
+  return new Html(out);
+}
+
+const STYLE = `
+body{font-family:system-ui,sans-serif;max-width:64rem;margin:2rem auto;padding:0 1rem;color:#1d2330}
+header{display:flex;justify-content:space-between;align-items:center;border-bottom:1px solid #ccd;margin-bottom:1.5rem}
+label{display:block;margin:.8rem 0 .2rem}
+input,select{font-size:1.1rem;padding:.4rem;width:100%;box-sizing:border-box}
+button{font-size:1rem;padding:.5rem 1.2rem;margin-top:1rem}
+.error{background:#fde8e8;border:1px solid #e0a0a0;padding:.6rem}
+.ok{background:#e6f6e6;border:1px solid #9c9;padding:.6rem}
+table{border-collapse:collapse;width:100%}td,th{text-align:left;padding:.3rem;border-bottom:1px solid #eee}
+code{background:#f3f3f6;padding:0 .2rem}
+form.inline{display:inline}form.inline button{margin:0 .2rem;padding:.2rem .6rem}
+`;
+
+export function page(title: string, body: Html, o: { user?: string; csrf?: string } = {}): string {
+  const nav = o.user
+    ? html`<nav><a href="/">Devices</a> · <a href="/alerts">Alerts</a></nav><form method="post" action="/logout"><input type="hidden" name="_csrf" value="${o.csrf}"><span>${o.user}</span> <button type="submit">Sign out</button></form>`
+    : html``;
+  return html`<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
+<title>${title} · FleetRelay</title><style>${new Html(STYLE)}</style></head>
+<body><header><h1>FleetRelay</h1>${nav}</header><main><h2>${title}</h2>${body}</main></body></html>`.text;
+}

@@ -1,0 +1,216 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { isAdmin } from '../domain/principal.js';
+import type { Services } from '../services/index.js';
+import type { SignedIn } from '../services/auth.js';
+import { ServiceError } from '../services/errors.js';
+import { PROBLEMS } from '../services/errors.js';
+import type { RateLimiter } from '../services/rate-limit.js';
+import type { AlertService } from '../services/alerts.js';
+import { newSecret, sameText } from '../services/secrets.js';
+import { SESSION_COOKIE } from '../api/auth.js';
+import { html, page, type Html } from './html.js';
+
+const LOGIN_CSRF_COOKIE = 'fr_login_csrf';
+
+/**
+ * Console pages: sign-in, the claim page of seed 003 (T40–T52) and a device overview.
+ * Forms carry a CSRF token: the session's once signed in, a double-submit cookie before.
+ */
+export async function webRoutes(app: FastifyInstance, o: { services: Services; alerts: AlertService; failures: RateLimiter }): Promise<void> {
+  const { auth, registration, accounts, devices, ctx } = o.services;
+  const hide = { hide: true };
+
+  app.addHook('onSend', async (_request, reply) => {
+    reply.header('content-security-policy', "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'");
+    reply.header('x-content-type-options', 'nosniff');
+    // Claim URLs are capabilities: never leak them in a Referer header or a shared cache.
+    reply.header('referrer-policy', 'no-referrer');
+    reply.header('cache-control', 'no-store');
+  });
+
+  const cookieOptions = (request: FastifyRequest) =>
+    ({ path: '/', httpOnly: true, sameSite: 'lax', secure: request.protocol === 'https' }) as const;
+
+  const signedIn = async (request: FastifyRequest): Promise<SignedIn | null> => {
+    const secret = request.cookies[SESSION_COOKIE];
+    return secret ? auth.session(secret) : null;
+  };
+
+  const send = (reply: FastifyReply, status: number, title: string, body: Html, s?: SignedIn | null): FastifyReply =>
+    reply.code(status).type('text/html; charset=utf-8').send(page(title, body, s ? { user: s.principal.name, csrf: s.csrf } : {}));
+
+  const toLogin = (reply: FastifyReply, next: string): FastifyReply => reply.redirect(`/login?next=${encodeURIComponent(next)}`, 303);
+
+  /** Only a local path may follow sign-in, never another site. */
+  const safeNext = (next: unknown): string => (typeof next === 'string' && /^\/(?![/\\])[\x21-\x7e]*$/.test(next) ? next : '/');
+
+  const loginForm = (next: string, csrf: string, error?: string) => html`
+    ${error ? html`<p class="error" role="alert">${error}</p>` : ''}
+    <form method="post" action="/login">
+      <input type="hidden" name="_csrf" value="${csrf}"><input type="hidden" name="next" value="${next}">
+      <label for="username">User name</label><input id="username" name="username" autocomplete="username" required autofocus>
+      <label for="password">Password</label><input id="password" name="password" type="password" autocomplete="current-password" required>
+      <button type="submit">Sign in</button>
+    </form>`;
+
+  app.get<{ Querystring: { next?: string } }>('/login', { schema: hide }, async (request, reply) => {
+    const csrf = newSecret(ctx.random, '');
+    reply.setCookie(LOGIN_CSRF_COOKIE, csrf, { ...cookieOptions(request), sameSite: 'strict', maxAge: 3600 });
+    return send(reply, 200, 'Sign in', loginForm(safeNext(request.query.next), csrf));
+  });
+
+  app.post<{ Body: Record<string, string> }>('/login', { schema: hide }, async (request, reply) => {
+    const b = request.body ?? {};
+    const next = safeNext(b.next);
+    const cookie = request.cookies[LOGIN_CSRF_COOKIE];
+    if (!cookie || typeof b._csrf !== 'string' || !sameText(cookie, b._csrf))
+      return send(reply, 403, 'Sign in', html`<p class="error">The form expired. <a href="/login?next=${encodeURIComponent(next)}">Sign in again</a>.</p>`);
+    if (o.failures.blocked(request.ip))
+      return send(reply, 429, 'Sign in', loginForm(next, cookie, 'Too many failed attempts from this address. Wait a minute and try again.'));
+    const result = await auth.signIn(String(b.username ?? ''), String(b.password ?? ''));
+    if (!result) {
+      o.failures.hit(request.ip);
+      return send(reply, 401, 'Sign in', loginForm(next, cookie, 'Wrong user name or password.'));
+    }
+    reply.clearCookie(LOGIN_CSRF_COOKIE, { path: '/' });
+    reply.setCookie(SESSION_COOKIE, result.session, { ...cookieOptions(request), maxAge: 12 * 3600 });
+    return reply.redirect(next, 303);
+  });
+
+  app.post<{ Body: Record<string, string> }>('/logout', { schema: hide }, async (request, reply) => {
+    const s = await signedIn(request);
+    if (s && typeof request.body?._csrf === 'string' && sameText(request.body._csrf, s.csrf)) {
+      await auth.signOut(request.cookies[SESSION_COOKIE]!);
+      reply.clearCookie(SESSION_COOKIE, { path: '/' });
+    }
+    return reply.redirect('/login', 303);
+  });
+
+  app.get('/', { schema: hide }, async (request, reply) => {
+    const s = await signedIn(request);
+    if (!s) return toLogin(reply, '/');
+    const { items } = await devices.list(s.principal, { limit: 100 });
+    const rows = items.map(
+      (d) => html`<tr><td><code>${d.id}</code></td><td>${d.model}</td><td>${d.serial}</td><td>${d.accountId}</td><td>${d.online ? 'online' : 'offline'}</td></tr>`,
+    );
+    return send(
+      reply,
+      200,
+      'Devices',
+      html`<table><thead><tr><th>Device</th><th>Model</th><th>Serial</th><th>Account</th><th>State</th></tr></thead><tbody>${rows}</tbody></table>
+      ${items.length === 0 ? html`<p>No devices yet. A device shows a PIN and a link when it registers; open the link to claim it.</p>` : ''}`,
+      s,
+    );
+  });
+
+  // The operator's alert display (seed 004 display unit 250): error text with model, place, installer, contact.
+  app.get('/alerts', { schema: hide }, async (request, reply) => {
+    const s = await signedIn(request);
+    if (!s) return toLogin(reply, '/alerts');
+    const active = [...(await o.alerts.list(s.principal, { state: 'open', limit: 200 })), ...(await o.alerts.list(s.principal, { state: 'acknowledged', limit: 200 }))];
+    const rows = (await o.alerts.withDevices(active)).map(({ alert: a, device: d }) => {
+      const action = (name: string, label: string) =>
+        html`<form method="post" action="/alerts/${a.id}/${name}" class="inline"><input type="hidden" name="_csrf" value="${s.csrf}"><button type="submit" data-alert="${a.id}" data-action="${name}">${label}</button></form>`;
+      return html`<tr id="alert-${a.id}" data-state="${a.state}">
+        <td>${a.state}</td><td>${a.description}${a.count > 1 ? html` <small>×${a.count}</small>` : ''}</td>
+        <td>${d?.model ?? '-'}</td><td>${d?.registry.installationPlace ?? '-'}</td><td>${d?.registry.installer ?? '-'}</td>
+        <td>${d?.registry.contact ?? d?.registry.contactEmail ?? '-'}</td><td>${new Date(a.updatedAt).toISOString().slice(0, 16).replace('T', ' ')}</td>
+        <td>${a.state === 'open' ? action('acknowledge', 'Acknowledge') : ''}${action('resolve', 'Resolve')}</td></tr>`;
+    });
+    return send(
+      reply,
+      200,
+      'Alerts',
+      active.length
+        ? html`<table><thead><tr><th>State</th><th>Error</th><th>Model</th><th>Installation place</th><th>Installing person</th><th>Contact</th><th>Updated (UTC)</th><th></th></tr></thead><tbody>${rows}</tbody></table>`
+        : html`<p>No open alerts.</p>`,
+      s,
+    );
+  });
+
+  app.post<{ Params: { id: string; action: string }; Body: Record<string, string> }>(
+    '/alerts/:id/:action',
+    { schema: { ...hide, params: { type: 'object', properties: { id: { type: 'integer', minimum: 1 }, action: { type: 'string', enum: ['acknowledge', 'resolve'] } } } } },
+    async (request, reply) => {
+      const s = await signedIn(request);
+      if (!s) return toLogin(reply, '/alerts');
+      if (typeof request.body?._csrf !== 'string' || !sameText(request.body._csrf, s.csrf))
+        return send(reply, 403, 'Alerts', html`<p class="error">The form expired; reload the page.</p>`, s);
+      const id = Number(request.params.id);
+      try {
+        if (request.params.action === 'acknowledge') await o.alerts.acknowledge(s.principal, id);
+        else await o.alerts.resolve(s.principal, id);
+      } catch (err) {
+        if (!(err instanceof ServiceError)) throw err;
+        return send(reply, PROBLEMS[err.problem].status, 'Alerts', html`<p class="error" role="alert">${err.message}</p><p><a href="/alerts">Back to alerts</a></p>`, s);
+      }
+      return reply.redirect('/alerts', 303);
+    },
+  );
+
+  const claimForm = async (s: SignedIn, claimId: string, error?: string): Promise<Html> => {
+    const reg = await registration.view(claimId);
+    const choices = isAdmin(s.principal) ? await accounts.listAccounts(s.principal) : [];
+    const accountPicker = choices.length
+      ? html`<label for="account">Account</label><select id="account" name="account">${choices.map(
+          (a) => html`<option value="${a.id}"${a.id === s.principal.accountId ? html` selected` : ''}>${a.name} (${a.id})</option>`,
+        )}</select>`
+      : '';
+    return html`
+      ${error ? html`<p class="error" role="alert">${error}</p>` : ''}
+      <p>A <strong>${reg.model}</strong> with serial number <strong>${reg.serial}</strong> asks to join FleetRelay.</p>
+      <p>Type the PIN the device shows. It expires at ${new Date(reg.expiresAt).toISOString().slice(0, 16).replace('T', ' ')} UTC.</p>
+      <form method="post" action="/claim/${claimId}">
+        <input type="hidden" name="_csrf" value="${s.csrf}">
+        <label for="pin">PIN</label><input id="pin" name="pin" inputmode="numeric" autocomplete="one-time-code" maxlength="16" required autofocus>
+        ${accountPicker}
+        <button type="submit">Register device</button>
+      </form>`;
+  };
+
+  const claimParams = { type: 'object', properties: { claimId: { type: 'string', maxLength: 100 } }, required: ['claimId'] } as const;
+
+  app.get<{ Params: { claimId: string } }>('/claim/:claimId', { schema: { ...hide, params: claimParams } }, async (request, reply) => {
+    const s = await signedIn(request);
+    if (!s) return toLogin(reply, `/claim/${request.params.claimId}`);
+    try {
+      const reg = await registration.view(request.params.claimId);
+      if (reg.state !== 'pending' || reg.expiresAt <= ctx.clock.now())
+        return send(reply, 410, 'Register a device', html`<p class="error">This registration is no longer open. Ask the device to register again.</p>`, s);
+      return send(reply, 200, 'Register a device', await claimForm(s, request.params.claimId), s);
+    } catch (err) {
+      if (err instanceof ServiceError) return send(reply, PROBLEMS[err.problem].status, 'Register a device', html`<p class="error">${err.message}</p>`, s);
+      throw err;
+    }
+  });
+
+  app.post<{ Params: { claimId: string }; Body: Record<string, string> }>(
+    '/claim/:claimId',
+    { schema: { ...hide, params: claimParams } },
+    async (request, reply) => {
+      const { claimId } = request.params;
+      const s = await signedIn(request);
+      if (!s) return toLogin(reply, `/claim/${claimId}`);
+      const b = request.body ?? {};
+      if (typeof b._csrf !== 'string' || !sameText(b._csrf, s.csrf))
+        return send(reply, 403, 'Register a device', html`<p class="error">The form expired; reload the page.</p>`, s);
+      try {
+        const account = typeof b.account === 'string' && b.account ? b.account : undefined;
+        const device = await registration.claim(s.principal, claimId, String(b.pin ?? '').slice(0, 32), account);
+        return send(
+          reply,
+          201,
+          'Device registered',
+          html`<p class="ok" role="status">The ${device.model} (serial ${device.serial}) is registered as <code id="device-id">${device.id}</code> in account ${device.accountId}. It picks up its access token on its next poll.</p><p><a href="/">All devices</a></p>`,
+          s,
+        );
+      } catch (err) {
+        if (!(err instanceof ServiceError)) throw err;
+        const status = PROBLEMS[err.problem].status;
+        if (err.problem === 'rate-limited' && typeof err.extra.retryAfter === 'number') reply.header('retry-after', String(err.extra.retryAfter));
+        const body = err.problem === 'wrong-pin' ? await claimForm(s, claimId, err.message) : html`<p class="error" role="alert">${err.message}</p>`;
+        return send(reply, status, 'Register a device', body, s);
+      }
+    },
+  );
+}

@@ -1,0 +1,112 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import nodemailer from 'nodemailer';
+import type { Browser } from 'playwright-core';
+import { VirtualPrinter } from '../src/device/printer.js';
+import { launchChromium } from './helpers/browser.js';
+import { captureSmtp } from './helpers/smtp.js';
+import { adminToken, api, cliJson, startRelay, type RelayProcess } from './helpers/relay.js';
+
+const PDF = Buffer.concat([Buffer.from('%PDF-1.4\n'), Buffer.alloc(5000, 0x20), Buffer.from('\n%%EOF\n')]);
+// A 1×1 PNG.
+const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==', 'base64');
+
+describe('print by e-mail (seed 002 S101–S205) with the control page in real Chromium', () => {
+  let outbound: Awaited<ReturnType<typeof captureSmtp>>;
+  let relay: RelayProcess;
+  let admin: string;
+  let browser: Browser;
+  let printer: VirtualPrinter;
+  let printerId: string;
+
+  const send = (to: string, o: { from?: string; attachments?: { filename: string; content: Buffer }[]; text?: string }) =>
+    nodemailer
+      .createTransport({ host: '127.0.0.1', port: relay.smtpPort, secure: false, ignoreTLS: true })
+      .sendMail({ from: o.from ?? 'alice@example.com', to, subject: 'Quarterly report', text: o.text ?? '', attachments: o.attachments });
+
+  before(async () => {
+    outbound = await captureSmtp();
+    relay = await startRelay({ args: ['--smtp-url', outbound.url] });
+    admin = adminToken(relay.dataDir);
+    const c = cliJson<{ deviceId: string; token: string }>(relay.dataDir, ['device', 'add', '--serial', 'MAIL-PRN', '--model', 'EP-884A']);
+    printerId = c.deviceId;
+    printer = new VirtualPrinter({ relayUrl: relay.url, domain: 'fleetrelay.local', credentials: c });
+    await printer.start();
+    browser = await launchChromium();
+  });
+  after(async () => {
+    await browser?.close();
+    await printer?.stop();
+    await relay.stop();
+    await outbound.close();
+  });
+
+  const linkFor = async (to: string, n: number): Promise<string> => {
+    for (let i = 0; i < 100 && outbound.mails.filter((m) => m.to.includes(to)).length < n; i++) await new Promise((r) => setTimeout(r, 50));
+    const mail = outbound.mails.filter((m) => m.to.includes(to))[n - 1];
+    assert.ok(mail, 'the sender got a mail with the control-page link');
+    const m = /(http:\/\/127\.0\.0\.1:\d+\/print\/[A-Za-z0-9_-]+)/.exec(mail.raw.replace(/=\r?\n/g, ''));
+    assert.ok(m, mail.raw);
+    return m[1]!;
+  };
+
+  it('gives each printer an address; mail to it yields a control page whose Print makes the job', async () => {
+    const p = await api(relay.url, `/api/v1/printers/${printerId}`, { token: admin });
+    assert.equal(p.body.email, `${printerId}@fleetrelay.local`);
+    await send(p.body.email, { attachments: [{ filename: 'photo.png', content: PNG }, { filename: 'report.pdf', content: PDF }] });
+    const link = await linkFor('alice@example.com', 1);
+    assert.deepEqual((await api(relay.url, `/api/v1/jobs?printerId=${printerId}`, { token: admin })).body.items, [], 'no job until Print is pressed');
+
+    const page = await browser.newPage();
+    page.setDefaultTimeout(10_000);
+    await page.goto(link);
+    assert.match((await page.textContent('main')) ?? '', /alice@example\.com.*Quarterly report/s);
+    assert.equal(await page.getAttribute('#preview', 'src'), `/print/${link.split('/print/')[1]}/files/0`);
+    await page.selectOption('#file', '1');
+    await Promise.all([page.waitForNavigation({ waitUntil: 'domcontentloaded' }), page.click('button[value=preview]')]);
+    assert.match((await page.getAttribute('#preview', 'src')) ?? '', /files\/1$/);
+    await page.selectOption('#file', '1');
+    await page.selectOption('#media', 'na_letter_8.5x11in');
+    await page.selectOption('#color', 'monochrome');
+    await page.fill('#copies', '2');
+    await Promise.all([page.waitForNavigation({ waitUntil: 'domcontentloaded' }), page.click('button[value=print]')]);
+    assert.match((await page.textContent('#job-state')) ?? '', /Job j[0-9a-z]+/);
+    await page.waitForFunction(() => /completed/.test(document.querySelector('#job-state')?.textContent ?? ''), undefined, { timeout: 15_000 });
+
+    const jobs = (await api(relay.url, `/api/v1/jobs?printerId=${printerId}`, { token: admin })).body.items;
+    assert.equal(jobs.length, 1);
+    assert.deepEqual([jobs[0].source, jobs[0].name, jobs[0].ticket.media, jobs[0].ticket.copies, jobs[0].ticket['print-color-mode']], ['mail', 'report.pdf', 'na_letter_8.5x11in', 2, 'monochrome']);
+    assert.ok(printer.printed.includes(jobs[0].jobId));
+    // The page printed once; pressing Print again is refused.
+    const again = await page.request.post(link, { form: { action: 'print', file: '0', copies: '1' } });
+    assert.equal(again.status(), 409);
+  });
+
+  it('cancel on the page before printing deletes the print objects', async () => {
+    await send(`${printerId}@fleetrelay.local`, { text: 'Please print this note.\n' });
+    const link = await linkFor('alice@example.com', 2);
+    const page = await browser.newPage();
+    await page.goto(link);
+    assert.match((await page.textContent('#file')) ?? '', /message\.txt/);
+    await Promise.all([page.waitForNavigation({ waitUntil: 'domcontentloaded' }), page.click('button[value=cancel]')]);
+    assert.match((await page.textContent('main')) ?? '', /Canceled: nothing was printed/);
+    const files = await fetch(`${link}/files/0`);
+    assert.equal(files.status, 404);
+  });
+
+  it('refuses at RCPT: unknown printers, printers not accepting jobs, senders not allowed; and mail with nothing printable', async () => {
+    await assert.rejects(send(`dnosuchprinter@fleetrelay.local`, { text: 'x' }), (e: Error & { responseCode?: number }) => e.responseCode === 550 && /no such printer/.test(e.message));
+    await assert.rejects(send(`${printerId}@elsewhere.example`, { text: 'x' }), (e: Error & { responseCode?: number }) => e.responseCode === 550);
+    const off = cliJson<{ deviceId: string }>(relay.dataDir, ['device', 'add', '--serial', 'MAIL-OFF', '--model', 'EP-884A']);
+    await assert.rejects(send(`${off.deviceId}@fleetrelay.local`, { text: 'x' }), (e: Error & { responseCode?: number }) => e.responseCode === 554 && /not accepting jobs/.test(e.message));
+    await assert.rejects(
+      send(`${printerId}@fleetrelay.local`, { attachments: [{ filename: 'setup.exe', content: Buffer.from([0x4d, 0x5a, 0x90, 0]) }] }),
+      (e: Error & { responseCode?: number }) => e.responseCode === 550 && /nothing printable/.test(e.message),
+    );
+    const allow = await api(relay.url, `/api/v1/printers/${printerId}`, { method: 'PATCH', token: admin, json: { allowedSenders: ['Boss@Example.com'] } });
+    assert.deepEqual(allow.body.allowedSenders, ['boss@example.com']);
+    await assert.rejects(send(`${printerId}@fleetrelay.local`, { text: 'x' }), (e: Error & { responseCode?: number }) => e.responseCode === 550 && /may not print/.test(e.message));
+    await send(`${printerId}@fleetrelay.local`, { from: 'boss@example.com', text: 'from the boss' });
+    await linkFor('boss@example.com', 1);
+  });
+});

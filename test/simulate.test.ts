@@ -1,0 +1,95 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { after, before, describe, it } from 'node:test';
+import { parseAssignment } from '../src/cli/device-client.js';
+import { OID } from '../src/device/printer-mib.js';
+import { api, cli, CLI, cliJson, startRelay, tempDir, type RelayProcess } from './helpers/relay.js';
+
+function simulate(relay: RelayProcess, args: string[]) {
+  const proc = spawn(process.execPath, [CLI, '--data-dir', relay.dataDir, '--relay', relay.url, 'device', 'simulate', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const lines: string[] = [];
+  const ready = new Promise<string>((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`simulator not ready: ${lines.join('\n')}`)), 20_000);
+    createInterface({ input: proc.stdout }).on('line', (l) => {
+      lines.push(l);
+      if (/devices connected/.test(l)) {
+        clearTimeout(t);
+        resolve(l);
+      }
+    });
+    createInterface({ input: proc.stderr }).on('line', (l) => lines.push(l));
+  });
+  const exited = new Promise<number | null>((r) => proc.once('exit', (c) => r(c)));
+  return { proc, ready, exited };
+}
+
+describe('fleetrelay device simulate, get and set', () => {
+  let relay: RelayProcess;
+  let token: string;
+  const state = join(tempDir(), 'sim.json');
+
+  before(async () => {
+    relay = await startRelay();
+    token = cliJson<{ token: string }>(relay.dataDir, ['token', 'create']).token;
+  });
+  after(() => relay.stop());
+
+  it('runs virtual MFPs that the CLI can GET and SET through the relay, and reuses them from its state', async () => {
+    const sim = simulate(relay, ['--count', '3', '--state', state]);
+    assert.match(await sim.ready, /^3 of 3 devices connected/);
+    const saved = JSON.parse(readFileSync(state, 'utf8')) as { domain: string; devices: { deviceId: string }[] };
+    assert.equal(saved.devices.length, 3);
+    assert.equal(saved.domain, 'fleetrelay.local');
+    const id = saved.devices[0]!.deviceId;
+
+    const relayArgs = ['--relay', relay.url, '--token', token];
+    const got = cliJson<{ objects: { value: string }[] }>(relay.dataDir, [...relayArgs, 'get', id, OID.sysDescr, OID.prtMarkerLifeCount]);
+    assert.match(got.objects[0]!.value, /virtual MFP/);
+    const table = cli(relay.dataDir, [...relayArgs, 'get', id, OID.sysName, '1.3.6.1.2.1.1.99.0']);
+    assert.equal(table.code, 0, table.stderr);
+    assert.match(table.stdout, /^OID\s+TYPE\s+VALUE/m);
+    assert.match(table.stdout, /\(noSuchObject\)/);
+    const setOk = cli(relay.dataDir, [...relayArgs, 'set', id, `${OID.sysLocation}=string:Copy room, 2nd floor`]);
+    assert.equal(setOk.code, 0, setOk.stderr);
+    const refused = cli(relay.dataDir, [...relayArgs, 'set', id, `${OID.sysDescr}=string:nope`]);
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /422 .*notWritable/);
+    assert.equal(cliJson<{ objects: { value: string }[] }>(relay.dataDir, [...relayArgs, 'get', id, OID.sysLocation]).objects[0]!.value, 'Copy room, 2nd floor');
+
+    sim.proc.kill('SIGINT');
+    assert.equal(await sim.exited, 0);
+    await new Promise((r) => setTimeout(r, 200));
+    const offline = await api(relay.url, `/api/v1/devices/${id}/get`, { method: 'POST', token, json: { oids: [OID.sysName] } });
+    assert.equal(offline.status, 409, 'the simulator ended its sessions');
+
+    const again = simulate(relay, ['--count', '2', '--state', state]);
+    assert.match(await again.ready, /^2 of 2 devices connected/);
+    assert.equal((JSON.parse(readFileSync(state, 'utf8')) as { devices: unknown[] }).devices.length, 3, 'no new devices were made');
+    again.proc.kill('SIGINT');
+    await again.exited;
+    assert.equal(cliJson<{ items: unknown[] }>(relay.dataDir, ['device', 'list']).items.length, 3);
+  });
+
+  it('with --pages-per-minute, the virtual MFPs also run remote management: counters at power-on', async () => {
+    const sim = simulate(relay, ['--count', '2', '--state', join(tempDir(), 'managed.json'), '--pages-per-minute', '60']);
+    await sim.ready;
+    let counters: unknown[] = [];
+    for (let i = 0; i < 40 && counters.length < 2; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      counters = (await api(relay.url, '/api/v1/reports?limit=50', { token })).body.items.filter((r: { type: string }) => r.type === 'counters');
+    }
+    assert.equal(counters.length, 2);
+    sim.proc.kill('SIGINT');
+    await sim.exited;
+  });
+
+  it('parses OID=TYPE:VALUE assignments and refuses others', () => {
+    assert.deepEqual(parseAssignment('1.3.6.1.2.1.1.6.0=string:a=b:c'), { oid: '1.3.6.1.2.1.1.6.0', type: 'string', value: 'a=b:c' });
+    assert.deepEqual(parseAssignment('1.3.6.1.2.1.1.7.0=integer:72'), { oid: '1.3.6.1.2.1.1.7.0', type: 'integer', value: '72' });
+    assert.throws(() => parseAssignment('1.3.6=float:1'), /TYPE one of/);
+    assert.throws(() => parseAssignment('sysName=string:x'), /not an assignment/);
+  });
+});
