@@ -44,6 +44,14 @@ export interface RelayConfig {
   smtpPort: number;
   /** Printers' mail addresses are <deviceId>@<mailDomain>. */
   mailDomain: string;
+  /** Fax relay TCP port (0: any free port); TLS when `tls` is set. */
+  faxPort: number;
+  /** Largest fax frame (length field) accepted. */
+  faxMaxFrame: number;
+  /** Hold interval told to fax machines at login (seconds). */
+  faxHoldIntervalSeconds: number;
+  /** How long a called fax machine has to accept or reject (seconds). */
+  faxCallTimeoutSeconds: number;
 }
 
 export const defaults = {
@@ -60,6 +68,10 @@ export const defaults = {
   boshInactivity: 75,
   pushTimeoutSeconds: 30,
   pushMaxTimeoutSeconds: 300,
+  faxPort: 4590,
+  faxMaxFrame: 1024 * 1024,
+  faxHoldIntervalSeconds: 60,
+  faxCallTimeoutSeconds: 35,
 } as const;
 
 /** Open files this process may hold (RLIMIT_NOFILE soft limit), from /proc; 1024 if unknown. */

@@ -3,7 +3,7 @@
  * The only place that knows every concrete adapter.
  */
 import type { FastifyInstance } from 'fastify';
-import { writeFileSync, rmSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pino from 'pino';
 import { buildApp } from './api/app.js';
@@ -31,6 +31,9 @@ import { smtpMailer } from './services/mail.js';
 import { RateLimiter } from './services/rate-limit.js';
 import { BoshManager } from './transports/bosh/manager.js';
 import { DEFAULT_BOSH } from './transports/bosh/settings.js';
+import { DEFAULT_FAX, FaxSwitchboard } from './services/fax.js';
+import { faxServer } from './transports/fax-tcp/server.js';
+import type { Server } from 'node:net';
 
 export interface Relay {
   url: string;
@@ -48,6 +51,16 @@ const SWEEP_EVERY_MS = 10 * 60_000;
 export const PID_FILE = 'relay.pid';
 /** The relay records its XMPP domain so the CLI prints the same JIDs it uses. */
 export const XMPP_DOMAIN_SETTING = 'xmpp_domain';
+
+function listen(server: Server, port: number, host: string): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}
 
 export function openStore(dataDir: string): Store {
   return sqliteStore(openDatabase(dataDir));
@@ -109,6 +122,14 @@ export async function startRelay(
     log: (msg, fields) => logger.info(fields, msg),
   });
   const failures = new RateLimiter(clock, config.authFailuresPerMinute, 60_000);
+  const fax = new FaxSwitchboard(
+    services.faxUsers,
+    clock,
+    services.ctx.random,
+    { ...DEFAULT_FAX, holdIntervalMs: config.faxHoldIntervalSeconds * 1000, callTimeoutMs: config.faxCallTimeoutSeconds * 1000 },
+    new RateLimiter(clock, config.authFailuresPerMinute, 60_000),
+    (msg, fields) => logger.info(fields, msg),
+  );
   const registrations = new RateLimiter(clock, config.registrationsPerMinute, 60_000);
   const bosh = new BoshManager(
     { ...DEFAULT_BOSH, maxWait: config.boshMaxWait, inactivity: config.boshInactivity, maxSessions: config.maxSessions },
@@ -133,8 +154,8 @@ export async function startRelay(
   presence.on('offline', (id, reason) => logger.debug({ deviceId: id, reason }, 'device offline'));
   presence.start();
 
-  const metrics = createMetrics({ sessions: () => bosh.size, online: () => presence.onlineCount, pending: () => push.pendingCount });
-  const app = await buildApp({ config, services, runtime: { push, print, mailPrint, reports, alerts, webhooks, presence, bosh, failures, registrations }, metrics, logger });
+  const metrics = createMetrics({ sessions: () => bosh.size, online: () => presence.onlineCount, pending: () => push.pendingCount, faxConnections: () => fax.size, faxCalls: () => fax.calls, faxBytes: () => fax.bytesRelayed });
+  const app = await buildApp({ config, services, runtime: { push, print, mailPrint, reports, alerts, webhooks, presence, bosh, failures, registrations, fax }, metrics, logger });
 
   let stopSweep = (): void => {};
   const sweep = (): void => {
@@ -153,10 +174,23 @@ export async function startRelay(
   });
   smtp.on('error', (err: unknown) => logger.error({ err }, 'print-by-mail listener error'));
   const smtpPort = (smtp.server.address() as { port: number }).port;
+  const faxListener = faxServer(
+    fax,
+    {
+      maxFrame: config.faxMaxFrame,
+      maxConnections: config.maxConnections,
+      tls: config.tls ? { cert: readFileSync(config.tls.cert), key: readFileSync(config.tls.key) } : undefined,
+    },
+    logger,
+  );
+  await listen(faxListener, config.faxPort, config.host);
+  faxListener.on('error', (err: unknown) => logger.error({ err }, 'fax listener error'));
+  fax.start();
+  const faxPort = (faxListener.address() as { port: number }).port;
   logger.info({ maxSessions: config.maxSessions, maxConnections: config.maxConnections }, 'capacity');
   const pidFile = join(config.dataDir, PID_FILE);
   writeFileSync(pidFile, String(process.pid));
-  logger.info({ url, smtpPort, dataDir: config.dataDir, domain: config.domain }, 'relay ready');
+  logger.info({ url, smtpPort, faxPort, dataDir: config.dataDir, domain: config.domain }, 'relay ready');
 
   let closing: Promise<void> | undefined;
   return {
@@ -167,6 +201,8 @@ export async function startRelay(
       closing ??= (async () => {
         stopSweep();
         await new Promise<void>((r) => smtp.close(() => r()));
+        fax.stop();
+        await new Promise<void>((r) => faxListener.close(() => r()));
         bosh.closeAll();
         hub.closeAll();
         await app.close();

@@ -20,6 +20,8 @@ import { codeRoutes } from './routes/codes.js';
 import { webhookRoutes } from './routes/webhooks.js';
 import { firmwareRoutes } from './routes/firmware.js';
 import { printRoutes } from './routes/print.js';
+import { faxRoutes } from './routes/fax.js';
+import type { FaxSwitchboard } from '../services/fax.js';
 import { printDeviceRoutes } from '../transports/device-http/print.js';
 import type { PrintService } from '../services/print.js';
 import type { MailPrintService } from '../services/mail-print.js';
@@ -54,6 +56,7 @@ export interface RelayRuntime {
   /** Failed authentications and registrations, per client address. */
   failures: RateLimiter;
   registrations: RateLimiter;
+  fax: FaxSwitchboard;
 }
 
 export interface AppOptions {
@@ -155,6 +158,7 @@ export async function buildApp({ config, services, runtime, metrics, logger }: A
       await api.register(firmwareRoutes, { services });
       await api.register(printRoutes, { print: runtime.print, mail: runtime.mailPrint });
       await api.register(accountRoutes, { services });
+      await api.register(faxRoutes, { users: services.faxUsers, board: runtime.fax });
     },
     { prefix: '/api/v1' },
   );

@@ -8,6 +8,7 @@ import type { GlobalOptions } from './context.js';
 import { dataCommands } from './data.js';
 import { serveCommand } from './serve.js';
 import { printCommands } from './print.js';
+import { faxCommands } from './fax.js';
 import { billingCommands, codeCommands, firmwareCommands } from './management.js';
 import { deviceReportCommand, pushCommands, simulateCommand } from './device-client.js';
 
@@ -21,8 +22,9 @@ const program = new Command('fleetrelay')
     'after',
     `
 Administrative commands (serve, account, user, token, device add|list|show|update|remove|rotate-token,
-billing, meter, code, firmware, backup, restore) work on the data directory (--data-dir). Client commands (whoami, get, set,
-print, jobs, job, device simulate, device report) talk to a running relay with --relay and --token.`,
+billing, meter, code, firmware, fax user, backup, restore) work on the data directory (--data-dir). Client commands (whoami, get, set,
+print, jobs, job, device simulate, device report) talk to a running relay with --relay and --token; fax listen and
+fax send talk to its fax port as a fax machine.`,
   )
   .showHelpAfterError()
   // Global options go before the command, so a command may have its own --version (firmware upload).
@@ -45,6 +47,7 @@ billingCommands(program, globals);
 codeCommands(program, globals);
 firmwareCommands(program, globals);
 printCommands(program, globals);
+faxCommands(program, globals);
 
 try {
   await program.parseAsync();

@@ -2,6 +2,7 @@ import { AccountService } from './accounts.js';
 import { BillingService } from './billing.js';
 import { CodeService } from './codes.js';
 import { FirmwareService } from './firmware.js';
+import { FaxUserService } from './fax-users.js';
 import { AuthService } from './auth.js';
 import type { ServiceContext } from './context.js';
 import { DeviceService } from './devices.js';
@@ -16,6 +17,7 @@ export interface Services {
   billing: BillingService;
   codes: CodeService;
   firmware: FirmwareService;
+  faxUsers: FaxUserService;
 }
 
 export function createServices(ctx: ServiceContext, o: { registrationTtlMs: number; timeZone?: string; dataDir: string }): Services {
@@ -30,5 +32,6 @@ export function createServices(ctx: ServiceContext, o: { registrationTtlMs: numb
     billing: new BillingService(ctx, devices, o.timeZone ?? 'UTC'),
     codes: new CodeService(ctx),
     firmware: new FirmwareService(ctx, o.dataDir),
+    faxUsers: new FaxUserService(ctx, accounts),
   };
 }

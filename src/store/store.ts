@@ -7,6 +7,7 @@ import type { Registration } from '../domain/registration.js';
 import type { PushAnswer, PushOp, TypedValue } from '../domain/mgmt.js';
 import type { MeterOffset, MeterRead } from '../domain/billing.js';
 import type { JobState, Ticket } from '../domain/print.js';
+import type { FaxUserSettings } from '../domain/fax.js';
 
 export interface Account {
   id: string;
@@ -21,6 +22,16 @@ export interface User {
   admin: boolean;
   passwordHash: string;
   createdAt: number;
+}
+
+/** A fax machine's login at the fax relay (seed 001); IDs are unique across the site. */
+export interface FaxUser {
+  id: string;
+  accountId: string;
+  passwordHash: string;
+  settings: FaxUserSettings;
+  createdAt: number;
+  updatedAt: number;
 }
 
 export interface ApiToken {
@@ -384,6 +395,14 @@ export interface AlertStore {
   resolve(target: { id: number } | { deviceId: string; key: string }, by: string, at: number): Promise<Alert | null>;
 }
 
+export interface FaxUserStore {
+  insert(u: FaxUser): Promise<void>;
+  get(id: string): Promise<FaxUser | null>;
+  list(f: { accountId?: string; cursor?: string; limit: number }): Promise<FaxUser[]>;
+  update(id: string, change: { passwordHash?: string; settings?: FaxUserSettings }, at: number): Promise<FaxUser | null>;
+  delete(id: string): Promise<boolean>;
+}
+
 /** Relay-wide settings the CLI must agree with the server on (e.g. the XMPP domain). */
 export interface SettingsStore {
   get(key: string): Promise<string | null>;
@@ -407,6 +426,7 @@ export interface Store {
   webhooks: WebhookStore;
   firmware: FirmwareStore;
   print: PrintStore;
+  faxUsers: FaxUserStore;
   /** Online copy of the whole database to a file. */
   backup(file: string): Promise<void>;
   close(): Promise<void>;

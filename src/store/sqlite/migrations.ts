@@ -271,6 +271,18 @@ export const migrations: readonly string[] = [
   );
   CREATE INDEX print_pages_device ON print_pages(device_id, created_at);
   `,
+  // 11: fax relay users (seed 001 connection information holding unit: user ID, password, settings)
+  `
+  CREATE TABLE fax_users (
+    id TEXT PRIMARY KEY,
+    account_id TEXT NOT NULL REFERENCES accounts(id),
+    password_hash TEXT NOT NULL,
+    settings TEXT NOT NULL DEFAULT '{}',
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+  );
+  CREATE INDEX fax_users_account ON fax_users(account_id, id);
+  `,
 ];
 
 export const SCHEMA_VERSION = migrations.length;

@@ -3,6 +3,7 @@ import type { Store } from '../store.js';
 import { coreStores } from './core-stores.js';
 import { managementStores } from './management-stores.js';
 import { printStores } from './print-stores.js';
+import { faxStores } from './fax-stores.js';
 import { Sql } from './sql.js';
 
 /**
@@ -16,6 +17,7 @@ export function sqliteStore(db: Database.Database): Store {
     ...coreStores(q),
     ...managementStores(q),
     ...printStores(q),
+    ...faxStores(q),
     async backup(file) {
       await db.backup(file);
     },

@@ -1,0 +1,412 @@
+import type { Clock } from '../domain/clock.js';
+import { FrameType, isFaxUserId, DEFAULT_MAX_CONNECTIONS_PER_USER, type DemandFailure, type ErrorCode, type LineState } from '../domain/fax.js';
+import type { FaxUserService } from './fax-users.js';
+import type { RateLimiter } from './rate-limit.js';
+import { newId, type Random } from './secrets.js';
+
+/** What the switchboard needs of a connection; the TCP transport provides it. */
+export interface LineIo {
+  readonly remoteAddress: string;
+  send(type: FrameType, body?: object): void;
+  /** Passes a DATA or TERMINATE frame on as received; false when this connection's send buffer is full. */
+  relay(type: FrameType, parts: Buffer[], length: number): boolean;
+  pauseReading(): void;
+  resumeReading(): void;
+  onceDrained(fn: () => void): void;
+  close(): void;
+}
+
+export interface FaxOptions {
+  holdIntervalMs: number;
+  /** A line silent for this many hold intervals is closed. */
+  silenceFactor: number;
+  loginTimeoutMs: number;
+  /** How long the callee has to accept or reject (seed 001 (7)–(8)). */
+  callTimeoutMs: number;
+  /** After a TERMINATE, how long a side has to RELEASE before the relay frees its line. */
+  releaseTimeoutMs: number;
+  /** Control frames a line may send per 10 s; past it they are refused, past twice it the line is closed. */
+  controlPer10s: number;
+}
+
+export const DEFAULT_FAX: FaxOptions = {
+  holdIntervalMs: 60_000,
+  silenceFactor: 3,
+  loginTimeoutMs: 15_000,
+  callTimeoutMs: 35_000,
+  releaseTimeoutMs: 30_000,
+  controlPer10s: 100,
+};
+
+interface Call {
+  id: string;
+  caller: FaxLine;
+  callee: FaxLine;
+  cancelTimer: () => void;
+}
+
+/** One TCP connection of a fax machine and its place in FIG. 2. */
+export class FaxLine {
+  state: LineState = 'login';
+  user: { id: string; accountId: string; passwordHash: string } | null = null;
+  /** The paired line; null before pairing and once the peer has released or dropped. */
+  peer: FaxLine | null = null;
+  call: Call | null = null;
+  /** A TERMINATE passed on this pairing: the line waits for its RELEASE. */
+  terminated = false;
+  closed = false;
+  loggingIn = false;
+  lastHeard: number;
+  /** Reading is paused until the peer's send buffer drains (back-pressure); silence then does not count. */
+  waitingDrain = false;
+  bytesIn = 0;
+  bytesOut = 0;
+  controlWindow = { start: 0, count: 0 };
+  stopRelease: (() => void) | null = null;
+
+  constructor(
+    readonly id: string,
+    readonly io: LineIo,
+    readonly connectedAt: number,
+  ) {
+    this.lastHeard = connectedAt;
+  }
+}
+
+export interface LineInfo {
+  connectionId: string;
+  user: string | null;
+  accountId: string | null;
+  state: LineState;
+  peer: { user: string; connectionId: string } | null;
+  callId: string | null;
+  remoteAddress: string;
+  connectedAt: string;
+  lastHeardAt: string;
+  bytesIn: number;
+  bytesOut: number;
+}
+
+/**
+ * The relay server of seed 001: the connection information holding unit (who is logged in on
+ * which connections, vacant or paired and with whom) and the rules of FIG. 2 — login, hold,
+ * connection demand, notification, accept/reject, relay, termination, release, log-out.
+ */
+export class FaxSwitchboard {
+  private readonly lines = new Set<FaxLine>();
+  private readonly byUser = new Map<string, Set<FaxLine>>();
+  private stopSweep: (() => void) | null = null;
+  private lastRevalidation = 0;
+  calls = 0;
+  bytesRelayed = 0;
+
+  constructor(
+    private readonly users: FaxUserService,
+    private readonly clock: Clock,
+    private readonly random: Random,
+    readonly o: FaxOptions,
+    private readonly failures: RateLimiter,
+    private readonly log: (msg: string, fields: Record<string, unknown>) => void = () => {},
+  ) {}
+
+  get size(): number {
+    return this.lines.size;
+  }
+
+  connectionsOf(userId: string): number {
+    return this.byUser.get(userId)?.size ?? 0;
+  }
+
+  open(io: LineIo): FaxLine {
+    const line = new FaxLine(newId(this.random, 'fx', 6), io, this.clock.now());
+    this.lines.add(line);
+    return line;
+  }
+
+  /**
+   * Counts a frame heard on the line. False when the line has sent too many control frames:
+   * the frame is refused (ERROR throttled), and a line that keeps on is closed.
+   */
+  heard(line: FaxLine, control: boolean): boolean {
+    const now = this.clock.now();
+    line.lastHeard = now;
+    if (!control) return true;
+    const w = line.controlWindow;
+    if (now - w.start >= 10_000) {
+      w.start = now;
+      w.count = 0;
+    }
+    w.count++;
+    if (w.count <= this.o.controlPer10s) return true;
+    if (w.count > 2 * this.o.controlPer10s) {
+      this.log('fax line closed: control-frame flood', { connectionId: line.id, user: line.user?.id });
+      line.io.close();
+    } else this.error(line, 'throttled', 'too many control frames; slow down');
+    return false;
+  }
+
+  error(line: FaxLine, code: ErrorCode, message: string): void {
+    line.io.send(FrameType.ERROR, { code, message });
+  }
+
+  /** (1)–(3): certification by user ID and password; a failure is answered, then the line closed. */
+  async login(line: FaxLine, userId: string, password: string): Promise<void> {
+    if (line.state !== 'login' || line.loggingIn) return this.error(line, 'bad-frame', 'this connection is already logged in');
+    userId = userId.toLowerCase();
+    const ipKey = `ip:${line.io.remoteAddress}`;
+    const userKey = `user:${userId}`;
+    if (this.failures.blocked(ipKey) || this.failures.blocked(userKey)) return this.refuseLogin(line, 'throttled');
+    line.loggingIn = true;
+    const user = await this.users.authenticate(userId, password).finally(() => (line.loggingIn = false));
+    if (line.closed) return;
+    if (!user) {
+      this.failures.hit(ipKey);
+      this.failures.hit(userKey);
+      this.log('fax login failed', { user: userId, remoteAddress: line.io.remoteAddress });
+      return this.refuseLogin(line, 'bad-credentials');
+    }
+    const mine = this.byUser.get(user.id) ?? new Set<FaxLine>();
+    if (mine.size >= (user.settings.maxConnections ?? DEFAULT_MAX_CONNECTIONS_PER_USER)) return this.refuseLogin(line, 'too-many-connections');
+    line.user = { id: user.id, accountId: user.accountId, passwordHash: user.passwordHash };
+    line.state = 'vacant';
+    mine.add(line);
+    this.byUser.set(user.id, mine);
+    line.io.send(FrameType.LOGIN_RESULT, { ok: true, holdIntervalSec: this.o.holdIntervalMs / 1000, user: user.id, connectionId: line.id });
+  }
+
+  private refuseLogin(line: FaxLine, reason: string): void {
+    line.io.send(FrameType.LOGIN_RESULT, { ok: false, reason });
+    line.io.close();
+  }
+
+  /** (4)–(5) */
+  hold(line: FaxLine): void {
+    if (this.loggedIn(line)) line.io.send(FrameType.HOLD_ACK);
+  }
+
+  /** Users of the caller's account that are logged in now. */
+  list(line: FaxLine): void {
+    if (!this.loggedIn(line)) return;
+    const users = [...this.byUser.entries()].filter(([, set]) => first(set)?.user?.accountId === line.user!.accountId).map(([id]) => id);
+    line.io.send(FrameType.LIST_RESULT, { users: users.sort() });
+  }
+
+  /** (6)–(7): a connection demand by user ID, notified on a vacant connection of the callee. */
+  connect(line: FaxLine, to: string): void {
+    if (!this.loggedIn(line)) return;
+    to = to.toLowerCase();
+    const fail = (reason: DemandFailure, message: string): void => line.io.send(FrameType.CONNECT_RESULT, { ok: false, reason, message });
+    if (line.state !== 'vacant') return fail('busy', 'this connection is not vacant; call from a vacant one');
+    if (to === line.user!.id) return fail('self', 'a fax user cannot call itself');
+    const theirs = isFaxUserId(to) ? this.byUser.get(to) : undefined;
+    if (!theirs || first(theirs)!.user!.accountId !== line.user!.accountId) return fail('not-logged-in', `${to} is not logged in`);
+    const callee = [...theirs].find((l) => l.state === 'vacant');
+    if (!callee) return fail('busy', `${to} has no vacant connection`);
+    const call: Call = { id: newId(this.random, 'c', 10), caller: line, callee, cancelTimer: () => {} };
+    call.cancelTimer = this.clock.after(this.o.callTimeoutMs, () => this.endCall(call, 'timeout', `${to} did not answer in time`));
+    line.state = 'dialling';
+    callee.state = 'notified';
+    line.call = callee.call = call;
+    this.calls++;
+    callee.io.send(FrameType.INCOMING, { from: line.user!.id, callId: call.id });
+  }
+
+  /** (8)–(9): the callee accepts (both lines paired) or rejects. */
+  answer(line: FaxLine, accept: boolean, callId: string | undefined, reason?: string): void {
+    if (!this.loggedIn(line)) return;
+    const call = line.call;
+    if (line.state !== 'notified' || !call || (callId !== undefined && callId !== call.id))
+      return this.error(line, 'not-paired', callId ? `call ${callId} is not pending on this connection` : 'no call is pending on this connection');
+    if (!accept) return this.endCall(call, 'rejected', reason ? `rejected: ${reason.slice(0, 200)}` : 'the callee rejected the call');
+    call.cancelTimer();
+    const { caller, callee } = call;
+    caller.call = callee.call = null;
+    caller.state = callee.state = 'paired';
+    caller.peer = callee;
+    callee.peer = caller;
+    caller.io.send(FrameType.CONNECT_RESULT, { ok: true, callId: call.id, peer: callee.user!.id });
+    this.log('fax call paired', { callId: call.id, caller: caller.user!.id, callee: callee.user!.id });
+  }
+
+  private endCall(call: Call, reason: DemandFailure, message: string): void {
+    call.cancelTimer();
+    for (const l of [call.caller, call.callee]) {
+      if (l.call !== call) continue;
+      l.call = null;
+      if (!l.closed) l.state = 'vacant';
+    }
+    if (!call.caller.closed) call.caller.io.send(FrameType.CONNECT_RESULT, { ok: false, callId: call.id, reason, message });
+  }
+
+  /** (15)–(18): DATA passes to the peer unchanged; a full peer pauses this line until it drains. */
+  data(line: FaxLine, parts: Buffer[], length: number): void {
+    const peer = line.state === 'paired' ? line.peer : null;
+    if (!peer) {
+      if (this.heard(line, true)) {
+        if (line.user) this.error(line, 'not-paired', 'DATA needs a paired connection');
+        else this.error(line, 'not-logged-in', 'log in first');
+      }
+      return;
+    }
+    line.bytesIn += length;
+    peer.bytesOut += length;
+    this.bytesRelayed += length;
+    if (!peer.io.relay(FrameType.DATA, parts, length)) this.backOff(line, peer);
+  }
+
+  /** (19)–(20): passes to the peer; both sides then owe a RELEASE. */
+  terminate(line: FaxLine, parts: Buffer[], length: number): void {
+    if (line.state !== 'paired') return this.error(line, 'not-paired', 'TERMINATE needs a paired connection');
+    const peer = line.peer;
+    if (peer) {
+      if (!peer.io.relay(FrameType.TERMINATE, parts, length)) this.backOff(line, peer);
+      this.awaitRelease(peer);
+    }
+    this.awaitRelease(line);
+  }
+
+  /** (21): the line is vacant again. A RELEASE without a TERMINATE first tells the peer. */
+  release(line: FaxLine): void {
+    if (line.state === 'vacant' || !this.loggedIn(line)) return;
+    if (line.state !== 'paired') return this.error(line, 'not-paired', 'RELEASE needs a paired connection');
+    this.unpair(line);
+  }
+
+  /** (22)–(24): every connection of the user is closed. */
+  logout(line: FaxLine): void {
+    if (!line.user) return line.io.close();
+    this.logoutUser(line.user.id, 'logout');
+  }
+
+  logoutUser(userId: string, why: string): void {
+    const mine = this.byUser.get(userId);
+    if (!mine) return;
+    this.log('fax user logged out', { user: userId, why, connections: mine.size });
+    for (const l of [...mine]) l.io.close();
+  }
+
+  /** The connection is gone: its call or pairing ends and the peer is told. */
+  closed(line: FaxLine): void {
+    if (line.closed) return;
+    line.closed = true;
+    this.lines.delete(line);
+    if (line.user) {
+      const mine = this.byUser.get(line.user.id);
+      mine?.delete(line);
+      if (mine?.size === 0) this.byUser.delete(line.user.id);
+    }
+    if (line.call) this.endCall(line.call, 'rejected', 'the called connection closed');
+    if (line.state === 'paired') this.unpair(line);
+    line.stopRelease?.();
+  }
+
+  private unpair(line: FaxLine): void {
+    const peer = line.peer;
+    if (peer) {
+      if (!line.terminated && !peer.closed) {
+        peer.io.send(FrameType.TERMINATE);
+        this.awaitRelease(peer);
+      }
+      peer.peer = null;
+      this.resume(peer);
+    }
+    line.stopRelease?.();
+    line.stopRelease = null;
+    line.peer = null;
+    line.terminated = false;
+    if (!line.closed) line.state = 'vacant';
+    this.resume(line);
+  }
+
+  private awaitRelease(line: FaxLine): void {
+    line.terminated = true;
+    line.stopRelease ??= this.clock.after(this.o.releaseTimeoutMs, () => {
+      line.stopRelease = null;
+      if (line.state === 'paired' && !line.closed) {
+        this.log('fax line released by timeout', { connectionId: line.id, user: line.user?.id });
+        this.unpair(line);
+      }
+    });
+  }
+
+  private backOff(line: FaxLine, peer: FaxLine): void {
+    if (line.waitingDrain) return;
+    line.waitingDrain = true;
+    line.io.pauseReading();
+    peer.io.onceDrained(() => this.resume(line));
+  }
+
+  private resume(line: FaxLine): void {
+    if (!line.waitingDrain || line.closed) return;
+    line.waitingDrain = false;
+    line.lastHeard = this.clock.now();
+    line.io.resumeReading();
+  }
+
+  private loggedIn(line: FaxLine): boolean {
+    if (line.user) return true;
+    this.error(line, 'not-logged-in', 'log in first');
+    return false;
+  }
+
+  /** Connection information for operators (seed 001 unit 42). */
+  snapshot(accountId?: string): LineInfo[] {
+    const iso = (t: number): string => new Date(t).toISOString();
+    return [...this.lines]
+      .filter((l) => accountId === undefined || l.user?.accountId === accountId)
+      .map((l) => ({
+        connectionId: l.id,
+        user: l.user?.id ?? null,
+        accountId: l.user?.accountId ?? null,
+        state: l.state,
+        peer: l.peer?.user ? { user: l.peer.user.id, connectionId: l.peer.id } : null,
+        callId: l.call?.id ?? null,
+        remoteAddress: l.io.remoteAddress,
+        connectedAt: iso(l.connectedAt),
+        lastHeardAt: iso(l.lastHeard),
+        bytesIn: l.bytesIn,
+        bytesOut: l.bytesOut,
+      }));
+  }
+
+  start(): void {
+    const every = Math.min(Math.max(this.o.holdIntervalMs / 2, 1000), 15_000);
+    const tick = (): void => {
+      this.sweep();
+      this.stopSweep = this.clock.after(every, tick);
+    };
+    this.stopSweep = this.clock.after(every, tick);
+  }
+
+  stop(): void {
+    this.stopSweep?.();
+    for (const l of [...this.lines]) l.io.close();
+  }
+
+  /** Closes lines that never logged in or went silent, and logs out users removed or re-keyed meanwhile. */
+  sweep(): void {
+    const now = this.clock.now();
+    const silence = this.o.holdIntervalMs * this.o.silenceFactor;
+    for (const l of this.lines) {
+      if (l.state === 'login' && now - l.connectedAt > this.o.loginTimeoutMs) {
+        this.log('fax line closed: no login', { connectionId: l.id, remoteAddress: l.io.remoteAddress });
+        l.io.close();
+      } else if (!l.waitingDrain && now - l.lastHeard > silence) {
+        this.log('fax line closed: silent', { connectionId: l.id, user: l.user?.id, silentMs: now - l.lastHeard });
+        l.io.close();
+      }
+    }
+    if (now - this.lastRevalidation >= 30_000) {
+      this.lastRevalidation = now;
+      for (const [id, set] of this.byUser) {
+        const hash = first(set)!.user!.passwordHash;
+        void this.users.stillValid(id, hash).then(
+          (ok) => ok || this.logoutUser(id, 'user removed or password changed'),
+          () => {},
+        );
+      }
+    }
+  }
+}
+
+const first = <T>(s: Set<T>): T | undefined => s.values().next().value;

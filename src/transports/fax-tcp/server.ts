@@ -1,0 +1,157 @@
+import { createServer, type Server, type Socket } from 'node:net';
+import { createServer as createTlsServer } from 'node:tls';
+import type { Logger } from 'pino';
+import { FROM_DEVICE, FrameType, frameName } from '../../domain/fax.js';
+import type { FaxLine, FaxSwitchboard, LineIo } from '../../services/fax.js';
+import { controlFrame, frameHeader, FrameReader, parseControl } from './frames.js';
+
+export interface FaxServerOptions {
+  maxFrame: number;
+  maxConnections: number;
+  tls?: { cert: Buffer; key: Buffer };
+}
+
+/** Frames a client may pipeline behind its LOGIN while the password is checked. */
+const MAX_QUEUED_FRAMES = 64;
+/** Socket buffers: big enough for a 64 KiB DATA frame to pass without a pause, small enough for thousands of calls. */
+const HIGH_WATER_MARK = 128 * 1024;
+const CLOSE_GRACE_MS = 5_000;
+
+const str = (v: unknown, max: number): v is string => typeof v === 'string' && v.length > 0 && v.length <= max;
+
+/**
+ * The fax relay's TCP listener: parses frames and hands them to the switchboard. Reading and
+ * writing are tied together: a line whose peer cannot take more is paused (see FaxSwitchboard.data).
+ */
+export function faxServer(board: FaxSwitchboard, o: FaxServerOptions, logger: Logger): Server {
+  const onSocket = (socket: Socket): void => {
+    socket.setNoDelay(true);
+    socket.setKeepAlive(true, 60_000);
+    let closing = false;
+    // Control frames the relay itself writes must not pile up behind a reader that never reads.
+    const controlBacklogCap = 4 * o.maxFrame;
+    const io: LineIo = {
+      remoteAddress: (socket.remoteAddress ?? 'unknown').replace(/^::ffff:/, ''),
+      send(type, body) {
+        if (closing) return;
+        if (socket.writableLength > controlBacklogCap) {
+          logger.info({ connectionId: line.id }, 'fax line closed: not reading what the relay sends');
+          socket.destroy();
+          return;
+        }
+        socket.write(controlFrame(type, body));
+      },
+      relay(type, parts, length) {
+        if (closing) return true;
+        socket.cork();
+        socket.write(frameHeader(type, length));
+        for (const p of parts) socket.write(p);
+        socket.uncork();
+        return !socket.writableNeedDrain;
+      },
+      pauseReading: () => socket.pause(),
+      resumeReading: () => socket.resume(),
+      onceDrained: (fn) => socket.once('drain', fn),
+      close() {
+        if (closing) return;
+        closing = true;
+        reader.stop();
+        board.closed(line);
+        socket.end();
+        const t = setTimeout(() => socket.destroy(), CLOSE_GRACE_MS);
+        t.unref();
+        socket.once('close', () => clearTimeout(t));
+      },
+    };
+    const line: FaxLine = board.open(io);
+    let waiting: { type: number; parts: Buffer[]; length: number }[] | null = null;
+
+    const dispatch = (type: number, parts: Buffer[], length: number): void => {
+      if (type === FrameType.DATA) {
+        board.heard(line, false);
+        return board.data(line, parts, length);
+      }
+      if (!board.heard(line, true)) return;
+      if (type === FrameType.TERMINATE) return board.terminate(line, parts, length);
+      if (!FROM_DEVICE.has(type)) {
+        const known = frameName(type).startsWith('0x') ? `unknown frame type ${frameName(type)}` : `${frameName(type)} is sent by the relay, not by a fax machine`;
+        return board.error(line, 'unknown-type', known);
+      }
+      const body = parseControl(parts, length);
+      if (typeof body === 'string') return board.error(line, 'bad-json', `${frameName(type)}: ${body}`);
+      switch (type) {
+        case FrameType.LOGIN:
+          if (!str(body.user, 64) || !str(body.password, 1024)) return board.error(line, 'bad-frame', 'LOGIN needs {"user", "password"}');
+          waiting = [];
+          socket.pause();
+          board.login(line, body.user, body.password).then(
+            () => {
+              const queued = waiting ?? [];
+              waiting = null;
+              if (closing) return;
+              socket.resume();
+              for (const f of queued) dispatch(f.type, f.parts, f.length);
+            },
+            (err: unknown) => {
+              logger.error({ err }, 'fax login failed');
+              io.close();
+            },
+          );
+          return;
+        case FrameType.HOLD:
+          return board.hold(line);
+        case FrameType.LIST:
+          return board.list(line);
+        case FrameType.CONNECT:
+          if (!str(body.to, 64)) return board.error(line, 'bad-frame', 'CONNECT needs {"to": user ID}');
+          return board.connect(line, body.to);
+        case FrameType.ACCEPT:
+        case FrameType.REJECT: {
+          const callId = body.callId;
+          if (callId !== undefined && !str(callId, 64)) return board.error(line, 'bad-frame', 'callId is a string');
+          const reason = typeof body.reason === 'string' ? body.reason : undefined;
+          return board.answer(line, type === FrameType.ACCEPT, callId, reason);
+        }
+        case FrameType.RELEASE:
+          return board.release(line);
+        case FrameType.LOGOUT:
+          return board.logout(line);
+      }
+    };
+
+    const reader = new FrameReader(
+      o.maxFrame,
+      (type, parts, length) => {
+        if (!waiting) return dispatch(type, parts, length);
+        if (waiting.length >= MAX_QUEUED_FRAMES) {
+          board.error(line, 'throttled', 'too many frames sent before the login answer');
+          return io.close();
+        }
+        waiting.push({ type, parts, length });
+      },
+      (p) => {
+        if (p.fatal) {
+          board.error(line, p.code, p.message);
+          return io.close();
+        }
+        if (board.heard(line, true)) board.error(line, p.code, p.message);
+      },
+    );
+    socket.on('data', (chunk: Buffer) => reader.push(chunk));
+    socket.on('error', (err) => logger.debug({ err, connectionId: line.id }, 'fax socket error'));
+    socket.on('close', () => {
+      closing = true;
+      reader.stop();
+      board.closed(line);
+    });
+  };
+
+  const server = o.tls
+    ? createTlsServer({ cert: o.tls.cert, key: o.tls.key, highWaterMark: HIGH_WATER_MARK }, onSocket).on('tlsClientError', (err) =>
+        logger.debug({ err }, 'fax TLS handshake failed'),
+      )
+    : createServer({ highWaterMark: HIGH_WATER_MARK, noDelay: true }, onSocket);
+  server.maxConnections = o.maxConnections;
+  server.on('drop', (d) => logger.warn({ remoteAddress: d?.remoteAddress }, 'fax connection refused: connection limit reached'));
+  return server;
+}
