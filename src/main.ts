@@ -126,8 +126,16 @@ export async function startRelay(
     services.faxUsers,
     clock,
     services.ctx.random,
-    { ...DEFAULT_FAX, holdIntervalMs: config.faxHoldIntervalSeconds * 1000, callTimeoutMs: config.faxCallTimeoutSeconds * 1000 },
-    new RateLimiter(clock, config.authFailuresPerMinute, 60_000),
+    {
+      ...DEFAULT_FAX,
+      holdIntervalMs: config.faxHoldIntervalSeconds * 1000,
+      loginTimeoutMs: Math.min(DEFAULT_FAX.loginTimeoutMs, config.faxHoldIntervalSeconds * 1000 * DEFAULT_FAX.silenceFactor),
+      callTimeoutMs: config.faxCallTimeoutSeconds * 1000,
+    },
+    {
+      perUser: new RateLimiter(clock, config.authFailuresPerMinute, 60_000),
+      perAddress: new RateLimiter(clock, 5 * config.authFailuresPerMinute, 60_000),
+    },
     (msg, fields) => logger.info(fields, msg),
   );
   const registrations = new RateLimiter(clock, config.registrationsPerMinute, 60_000);

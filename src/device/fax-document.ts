@@ -165,6 +165,7 @@ export class DocumentReceiver {
       if (!c.out.write(b.subarray(0, take))) {
         this.conn.pause();
         c.out.once('drain', () => this.conn.resume());
+        c.out.once('close', () => this.conn.resume());
       }
     }
     if (c.got === c.header.size) this.finish(c);

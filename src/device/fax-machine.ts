@@ -86,7 +86,7 @@ export class FaxMachine extends EventEmitter<FaxMachineEvents> {
     });
     c.on('terminate', () => {
       c.release();
-      if (this.vacant() > 1) c.close();
+      if (this.vacant() > 1) c.end();
     });
     c.on('close', () => {
       this.connections.delete(c);

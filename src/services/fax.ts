@@ -105,7 +105,8 @@ export class FaxSwitchboard {
     private readonly clock: Clock,
     private readonly random: Random,
     readonly o: FaxOptions,
-    private readonly failures: RateLimiter,
+    /** Failed logins per user ID, and per client address (several fax machines may share one NAT address, so that limit is looser). */
+    private readonly failures: { perUser: RateLimiter; perAddress: RateLimiter },
     private readonly log: (msg: string, fields: Record<string, unknown>) => void = () => {},
   ) {}
 
@@ -153,15 +154,14 @@ export class FaxSwitchboard {
   async login(line: FaxLine, userId: string, password: string): Promise<void> {
     if (line.state !== 'login' || line.loggingIn) return this.error(line, 'bad-frame', 'this connection is already logged in');
     userId = userId.toLowerCase();
-    const ipKey = `ip:${line.io.remoteAddress}`;
-    const userKey = `user:${userId}`;
-    if (this.failures.blocked(ipKey) || this.failures.blocked(userKey)) return this.refuseLogin(line, 'throttled');
+    const address = line.io.remoteAddress;
+    if (this.failures.perAddress.blocked(address) || this.failures.perUser.blocked(userId)) return this.refuseLogin(line, 'throttled');
     line.loggingIn = true;
     const user = await this.users.authenticate(userId, password).finally(() => (line.loggingIn = false));
     if (line.closed) return;
     if (!user) {
-      this.failures.hit(ipKey);
-      this.failures.hit(userKey);
+      this.failures.perAddress.hit(address);
+      this.failures.perUser.hit(userId);
       this.log('fax login failed', { user: userId, remoteAddress: line.io.remoteAddress });
       return this.refuseLogin(line, 'bad-credentials');
     }

@@ -40,6 +40,8 @@ export interface RelayProcess {
   url: string;
   /** The print-by-mail listener's port. */
   smtpPort: number;
+  /** The fax relay's TCP port. */
+  faxPort: number;
   dataDir: string;
   proc: ChildProcess;
   logs: string[];
@@ -51,7 +53,7 @@ export async function startRelay(o: { dataDir?: string; args?: string[]; env?: N
   const dataDir = o.dataDir ?? tempDir();
   const proc = spawn(
     process.execPath,
-    [...(o.nodeArgs ?? []), CLI, '--data-dir', dataDir, 'serve', '--port', '0', '--host', '127.0.0.1', ...(o.args?.includes('--smtp-port') ? [] : ['--smtp-port', '0']), ...(o.args ?? [])],
+    [...(o.nodeArgs ?? []), CLI, '--data-dir', dataDir, 'serve', '--port', '0', '--host', '127.0.0.1', ...(o.args?.includes('--smtp-port') ? [] : ['--smtp-port', '0']), ...(o.args?.includes('--fax-port') ? [] : ['--fax-port', '0']), ...(o.args ?? [])],
     { env: { ...process.env, ...o.env }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   const logs: string[] = [];
@@ -61,6 +63,7 @@ export async function startRelay(o: { dataDir?: string; args?: string[]; env?: N
   };
   const exited = new Promise<number | null>((res) => proc.once('exit', (code) => res(code)));
   let smtpPort = 0;
+  let faxPort = 0;
   const url = await new Promise<string>((res, rej) => {
     const timer = setTimeout(() => rej(new Error(`relay did not start in 15 s:\n${logs.join('\n')}`)), 15_000);
     const lines = createInterface({ input: proc.stdout! });
@@ -68,9 +71,10 @@ export async function startRelay(o: { dataDir?: string; args?: string[]; env?: N
     lines.on('line', (line) => {
       keep(line);
       try {
-        const rec = JSON.parse(line) as { msg?: string; url?: string; smtpPort?: number };
+        const rec = JSON.parse(line) as { msg?: string; url?: string; smtpPort?: number; faxPort?: number };
         if (rec.msg === 'relay ready' && rec.url) {
           smtpPort = rec.smtpPort ?? 0;
+          faxPort = rec.faxPort ?? 0;
           clearTimeout(timer);
           res(rec.url);
         }
@@ -86,6 +90,7 @@ export async function startRelay(o: { dataDir?: string; args?: string[]; env?: N
   return {
     url,
     smtpPort,
+    faxPort,
     dataDir,
     proc,
     logs,
