@@ -73,18 +73,23 @@ async function direct(): Promise<number> {
   return ms;
 }
 
-async function viaSocat(): Promise<number> {
-  const sink = await listenSink();
+/** A socat process relaying from a fresh port to `target`, and a client connected through it. */
+async function socatTo(target: number): Promise<{ client: Socket; stop: () => void }> {
   const port = 20000 + Math.floor(Math.random() * 20000);
-  const socat = spawn('socat', [`TCP-LISTEN:${port},bind=127.0.0.1,reuseaddr`, `TCP:127.0.0.1:${sink.port}`], { stdio: 'ignore' });
-  let c: Socket | undefined;
-  for (let i = 0; i < 100 && !c; i++) {
-    c = await new Promise<Socket | undefined>((r) => {
+  const socat = spawn('socat', [`TCP-LISTEN:${port},bind=127.0.0.1,reuseaddr`, `TCP:127.0.0.1:${target}`], { stdio: 'ignore' });
+  for (let i = 0; i < 100; i++) {
+    const c = await new Promise<Socket | undefined>((r) => {
       const s = connect(port, '127.0.0.1', () => r(s)).once('error', () => r(undefined));
     });
-    if (!c) await sleep(20);
+    if (c) return { client: c, stop: () => socat.kill() };
+    await sleep(20);
   }
-  if (!c) throw new Error('socat did not start');
+  throw new Error('socat did not start');
+}
+
+async function viaSocat(): Promise<number> {
+  const sink = await listenSink();
+  const { client: c, stop } = await socatTo(sink.port);
   const s = await sink.next;
   const t0 = performance.now();
   const done = countUntil(s, WIRE_BYTES);
@@ -92,7 +97,7 @@ async function viaSocat(): Promise<number> {
   await done;
   const ms = performance.now() - t0;
   c.destroy();
-  socat.kill();
+  stop();
   sink.server.close();
   return ms;
 }
@@ -146,28 +151,33 @@ async function pingPong(a: Socket, b: Socket, n: number): Promise<number[]> {
   return rtts;
 }
 
-async function latency(faxPort: number): Promise<{ direct: number[]; relay: number[] }> {
-  const sink = await listenSink();
-  const c = connect(sink.port, '127.0.0.1');
-  c.setNoDelay(true);
-  const s = await sink.next;
-  s.setNoDelay(true);
-  await pingPong(c, s, 500);
-  const d = await pingPong(c, s, 5000);
-  c.destroy();
-  s.destroy();
-  sink.server.close();
-
+async function latency(faxPort: number): Promise<{ direct: number[]; socat: number[]; relay: number[] }> {
+  const echo = async (via: 'direct' | 'socat'): Promise<number[]> => {
+    const sink = await listenSink();
+    const path = via === 'socat' ? await socatTo(sink.port) : { client: connect(sink.port, '127.0.0.1'), stop: () => {} };
+    const s = await sink.next;
+    path.client.setNoDelay(true);
+    s.setNoDelay(true);
+    await pingPong(path.client, s, 500);
+    const rtts = await pingPong(path.client, s, 5000);
+    path.client.destroy();
+    s.destroy();
+    path.stop();
+    sink.server.close();
+    return rtts;
+  };
+  const direct = await echo('direct');
+  const socat = await echo('socat');
   const a = await RawFax.login(faxPort, 'tx', PW);
   const b = await RawFax.login(faxPort, 'rx', PW);
   a.socket.setNoDelay(true);
   b.socket.setNoDelay(true);
   await pair(a, b, 'rx');
   await pingPong(a.socket, b.socket, 500);
-  const r = await pingPong(a.socket, b.socket, 5000);
+  const relay = await pingPong(a.socket, b.socket, 5000);
   a.end();
   b.end();
-  return { direct: d, relay: r };
+  return { direct, socat, relay };
 }
 
 async function inBatches<T>(n: number, batch: number, fn: (i: number) => Promise<T>): Promise<T[]> {
@@ -186,8 +196,8 @@ async function manyCalls(relay: Awaited<ReturnType<typeof startRelay>>, admin: s
   await sleep(500);
   const base = rssMiB(pid);
   const t0 = performance.now();
-  const callers = await inBatches(CALLS, 100, (i) => RawFax.login(relay.faxPort, `caller${Math.floor(i / perUser)}`, PW));
-  const callees = await inBatches(CALLS, 100, (i) => RawFax.login(relay.faxPort, `callee${Math.floor(i / perUser)}`, PW));
+  const callers = await inBatches(CALLS, 100, (i) => RawFax.login(relay.faxPort, `caller${Math.floor(i / perUser)}`, PW, 60_000));
+  const callees = await inBatches(CALLS, 100, (i) => RawFax.login(relay.faxPort, `callee${Math.floor(i / perUser)}`, PW, 60_000));
   const tLogin = performance.now() - t0;
   const loggedIn = rssMiB(pid);
 
@@ -215,7 +225,10 @@ async function manyCalls(relay: Awaited<ReturnType<typeof startRelay>>, admin: s
   let bytes = 0;
   await Promise.all(
     callees.map(async (c) => {
-      for (let k = 0; k < 16; k++) bytes += (await c.next(T.DATA, 60_000)).payload.length;
+      for (let k = 0; k < 16; k++) {
+        const f = await c.next(T.DATA, 60_000);
+        bytes += f.payload.length;
+      }
     }),
   );
   const tExchange = performance.now() - t2;
@@ -229,7 +242,7 @@ async function manyCalls(relay: Awaited<ReturnType<typeof startRelay>>, admin: s
   console.log(`  per connection: ${(((loggedIn - base) * 1024) / (2 * CALLS)).toFixed(1)} KiB logged in; per paired call: ${(((pairedRss - base) * 1024) / CALLS).toFixed(1)} KiB`);
 }
 
-const relay = await startRelay({ args: ['--log-level', 'warn'] });
+const relay = await startRelay();
 try {
   const admin = adminToken(relay.dataDir);
   for (const id of ['tx', 'rx']) await api(relay.url, '/api/v1/fax/users', { method: 'POST', token: admin, json: { id, password: PW } });
@@ -249,8 +262,10 @@ try {
   const us = (ms: number): string => `${(ms * 1000).toFixed(0)} µs`;
   console.log('\nround trip of a 64-byte DATA frame (5,000 after 500 warm-up)');
   console.log(`  direct echo   p50 ${us(pct(l.direct, 50))}  p99 ${us(pct(l.direct, 99))}`);
+  console.log(`  via socat     p50 ${us(pct(l.socat, 50))}  p99 ${us(pct(l.socat, 99))}`);
   console.log(`  via the relay p50 ${us(pct(l.relay, 50))}  p99 ${us(pct(l.relay, 99))}`);
-  console.log(`  added per frame (one way through the relay): p50 ${us((pct(l.relay, 50) - pct(l.direct, 50)) / 2)}  p99 ${us((pct(l.relay, 99) - pct(l.direct, 99)) / 2)}`);
+  const added = (x: number[], p: number): string => us((pct(x, p) - pct(l.direct, p)) / 2);
+  console.log(`  added per frame, one way: relay p50 ${added(l.relay, 50)} p99 ${added(l.relay, 99)}; socat p50 ${added(l.socat, 50)} p99 ${added(l.socat, 99)}`);
 
   await manyCalls(relay, admin);
 } finally {

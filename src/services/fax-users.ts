@@ -27,6 +27,7 @@ function checkPassword(password: unknown): string {
  */
 export class FaxUserService {
   private readonly verified = new Map<string, string>();
+  private readonly checking = new Map<string, Promise<boolean>>();
 
   constructor(
     private readonly ctx: ServiceContext,
@@ -77,11 +78,21 @@ export class FaxUserService {
   async authenticate(id: string, password: string): Promise<FaxUser | null> {
     const user = isFaxUserId(id) ? await this.ctx.store.faxUsers.get(id) : null;
     const pw = password.slice(0, 1024);
-    if (user && this.verified.get(user.passwordHash) === sha256(`${user.passwordHash}\0${pw}`)) return user;
-    const ok = await verifyPassword(pw, user?.passwordHash ?? DUMMY_PASSWORD_HASH);
-    if (!user || !ok) return null;
+    if (!user) {
+      await verifyPassword(pw, DUMMY_PASSWORD_HASH);
+      return null;
+    }
+    const key = sha256(`${user.passwordHash}\0${pw}`);
+    if (this.verified.get(user.passwordHash) === key) return user;
+    // Several connections of one machine log in together: one scrypt serves them all.
+    let check = this.checking.get(key);
+    if (!check) {
+      check = verifyPassword(pw, user.passwordHash).finally(() => this.checking.delete(key));
+      this.checking.set(key, check);
+    }
+    if (!(await check)) return null;
     if (this.verified.size >= VERIFIED_CAP) this.verified.delete(this.verified.keys().next().value!);
-    this.verified.set(user.passwordHash, sha256(`${user.passwordHash}\0${pw}`));
+    this.verified.set(user.passwordHash, key);
     return user;
   }
 

@@ -69,10 +69,10 @@ export class RawFax {
     });
   }
 
-  static async login(port: number, user: string, password = 'fax-secret-1'): Promise<RawFax> {
+  static async login(port: number, user: string, password = 'fax-secret-1', ms = 5000): Promise<RawFax> {
     const f = await RawFax.connect(port);
     f.send(T.LOGIN, { user, password });
-    const r = await f.next(T.LOGIN_RESULT);
+    const r = await f.next(T.LOGIN_RESULT, ms);
     if (r.body.ok !== true) throw new Error(`login of ${user} refused: ${JSON.stringify(r.body)}`);
     return f;
   }

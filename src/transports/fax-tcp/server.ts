@@ -14,7 +14,7 @@ export interface FaxServerOptions {
 /** Frames a client may pipeline behind its LOGIN while the password is checked. */
 const MAX_QUEUED_FRAMES = 64;
 /** Socket buffers: big enough for a 64 KiB DATA frame to pass without a pause, small enough for thousands of calls. */
-const HIGH_WATER_MARK = 128 * 1024;
+const HIGH_WATER_MARK = 512 * 1024;
 const CLOSE_GRACE_MS = 5_000;
 
 const str = (v: unknown, max: number): v is string => typeof v === 'string' && v.length > 0 && v.length <= max;
