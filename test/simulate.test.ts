@@ -86,6 +86,20 @@ describe('fleetrelay device simulate, get and set', () => {
     await sim.exited;
   });
 
+  it('with --fax-host, the virtual MFPs have fax lines: logged in, and faxing pages to each other', async () => {
+    const sim = simulate(relay, ['--count', '3', '--state', join(tempDir(), 'fax.json'), '--fax-host', `127.0.0.1:${relay.faxPort}`, '--fax-every', '0.3']);
+    const faxLines: string[] = [];
+    createInterface({ input: sim.proc.stdout }).on('line', (l) => l.startsWith('fax ') && faxLines.push(l));
+    await sim.ready;
+    const users = (await api(relay.url, '/api/v1/fax/users', { token })).body.items.filter((u: { id: string }) => u.id.startsWith('fax-'));
+    assert.equal(users.length, 3);
+    assert.ok(users.every((u: { loggedIn: boolean }) => u.loggedIn), 'every line is logged in');
+    for (let i = 0; i < 100 && faxLines.filter((l) => /confirmed/.test(l)).length < 2; i++) await new Promise((r) => setTimeout(r, 100));
+    assert.ok(faxLines.filter((l) => /bytes confirmed/.test(l)).length >= 2, faxLines.join('\n'));
+    sim.proc.kill('SIGINT');
+    await sim.exited;
+  });
+
   it('parses OID=TYPE:VALUE assignments and refuses others', () => {
     assert.deepEqual(parseAssignment('1.3.6.1.2.1.1.6.0=string:a=b:c'), { oid: '1.3.6.1.2.1.1.6.0', type: 'string', value: 'a=b:c' });
     assert.deepEqual(parseAssignment('1.3.6.1.2.1.1.7.0=integer:72'), { oid: '1.3.6.1.2.1.1.7.0', type: 'integer', value: '72' });

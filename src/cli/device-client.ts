@@ -1,5 +1,9 @@
 import type { Command } from 'commander';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { defaults } from '../config.js';
 import { SMI_TYPES } from '../domain/mgmt.js';
 import { Simulator, type SimulatedDevice } from '../device/simulator.js';
 import { sendReport, type DeviceReport } from '../device/remote-service.js';
@@ -85,7 +89,18 @@ export function parseReportArgs(kind: string, args: string[]): DeviceReport {
 }
 
 /** Devices for the simulator: reused from its state file, the missing ones provisioned. */
-async function simulatedDevices(g: GlobalOptions, count: number, stateFile: string, viaDataDir: boolean): Promise<SimState> {
+/** Gives each simulated MFP a fax user (fax-<deviceId>) with a random password, kept in the state file. */
+async function addFaxLines(g: GlobalOptions, devices: SimulatedDevice[], viaDataDir: boolean): Promise<void> {
+  for (const d of devices) {
+    if (d.fax) continue;
+    const fax = { user: `fax-${d.deviceId}`, password: randomBytes(18).toString('base64url') };
+    if (viaDataDir) await withServices(g, (s) => s.faxUsers.add(CLI, { id: fax.user, password: fax.password }));
+    else await callRelay({ ...g, token: g.token }, 'POST', 'api/v1/fax/users', { id: fax.user, password: fax.password });
+    d.fax = fax;
+  }
+}
+
+async function simulatedDevices(g: GlobalOptions, count: number, stateFile: string, viaDataDir: boolean, withFax = false): Promise<SimState> {
   const state: SimState = existsSync(stateFile) ? (JSON.parse(readFileSync(stateFile, 'utf8')) as SimState) : { domain: '', devices: [] };
   const run = Date.now().toString(36);
   for (let i = state.devices.length; i < count; i++) {
@@ -97,6 +112,7 @@ async function simulatedDevices(g: GlobalOptions, count: number, stateFile: stri
     state.devices.push({ deviceId: c.deviceId, token: c.token, serial, model: SIM_MODEL, ...(c.vendorPublicKey ? { vendorPublicKey: c.vendorPublicKey } : {}) });
     if (i % 200 === 199) writeFileSync(stateFile, JSON.stringify(state), { mode: 0o600 });
   }
+  if (withFax) await addFaxLines(g, state.devices.slice(0, count), viaDataDir);
   writeFileSync(stateFile, JSON.stringify(state), { mode: 0o600 });
   return { domain: state.domain, devices: state.devices.slice(0, count) };
 }
@@ -136,13 +152,18 @@ export function simulateCommand(device: Command, g: () => GlobalOptions): void {
     .option('--source <addresses>', 'comma-separated source addresses to spread devices over')
     .option('--pages-per-minute <n>', 'remote management (seed 004): each device prints this many pages a minute and reports toner, jams, counters, firmware')
     .option('--jam-probability <p>', 'with --pages-per-minute: chance a page jams', '0.001')
-    .action(async (o: { count: string; state: string; answerVia: string; survival: string; wait: string; source?: string; pagesPerMinute?: string; jamProbability: string }) => {
+    .option('--fax-host <host[:port]>', "give every MFP a fax line (seed 001): a fax user logged in at the relay's fax port")
+    .option('--fax-every <seconds>', 'with --fax-host: one MFP faxes a page to another this often (0: only listen)', '0')
+    .action(async (o: { count: string; state: string; answerVia: string; survival: string; wait: string; source?: string; pagesPerMinute?: string; jamProbability: string; faxHost?: string; faxEvery: string }) => {
       const globals = g();
       if (!globals.relay) throw new Error('give --relay URL (or FLEETRELAY_URL): the relay the devices connect to');
       const count = Number(o.count);
       if (!Number.isInteger(count) || count < 1 || count > 100_000) throw new Error('--count is 1 to 100000');
       if (o.answerVia !== 'session' && o.answerVia !== 'http') throw new Error('--answer-via is session or http');
-      const state = await simulatedDevices(globals, count, o.state, !globals.token);
+      const state = await simulatedDevices(globals, count, o.state, !globals.token, Boolean(o.faxHost));
+      const faxEvery = Number(o.faxEvery);
+      if (!Number.isFinite(faxEvery) || faxEvery < 0) throw new Error('--fax-every is a number of seconds');
+      const faxAt = o.faxHost ? /^(.*?)(?::(\d+))?$/.exec(o.faxHost)! : null;
       const sim = new Simulator({
         relayUrl: globals.relay.replace(/\/+$/, ''),
         domain: state.domain,
@@ -153,11 +174,20 @@ export function simulateCommand(device: Command, g: () => GlobalOptions): void {
         localAddresses: o.source?.split(',').filter(Boolean),
         pagesPerMinute: o.pagesPerMinute ? Number(o.pagesPerMinute) : undefined,
         jamProbability: Number(o.jamProbability),
+        fax: faxAt
+          ? {
+              endpoint: { host: faxAt[1]!, port: Number(faxAt[2] ?? defaults.faxPort) },
+              inbox: mkdtempSync(join(tmpdir(), 'fleetrelay-sim-fax-')),
+              sendEveryMs: faxEvery * 1000,
+              onFax: (e) => process.stdout.write(`fax ${e.from} → ${e.to}: ${e.ok ? e.detail : `failed: ${e.detail}`}\n`),
+            }
+          : undefined,
       });
       process.stderr.write(`starting ${count} virtual MFPs against ${globals.relay}\n`);
       await sim.start((n) => process.stderr.write(`  ${n} started\n`));
       process.stdout.write(`${sim.connected} of ${count} devices connected; Ctrl-C to stop\n`);
-      const report = setInterval(() => process.stdout.write(`${sim.connected} connected, ${sim.answered} requests answered\n`), 10_000);
+      const faxes = (): string => (faxAt ? `, ${sim.faxMachines.length} fax lines, ${sim.faxesSent} faxes sent, ${sim.faxesReceived} received` : '');
+      const report = setInterval(() => process.stdout.write(`${sim.connected} connected, ${sim.answered} requests answered${faxes()}\n`), 10_000);
       await new Promise<void>((resolve) => {
         process.once('SIGINT', resolve);
         process.once('SIGTERM', resolve);

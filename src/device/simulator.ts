@@ -1,4 +1,10 @@
 import { Agent } from 'node:http';
+import { writeFileSync } from 'node:fs';
+import { unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { FaxConnection, type FaxEndpoint } from './fax-client.js';
+import { sendDocument } from './fax-document.js';
+import { FaxMachine } from './fax-machine.js';
 import { ManagementAgent } from './management-agent.js';
 import { PrinterMib } from './printer-mib.js';
 import { VirtualDevice, type DeviceCredentials } from './virtual-device.js';
@@ -7,6 +13,8 @@ export interface SimulatedDevice extends DeviceCredentials {
   serial: string;
   model: string;
   vendorPublicKey?: string;
+  /** The MFP's fax line: its fax user at the relay. */
+  fax?: { user: string; password: string };
 }
 
 export interface SimulatorOptions {
@@ -24,6 +32,8 @@ export interface SimulatorOptions {
   pagesPerMinute?: number;
   /** With pagesPerMinute: chance a page jams. */
   jamProbability?: number;
+  /** Fax lines (seed 001): devices with fax users stay logged in and receive; one sends a fax every `sendEveryMs`. */
+  fax?: { endpoint: FaxEndpoint; inbox: string; sendEveryMs?: number; onFax?: (e: { from: string; to: string; ok: boolean; detail: string }) => void };
 }
 
 /**
@@ -34,6 +44,10 @@ export class Simulator {
   readonly devices: VirtualDevice[];
   readonly agents: ManagementAgent[] = [];
   private printing: NodeJS.Timeout | null = null;
+  readonly faxMachines: FaxMachine[] = [];
+  private faxing: NodeJS.Timeout | null = null;
+  faxesSent = 0;
+  faxesReceived = 0;
   private readonly agent = new Agent({ keepAlive: true, maxSockets: Infinity, maxFreeSockets: 100_000, scheduling: 'lifo' });
 
   constructor(private readonly o: SimulatorOptions) {
@@ -77,6 +91,52 @@ export class Simulator {
     };
     await Promise.all(Array.from({ length: Math.min(this.o.startConcurrency ?? 50, this.devices.length) }, worker));
     if (this.agents.length) this.startPrinting();
+    if (this.o.fax) await this.startFax(this.o.fax);
+  }
+
+  /** Every MFP with a fax user listens; received faxes are counted, then deleted so a long run does not fill the disk. */
+  private async startFax(o: NonNullable<SimulatorOptions['fax']>): Promise<void> {
+    const lines = this.o.devices.filter((d) => d.fax);
+    for (const d of lines) {
+      const m = new FaxMachine({ endpoint: o.endpoint, user: d.fax!.user, password: d.fax!.password, inbox: o.inbox });
+      m.on('document', (doc) => {
+        this.faxesReceived++;
+        void unlink(doc.path).catch(() => undefined);
+      });
+      m.on('problem', () => undefined);
+      await m.start();
+      this.faxMachines.push(m);
+    }
+    if (!o.sendEveryMs || lines.length < 2) return;
+    // A one-page fax: a small TIFF header and some image bytes.
+    const page = join(o.inbox, '.sim-page.tif');
+    writeFileSync(page, Buffer.concat([Buffer.from('II*\0'), Buffer.alloc(20_000, 0xaa)]));
+    this.faxing = setInterval(() => {
+      const from = lines[Math.floor(Math.random() * lines.length)]!.fax!;
+      let to = from;
+      while (to === from) to = lines[Math.floor(Math.random() * lines.length)]!.fax!;
+      void this.sendFax(o.endpoint, from, to.user, page).then(
+        (size) => {
+          this.faxesSent++;
+          o.onFax?.({ from: from.user, to: to.user, ok: true, detail: `${size} bytes confirmed` });
+        },
+        (e: unknown) => o.onFax?.({ from: from.user, to: to.user, ok: false, detail: e instanceof Error ? e.message : String(e) }),
+      );
+    }, o.sendEveryMs);
+    this.faxing.unref();
+  }
+
+  private async sendFax(endpoint: FaxEndpoint, from: { user: string; password: string }, to: string, file: string): Promise<number> {
+    const c = await FaxConnection.open(endpoint, from.user, from.password);
+    try {
+      await c.call(to);
+      const r = await sendDocument(c, file, { name: 'page.tif' });
+      c.terminate();
+      c.release();
+      return r.size;
+    } finally {
+      c.end();
+    }
   }
 
   /** Every few seconds a tenth of the devices print their share; toner low, jams and counters follow. */
@@ -93,6 +153,8 @@ export class Simulator {
 
   async stop(): Promise<void> {
     if (this.printing) clearInterval(this.printing);
+    if (this.faxing) clearInterval(this.faxing);
+    await Promise.all(this.faxMachines.map((m) => m.stop()));
     for (const a of this.agents) a.stop();
     await Promise.all(this.devices.map((d) => d.stop().catch(() => undefined)));
     this.agent.destroy();
