@@ -310,7 +310,7 @@ describe('fax relay (seed 001 FIG. 2) over real sockets', () => {
 });
 
 describe('fax relay hold timer', () => {
-  it('closes a connection silent for three hold intervals, and one that never logs in', async () => {
+  it('closes a connection silent for three hold intervals, and one that never logs in, but not one paused by back-pressure', async () => {
     const relay = await startRelay({ args: ['--fax-hold-interval', '1'] });
     try {
       cliJson(relay.dataDir, ['fax', 'user', 'add', 'quiet', '--password', PW]);
@@ -326,6 +326,32 @@ describe('fax relay hold timer', () => {
       assert.equal(chatty.closed, false, 'a connection that holds stays');
       clearInterval(holds);
       chatty.end();
+
+      // A sender the relay stopped reading (its receiver is slow) is not silent: it is waiting on the relay.
+      cliJson(relay.dataDir, ['fax', 'user', 'add', 'slow', '--password', PW]);
+      const sender = await RawFax.login(relay.faxPort, 'quiet', PW);
+      const slow = await RawFax.login(relay.faxPort, 'slow', PW);
+      await pair(sender, slow, 'slow');
+      slow.socket.pause();
+      const slowHolds = setInterval(() => slow.send(T.HOLD), 500);
+      const total = 48 * 1024 * 1024;
+      const chunk = Buffer.alloc(64 * 1024, 1);
+      for (let n = 0; n < total; n += chunk.length) sender.send(T.DATA, chunk);
+      await new Promise((r) => setTimeout(r, 4500));
+      assert.equal(sender.closed, false, 'paused by back-pressure, the sender is not closed as silent');
+      slow.socket.removeAllListeners('data');
+      let got = 0;
+      const all = new Promise<void>((resolve) =>
+        slow.socket.on('data', (c: Buffer) => {
+          got += c.length;
+          if (got >= total) resolve();
+        }),
+      );
+      slow.socket.resume();
+      await Promise.race([all, new Promise((_, rej) => setTimeout(() => rej(new Error(`only ${got} of ${total} bytes arrived`)), 20_000))]);
+      clearInterval(slowHolds);
+      sender.end();
+      slow.end();
     } finally {
       await relay.stop();
     }
