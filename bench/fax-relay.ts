@@ -14,7 +14,9 @@ import { parseArgs } from 'node:util';
 import { frame, pair, RawFax, T } from '../test/helpers/fax.js';
 import { adminToken, api, startRelay } from '../test/helpers/relay.js';
 
-const { values } = parseArgs({ options: { mib: { type: 'string', default: '512' }, runs: { type: 'string', default: '3' }, calls: { type: 'string', default: '1000' } } });
+const { values } = parseArgs({
+  options: { mib: { type: 'string', default: '512' }, runs: { type: 'string', default: '3' }, calls: { type: 'string', default: '1000' }, only: { type: 'string' } },
+});
 const TOTAL = Number(values.mib) * 1024 * 1024;
 const RUNS = Number(values.runs);
 const CALLS = Number(values.calls);
@@ -242,7 +244,7 @@ async function manyCalls(relay: Awaited<ReturnType<typeof startRelay>>, admin: s
   console.log(`  per connection: ${(((loggedIn - base) * 1024) / (2 * CALLS)).toFixed(1)} KiB logged in; per paired call: ${(((pairedRss - base) * 1024) / CALLS).toFixed(1)} KiB`);
 }
 
-const relay = await startRelay();
+const relay = await startRelay({ nodeArgs: process.env.RELAY_NODE_ARGS?.split(' ').filter(Boolean) });
 try {
   const admin = adminToken(relay.dataDir);
   for (const id of ['tx', 'rx']) await api(relay.url, '/api/v1/fax/users', { method: 'POST', token: admin, json: { id, password: PW } });
@@ -250,11 +252,14 @@ try {
   console.log(`one call, ${FRAMES} DATA frames of 64 KiB (${(WIRE_BYTES / 1048576).toFixed(0)} MiB on the wire), median of ${RUNS} runs`);
   const runs: Record<string, number[]> = { direct: [], socat: [], relay: [] };
   for (let r = 0; r < RUNS; r++) {
-    runs.direct!.push(await direct());
-    runs.socat!.push(await viaSocat());
-    runs.relay!.push(await viaRelay(relay.faxPort));
+    if (!values.only || values.only === 'direct') runs.direct!.push(await direct());
+    if (!values.only || values.only === 'socat') runs.socat!.push(await viaSocat());
+    if (!values.only || values.only === 'relay') runs.relay!.push(await viaRelay(relay.faxPort));
   }
   const mbs = (ms: number): number => WIRE_BYTES / 1e6 / (ms / 1000);
+  if (values.only) {
+    for (const [name, ms] of Object.entries(runs)) if (ms.length) console.log(`  ${name} ${ms.map((x) => (WIRE_BYTES / 1e6 / (x / 1000)).toFixed(0)).join(', ')} MB/s`);
+  } else {
   for (const [name, ms] of Object.entries(runs)) console.log(`  ${name.padEnd(7)} ${mbs(median(ms)).toFixed(0).padStart(5)} MB/s   (runs: ${ms.map((x) => mbs(x).toFixed(0)).join(', ')})`);
   console.log(`  relay / socat: ${((100 * mbs(median(runs.relay!))) / mbs(median(runs.socat!))).toFixed(0)} %`);
 
@@ -268,6 +273,7 @@ try {
   console.log(`  added per frame, one way: relay p50 ${added(l.relay, 50)} p99 ${added(l.relay, 99)}; socat p50 ${added(l.socat, 50)} p99 ${added(l.socat, 99)}`);
 
   await manyCalls(relay, admin);
+  }
 } finally {
   await relay.stop();
 }
