@@ -60,21 +60,6 @@ function listenSink(): Promise<{ server: Server; port: number; next: Promise<Soc
   });
 }
 
-async function direct(): Promise<number> {
-  const sink = await listenSink();
-  const c = connect(sink.port, '127.0.0.1');
-  const s = await sink.next;
-  const t0 = performance.now();
-  const done = countUntil(s, WIRE_BYTES);
-  await pump(c);
-  await done;
-  const ms = performance.now() - t0;
-  c.destroy();
-  s.destroy();
-  sink.server.close();
-  return ms;
-}
-
 /** A socat process relaying from a fresh port to `target`, and a client connected through it. */
 async function socatTo(target: number): Promise<{ client: Socket; stop: () => void }> {
   const port = 20000 + Math.floor(Math.random() * 20000);
@@ -89,17 +74,19 @@ async function socatTo(target: number): Promise<{ client: Socket; stop: () => vo
   throw new Error('socat did not start');
 }
 
-async function viaSocat(): Promise<number> {
+/** Plain TCP to a sink, directly or through socat: the time to move the bytes. */
+async function plain(via: 'direct' | 'socat'): Promise<number> {
   const sink = await listenSink();
-  const { client: c, stop } = await socatTo(sink.port);
+  const path = via === 'socat' ? await socatTo(sink.port) : { client: connect(sink.port, '127.0.0.1'), stop: () => {} };
   const s = await sink.next;
   const t0 = performance.now();
   const done = countUntil(s, WIRE_BYTES);
-  await pump(c);
+  await pump(path.client);
   await done;
   const ms = performance.now() - t0;
-  c.destroy();
-  stop();
+  path.client.destroy();
+  s.destroy();
+  path.stop();
   sink.server.close();
   return ms;
 }
@@ -252,8 +239,8 @@ try {
   console.log(`one call, ${FRAMES} DATA frames of 64 KiB (${(WIRE_BYTES / 1048576).toFixed(0)} MiB on the wire), median of ${RUNS} runs`);
   const runs: Record<string, number[]> = { direct: [], socat: [], relay: [] };
   for (let r = 0; r < RUNS; r++) {
-    if (!values.only || values.only === 'direct') runs.direct!.push(await direct());
-    if (!values.only || values.only === 'socat') runs.socat!.push(await viaSocat());
+    if (!values.only || values.only === 'direct') runs.direct!.push(await plain('direct'));
+    if (!values.only || values.only === 'socat') runs.socat!.push(await plain('socat'));
     if (!values.only || values.only === 'relay') runs.relay!.push(await viaRelay(relay.faxPort));
   }
   const mbs = (ms: number): number => WIRE_BYTES / 1e6 / (ms / 1000);

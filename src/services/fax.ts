@@ -256,6 +256,7 @@ export class FaxSwitchboard {
 
   /** (19)–(20): passes to the peer; both sides then owe a RELEASE. */
   terminate(line: FaxLine, parts: Buffer[], length: number): void {
+    if (!this.loggedIn(line)) return;
     if (line.state !== 'paired') return this.error(line, 'not-paired', 'TERMINATE needs a paired connection');
     const peer = line.peer;
     if (peer) {
