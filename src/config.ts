@@ -44,6 +44,8 @@ export interface RelayConfig {
   smtpPort: number;
   /** Printers' mail addresses are <deviceId>@<mailDomain>. */
   mailDomain: string;
+  /** Largest print document accepted (bytes). */
+  printMaxDocumentBytes: number;
   /** Fax relay TCP port (0: any free port); TLS when `tls` is set. */
   faxPort: number;
   /** Largest fax frame (length field) accepted. */
@@ -68,6 +70,7 @@ export const defaults = {
   boshInactivity: 75,
   pushTimeoutSeconds: 30,
   pushMaxTimeoutSeconds: 300,
+  printMaxDocumentBytes: 64 * 1024 * 1024,
   faxPort: 4590,
   faxMaxFrame: 1024 * 1024,
   faxHoldIntervalSeconds: 60,

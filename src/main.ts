@@ -109,7 +109,7 @@ export async function startRelay(
   });
   const alerts = new AlertService(services.ctx, { opened: (a, d) => notifications.alertOpened(a, d) });
   const reports = new ReportService(services.ctx, push, alerts, services.firmware, { orderReceived: (d, o) => notifications.orderReceived(d, o) });
-  const print = new PrintService(services.ctx, services.devices, hub, presence, { ...DEFAULT_PRINT, dataDir: config.dataDir });
+  const print = new PrintService(services.ctx, services.devices, hub, presence, { ...DEFAULT_PRINT, maxDocumentBytes: config.printMaxDocumentBytes, dataDir: config.dataDir });
   let publicUrl = config.publicUrl ?? '';
   const mailPrint = new MailPrintService(services.ctx, print, services.devices, {
     dataDir: config.dataDir,

@@ -27,6 +27,7 @@ interface ServeOptions {
   allowPrivateWebhooks?: boolean;
   smtpPort: string;
   mailDomain?: string;
+  maxDocument: string;
   faxPort: string;
   faxMaxFrame: string;
   faxHoldInterval: string;
@@ -69,6 +70,7 @@ export function serveConfig(o: ServeOptions, g: GlobalOptions): RelayConfig {
     allowPrivateWebhooks: Boolean(o.allowPrivateWebhooks ?? env.FLEETRELAY_ALLOW_PRIVATE_WEBHOOKS === '1'),
     smtpPort: intOption('--smtp-port', o.smtpPort, 0, 65535),
     mailDomain: o.mailDomain ?? env.FLEETRELAY_MAIL_DOMAIN ?? o.xmppDomain ?? env.FLEETRELAY_DOMAIN ?? defaults.domain,
+    printMaxDocumentBytes: intOption('--max-document', o.maxDocument, 1024, 4 * 1024 ** 3),
     faxPort: intOption('--fax-port', o.faxPort, 0, 65535),
     faxMaxFrame: intOption('--fax-max-frame', o.faxMaxFrame, 1024, 64 * 1024 * 1024),
     faxHoldIntervalSeconds: intOption('--fax-hold-interval', o.faxHoldInterval, 1, 3600),
@@ -108,6 +110,7 @@ export function serveCommand(program: Command, g: () => GlobalOptions): void {
     .option('--allow-private-webhooks', 'let webhooks reach loopback and private addresses (env FLEETRELAY_ALLOW_PRIVATE_WEBHOOKS=1)')
     .option('--smtp-port <port>', 'print-by-mail listener port (env FLEETRELAY_SMTP_PORT; 0: any free port)', env.FLEETRELAY_SMTP_PORT ?? '2525')
     .option('--mail-domain <domain>', "domain of printers' mail addresses (env FLEETRELAY_MAIL_DOMAIN; default: the XMPP domain)")
+    .option('--max-document <bytes>', 'largest print document accepted (env FLEETRELAY_MAX_DOCUMENT)', env.FLEETRELAY_MAX_DOCUMENT ?? String(defaults.printMaxDocumentBytes))
     .option('--fax-port <port>', `fax relay TCP port, TLS when --tls-cert is given (env FLEETRELAY_FAX_PORT; 0: any free port)`, env.FLEETRELAY_FAX_PORT ?? String(defaults.faxPort))
     .option('--fax-max-frame <bytes>', 'largest fax frame accepted', env.FLEETRELAY_FAX_MAX_FRAME ?? String(defaults.faxMaxFrame))
     .option('--fax-hold-interval <seconds>', 'hold interval told to fax machines; silent for 3 intervals: closed', env.FLEETRELAY_FAX_HOLD_INTERVAL ?? String(defaults.faxHoldIntervalSeconds))

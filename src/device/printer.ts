@@ -92,6 +92,7 @@ export class VirtualPrinter {
     const m = decodePrintStanza(s);
     if (!m) return;
     if (m.kind === 'job') {
+      this.o.onEvent?.('notified', m.jobId);
       if (this.current?.jobId !== m.jobId && !this.queue.includes(m.jobId)) this.queue.push(m.jobId);
       if (!this.current) void this.next();
       return;

@@ -35,6 +35,8 @@ export interface PrintOptions {
 export const DEFAULT_PRINT: Omit<PrintOptions, 'dataDir'> = { maxDocumentBytes: 64 * 1024 * 1024, cancelTimeoutMs: 10_000 };
 /** Long-polls held at once. */
 const MAX_WAITING_PRINTERS = 10_000;
+/** Documents are read in large chunks: a printer's download is then limited by the network, not by per-chunk overhead. */
+const DOCUMENT_READ_CHUNK = 1024 * 1024;
 const MAX_POLL_MS = 60_000;
 
 /**
@@ -59,6 +61,10 @@ export class PrintService {
     this.waiters = new Waiters(ctx.clock, MAX_WAITING_PRINTERS);
     // Jobs held while the printer was away, or announced but never fetched, are announced again (seed 003 claims).
     presence.on('online', (deviceId) => void this.announceWaiting(deviceId).catch(() => undefined));
+  }
+
+  get maxDocumentBytes(): number {
+    return this.o.maxDocumentBytes;
   }
 
   // Printers
@@ -190,7 +196,7 @@ export class PrintService {
     const end = Math.min(range?.end ?? job.documentSize - 1, job.documentSize - 1);
     if (start > end || start >= job.documentSize) throw new ServiceError('range-not-satisfiable', `bytes ${start}-${end} are outside the ${job.documentSize}-byte document`, { size: job.documentSize });
     await this.ctx.store.print.transition(job.id, ['pending', 'notified'], 'fetched', this.ctx.clock.now(), 'the printer fetched the document');
-    return { job, stream: createReadStream(this.file(job.id), { start, end }), start, end };
+    return { job, stream: createReadStream(this.file(job.id), { start, end, highWaterMark: DOCUMENT_READ_CHUNK }), start, end };
   }
 
   /** Progress and completion from the printer; data is deleted once the job is finished. */

@@ -3,7 +3,7 @@ import type { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { JOB_STATES, type JobState } from '../../domain/print.js';
 import { invalid, ServiceError } from '../../services/errors.js';
-import { DEFAULT_PRINT, type PrintService } from '../../services/print.js';
+import type { PrintService } from '../../services/print.js';
 import type { MailPrintService } from '../../services/mail-print.js';
 import type { JobEvent, PrintJob } from '../../store/store.js';
 import { deviceIdParam, problemResponses } from '../schemas.js';
@@ -52,7 +52,7 @@ async function submitParts(
 
 /** Cloud print, northbound: printers' state, job intake (multipart), listings, cancel. */
 export async function printRoutes(app: FastifyInstance, { print, mail }: { print: PrintService; mail: MailPrintService }): Promise<void> {
-  await app.register(multipart, { limits: { files: 1, fields: 4, fieldSize: 4096, parts: 6, fileSize: DEFAULT_PRINT.maxDocumentBytes }, throwFileSizeLimit: true });
+  await app.register(multipart, { limits: { files: 1, fields: 4, fieldSize: 4096, parts: 6, fileSize: print.maxDocumentBytes }, throwFileSizeLimit: true });
 
   app.get<{ Params: { id: string } }>(
     '/printers/:id',
