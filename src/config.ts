@@ -46,6 +46,8 @@ export interface RelayConfig {
   mailDomain: string;
   /** Largest print document accepted (bytes). */
   printMaxDocumentBytes: number;
+  /** An unfinished print job without progress for this long is aborted and its document deleted. */
+  printRetentionSeconds: number;
   /** Fax relay TCP port (0: any free port); TLS when `tls` is set. */
   faxPort: number;
   /** Largest fax frame (length field) accepted. */
@@ -71,6 +73,7 @@ export const defaults = {
   pushTimeoutSeconds: 30,
   pushMaxTimeoutSeconds: 300,
   printMaxDocumentBytes: 64 * 1024 * 1024,
+  printRetentionSeconds: 7 * 86400,
   faxPort: 4590,
   faxMaxFrame: 1024 * 1024,
   faxHoldIntervalSeconds: 60,

@@ -109,7 +109,7 @@ export async function startRelay(
   });
   const alerts = new AlertService(services.ctx, { opened: (a, d) => notifications.alertOpened(a, d) });
   const reports = new ReportService(services.ctx, push, alerts, services.firmware, { orderReceived: (d, o) => notifications.orderReceived(d, o) });
-  const print = new PrintService(services.ctx, services.devices, hub, presence, { ...DEFAULT_PRINT, maxDocumentBytes: config.printMaxDocumentBytes, dataDir: config.dataDir });
+  const print = new PrintService(services.ctx, services.devices, hub, presence, { ...DEFAULT_PRINT, maxDocumentBytes: config.printMaxDocumentBytes, retentionMs: config.printRetentionSeconds * 1000, dataDir: config.dataDir });
   let publicUrl = config.publicUrl ?? '';
   const mailPrint = new MailPrintService(services.ctx, print, services.devices, {
     dataDir: config.dataDir,
@@ -166,10 +166,13 @@ export async function startRelay(
   const app = await buildApp({ config, services, runtime: { push, print, mailPrint, reports, alerts, webhooks, presence, bosh, failures, registrations, fax }, metrics, logger });
 
   let stopSweep = (): void => {};
+  // A short print retention (tests, small sites) is enforced within a quarter of its length.
+  const sweepEvery = Math.min(SWEEP_EVERY_MS, Math.max(1000, config.printRetentionSeconds * 250));
   const sweep = (): void => {
-    void Promise.all([services.registration.sweep(), store.webSessions.deleteExpiredBefore(clock.now()), push.sweep(), reports.sweep()])
+    const aborted = print.sweep().then((n) => n && logger.info({ jobs: n }, 'print jobs aborted at the retention cap'));
+    void Promise.all([services.registration.sweep(), store.webSessions.deleteExpiredBefore(clock.now()), push.sweep(), reports.sweep(), aborted])
       .catch((err: unknown) => logger.error({ err }, 'sweep failed'))
-      .finally(() => (stopSweep = clock.after(SWEEP_EVERY_MS, sweep)));
+      .finally(() => (stopSweep = clock.after(sweepEvery, sweep)));
   };
   sweep();
 

@@ -241,3 +241,48 @@ describe('cloud print (seeds 002, 003): intake, delivery, fetch, cancel C0–C5'
     await until('printed after enabling', () => (printer.printed.includes(held.body.jobId) ? true : undefined));
   });
 });
+
+describe('print document retention (--print-retention)', () => {
+  it('aborts unfinished jobs without progress past the cap, deleting their documents; C4 data is kept at most that long', async () => {
+    const relay = await startRelay({ args: ['--print-retention', '2', '--max-document', '100000'] });
+    const admin = adminToken(relay.dataDir);
+    let printer: VirtualPrinter | undefined;
+    try {
+      const submit = async (printerId: string, doc: Buffer) => {
+        const form = new FormData();
+        form.append('document', new Blob([new Uint8Array(doc)]), 'doc.pdf');
+        const res = await fetch(`${relay.url}/api/v1/printers/${printerId}/jobs`, { method: 'POST', headers: { authorization: `Bearer ${admin}` }, body: form });
+        return { status: res.status, body: (await res.json()) as Record<string, any> };
+      };
+      // A printer that accepts but never connects: its job waits, then is aborted at the cap.
+      const away = cliJson<{ deviceId: string; token: string }>(relay.dataDir, ['device', 'add', '--serial', 'R-1', '--model', 'EP']);
+      await api(relay.url, '/device/v1/printer/state', { method: 'POST', token: away.token, json: { acceptingJobs: true } });
+      assert.equal((await submit(away.deviceId, Buffer.concat([PDF, Buffer.alloc(100_000)]))).status, 413, '--max-document limits intake');
+      const held = await submit(away.deviceId, PDF);
+      assert.equal(held.status, 201);
+      const file = join(relay.dataDir, 'jobs', held.body.jobId);
+      assert.ok(existsSync(file));
+      const aborted = await until('aborted at the cap', async () => {
+        const j = (await api(relay.url, `/api/v1/jobs/${held.body.jobId}`, { token: admin })).body;
+        return j.state === 'aborted' ? j : undefined;
+      }, 8000);
+      assert.match(aborted.history.at(-1).detail, /retention cap/);
+      assert.ok(!existsSync(file), 'document deleted');
+      assertProblem(await api(relay.url, `/device/v1/jobs/${held.body.jobId}`, { token: away.token }), 410, 'gone');
+
+      // C4: the printer cannot cancel and never finishes within the cap → aborted, data deleted.
+      const c4 = cliJson<{ deviceId: string; token: string }>(relay.dataDir, ['device', 'add', '--serial', 'R-2', '--model', 'EP']);
+      printer = new VirtualPrinter({ relayUrl: relay.url, domain: 'fleetrelay.local', credentials: c4, canCancel: false, pageMs: 5000 });
+      await printer.start();
+      const r = await submit(c4.deviceId, PDF);
+      await until('printing', async () => ((await api(relay.url, `/api/v1/jobs/${r.body.jobId}`, { token: admin })).body.state === 'processing' ? true : undefined));
+      assert.equal((await api(relay.url, `/api/v1/jobs/${r.body.jobId}/cancel`, { method: 'POST', token: admin })).body.state, 'cancel-failed');
+      assert.ok(existsSync(join(relay.dataDir, 'jobs', r.body.jobId)), 'C4: data kept for now');
+      await until('aborted at the cap', async () => ((await api(relay.url, `/api/v1/jobs/${r.body.jobId}`, { token: admin })).body.state === 'aborted' ? true : undefined), 8000);
+      assert.ok(!existsSync(join(relay.dataDir, 'jobs', r.body.jobId)), 'C4 data deleted at the cap');
+    } finally {
+      await printer?.stop();
+      await relay.stop();
+    }
+  });
+});

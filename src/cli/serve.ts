@@ -28,6 +28,7 @@ interface ServeOptions {
   smtpPort: string;
   mailDomain?: string;
   maxDocument: string;
+  printRetention: string;
   faxPort: string;
   faxMaxFrame: string;
   faxHoldInterval: string;
@@ -71,6 +72,7 @@ export function serveConfig(o: ServeOptions, g: GlobalOptions): RelayConfig {
     smtpPort: intOption('--smtp-port', o.smtpPort, 0, 65535),
     mailDomain: o.mailDomain ?? env.FLEETRELAY_MAIL_DOMAIN ?? o.xmppDomain ?? env.FLEETRELAY_DOMAIN ?? defaults.domain,
     printMaxDocumentBytes: intOption('--max-document', o.maxDocument, 1024, 4 * 1024 ** 3),
+    printRetentionSeconds: intOption('--print-retention', o.printRetention, 1, 365 * 86400),
     faxPort: intOption('--fax-port', o.faxPort, 0, 65535),
     faxMaxFrame: intOption('--fax-max-frame', o.faxMaxFrame, 1024, 64 * 1024 * 1024),
     faxHoldIntervalSeconds: intOption('--fax-hold-interval', o.faxHoldInterval, 1, 3600),
@@ -111,6 +113,7 @@ export function serveCommand(program: Command, g: () => GlobalOptions): void {
     .option('--smtp-port <port>', 'print-by-mail listener port (env FLEETRELAY_SMTP_PORT; 0: any free port)', env.FLEETRELAY_SMTP_PORT ?? '2525')
     .option('--mail-domain <domain>', "domain of printers' mail addresses (env FLEETRELAY_MAIL_DOMAIN; default: the XMPP domain)")
     .option('--max-document <bytes>', 'largest print document accepted (env FLEETRELAY_MAX_DOCUMENT)', env.FLEETRELAY_MAX_DOCUMENT ?? String(defaults.printMaxDocumentBytes))
+    .option('--print-retention <seconds>', 'an unfinished print job without progress this long is aborted and its document deleted (env FLEETRELAY_PRINT_RETENTION)', env.FLEETRELAY_PRINT_RETENTION ?? String(defaults.printRetentionSeconds))
     .option('--fax-port <port>', `fax relay TCP port, TLS when --tls-cert is given (env FLEETRELAY_FAX_PORT; 0: any free port)`, env.FLEETRELAY_FAX_PORT ?? String(defaults.faxPort))
     .option('--fax-max-frame <bytes>', 'largest fax frame accepted', env.FLEETRELAY_FAX_MAX_FRAME ?? String(defaults.faxMaxFrame))
     .option('--fax-hold-interval <seconds>', 'hold interval told to fax machines; silent for 3 intervals: closed', env.FLEETRELAY_FAX_HOLD_INTERVAL ?? String(defaults.faxHoldIntervalSeconds))

@@ -28,11 +28,16 @@ import { Waiters } from './waiters.js';
 export interface PrintOptions {
   dataDir: string;
   maxDocumentBytes: number;
+  /**
+   * Longest an unfinished job keeps its document without any progress: a job held for a printer
+   * that never returns, or one the printer could not cancel (C4) and never finished, is then aborted.
+   */
+  retentionMs: number;
   /** How long a printer has to answer a pushed cancel (seed 002 C4: then cancel-failed). */
   cancelTimeoutMs: number;
 }
 
-export const DEFAULT_PRINT: Omit<PrintOptions, 'dataDir'> = { maxDocumentBytes: 64 * 1024 * 1024, cancelTimeoutMs: 10_000 };
+export const DEFAULT_PRINT: Omit<PrintOptions, 'dataDir'> = { maxDocumentBytes: 64 * 1024 * 1024, retentionMs: 7 * 86400_000, cancelTimeoutMs: 10_000 };
 /** Long-polls held at once. */
 const MAX_WAITING_PRINTERS = 10_000;
 /** Documents are read in large chunks: a printer's download is then limited by the network, not by per-chunk overhead. */
@@ -197,6 +202,20 @@ export class PrintService {
     if (start > end || start >= job.documentSize) throw new ServiceError('range-not-satisfiable', `bytes ${start}-${end} are outside the ${job.documentSize}-byte document`, { size: job.documentSize });
     await this.ctx.store.print.transition(job.id, ['pending', 'notified'], 'fetched', this.ctx.clock.now(), 'the printer fetched the document');
     return { job, stream: createReadStream(this.file(job.id), { start, end, highWaterMark: DOCUMENT_READ_CHUNK }), start, end };
+  }
+
+  /** Aborts unfinished jobs past the retention cap and deletes their documents; how many it aborted. */
+  async sweep(): Promise<number> {
+    const now = this.ctx.clock.now();
+    let n = 0;
+    for (const job of await this.ctx.store.print.staleJobs(now - this.o.retentionMs, 500)) {
+      const hours = Math.round((this.o.retentionMs / 3600_000) * 10) / 10;
+      const moved = await this.finish(job.id, [job.state], 'aborted', `retention cap: no progress for ${hours} h; the document was deleted`, () => {
+        throw new ServiceError('conflict', 'the job moved on');
+      }).catch(() => null); // it moved on meanwhile: it is not stale
+      if (moved) n++;
+    }
+    return n;
   }
 
   /** Progress and completion from the printer; data is deleted once the job is finished. */

@@ -353,6 +353,8 @@ export interface PrintStore {
   markDocumentDeleted(id: string): Promise<void>;
   events(id: string): Promise<JobEvent[]>;
   jobs(f: { accountId?: string; deviceId?: string; states?: readonly JobState[]; cursor?: string; limit: number }): Promise<PrintJob[]>;
+  /** Unfinished jobs not touched since `before`, oldest first. */
+  staleJobs(before: number, limit: number): Promise<PrintJob[]>;
   setAllowedSenders(deviceId: string, senders: string[] | null): Promise<void>;
   insertPage(p: PrintPage, tokenHash: string): Promise<void>;
   pageByTokenHash(hash: string): Promise<PrintPage | null>;

@@ -110,6 +110,9 @@ export function printStores(q: Sql): Pick<Store, 'print'> {
         const stateClause = states ? `${w.clause ? ' AND' : 'WHERE'} state IN (${states.map(() => '?').join(', ')})` : '';
         return all(`SELECT * FROM jobs ${w.clause}${stateClause} ORDER BY id DESC LIMIT ?`, ...w.params, ...(states ?? []), f.limit).map(toJob);
       },
+      async staleJobs(before, limit) {
+        return all(`SELECT * FROM jobs WHERE state NOT IN ('completed', 'canceled', 'aborted') AND updated_at < ? ORDER BY updated_at LIMIT ?`, before, limit).map(toJob);
+      },
     },
   };
 }
