@@ -100,6 +100,25 @@ describe('fleetrelay device simulate, get and set', () => {
     await sim.exited;
   });
 
+  it('with --print, the virtual MFPs are cloud printers; --cannot-cancel makes them refuse a cancel (C4)', async () => {
+    const stateFile = join(tempDir(), 'printers.json');
+    const sim = simulate(relay, ['--count', '1', '--state', stateFile, '--print', '--cannot-cancel', '--page-ms', '300']);
+    await sim.ready;
+    const printerId = (JSON.parse(readFileSync(stateFile, 'utf8')) as { devices: { deviceId: string }[] }).devices[0]!.deviceId;
+    assert.equal((await api(relay.url, `/api/v1/printers/${printerId}`, { token })).body.acceptingJobs, true);
+    const form = new FormData();
+    form.append('document', new Blob([new Uint8Array(Buffer.concat([Buffer.from('%PDF-1.4\n'), Buffer.alloc(20_000, 0x20)]))]), 'doc.pdf');
+    const res = await fetch(`${relay.url}/api/v1/printers/${printerId}/jobs`, { method: 'POST', headers: { authorization: `Bearer ${token}` }, body: form });
+    const jobId = ((await res.json()) as { jobId: string }).jobId;
+    const state = async (): Promise<string> => (await api(relay.url, `/api/v1/jobs/${jobId}`, { token })).body.state;
+    for (let i = 0; i < 100 && (await state()) !== 'processing'; i++) await new Promise((r) => setTimeout(r, 50));
+    assert.equal((await api(relay.url, `/api/v1/jobs/${jobId}/cancel`, { method: 'POST', token })).body.state, 'cancel-failed');
+    for (let i = 0; i < 100 && (await state()) !== 'completed'; i++) await new Promise((r) => setTimeout(r, 100));
+    assert.equal(await state(), 'completed', 'it printed the job anyway');
+    sim.proc.kill('SIGINT');
+    await sim.exited;
+  });
+
   it('parses OID=TYPE:VALUE assignments and refuses others', () => {
     assert.deepEqual(parseAssignment('1.3.6.1.2.1.1.6.0=string:a=b:c'), { oid: '1.3.6.1.2.1.1.6.0', type: 'string', value: 'a=b:c' });
     assert.deepEqual(parseAssignment('1.3.6.1.2.1.1.7.0=integer:72'), { oid: '1.3.6.1.2.1.1.7.0', type: 'integer', value: '72' });

@@ -152,9 +152,12 @@ export function simulateCommand(device: Command, g: () => GlobalOptions): void {
     .option('--source <addresses>', 'comma-separated source addresses to spread devices over')
     .option('--pages-per-minute <n>', 'remote management (seed 004): each device prints this many pages a minute and reports toner, jams, counters, firmware')
     .option('--jam-probability <p>', 'with --pages-per-minute: chance a page jams', '0.001')
+    .option('--print', 'cloud printers (seeds 002, 003) instead of push-answering MFPs: they accept jobs, fetch and print them')
+    .option('--cannot-cancel', 'with --print: printers that cannot cancel a job they have (seed 002 C4)')
+    .option('--page-ms <ms>', 'with --print: time to print a page', '200')
     .option('--fax-host <host[:port]>', "give every MFP a fax line (seed 001): a fax user logged in at the relay's fax port")
     .option('--fax-every <seconds>', 'with --fax-host: one MFP faxes a page to another this often (0: only listen)', '0')
-    .action(async (o: { count: string; state: string; answerVia: string; survival: string; wait: string; source?: string; pagesPerMinute?: string; jamProbability: string; faxHost?: string; faxEvery: string }) => {
+    .action(async (o: { count: string; state: string; answerVia: string; survival: string; wait: string; source?: string; pagesPerMinute?: string; jamProbability: string; faxHost?: string; faxEvery: string; print?: boolean; cannotCancel?: boolean; pageMs: string }) => {
       const globals = g();
       if (!globals.relay) throw new Error('give --relay URL (or FLEETRELAY_URL): the relay the devices connect to');
       const count = Number(o.count);
@@ -174,6 +177,7 @@ export function simulateCommand(device: Command, g: () => GlobalOptions): void {
         localAddresses: o.source?.split(',').filter(Boolean),
         pagesPerMinute: o.pagesPerMinute ? Number(o.pagesPerMinute) : undefined,
         jamProbability: Number(o.jamProbability),
+        cloudPrint: o.print ? { canCancel: !o.cannotCancel, pageMs: Number(o.pageMs) } : undefined,
         fax: faxAt
           ? {
               endpoint: { host: faxAt[1]!, port: Number(faxAt[2] ?? defaults.faxPort) },
@@ -187,7 +191,8 @@ export function simulateCommand(device: Command, g: () => GlobalOptions): void {
       await sim.start((n) => process.stderr.write(`  ${n} started\n`));
       process.stdout.write(`${sim.connected} of ${count} devices connected; Ctrl-C to stop\n`);
       const faxes = (): string => (faxAt ? `, ${sim.faxMachines.length} fax lines, ${sim.faxesSent} faxes sent, ${sim.faxesReceived} received` : '');
-      const report = setInterval(() => process.stdout.write(`${sim.connected} connected, ${sim.answered} requests answered${faxes()}\n`), 10_000);
+      const printed = (): string => (o.print ? `, ${sim.printers.reduce((n, p) => n + p.printed.length, 0)} jobs printed` : '');
+      const report = setInterval(() => process.stdout.write(`${sim.connected} connected, ${sim.answered} requests answered${printed()}${faxes()}\n`), 10_000);
       await new Promise<void>((resolve) => {
         process.once('SIGINT', resolve);
         process.once('SIGTERM', resolve);

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { FaxConnection, type FaxEndpoint } from './fax-client.js';
 import { sendDocument } from './fax-document.js';
 import { FaxMachine } from './fax-machine.js';
+import { VirtualPrinter } from './printer.js';
 import { ManagementAgent } from './management-agent.js';
 import { PrinterMib } from './printer-mib.js';
 import { VirtualDevice, type DeviceCredentials } from './virtual-device.js';
@@ -32,6 +33,8 @@ export interface SimulatorOptions {
   pagesPerMinute?: number;
   /** With pagesPerMinute: chance a page jams. */
   jamProbability?: number;
+  /** Cloud printers (seeds 002, 003) instead of push-answering MFPs: they accept jobs, fetch and print them. */
+  cloudPrint?: { canCancel?: boolean; pageMs?: number };
   /** Fax lines (seed 001): devices with fax users stay logged in and receive; one sends a fax every `sendEveryMs`. */
   fax?: { endpoint: FaxEndpoint; inbox: string; sendEveryMs?: number; onFax?: (e: { from: string; to: string; ok: boolean; detail: string }) => void };
 }
@@ -42,6 +45,8 @@ export interface SimulatorOptions {
  */
 export class Simulator {
   readonly devices: VirtualDevice[];
+  readonly printers: VirtualPrinter[];
+  private printersStarted = 0;
   readonly agents: ManagementAgent[] = [];
   private printing: NodeJS.Timeout | null = null;
   readonly faxMachines: FaxMachine[] = [];
@@ -51,6 +56,13 @@ export class Simulator {
   private readonly agent = new Agent({ keepAlive: true, maxSockets: Infinity, maxFreeSockets: 100_000, scheduling: 'lifo' });
 
   constructor(private readonly o: SimulatorOptions) {
+    if (o.cloudPrint) {
+      const { canCancel, pageMs } = o.cloudPrint;
+      this.printers = o.devices.map((d) => new VirtualPrinter({ relayUrl: o.relayUrl, domain: o.domain, credentials: d, canCancel, pageMs }));
+      this.devices = [];
+      return;
+    }
+    this.printers = [];
     this.devices = o.devices.map((d, i) => {
       const mib = new PrinterMib({ model: d.model, serial: d.serial });
       if (o.pagesPerMinute)
@@ -72,7 +84,7 @@ export class Simulator {
   }
 
   get connected(): number {
-    return this.devices.filter((d) => d.connected).length;
+    return this.devices.filter((d) => d.connected).length + this.printersStarted;
   }
 
   get answered(): number {
@@ -80,16 +92,18 @@ export class Simulator {
   }
 
   async start(onProgress?: (started: number) => void): Promise<void> {
+    const units: { start(): Promise<void> }[] = [...this.devices, ...this.printers];
     let next = 0;
     let started = 0;
     const worker = async (): Promise<void> => {
-      while (next < this.devices.length) {
-        const d = this.devices[next++]!;
-        await d.start();
+      while (next < units.length) {
+        const u = units[next++]!;
+        await u.start();
+        if (u instanceof VirtualPrinter) this.printersStarted++;
         if (++started % 500 === 0) onProgress?.(started);
       }
     };
-    await Promise.all(Array.from({ length: Math.min(this.o.startConcurrency ?? 50, this.devices.length) }, worker));
+    await Promise.all(Array.from({ length: Math.min(this.o.startConcurrency ?? 50, units.length) }, worker));
     if (this.agents.length) this.startPrinting();
     if (this.o.fax) await this.startFax(this.o.fax);
   }
@@ -156,7 +170,7 @@ export class Simulator {
     if (this.faxing) clearInterval(this.faxing);
     await Promise.all(this.faxMachines.map((m) => m.stop()));
     for (const a of this.agents) a.stop();
-    await Promise.all(this.devices.map((d) => d.stop().catch(() => undefined)));
+    await Promise.all([...this.devices, ...this.printers].map((d) => d.stop().catch(() => undefined)));
     this.agent.destroy();
   }
 }
