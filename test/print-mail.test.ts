@@ -94,6 +94,29 @@ describe('print by e-mail (seed 002 S101–S205) with the control page in real C
     assert.equal(files.status, 404);
   });
 
+  it('a reply to the control-page mail cancels the request; automatic replies do not (seed 002 alternative embodiment)', async () => {
+    await send(`${printerId}@fleetrelay.local`, { from: 'carol@example.com', text: 'Print my note.\n' });
+    const link = await linkFor('carol@example.com', 1);
+    const mail = outbound.mails.filter((m) => m.to.includes('carol@example.com'))[0]!;
+    const m = /^Reply-To: (cancel-[a-z0-9]+@fleetrelay\.local)/im.exec(mail.raw);
+    assert.ok(m, mail.raw);
+    const cancelAddress = m[1]!;
+    await assert.rejects(send('cancel-doesnotexist@fleetrelay.local', { text: 'cancel' }), (e: Error & { responseCode?: number }) => e.responseCode === 550 && /no such print request/.test(e.message));
+
+    await nodemailer
+      .createTransport({ host: '127.0.0.1', port: relay.smtpPort, secure: false, ignoreTLS: true })
+      .sendMail({ from: 'carol@example.com', to: cancelAddress, subject: 'Out of office', text: 'I am away.', headers: { 'Auto-Submitted': 'auto-replied' } });
+    assert.equal((await fetch(link)).status, 200, 'an automatic reply does not cancel');
+
+    await send(cancelAddress, { from: 'carol@example.com', text: 'Cancel, please.' });
+    assert.equal((await fetch(link)).status, 410);
+    assert.equal((await fetch(`${link}/files/0`)).status, 404);
+    for (let i = 0; i < 100 && outbound.mails.filter((x) => x.to.includes('carol@example.com')).length < 2; i++) await new Promise((r) => setTimeout(r, 50));
+    const result = outbound.mails.filter((x) => x.to.includes('carol@example.com'))[1];
+    assert.ok(result, 'the sender is told');
+    assert.match(result.raw, /Canceled: nothing was printed/);
+  });
+
   it('refuses at RCPT: unknown printers, printers not accepting jobs, senders not allowed; and mail with nothing printable', async () => {
     await assert.rejects(send(`dnosuchprinter@fleetrelay.local`, { text: 'x' }), (e: Error & { responseCode?: number }) => e.responseCode === 550 && /no such printer/.test(e.message));
     await assert.rejects(send(`${printerId}@elsewhere.example`, { text: 'x' }), (e: Error & { responseCode?: number }) => e.responseCode === 550);

@@ -23,6 +23,9 @@ export interface MailPrintOptions {
 }
 
 /** Why a mail is refused, with the SMTP reply code it gets. */
+/** Local part of a print request's cancel address: cancel-<code>@<mail domain>. */
+const CANCEL_PREFIX = 'cancel-';
+
 export class MailRefusal extends Error {
   constructor(
     readonly responseCode: number,
@@ -51,18 +54,27 @@ export class MailPrintService {
     return `${deviceId}@${this.o.mailDomain}`;
   }
 
-  /** At RCPT TO: the printer must exist, accept jobs, and allow the sender. */
-  async checkRecipient(address: string, sender: string | null): Promise<Device> {
+  /**
+   * At RCPT TO: a printer's address (it must exist, accept jobs, and allow the sender), or a
+   * print request's cancel address (`cancel-<code>@`, the Reply-To of the control-page mail).
+   */
+  async checkRecipient(address: string, sender: string | null): Promise<{ kind: 'printer'; device: Device } | { kind: 'cancel'; page: PrintPage }> {
     const at = address.lastIndexOf('@');
     const local = address.slice(0, at).toLowerCase();
     const domain = address.slice(at + 1).toLowerCase();
-    const device = at > 0 && domain === this.o.mailDomain.toLowerCase() && local.length <= 64 ? await this.ctx.store.devices.get(local) : null;
+    const ours = at > 0 && domain === this.o.mailDomain.toLowerCase() && local.length <= 64;
+    if (ours && local.startsWith(CANCEL_PREFIX)) {
+      const page = await this.ctx.store.print.pageByCancelHash(sha256(local.slice(CANCEL_PREFIX.length)));
+      if (!page || page.expiresAt <= this.ctx.clock.now()) throw new MailRefusal(550, `5.1.1 <${address.slice(0, 100)}>: no such print request here (it may have expired)`);
+      return { kind: 'cancel', page };
+    }
+    const device = ours ? await this.ctx.store.devices.get(local) : null;
     if (!device) throw new MailRefusal(550, `5.1.1 <${address.slice(0, 100)}>: no such printer here`);
     const state = await this.ctx.store.print.printer(device.id);
     if (!state?.accepting) throw new MailRefusal(554, `5.7.1 the printer ${device.model} ${device.serial} is not accepting jobs now; nothing will be printed`);
     if (state.allowedSenders?.length && !(sender && state.allowedSenders.includes(sender.toLowerCase())))
       throw new MailRefusal(550, `5.7.1 ${sender ?? 'this sender'} may not print on this printer`);
-    return device;
+    return { kind: 'printer', device };
   }
 
   /** The mail's printable parts become a control page; its link is mailed to the sender. */
@@ -89,11 +101,18 @@ export class MailPrintService {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     objects.forEach((o, i) => writeFileSync(join(dir, String(i)), o.content, { mode: 0o600 }));
     const token = newSecret(this.ctx.random, '');
-    await this.ctx.store.print.insertPage(page, sha256(token));
+    const cancelCode = newId(this.ctx.random, '', 16);
+    await this.ctx.store.print.insertPage(page, sha256(token), sha256(cancelCode));
     const url = `${this.o.publicUrl}/print/${token}`;
+    const cancelAddress = `${CANCEL_PREFIX}${cancelCode}@${this.o.mailDomain}`;
     this.o.log('print control page made', { pageId: page.id, printer: device.id, files: page.files.length });
-    const text = `Your mail "${page.subject}" reached ${device.model} ${device.serial}.\n\nChoose the settings and press Print here:\n${url}\n\nThe link works until ${new Date(page.expiresAt).toISOString()}.`;
-    if (this.o.mailer) await this.o.mailer.send({ to: [sender], subject: `Print: ${page.subject}`.replace(/[\r\n]+/g, ' '), text }).catch((err: unknown) => this.o.log('could not mail the print link', { err: String(err) }));
+    const text =
+      `Your mail "${page.subject}" reached ${device.model} ${device.serial}.\n\nChoose the settings and press Print here:\n${url}\n\n` +
+      `The link works until ${new Date(page.expiresAt).toISOString()}.\nTo cancel, reply to this mail (it goes to ${cancelAddress}).`;
+    if (this.o.mailer)
+      await this.o.mailer
+        .send({ to: [sender], subject: `Print: ${page.subject}`.replace(/[\r\n]+/g, ' '), text, replyTo: cancelAddress })
+        .catch((err: unknown) => this.o.log('could not mail the print link', { err: String(err) }));
     else this.o.log('no outbound mail: print link', { url });
     return { page, url };
   }
@@ -123,7 +142,32 @@ export class MailPrintService {
 
   /** Cancel on the page: the job by seed 002's table, or the print objects if nothing was printed. */
   async cancelFrom(token: string): Promise<PrintJob | null> {
-    const page = await this.page(token);
+    return this.cancelPage(await this.page(token));
+  }
+
+  /** Cancel by e-mail (seed 002's alternative embodiment): as on the page; the sender is told how it went. */
+  async cancelByMail(page: PrintPage): Promise<PrintJob | null> {
+    const job = await this.cancelPage(page).catch((err: unknown) => {
+      if (err instanceof ServiceError && err.problem === 'conflict') return this.job(page); // finished already
+      throw err;
+    });
+    const outcome = !job
+      ? 'Canceled: nothing was printed, and the print objects are deleted.'
+      : job.state === 'canceled'
+        ? `Canceled: job ${job.id} was stopped and its data deleted.`
+        : job.state === 'cancel-failed'
+          ? `The printer could not cancel job ${job.id}; it may still print it.`
+          : `Job ${job.id} is ${job.state}; it can no longer be canceled.`;
+    this.o.log('print request canceled by mail', { pageId: page.id, job: job?.id ?? null, state: job?.state ?? 'discarded' });
+    if (this.o.mailer)
+      await this.o.mailer
+        .send({ to: [page.sender], subject: `Cancel: ${page.subject}`.replace(/[\r\n]+/g, ' '), text: outcome })
+        .catch((err: unknown) => this.o.log('could not mail the cancel result', { err: String(err) }));
+    return job;
+  }
+
+  private async cancelPage(page: PrintPage): Promise<PrintJob | null> {
+    if (page.jobId === 'discarded') return null;
     if (page.jobId) return this.print.cancel(this.principal(page), page.jobId);
     rmSync(this.dir(page.id), { recursive: true, force: true });
     await this.ctx.store.print.setPageJob(page.id, 'discarded');

@@ -2,7 +2,7 @@ import nodemailer from 'nodemailer';
 
 /** Outgoing mail, injected so services never know about SMTP. */
 export interface Mailer {
-  send(m: { to: string[]; subject: string; text: string }): Promise<void>;
+  send(m: { to: string[]; subject: string; text: string; replyTo?: string }): Promise<void>;
 }
 
 /** SMTP through nodemailer, e.g. smtp://mail.example.com:587 or smtps://user:pass@host. */
@@ -10,7 +10,7 @@ export function smtpMailer(url: string, from: string): Mailer {
   const transport = nodemailer.createTransport(url);
   return {
     async send(m) {
-      await transport.sendMail({ from, to: m.to, subject: m.subject, text: m.text });
+      await transport.sendMail({ from, to: m.to, subject: m.subject, text: m.text, ...(m.replyTo ? { replyTo: m.replyTo } : {}) });
     },
   };
 }

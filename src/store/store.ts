@@ -356,8 +356,9 @@ export interface PrintStore {
   /** Unfinished jobs not touched since `before`, oldest first. */
   staleJobs(before: number, limit: number): Promise<PrintJob[]>;
   setAllowedSenders(deviceId: string, senders: string[] | null): Promise<void>;
-  insertPage(p: PrintPage, tokenHash: string): Promise<void>;
+  insertPage(p: PrintPage, tokenHash: string, cancelHash: string): Promise<void>;
   pageByTokenHash(hash: string): Promise<PrintPage | null>;
+  pageByCancelHash(hash: string): Promise<PrintPage | null>;
   setPageJob(pageId: string, jobId: string): Promise<void>;
   pages(deviceId: string, limit: number): Promise<PrintPage[]>;
 }

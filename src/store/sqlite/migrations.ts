@@ -283,6 +283,11 @@ export const migrations: readonly string[] = [
   );
   CREATE INDEX fax_users_account ON fax_users(account_id, id);
   `,
+  // 12: cancel by e-mail (seed 002 alternative embodiment): each print page's cancel address
+  `
+  ALTER TABLE print_pages ADD COLUMN cancel_hash TEXT;
+  CREATE UNIQUE INDEX print_pages_cancel ON print_pages(cancel_hash);
+  `,
 ];
 
 export const SCHEMA_VERSION = migrations.length;

@@ -79,14 +79,17 @@ export function printStores(q: Sql): Pick<Store, 'print'> {
         run(`INSERT INTO printers (device_id, accepting, updated_at) VALUES (?, 0, 0) ON CONFLICT (device_id) DO NOTHING`, deviceId);
         run(`UPDATE printers SET allowed_senders = ? WHERE device_id = ?`, senders ? JSON.stringify(senders) : null, deviceId);
       },
-      async insertPage(p, tokenHash) {
+      async insertPage(p, tokenHash, cancelHash) {
         run(
-          `INSERT INTO print_pages (id, token_hash, device_id, account_id, sender, subject, files, job_id, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-          p.id, tokenHash, p.deviceId, p.accountId, p.sender, p.subject, JSON.stringify(p.files), p.jobId, p.createdAt, p.expiresAt,
+          `INSERT INTO print_pages (id, token_hash, cancel_hash, device_id, account_id, sender, subject, files, job_id, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+          p.id, tokenHash, cancelHash, p.deviceId, p.accountId, p.sender, p.subject, JSON.stringify(p.files), p.jobId, p.createdAt, p.expiresAt,
         );
       },
       async pageByTokenHash(hash) {
         return first(toPage, `SELECT * FROM print_pages WHERE token_hash = ?`, hash);
+      },
+      async pageByCancelHash(hash) {
+        return first(toPage, `SELECT * FROM print_pages WHERE cancel_hash = ?`, hash);
       },
       async setPageJob(pageId, jobId) {
         run(`UPDATE print_pages SET job_id = ? WHERE id = ?`, jobId, pageId);

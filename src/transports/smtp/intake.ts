@@ -14,7 +14,8 @@ const refusal = (err: unknown): Error & { responseCode: number } => {
 
 /**
  * The print-by-mail listener (seed 002 SMTP server 22): printers' addresses take mail; unknown
- * addresses and printers not accepting jobs are refused at RCPT with a clear 5xx text.
+ * addresses and printers not accepting jobs are refused at RCPT with a clear 5xx text. Mail to a
+ * print request's cancel address (the Reply-To of its control-page mail) cancels it.
  */
 export function smtpIntake(mail: MailPrintService, log: Logger): SMTPServer {
   return new SMTPServer({
@@ -40,7 +41,15 @@ export function smtpIntake(mail: MailPrintService, log: Logger): SMTPServer {
           const parsed = await PostalMime.parse(Buffer.concat(chunks));
           const sender = session.envelope.mailFrom ? session.envelope.mailFrom.address.toLowerCase() : '';
           for (const rcpt of session.envelope.rcptTo) {
-            const device = await mail.checkRecipient(rcpt.address, sender);
+            const to = await mail.checkRecipient(rcpt.address, sender);
+            if (to.kind === 'cancel') {
+              // Bounces and out-of-office replies also go to the Reply-To: they must not cancel.
+              const auto = parsed.headers.find((h) => h.key === 'auto-submitted')?.value.trim().toLowerCase();
+              if (!sender || (auto && auto !== 'no')) log.info({ pageId: to.page.id }, 'automatic reply to a cancel address ignored');
+              else await mail.cancelByMail(to.page);
+              continue;
+            }
+            const device = to.device;
             const parts = parsed.attachments.map((a) => ({ name: a.filename ?? 'attachment', content: typeof a.content === 'string' ? new TextEncoder().encode(a.content) : new Uint8Array(a.content) }));
             await mail.receive(device, sender, parsed.subject ?? '(no subject)', parts, parsed.text ?? null);
           }
