@@ -58,18 +58,20 @@ describe('print by e-mail (seed 002 S101–S205) with the control page in real C
     assert.deepEqual((await api(relay.url, `/api/v1/jobs?printerId=${printerId}`, { token: admin })).body.items, [], 'no job until Print is pressed');
 
     const page = await browser.newPage();
-    page.setDefaultTimeout(10_000);
+    page.setDefaultTimeout(20_000);
     await page.goto(link);
     assert.match((await page.textContent('main')) ?? '', /alice@example\.com.*Quarterly report/s);
     assert.equal(await page.getAttribute('#preview', 'src'), `/print/${link.split('/print/')[1]}/files/0`);
     await page.selectOption('#file', '1');
-    await Promise.all([page.waitForNavigation({ waitUntil: 'domcontentloaded' }), page.click('button[value=preview]')]);
-    assert.match((await page.getAttribute('#preview', 'src')) ?? '', /files\/1$/);
+    // Wait for the new document only: a PDF preview can hold its load events back for long in headless Chromium.
+    await Promise.all([page.waitForNavigation({ waitUntil: 'commit' }), page.click('button[value=preview]')]);
+    await page.waitForSelector('#preview[src$="files/1"]');
     await page.selectOption('#file', '1');
     await page.selectOption('#media', 'na_letter_8.5x11in');
     await page.selectOption('#color', 'monochrome');
     await page.fill('#copies', '2');
-    await Promise.all([page.waitForNavigation({ waitUntil: 'domcontentloaded' }), page.click('button[value=print]')]);
+    await Promise.all([page.waitForNavigation({ waitUntil: 'commit' }), page.click('button[value=print]')]);
+    await page.waitForSelector('#job-state');
     assert.match((await page.textContent('#job-state')) ?? '', /Job j[0-9a-z]+/);
     await page.waitForFunction(() => /completed/.test(document.querySelector('#job-state')?.textContent ?? ''), undefined, { timeout: 15_000 });
 
@@ -88,7 +90,7 @@ describe('print by e-mail (seed 002 S101–S205) with the control page in real C
     const page = await browser.newPage();
     await page.goto(link);
     assert.match((await page.textContent('#file')) ?? '', /message\.txt/);
-    await Promise.all([page.waitForNavigation({ waitUntil: 'domcontentloaded' }), page.click('button[value=cancel]')]);
+    await Promise.all([page.waitForNavigation({ waitUntil: 'commit' }), page.click('button[value=cancel]')]);
     assert.match((await page.textContent('main')) ?? '', /Canceled: nothing was printed/);
     const files = await fetch(`${link}/files/0`);
     assert.equal(files.status, 404);
