@@ -3,11 +3,11 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { defaults } from '../config.js';
 import { SMI_TYPES } from '../domain/mgmt.js';
 import { Simulator, type SimulatedDevice } from '../device/simulator.js';
 import { sendReport, type DeviceReport } from '../device/remote-service.js';
 import { callRelay } from './client.js';
+import { faxEndpoint } from './fax.js';
 import { CLI, withServices, type GlobalOptions } from './context.js';
 import { printJson, printTable } from './output.js';
 
@@ -166,7 +166,7 @@ export function simulateCommand(device: Command, g: () => GlobalOptions): void {
       const state = await simulatedDevices(globals, count, o.state, !globals.token, Boolean(o.faxHost));
       const faxEvery = Number(o.faxEvery);
       if (!Number.isFinite(faxEvery) || faxEvery < 0) throw new Error('--fax-every is a number of seconds');
-      const faxAt = o.faxHost ? /^(.*?)(?::(\d+))?$/.exec(o.faxHost)! : null;
+      const faxAt = o.faxHost ? faxEndpoint(o.faxHost) : null;
       const sim = new Simulator({
         relayUrl: globals.relay.replace(/\/+$/, ''),
         domain: state.domain,
@@ -180,7 +180,7 @@ export function simulateCommand(device: Command, g: () => GlobalOptions): void {
         cloudPrint: o.print ? { canCancel: !o.cannotCancel, pageMs: Number(o.pageMs) } : undefined,
         fax: faxAt
           ? {
-              endpoint: { host: faxAt[1]!, port: Number(faxAt[2] ?? defaults.faxPort) },
+              endpoint: faxAt,
               inbox: mkdtempSync(join(tmpdir(), 'fleetrelay-sim-fax-')),
               sendEveryMs: faxEvery * 1000,
               onFax: (e) => process.stdout.write(`fax ${e.from} → ${e.to}: ${e.ok ? e.detail : `failed: ${e.detail}`}\n`),

@@ -25,11 +25,16 @@ interface LineOptions {
 
 const view = (u: PublicFaxUser) => ({ id: u.id, accountId: u.accountId, displayName: u.settings.displayName ?? null, maxConnections: u.settings.maxConnections ?? null, createdAt: new Date(u.createdAt).toISOString() });
 
+/** The relay's fax listener from HOST[:PORT] (port: an explicit one, the one in the text, FLEETRELAY_FAX_PORT or 4590). */
+export function faxEndpoint(hostPort: string, port?: string): { host: string; port: number } {
+  const m = /^(.*?)(?::(\d+))?$/.exec(hostPort)!;
+  const n = Number(port ?? m[2] ?? process.env.FLEETRELAY_FAX_PORT ?? defaults.faxPort);
+  if (!m[1] || !Number.isInteger(n) || n < 1 || n > 65535) throw new Error(`the fax relay is HOST or HOST:PORT, not ${hostPort}`);
+  return { host: m[1], port: n };
+}
+
 function endpoint(o: LineOptions): FaxEndpoint {
-  const m = /^(.*?)(?::(\d+))?$/.exec(o.relayHost)!;
-  const port = Number(o.relayPort ?? m[2] ?? process.env.FLEETRELAY_FAX_PORT ?? defaults.faxPort);
-  if (!m[1] || !Number.isInteger(port) || port < 1 || port > 65535) throw new Error('--relay-host is HOST or HOST:PORT');
-  return { host: m[1], port, tls: o.tls || o.ca ? { ca: o.ca ? readFileSync(o.ca) : undefined } : undefined };
+  return { ...faxEndpoint(o.relayHost, o.relayPort), tls: o.tls || o.ca ? { ca: o.ca ? readFileSync(o.ca) : undefined } : undefined };
 }
 
 async function password(o: LineOptions): Promise<string> {

@@ -129,7 +129,16 @@ const safeName = (name: string, type: FaxDocumentType): string => {
  * Writing to disk paces the connection (it is paused while the file cannot keep up).
  */
 export class DocumentReceiver {
-  private current: { header: DocumentHeader; out: WriteStream; tmp: string; hash: ReturnType<typeof createHash>; got: number; bad?: DocumentResult['reason'] } | null = null;
+  private current: {
+    header: DocumentHeader;
+    out: WriteStream;
+    tmp: string;
+    hash: ReturnType<typeof createHash>;
+    got: number;
+    /** The first bytes, to check the content really is the declared type. */
+    head: Buffer;
+    bad?: DocumentResult['reason'];
+  } | null = null;
   private finishing: Promise<void> = Promise.resolve();
 
   constructor(
@@ -159,6 +168,7 @@ export class DocumentReceiver {
     if (!c) return this.start(b);
     const take = Math.min(b.length, c.header.size - c.got);
     if (take < b.length) c.bad = 'size-mismatch';
+    if (c.head.length < 8) c.head = Buffer.concat([c.head, b.subarray(0, Math.min(take, 8 - c.head.length))]);
     c.got += take;
     if (!c.bad) {
       c.hash.update(b.subarray(0, take));
@@ -179,7 +189,7 @@ export class DocumentReceiver {
     if (!ok) return this.reply({ ok: false, reason: 'bad-header' });
     const header = h as unknown as DocumentHeader;
     const tmp = join(this.dir, `.incoming-${randomBytes(6).toString('hex')}`);
-    this.current = { header, out: createWriteStream(tmp), tmp, hash: createHash('sha256'), got: 0 };
+    this.current = { header, out: createWriteStream(tmp), tmp, hash: createHash('sha256'), got: 0, head: Buffer.alloc(0) };
     if (header.type !== 'application/pdf' && header.type !== 'image/tiff') this.current.bad = 'unsupported-type';
     if (header.size === 0) this.finish(this.current);
   }
@@ -189,10 +199,7 @@ export class DocumentReceiver {
     const work = async (): Promise<void> => {
       await new Promise<void>((resolve) => c.out.end(resolve));
       const sha256 = c.hash.digest('hex');
-      const head = Buffer.alloc(8);
-      const fh = await open(c.tmp, 'r');
-      await fh.read(head, 0, 8, 0).finally(() => fh.close());
-      let bad = c.bad ?? (sha256 !== c.header.sha256 ? 'checksum-mismatch' : faxDocumentType(head) !== c.header.type ? 'unsupported-type' : undefined);
+      let bad = c.bad ?? (sha256 !== c.header.sha256 ? 'checksum-mismatch' : faxDocumentType(c.head) !== c.header.type ? 'unsupported-type' : undefined);
       let path = '';
       if (!bad) {
         path = await this.place(c.tmp, safeName(c.header.name, c.header.type)).catch(() => '');
