@@ -220,17 +220,18 @@ describe('cloud print (seeds 002, 003): intake, delivery, fetch, cancel C0–C5'
 
   it('seed 003 embodiments over real sockets: disable stops acceptance (1), a second-type disable keeps it (3)', async () => {
     const c = provision('PRN-EMB');
-    const printer = new VirtualPrinter({ relayUrl: relay.url, domain: 'fleetrelay.local', credentials: c });
-    printers.push(printer);
+    const printer = new VirtualPrinter({ relayUrl: relay.url, domain: 'fleetrelay.local', credentials: c, policy: 'always' });
+    const second = new VirtualPrinter({ relayUrl: relay.url, domain: 'fleetrelay.local', credentials: c, policy: 'checkbox' });
+    printers.push(printer, second);
     const state = async () => (await api(relay.url, `/api/v1/printers/${c.deviceId}`, { token: admin })).body;
-    const always = printer.settings('always');
+    const always = printer.settings;
     await always.enable('idle');
     assert.deepEqual([(await state()).acceptingJobs, (await state()).online, (await state()).status], [true, true, 'idle']);
     await always.disable();
     assert.equal((await state()).acceptingJobs, false);
     assert.equal((await submit(c.deviceId)).status, 409, 'T230–T234: no job while not accepting');
 
-    const checkbox = printer.settings('checkbox');
+    const checkbox = second.settings;
     await checkbox.enable();
     await checkbox.disable({ stopAccepting: false });
     const s = await state();
@@ -238,7 +239,7 @@ describe('cloud print (seeds 002, 003): intake, delivery, fetch, cancel C0–C5'
     const held = await submit(c.deviceId);
     assert.equal(held.status, 201);
     await checkbox.enable();
-    await until('printed after enabling', () => (printer.printed.includes(held.body.jobId) ? true : undefined));
+    await until('printed after enabling', () => (second.printed.includes(held.body.jobId) ? true : undefined));
   });
 });
 

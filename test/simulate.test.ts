@@ -1,30 +1,12 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { after, before, describe, it } from 'node:test';
 import { parseAssignment } from '../src/cli/device-client.js';
 import { OID } from '../src/device/printer-mib.js';
-import { api, cli, CLI, cliJson, startRelay, tempDir, type RelayProcess } from './helpers/relay.js';
-
-function simulate(relay: RelayProcess, args: string[]) {
-  const proc = spawn(process.execPath, [CLI, '--data-dir', relay.dataDir, '--relay', relay.url, 'device', 'simulate', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  const lines: string[] = [];
-  const ready = new Promise<string>((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(`simulator not ready: ${lines.join('\n')}`)), 20_000);
-    createInterface({ input: proc.stdout }).on('line', (l) => {
-      lines.push(l);
-      if (/devices connected/.test(l)) {
-        clearTimeout(t);
-        resolve(l);
-      }
-    });
-    createInterface({ input: proc.stderr }).on('line', (l) => lines.push(l));
-  });
-  const exited = new Promise<number | null>((r) => proc.once('exit', (c) => r(c)));
-  return { proc, ready, exited };
-}
+import { api, cli, cliJson, startRelay, tempDir, type RelayProcess } from './helpers/relay.js';
+import { simulate } from './helpers/simulate.js';
 
 describe('fleetrelay device simulate, get and set', () => {
   let relay: RelayProcess;

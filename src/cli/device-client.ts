@@ -4,7 +4,8 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SMI_TYPES } from '../domain/mgmt.js';
-import { Simulator, type SimulatedDevice } from '../device/simulator.js';
+import { Simulator, type SimulatedDevice, type SimulatorOptions } from '../device/simulator.js';
+import type { DisablePolicy } from '../device/cloud-print-settings.js';
 import { sendReport, type DeviceReport } from '../device/remote-service.js';
 import { callRelay } from './client.js';
 import { faxEndpoint } from './fax.js';
@@ -140,6 +141,39 @@ export function deviceReportCommand(device: Command, g: () => GlobalOptions): vo
     });
 }
 
+interface CloudPrintFlags {
+  cannotCancel?: boolean;
+  pageMs: string;
+  disablePolicy: string;
+  stopDelay: string;
+  toner: string;
+  tonerPerPage?: string;
+  webPort?: string;
+  webHost: string;
+}
+
+const POLICIES: readonly DisablePolicy[] = ['always', 'ask', 'checkbox', 'delayed'];
+
+function cloudPrintOptions(o: CloudPrintFlags): NonNullable<SimulatorOptions['cloudPrint']> {
+  const policies = o.disablePolicy.split(',').map((p) => p.trim());
+  const unknown = policies.find((p) => !POLICIES.includes(p as DisablePolicy));
+  if (unknown !== undefined) throw new Error(`--disable-policy: ${unknown || '(empty)'} is not one of ${POLICIES.join(', ')}`);
+  const number = (flag: string, v: string, min: number, max: number): number => {
+    const n = Number(v);
+    if (!Number.isFinite(n) || n < min || n > max) throw new Error(`${flag} is ${min} to ${max}`);
+    return n;
+  };
+  const webPort = o.webPort === undefined ? undefined : number('--web-port', o.webPort, 0, 65535);
+  return {
+    canCancel: !o.cannotCancel,
+    pageMs: number('--page-ms', o.pageMs, 0, 600_000),
+    policies: policies as DisablePolicy[],
+    stopDelayMs: number('--stop-delay', o.stopDelay, 1, 7 * 86400) * 1000,
+    toner: o.tonerPerPage === undefined ? undefined : { percent: number('--toner', o.toner, 0, 100), perPagePercent: number('--toner-per-page', o.tonerPerPage, 0.001, 100) },
+    web: webPort === undefined ? undefined : { port: webPort, host: o.webHost },
+  };
+}
+
 export function simulateCommand(device: Command, g: () => GlobalOptions): void {
   device
     .command('simulate')
@@ -155,9 +189,15 @@ export function simulateCommand(device: Command, g: () => GlobalOptions): void {
     .option('--print', 'cloud printers (seeds 002, 003) instead of push-answering MFPs: they accept jobs, fetch and print them')
     .option('--cannot-cancel', 'with --print: printers that cannot cancel a job they have (seed 002 C4)')
     .option('--page-ms <ms>', 'with --print: time to print a page', '200')
+    .option('--disable-policy <list>', 'with --print: what disabling the service does to accepting jobs (seed 003): always, ask (SC4), checkbox (SC5) or delayed; a comma list is dealt out to the printers in turn', 'always')
+    .option('--stop-delay <seconds>', 'with --disable-policy delayed: how long disabled before acceptance stops', '3600')
+    .option('--toner <percent>', 'with --print: the toner left in each printer', '100')
+    .option('--toner-per-page <percent>', 'with --print: toner a page uses; a predicted shortage stops acceptance until the cartridge is replaced (seed 003 embodiment 5)')
+    .option('--web-port <port>', "with --print: serve the printers' own web pages (SC1, SC4, SC5) on this port (0: any free one)")
+    .option('--web-host <address>', 'with --web-port: the address to listen on', '127.0.0.1')
     .option('--fax-host <host[:port]>', "give every MFP a fax line (seed 001): a fax user logged in at the relay's fax port")
     .option('--fax-every <seconds>', 'with --fax-host: one MFP faxes a page to another this often (0: only listen)', '0')
-    .action(async (o: { count: string; state: string; answerVia: string; survival: string; wait: string; source?: string; pagesPerMinute?: string; jamProbability: string; faxHost?: string; faxEvery: string; print?: boolean; cannotCancel?: boolean; pageMs: string }) => {
+    .action(async (o: { count: string; state: string; answerVia: string; survival: string; wait: string; source?: string; pagesPerMinute?: string; jamProbability: string; faxHost?: string; faxEvery: string; print?: boolean } & CloudPrintFlags) => {
       const globals = g();
       if (!globals.relay) throw new Error('give --relay URL (or FLEETRELAY_URL): the relay the devices connect to');
       const count = Number(o.count);
@@ -177,7 +217,7 @@ export function simulateCommand(device: Command, g: () => GlobalOptions): void {
         localAddresses: o.source?.split(',').filter(Boolean),
         pagesPerMinute: o.pagesPerMinute ? Number(o.pagesPerMinute) : undefined,
         jamProbability: Number(o.jamProbability),
-        cloudPrint: o.print ? { canCancel: !o.cannotCancel, pageMs: Number(o.pageMs) } : undefined,
+        cloudPrint: o.print ? cloudPrintOptions(o) : undefined,
         fax: faxAt
           ? {
               endpoint: faxAt,
@@ -190,6 +230,7 @@ export function simulateCommand(device: Command, g: () => GlobalOptions): void {
       process.stderr.write(`starting ${count} virtual MFPs against ${globals.relay}\n`);
       await sim.start((n) => process.stderr.write(`  ${n} started\n`));
       process.stdout.write(`${sim.connected} of ${count} devices connected; Ctrl-C to stop\n`);
+      if (sim.webUrl) process.stdout.write(`printer web pages at ${sim.webUrl}\n`);
       const faxes = (): string => (faxAt ? `, ${sim.faxMachines.length} fax lines, ${sim.faxesSent} faxes sent, ${sim.faxesReceived} received` : '');
       const printed = (): string => (o.print ? `, ${sim.printers.reduce((n, p) => n + p.printed.length, 0)} jobs printed` : '');
       const report = setInterval(() => process.stdout.write(`${sim.connected} connected, ${sim.answered} requests answered${printed()}${faxes()}\n`), 10_000);

@@ -22,6 +22,8 @@ export interface PrinterActions {
 
 export class CloudPrintSettings {
   enabled = false;
+  /** Policy 'ask': disabled, and SC4's question not answered yet. */
+  inquiryPending = false;
   private cancelDelayed: (() => void) | null = null;
   private short = false;
 
@@ -29,13 +31,20 @@ export class CloudPrintSettings {
     private readonly actions: PrinterActions,
     private readonly clock: Clock,
     readonly policy: DisablePolicy = 'always',
-    readonly delayMs = 3600_000,
+    /** Policy 'delayed': the monitoring time, which the user may set on SC1. */
+    public delayMs = 3600_000,
   ) {}
+
+  /** Out of toner (or another resource) by the last check, until replaced (embodiment 5). */
+  get resourceShort(): boolean {
+    return this.short;
+  }
 
   /** Enable instruction (T112): connect, accept, report status (T114–T124). */
   async enable(status = 'idle'): Promise<void> {
     this.cancelDelayed?.();
     this.cancelDelayed = null;
+    this.inquiryPending = false;
     this.enabled = true;
     await this.actions.connect();
     if (!this.short) await this.actions.sendAccepting(true, status);
@@ -43,7 +52,8 @@ export class CloudPrintSettings {
 
   /**
    * Disable instruction (T212): disconnect (T220), then accepting-jobs by the policy.
-   * `answer` is the user's answer to SC4 (policy 'ask'); `stopAccepting` is SC5's box (policy 'checkbox').
+   * `answer` is the user's answer to SC4 (policy 'ask'; without it the question stays open for
+   * answerInquiry); `stopAccepting` is SC5's box (policy 'checkbox').
    */
   async disable(o: { answer?: boolean; stopAccepting?: boolean } = {}): Promise<void> {
     this.enabled = false;
@@ -52,7 +62,8 @@ export class CloudPrintSettings {
       case 'always':
         return this.actions.sendAccepting(false);
       case 'ask':
-        return o.answer ? this.actions.sendAccepting(false) : undefined;
+        this.inquiryPending = true;
+        return o.answer === undefined ? undefined : this.answerInquiry(o.answer);
       case 'checkbox':
         return o.stopAccepting ? this.actions.sendAccepting(false) : undefined;
       case 'delayed':
@@ -62,6 +73,13 @@ export class CloudPrintSettings {
         });
         return;
     }
+  }
+
+  /** SC4 answered: YES (T330–T334) sends acceptance-stop, NO keeps the server accepting. */
+  async answerInquiry(stopAccepting: boolean): Promise<void> {
+    if (!this.inquiryPending) throw new Error('no question is open: the printer is not waiting for an answer');
+    this.inquiryPending = false;
+    if (stopAccepting) await this.actions.sendAccepting(false);
   }
 
   /**

@@ -16,14 +16,29 @@ export interface VirtualPrinterOptions {
   pageMs?: number;
   /** Download speed limit in bytes per second (to cancel mid-download in tests); none by default. */
   bytesPerSecond?: number;
+  /** What a disable does to accepting-jobs (seed 003 embodiments 1–4), and the delay of policy 'delayed'. */
+  policy?: DisablePolicy;
+  stopDelayMs?: number;
+  clock?: Clock;
+  /**
+   * A toner cartridge (embodiment 5): each page uses `perPagePercent`; a job notice when the
+   * toner left is below the average a job used (or `estimatePercent` before any job) stops
+   * acceptance; running out interrupts printing until replaceCartridge().
+   */
+  toner?: { percent?: number; perPagePercent: number; estimatePercent?: number };
   onEvent?: (event: string, jobId: string) => void;
 }
 
+/** Past jobs the toner estimate averages over. */
+const TONER_HISTORY = 10;
+
 interface Current {
   jobId: string;
-  phase: 'downloading' | 'printing';
+  phase: 'downloading' | 'printing' | 'interrupted';
   download: ClientRequest | null;
   stop: boolean;
+  /** Wakes an interrupted print (cartridge replaced or job canceled). */
+  wake: (() => void) | null;
 }
 
 /**
@@ -37,26 +52,59 @@ export class VirtualPrinter {
   private current: Current | null = null;
   private readonly queue: string[] = [];
   readonly printed: string[] = [];
+  /** The printer's cloud-print settings (seed 003), acting through this printer. */
+  readonly settings: CloudPrintSettings;
+  tonerPercent: number;
+  private readonly tonerPerJob: number[] = [];
+  /** What the printer last told the relay: acceptance (true) or acceptance-stop (false). */
+  accepting: boolean | null = null;
+  private status: string | null = null;
 
-  constructor(private readonly o: VirtualPrinterOptions) {}
-
-  async start(status = 'idle'): Promise<void> {
-    await this.connect();
-    await this.setState({ acceptingJobs: true, status });
-  }
-
-  /** The printer's cloud-print settings (seed 003 embodiments), acting through this printer. */
-  settings(policy: DisablePolicy = 'always', clock: Clock = systemClock, delayMs?: number): CloudPrintSettings {
-    return new CloudPrintSettings(
+  constructor(private readonly o: VirtualPrinterOptions) {
+    this.settings = new CloudPrintSettings(
       {
         sendAccepting: (acceptingJobs, status) => this.setState(status ? { acceptingJobs, status } : { acceptingJobs }),
         connect: () => this.connect(),
         disconnect: () => this.stop(),
       },
-      clock,
-      policy,
-      delayMs,
+      o.clock ?? systemClock,
+      o.policy,
+      o.stopDelayMs,
     );
+    this.tonerPercent = o.toner?.percent ?? 100;
+  }
+
+  get deviceId(): string {
+    return this.o.credentials.deviceId;
+  }
+
+  get hasToner(): boolean {
+    return this.o.toner !== undefined;
+  }
+
+  /** The job in hand and what is being done with it. */
+  get activity(): { jobId: string; phase: Current['phase'] } | null {
+    return this.current && { jobId: this.current.jobId, phase: this.current.phase };
+  }
+
+  /** Enable (seed 003 T112–T124): connect, then acceptance with the status. */
+  async start(status = 'idle'): Promise<void> {
+    await this.settings.enable(status);
+  }
+
+  /** The toner one job is expected to use: the average of past jobs, else the stored estimate. */
+  get tonerPerJobPercent(): number {
+    const h = this.tonerPerJob;
+    return h.length ? h.reduce((a, b) => a + b, 0) / h.length : (this.o.toner?.estimatePercent ?? 5);
+  }
+
+  /** A new cartridge (T664): accept again (T670) and resume the interrupted job (T674). */
+  async replaceCartridge(): Promise<void> {
+    this.tonerPercent = 100;
+    const status = this.current ? 'printing' : 'idle';
+    if (this.settings.resourceShort) await this.settings.resourcesRestored(status);
+    else await this.setState({ status });
+    if (this.current?.phase === 'interrupted') this.current.wake?.();
   }
 
   /** The constant connection (seed 003 T120). */
@@ -82,6 +130,8 @@ export class VirtualPrinter {
   async setState(s: { acceptingJobs?: boolean; status?: string }): Promise<void> {
     const r = await httpPost(`${this.o.relayUrl}/device/v1/printer/state`, JSON.stringify(s), this.headers(), { timeoutMs: 10_000 });
     if (r.status !== 200) throw new Error(`printer state refused: ${r.status} ${r.body}`);
+    if (s.acceptingJobs !== undefined) this.accepting = s.acceptingJobs;
+    if (s.status !== undefined) this.status = s.status;
   }
 
   private headers(): Record<string, string> {
@@ -93,6 +143,7 @@ export class VirtualPrinter {
     if (!m) return;
     if (m.kind === 'job') {
       this.o.onEvent?.('notified', m.jobId);
+      if (this.o.toner) void this.settings.checkResources(this.tonerPercent, this.tonerPerJobPercent).catch(() => undefined);
       if (this.current?.jobId !== m.jobId && !this.queue.includes(m.jobId)) this.queue.push(m.jobId);
       if (!this.current) void this.next();
       return;
@@ -103,6 +154,7 @@ export class VirtualPrinter {
     if (c) {
       c.stop = true;
       c.download?.destroy();
+      c.wake?.();
       this.o.onEvent?.('canceled', m.jobId);
       this.client?.send(cancelResultIq(m.requestId, m.jobId, 'canceled'));
     } else {
@@ -114,7 +166,7 @@ export class VirtualPrinter {
   private async next(): Promise<void> {
     const jobId = this.queue.shift();
     if (!jobId) return;
-    const c: Current = { jobId, phase: 'downloading', download: null, stop: false };
+    const c: Current = { jobId, phase: 'downloading', download: null, stop: false, wake: null };
     this.current = c;
     try {
       const bytes = await this.download(c);
@@ -122,8 +174,20 @@ export class VirtualPrinter {
       c.phase = 'printing';
       await this.report(jobId, 'processing');
       const pages = Math.max(1, Math.ceil(bytes / 4096));
-      for (let p = 0; p < pages && !c.stop; p++) await new Promise((r) => setTimeout(r, this.o.pageMs ?? 5));
+      let used = 0;
+      for (let p = 0; p < pages && !c.stop; p++) {
+        if (!(await this.tonerFor(c))) break;
+        await new Promise((r) => setTimeout(r, this.o.pageMs ?? 5));
+        if (this.o.toner) {
+          this.tonerPercent = Math.max(0, this.tonerPercent - this.o.toner.perPagePercent);
+          used += this.o.toner.perPagePercent;
+        }
+      }
       if (c.stop) return;
+      if (this.o.toner) {
+        this.tonerPerJob.push(used);
+        if (this.tonerPerJob.length > TONER_HISTORY) this.tonerPerJob.shift();
+      }
       await this.report(jobId, 'completed', `${pages} pages`);
       this.printed.push(jobId);
       this.o.onEvent?.('completed', jobId);
@@ -131,8 +195,25 @@ export class VirtualPrinter {
       this.o.onEvent?.(c.stop ? 'canceled-while-fetching' : `failed: ${String(err)}`, jobId);
     } finally {
       this.current = null;
+      if (!this.queue.length && this.status === 'printing') await this.setState({ status: 'idle' }).catch(() => undefined);
       void this.next();
     }
+  }
+
+  /** Toner for one more page; when out, the print is interrupted (T662) until a new cartridge or a cancel. */
+  private async tonerFor(c: Current): Promise<boolean> {
+    const need = this.o.toner?.perPagePercent ?? 0;
+    if (this.tonerPercent >= need) return true;
+    c.phase = 'interrupted';
+    this.o.onEvent?.('interrupted', c.jobId);
+    await this.setState({ status: 'toner empty' }).catch(() => undefined);
+    // Checked again after each wake-up: a replacement or cancel may have come while the status was sent.
+    while (this.tonerPercent < need && !c.stop) await new Promise<void>((wake) => (c.wake = wake));
+    c.wake = null;
+    if (c.stop) return false;
+    c.phase = 'printing';
+    this.o.onEvent?.('resumed', c.jobId);
+    return true;
   }
 
   private download(c: Current): Promise<number> {

@@ -6,6 +6,8 @@ import { FaxConnection, type FaxEndpoint } from './fax-client.js';
 import { sendDocument } from './fax-document.js';
 import { FaxMachine } from './fax-machine.js';
 import { VirtualPrinter } from './printer.js';
+import type { DisablePolicy } from './cloud-print-settings.js';
+import { PrinterWebServer } from './printer-web.js';
 import { ManagementAgent } from './management-agent.js';
 import { PrinterMib } from './printer-mib.js';
 import { VirtualDevice, type DeviceCredentials } from './virtual-device.js';
@@ -34,7 +36,16 @@ export interface SimulatorOptions {
   /** With pagesPerMinute: chance a page jams. */
   jamProbability?: number;
   /** Cloud printers (seeds 002, 003) instead of push-answering MFPs: they accept jobs, fetch and print them. */
-  cloudPrint?: { canCancel?: boolean; pageMs?: number };
+  cloudPrint?: {
+    canCancel?: boolean;
+    pageMs?: number;
+    /** Seed 003 embodiments, given to the printers in turn. */
+    policies?: DisablePolicy[];
+    stopDelayMs?: number;
+    toner?: { percent?: number; perPagePercent: number };
+    /** Serve the printers' web pages (SC1, SC2, SC4, SC5) here. */
+    web?: { port: number; host?: string };
+  };
   /** Fax lines (seed 001): devices with fax users stay logged in and receive; one sends a fax every `sendEveryMs`. */
   fax?: { endpoint: FaxEndpoint; inbox: string; sendEveryMs?: number; onFax?: (e: { from: string; to: string; ok: boolean; detail: string }) => void };
 }
@@ -47,6 +58,9 @@ export class Simulator {
   readonly devices: VirtualDevice[];
   readonly printers: VirtualPrinter[];
   private printersStarted = 0;
+  private web: PrinterWebServer | null = null;
+  /** Where the printers' web pages are, once started with cloudPrint.web. */
+  webUrl: string | null = null;
   readonly agents: ManagementAgent[] = [];
   private printing: NodeJS.Timeout | null = null;
   readonly faxMachines: FaxMachine[] = [];
@@ -57,8 +71,11 @@ export class Simulator {
 
   constructor(private readonly o: SimulatorOptions) {
     if (o.cloudPrint) {
-      const { canCancel, pageMs } = o.cloudPrint;
-      this.printers = o.devices.map((d) => new VirtualPrinter({ relayUrl: o.relayUrl, domain: o.domain, credentials: d, canCancel, pageMs }));
+      const { canCancel, pageMs, policies, stopDelayMs, toner } = o.cloudPrint;
+      this.printers = o.devices.map(
+        (d, i) =>
+          new VirtualPrinter({ relayUrl: o.relayUrl, domain: o.domain, credentials: d, canCancel, pageMs, policy: policies?.[i % policies.length], stopDelayMs, toner }),
+      );
       this.devices = [];
       return;
     }
@@ -105,6 +122,11 @@ export class Simulator {
     };
     await Promise.all(Array.from({ length: Math.min(this.o.startConcurrency ?? 50, units.length) }, worker));
     if (this.agents.length) this.startPrinting();
+    const web = this.o.cloudPrint?.web;
+    if (web) {
+      this.web = new PrinterWebServer(this.printers);
+      this.webUrl = await this.web.listen(web.port, web.host);
+    }
     if (this.o.fax) await this.startFax(this.o.fax);
   }
 
@@ -168,6 +190,7 @@ export class Simulator {
   async stop(): Promise<void> {
     if (this.printing) clearInterval(this.printing);
     if (this.faxing) clearInterval(this.faxing);
+    await this.web?.close();
     await Promise.all(this.faxMachines.map((m) => m.stop()));
     for (const a of this.agents) a.stop();
     await Promise.all([...this.devices, ...this.printers].map((d) => d.stop().catch(() => undefined)));

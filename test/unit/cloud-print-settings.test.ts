@@ -44,6 +44,22 @@ describe('printer cloud-print settings (seed 003 embodiments 1–5) on an inject
     assert.deepEqual(b.log.slice(2), ['disconnect']);
   });
 
+  it('embodiment 2 on a screen: the question stays open after the disable until answered once; an enable closes it', async () => {
+    const { settings, log } = printer('ask');
+    await settings.enable();
+    await settings.disable();
+    assert.equal(settings.inquiryPending, true);
+    assert.deepEqual(log.slice(2), ['disconnect'], 'nothing sent before the answer');
+    await settings.answerInquiry(true);
+    assert.deepEqual(log.slice(2), ['disconnect', 'accepting=no']);
+    await assert.rejects(settings.answerInquiry(true), /no question is open/);
+    await settings.enable();
+    await settings.disable();
+    await settings.enable();
+    assert.equal(settings.inquiryPending, false);
+    await assert.rejects(settings.answerInquiry(true), /no question is open/);
+  });
+
   it('embodiment 3: the SC5 checkbox makes a first-type (send "no") or second-type (keep accepting) disable', async () => {
     const a = printer('checkbox');
     await a.settings.disable({ stopAccepting: true });
