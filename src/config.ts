@@ -48,6 +48,8 @@ export interface RelayConfig {
   printMaxDocumentBytes: number;
   /** An unfinished print job without progress for this long is aborted and its document deleted. */
   printRetentionSeconds: number;
+  /** A completed job's document is kept this long for its account (0: deleted at completion). */
+  printKeepSeconds: number;
   /** Fax relay TCP port (0: any free port); TLS when `tls` is set. */
   faxPort: number;
   /** Largest fax frame (length field) accepted. */
@@ -74,6 +76,7 @@ export const defaults = {
   pushMaxTimeoutSeconds: 300,
   printMaxDocumentBytes: 64 * 1024 * 1024,
   printRetentionSeconds: 7 * 86400,
+  printKeepSeconds: 0,
   faxPort: 4590,
   faxMaxFrame: 1024 * 1024,
   faxHoldIntervalSeconds: 60,

@@ -109,7 +109,7 @@ export async function startRelay(
   });
   const alerts = new AlertService(services.ctx, { opened: (a, d) => notifications.alertOpened(a, d) });
   const reports = new ReportService(services.ctx, push, alerts, services.firmware, { orderReceived: (d, o) => notifications.orderReceived(d, o) });
-  const print = new PrintService(services.ctx, services.devices, hub, presence, { ...DEFAULT_PRINT, maxDocumentBytes: config.printMaxDocumentBytes, retentionMs: config.printRetentionSeconds * 1000, dataDir: config.dataDir });
+  const print = new PrintService(services.ctx, services.devices, hub, presence, { ...DEFAULT_PRINT, maxDocumentBytes: config.printMaxDocumentBytes, retentionMs: config.printRetentionSeconds * 1000, keepCompletedMs: config.printKeepSeconds * 1000, dataDir: config.dataDir });
   let publicUrl = config.publicUrl ?? '';
   const mailPrint = new MailPrintService(services.ctx, print, services.devices, {
     dataDir: config.dataDir,
@@ -118,6 +118,7 @@ export async function startRelay(
       return publicUrl;
     },
     pageTtlMs: 7 * 86400_000,
+    linkKey: printLinkKey(config.dataDir, services.ctx.random),
     mailer,
     log: (msg, fields) => logger.info(fields, msg),
   });
@@ -166,8 +167,9 @@ export async function startRelay(
   const app = await buildApp({ config, services, runtime: { push, print, mailPrint, reports, alerts, webhooks, presence, bosh, failures, registrations, fax }, metrics, logger });
 
   let stopSweep = (): void => {};
-  // A short print retention (tests, small sites) is enforced within a quarter of its length.
-  const sweepEvery = Math.min(SWEEP_EVERY_MS, Math.max(1000, config.printRetentionSeconds * 250));
+  // Short print retention and keep times (tests, small sites) are enforced within a quarter of their length.
+  const shortest = Math.min(config.printRetentionSeconds, config.printKeepSeconds || Infinity);
+  const sweepEvery = Math.min(SWEEP_EVERY_MS, Math.max(1000, shortest * 250));
   const sweep = (): void => {
     const aborted = print.sweep().then((n) => n && logger.info({ jobs: n }, 'print jobs aborted at the retention cap'));
     void Promise.all([services.registration.sweep(), store.webSessions.deleteExpiredBefore(clock.now()), push.sweep(), reports.sweep(), aborted])
@@ -225,4 +227,17 @@ export async function startRelay(
       return closing;
     },
   };
+}
+
+/** The key behind print control-page links, made once per data directory (backups do not carry it: old links then stop working). */
+function printLinkKey(dataDir: string, random: Random): Buffer {
+  const file = join(dataDir, 'print-link.key');
+  try {
+    return readFileSync(file);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+  const key = random.bytes(32);
+  writeFileSync(file, key, { mode: 0o600, flag: 'wx' });
+  return key;
 }

@@ -5,7 +5,7 @@ import type { Browser } from 'playwright-core';
 import { VirtualPrinter } from '../src/device/printer.js';
 import { launchChromium } from './helpers/browser.js';
 import { captureSmtp } from './helpers/smtp.js';
-import { adminToken, api, cliJson, startRelay, type RelayProcess } from './helpers/relay.js';
+import { adminToken, api, cliJson, startRelay, until, type RelayProcess } from './helpers/relay.js';
 
 const PDF = Buffer.concat([Buffer.from('%PDF-1.4\n'), Buffer.alloc(5000, 0x20), Buffer.from('\n%%EOF\n')]);
 // A 1×1 PNG.
@@ -133,5 +133,47 @@ describe('print by e-mail (seed 002 S101–S205) with the control page in real C
     await assert.rejects(send(`${printerId}@fleetrelay.local`, { text: 'x' }), (e: Error & { responseCode?: number }) => e.responseCode === 550 && /may not print/.test(e.message));
     await send(`${printerId}@fleetrelay.local`, { from: 'boss@example.com', text: 'from the boss' });
     await linkFor('boss@example.com', 1);
+  });
+
+  it('lists the printer\'s print requests by e-mail with their state; with outbound mail the link is not given out', async () => {
+    const r = await api(relay.url, `/api/v1/printers/${printerId}/mail-requests`, { token: admin });
+    assert.equal(r.status, 200);
+    const items = r.body.items as { state: string; jobId: string | null; controlUrl: string | null; sender: string; files: { name: string }[] }[];
+    assert.ok(items.some((i) => i.state === 'printed' && i.jobId?.startsWith('j')), JSON.stringify(items));
+    assert.ok(items.some((i) => i.state === 'canceled' && i.sender === 'carol@example.com'));
+    assert.ok(items.some((i) => i.state === 'waiting' && i.sender === 'boss@example.com'));
+    assert.ok(items.every((i) => i.controlUrl === null), 'the sender has the link by mail');
+  });
+});
+
+describe('print by e-mail without outbound mail: the control-page link is logged and given by the API', () => {
+  let relay: RelayProcess;
+
+  before(async () => {
+    relay = await startRelay();
+  });
+  after(() => relay.stop());
+
+  it('logs the link, lists it for the printer\'s account only, and the link opens the control page', async () => {
+    cliJson(relay.dataDir, ['account', 'add', 'acme']);
+    cliJson(relay.dataDir, ['account', 'add', 'globex']);
+    const acme = cliJson<{ token: string }>(relay.dataDir, ['token', 'create', '--account', 'acme']).token;
+    const globex = cliJson<{ token: string }>(relay.dataDir, ['token', 'create', '--account', 'globex']).token;
+    const c = cliJson<{ deviceId: string; token: string }>(relay.dataDir, ['device', 'add', '--serial', 'NOMAIL', '--model', 'EP-884A', '--account', 'acme']);
+    await api(relay.url, '/device/v1/printer/state', { method: 'POST', token: c.token, json: { acceptingJobs: true } });
+    await nodemailer
+      .createTransport({ host: '127.0.0.1', port: relay.smtpPort, secure: false, ignoreTLS: true })
+      .sendMail({ from: 'dave@example.com', to: `${c.deviceId}@fleetrelay.local`, subject: 'Minutes', text: 'Print me.' });
+
+    const logged = await until('the link in the log', () => relay.logs.map((l) => /"url":"([^"]+\/print\/[^"]+)"/.exec(l)?.[1]).find(Boolean));
+    const r = await api(relay.url, `/api/v1/printers/${c.deviceId}/mail-requests`, { token: acme });
+    assert.equal(r.status, 200);
+    const [item] = r.body.items as { state: string; controlUrl: string; sender: string; subject: string; files: { name: string }[] }[];
+    assert.deepEqual([item?.state, item?.sender, item?.subject, item?.files.map((f) => f.name)], ['waiting', 'dave@example.com', 'Minutes', ['message.txt']]);
+    assert.equal(item?.controlUrl, logged, 'the API gives the same link the log shows');
+    const page = await fetch(item!.controlUrl);
+    assert.equal(page.status, 200);
+    assert.match(await page.text(), /message\.txt/);
+    assert.equal((await api(relay.url, `/api/v1/printers/${c.deviceId}/mail-requests`, { token: globex })).status, 404, "another account's printer");
   });
 });

@@ -286,4 +286,31 @@ describe('print document retention (--print-retention)', () => {
       await relay.stop();
     }
   });
+
+  it('--print-keep keeps a completed job\'s document for its account only that long; printers get 410 at once', async () => {
+    const relay = await startRelay({ args: ['--print-keep', '2'] });
+    const admin = adminToken(relay.dataDir);
+    const c = cliJson<{ deviceId: string; token: string }>(relay.dataDir, ['device', 'add', '--serial', 'K-1', '--model', 'EP']);
+    const printer = new VirtualPrinter({ relayUrl: relay.url, domain: 'fleetrelay.local', credentials: c });
+    try {
+      await printer.start();
+      const form = new FormData();
+      form.append('document', new Blob([new Uint8Array(PDF)]), 'minutes;final.pdf');
+      const jobId = ((await (await fetch(`${relay.url}/api/v1/printers/${c.deviceId}/jobs`, { method: 'POST', headers: { authorization: `Bearer ${admin}` }, body: form })).json()) as { jobId: string }).jobId;
+      await until('completed', () => (printer.printed.includes(jobId) ? true : undefined));
+      const job = (await api(relay.url, `/api/v1/jobs/${jobId}`, { token: admin })).body;
+      assert.deepEqual([job.state, job.documentAvailable], ['completed', true]);
+      const doc = await fetch(`${relay.url}/api/v1/jobs/${jobId}/document`, { headers: { authorization: `Bearer ${admin}` } });
+      assert.equal(doc.status, 200);
+      assert.equal(doc.headers.get('content-disposition'), 'attachment; filename="minutes_final.pdf"');
+      assert.deepEqual(Buffer.from(await doc.arrayBuffer()), PDF);
+      assertProblem(await api(relay.url, `/device/v1/jobs/${jobId}/document`, { token: c.token }), 410, 'gone');
+      await until('deleted after the keep time', async () => ((await api(relay.url, `/api/v1/jobs/${jobId}`, { token: admin })).body.documentAvailable === false ? true : undefined), 8000);
+      assert.ok(!existsSync(join(relay.dataDir, 'jobs', jobId)));
+      assertProblem(await api(relay.url, `/api/v1/jobs/${jobId}/document`, { token: admin }), 410, 'gone');
+    } finally {
+      await printer.stop();
+      await relay.stop();
+    }
+  });
 });

@@ -29,6 +29,7 @@ interface ServeOptions {
   mailDomain?: string;
   maxDocument: string;
   printRetention: string;
+  printKeep: string;
   faxPort: string;
   faxMaxFrame: string;
   faxHoldInterval: string;
@@ -73,6 +74,7 @@ export function serveConfig(o: ServeOptions, g: GlobalOptions): RelayConfig {
     mailDomain: o.mailDomain ?? env.FLEETRELAY_MAIL_DOMAIN ?? o.xmppDomain ?? env.FLEETRELAY_DOMAIN ?? defaults.domain,
     printMaxDocumentBytes: intOption('--max-document', o.maxDocument, 1024, 4 * 1024 ** 3),
     printRetentionSeconds: intOption('--print-retention', o.printRetention, 1, 365 * 86400),
+    printKeepSeconds: intOption('--print-keep', o.printKeep, 0, 365 * 86400),
     faxPort: intOption('--fax-port', o.faxPort, 0, 65535),
     faxMaxFrame: intOption('--fax-max-frame', o.faxMaxFrame, 1024, 64 * 1024 * 1024),
     faxHoldIntervalSeconds: intOption('--fax-hold-interval', o.faxHoldInterval, 1, 3600),
@@ -114,6 +116,7 @@ export function serveCommand(program: Command, g: () => GlobalOptions): void {
     .option('--mail-domain <domain>', "domain of printers' mail addresses (env FLEETRELAY_MAIL_DOMAIN; default: the XMPP domain)")
     .option('--max-document <bytes>', 'largest print document accepted (env FLEETRELAY_MAX_DOCUMENT)', env.FLEETRELAY_MAX_DOCUMENT ?? String(defaults.printMaxDocumentBytes))
     .option('--print-retention <seconds>', 'an unfinished print job without progress this long is aborted and its document deleted (env FLEETRELAY_PRINT_RETENTION)', env.FLEETRELAY_PRINT_RETENTION ?? String(defaults.printRetentionSeconds))
+    .option('--print-keep <seconds>', "keep a completed job's document this long for its account (GET /api/v1/jobs/{id}/document); 0 deletes it at completion (env FLEETRELAY_PRINT_KEEP)", env.FLEETRELAY_PRINT_KEEP ?? String(defaults.printKeepSeconds))
     .option('--fax-port <port>', `fax relay TCP port, TLS when --tls-cert is given (env FLEETRELAY_FAX_PORT; 0: any free port)`, env.FLEETRELAY_FAX_PORT ?? String(defaults.faxPort))
     .option('--fax-max-frame <bytes>', 'largest fax frame accepted', env.FLEETRELAY_FAX_MAX_FRAME ?? String(defaults.faxMaxFrame))
     .option('--fax-hold-interval <seconds>', 'hold interval told to fax machines; silent for 3 intervals: closed', env.FLEETRELAY_FAX_HOLD_INTERVAL ?? String(defaults.faxHoldIntervalSeconds))

@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import { createReadStream, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -9,7 +10,7 @@ import type { DeviceService } from './devices.js';
 import { invalid, notFound, ServiceError } from './errors.js';
 import type { Mailer } from './mail.js';
 import type { PrintService } from './print.js';
-import { newId, newSecret, sha256 } from './secrets.js';
+import { newId, sha256 } from './secrets.js';
 
 export interface MailPrintOptions {
   dataDir: string;
@@ -18,14 +19,16 @@ export interface MailPrintOptions {
   /** Base of the control-page links mailed to senders. */
   publicUrl: string;
   pageTtlMs: number;
+  /** Control-page links are an HMAC of the page ID under this key, so they can be given again without being stored. */
+  linkKey: Buffer;
   mailer: Mailer | null;
   log: (msg: string, fields: Record<string, unknown>) => void;
 }
 
-/** Why a mail is refused, with the SMTP reply code it gets. */
 /** Local part of a print request's cancel address: cancel-<code>@<mail domain>. */
 const CANCEL_PREFIX = 'cancel-';
 
+/** Why a mail is refused, with the SMTP reply code it gets. */
 export class MailRefusal extends Error {
   constructor(
     readonly responseCode: number,
@@ -100,10 +103,10 @@ export class MailPrintService {
     const dir = this.dir(page.id);
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     objects.forEach((o, i) => writeFileSync(join(dir, String(i)), o.content, { mode: 0o600 }));
-    const token = newSecret(this.ctx.random, '');
+    const token = this.token(page.id);
     const cancelCode = newId(this.ctx.random, '', 16);
     await this.ctx.store.print.insertPage(page, sha256(token), sha256(cancelCode));
-    const url = `${this.o.publicUrl}/print/${token}`;
+    const url = this.link(page.id);
     const cancelAddress = `${CANCEL_PREFIX}${cancelCode}@${this.o.mailDomain}`;
     this.o.log('print control page made', { pageId: page.id, printer: device.id, files: page.files.length });
     const text =
@@ -178,9 +181,25 @@ export class MailPrintService {
     return page.jobId && page.jobId !== 'discarded' ? (await this.print.job(this.principal(page), page.jobId)).job : null;
   }
 
-  async pages(p: Principal, deviceId: string): Promise<PrintPage[]> {
+  /**
+   * A printer's latest print requests by e-mail. Without outbound mail the sender never got the
+   * control-page link, so it is given here for the operator to pass on (the issue's fallback).
+   */
+  async requests(p: Principal, deviceId: string): Promise<{ page: PrintPage; state: 'waiting' | 'printed' | 'canceled' | 'expired'; controlUrl: string | null }[]> {
     const d = await this.devices.get(p, deviceId);
-    return this.ctx.store.print.pages(d.id, 50);
+    const now = this.ctx.clock.now();
+    return (await this.ctx.store.print.pages(d.id, 50)).map((page) => {
+      const state = page.jobId === 'discarded' ? 'canceled' : page.jobId ? 'printed' : page.expiresAt <= now ? 'expired' : 'waiting';
+      return { page, state, controlUrl: !this.o.mailer && page.expiresAt > now ? this.link(page.id) : null };
+    });
+  }
+
+  private token(pageId: string): string {
+    return createHmac('sha256', this.o.linkKey).update(pageId).digest('base64url');
+  }
+
+  private link(pageId: string): string {
+    return `${this.o.publicUrl}/print/${this.token(pageId)}`;
   }
 
   /** The page acts for the printer's account, as far as that printer goes. */

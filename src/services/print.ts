@@ -33,11 +33,13 @@ export interface PrintOptions {
    * that never returns, or one the printer could not cancel (C4) and never finished, is then aborted.
    */
   retentionMs: number;
+  /** How long a completed job's document is kept for its account (0: deleted at completion). Printers get 410 either way. */
+  keepCompletedMs: number;
   /** How long a printer has to answer a pushed cancel (seed 002 C4: then cancel-failed). */
   cancelTimeoutMs: number;
 }
 
-export const DEFAULT_PRINT: Omit<PrintOptions, 'dataDir'> = { maxDocumentBytes: 64 * 1024 * 1024, retentionMs: 7 * 86400_000, cancelTimeoutMs: 10_000 };
+export const DEFAULT_PRINT: Omit<PrintOptions, 'dataDir'> = { maxDocumentBytes: 64 * 1024 * 1024, retentionMs: 7 * 86400_000, keepCompletedMs: 0, cancelTimeoutMs: 10_000 };
 /** Long-polls held at once. */
 const MAX_WAITING_PRINTERS = 10_000;
 /** Documents are read in large chunks: a printer's download is then limited by the network, not by per-chunk overhead. */
@@ -194,6 +196,13 @@ export class PrintService {
     return job;
   }
 
+  /** A job's document for its account, while it exists: until the job ends, or as long as completed ones are kept. */
+  async documentFor(p: Principal, id: string): Promise<{ job: PrintJob; stream: Readable }> {
+    const { job } = await this.job(p, id);
+    if (job.documentDeleted) throw new ServiceError('gone', `job ${job.id} is ${job.state}; its document is deleted`);
+    return { job, stream: createReadStream(this.file(job.id), { highWaterMark: DOCUMENT_READ_CHUNK }) };
+  }
+
   /** The document, whole or a byte range (S302/S303). The first fetch moves the job to fetched. */
   async openDocument(device: Device, id: string, range: { start: number; end: number } | null): Promise<{ job: PrintJob; stream: Readable; start: number; end: number }> {
     const job = await this.jobForPrinter(device, id);
@@ -204,9 +213,10 @@ export class PrintService {
     return { job, stream: createReadStream(this.file(job.id), { start, end, highWaterMark: DOCUMENT_READ_CHUNK }), start, end };
   }
 
-  /** Aborts unfinished jobs past the retention cap and deletes their documents; how many it aborted. */
+  /** Aborts unfinished jobs past the retention cap and deletes their documents, and completed jobs' kept ones; how many it aborted. */
   async sweep(): Promise<number> {
     const now = this.ctx.clock.now();
+    for (const id of await this.ctx.store.print.keptDocuments(now - this.o.keepCompletedMs, 500)) await this.deleteDocument(id);
     let n = 0;
     for (const job of await this.ctx.store.print.staleJobs(now - this.o.retentionMs, 500)) {
       const hours = Math.round((this.o.retentionMs / 3600_000) * 10) / 10;
@@ -236,9 +246,14 @@ export class PrintService {
 
   private async finish(id: string, from: readonly JobState[], to: JobState, detail: string, otherwise?: () => never): Promise<PrintJob> {
     if (!(await this.ctx.store.print.transition(id, from, to, this.ctx.clock.now(), detail))) otherwise?.();
+    // A canceled or aborted job's data goes at once (seed 002 §3.3); a completed one's may be kept a while.
+    if (to !== 'completed' || this.o.keepCompletedMs === 0) await this.deleteDocument(id);
+    return (await this.ctx.store.print.job(id))!;
+  }
+
+  private async deleteDocument(id: string): Promise<void> {
     rmSync(this.file(id), { force: true });
     await this.ctx.store.print.markDocumentDeleted(id);
-    return (await this.ctx.store.print.job(id))!;
   }
 
   private askPrinter(job: PrintJob): Promise<CancelAnswer> {

@@ -355,6 +355,8 @@ export interface PrintStore {
   jobs(f: { accountId?: string; deviceId?: string; states?: readonly JobState[]; cursor?: string; limit: number }): Promise<PrintJob[]>;
   /** Unfinished jobs not touched since `before`, oldest first. */
   staleJobs(before: number, limit: number): Promise<PrintJob[]>;
+  /** Completed jobs finished before `before` whose document is still on disk. */
+  keptDocuments(before: number, limit: number): Promise<string[]>;
   setAllowedSenders(deviceId: string, senders: string[] | null): Promise<void>;
   insertPage(p: PrintPage, tokenHash: string, cancelHash: string): Promise<void>;
   pageByTokenHash(hash: string): Promise<PrintPage | null>;

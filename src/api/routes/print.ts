@@ -19,6 +19,7 @@ export const jobView = (j: PrintJob, events?: JobEvent[]) => ({
   name: j.name,
   documentType: j.documentType,
   documentSize: j.documentSize,
+  documentAvailable: !j.documentDeleted,
   ticket: j.ticket,
   source: j.source,
   createdBy: j.createdBy,
@@ -70,6 +71,31 @@ export async function printRoutes(app: FastifyInstance, { print, mail }: { print
         allowedSenders: state.allowedSenders ?? null,
       };
     },
+  );
+
+  app.get<{ Params: { id: string } }>(
+    '/printers/:id/mail-requests',
+    {
+      schema: {
+        tags,
+        summary: "The printer's latest 50 print requests by e-mail (seed 002 S101–S205); controlUrl is the control page's link when the relay has no outbound mail to send it",
+        params: deviceIdParam,
+        response: problemResponses,
+      },
+    },
+    async (request) => ({
+      items: (await mail.requests(request.principal!, request.params.id)).map(({ page, state, controlUrl }) => ({
+        requestId: page.id,
+        sender: page.sender,
+        subject: page.subject,
+        files: page.files,
+        state,
+        jobId: state === 'printed' ? page.jobId : null,
+        controlUrl,
+        createdAt: iso(page.createdAt),
+        expiresAt: iso(page.expiresAt),
+      })),
+    }),
   );
 
   app.patch<{ Params: { id: string }; Body: { allowedSenders: string[] | null } }>(
@@ -147,6 +173,27 @@ export async function printRoutes(app: FastifyInstance, { print, mail }: { print
     async (request) => {
       const { job, events } = await print.job(request.principal!, request.params.id);
       return jobView(job, events);
+    },
+  );
+
+  app.get<{ Params: { id: string } }>(
+    '/jobs/:id/document',
+    {
+      schema: {
+        tags,
+        summary: "The job's document, while it exists: until the job ends, and after completion for --print-keep seconds; then 410",
+        params: jobIdParam,
+        response: { ...problemResponses, 410: { $ref: 'Problem#' } },
+      },
+    },
+    async (request, reply) => {
+      const { job, stream } = await print.documentFor(request.principal!, request.params.id);
+      const filename = job.name.replace(/[^\w.\- ]+/g, '_').slice(0, 100) || 'document';
+      return reply
+        .header('content-type', job.documentType)
+        .header('content-length', job.documentSize)
+        .header('content-disposition', `attachment; filename="${filename}"`)
+        .send(stream);
     },
   );
 

@@ -288,6 +288,10 @@ export const migrations: readonly string[] = [
   ALTER TABLE print_pages ADD COLUMN cancel_hash TEXT;
   CREATE UNIQUE INDEX print_pages_cancel ON print_pages(cancel_hash);
   `,
+  // 13: the sweep's jobs — unfinished ones, and completed ones whose document is kept a while
+  `
+  CREATE INDEX jobs_with_document ON jobs(updated_at) WHERE document_deleted = 0;
+  `,
 ];
 
 export const SCHEMA_VERSION = migrations.length;

@@ -114,7 +114,10 @@ export function printStores(q: Sql): Pick<Store, 'print'> {
         return all(`SELECT * FROM jobs ${w.clause}${stateClause} ORDER BY id DESC LIMIT ?`, ...w.params, ...(states ?? []), f.limit).map(toJob);
       },
       async staleJobs(before, limit) {
-        return all(`SELECT * FROM jobs WHERE state NOT IN ('completed', 'canceled', 'aborted') AND updated_at < ? ORDER BY updated_at LIMIT ?`, before, limit).map(toJob);
+        return all(`SELECT * FROM jobs WHERE document_deleted = 0 AND state NOT IN ('completed', 'canceled', 'aborted') AND updated_at < ? ORDER BY updated_at LIMIT ?`, before, limit).map(toJob);
+      },
+      async keptDocuments(before, limit) {
+        return all(`SELECT id FROM jobs WHERE document_deleted = 0 AND state = 'completed' AND updated_at < ? ORDER BY updated_at LIMIT ?`, before, limit).map((r) => String(r.id));
       },
     },
   };
