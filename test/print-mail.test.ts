@@ -139,7 +139,7 @@ describe('print by e-mail (seed 002 S101–S205) with the control page in real C
     const r = await api(relay.url, `/api/v1/printers/${printerId}/mail-requests`, { token: admin });
     assert.equal(r.status, 200);
     const items = r.body.items as { state: string; jobId: string | null; controlUrl: string | null; sender: string; files: { name: string }[] }[];
-    assert.ok(items.some((i) => i.state === 'printed' && i.jobId?.startsWith('j')), JSON.stringify(items));
+    assert.ok(items.some((i) => i.state === 'submitted' && i.jobId?.startsWith('j')), JSON.stringify(items));
     assert.ok(items.some((i) => i.state === 'canceled' && i.sender === 'carol@example.com'));
     assert.ok(items.some((i) => i.state === 'waiting' && i.sender === 'boss@example.com'));
     assert.ok(items.every((i) => i.controlUrl === null), 'the sender has the link by mail');

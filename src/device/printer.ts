@@ -122,6 +122,7 @@ export class VirtualPrinter {
   async stop(): Promise<void> {
     if (this.current) this.current.stop = true;
     this.current?.download?.destroy();
+    this.current?.wake?.();
     await this.client?.terminate();
     this.client = null;
   }

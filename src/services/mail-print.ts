@@ -185,11 +185,11 @@ export class MailPrintService {
    * A printer's latest print requests by e-mail. Without outbound mail the sender never got the
    * control-page link, so it is given here for the operator to pass on (the issue's fallback).
    */
-  async requests(p: Principal, deviceId: string): Promise<{ page: PrintPage; state: 'waiting' | 'printed' | 'canceled' | 'expired'; controlUrl: string | null }[]> {
+  async requests(p: Principal, deviceId: string): Promise<{ page: PrintPage; state: 'waiting' | 'submitted' | 'canceled' | 'expired'; controlUrl: string | null }[]> {
     const d = await this.devices.get(p, deviceId);
     const now = this.ctx.clock.now();
     return (await this.ctx.store.print.pages(d.id, 50)).map((page) => {
-      const state = page.jobId === 'discarded' ? 'canceled' : page.jobId ? 'printed' : page.expiresAt <= now ? 'expired' : 'waiting';
+      const state = page.jobId === 'discarded' ? 'canceled' : page.jobId ? 'submitted' : page.expiresAt <= now ? 'expired' : 'waiting';
       return { page, state, controlUrl: !this.o.mailer && page.expiresAt > now ? this.link(page.id) : null };
     });
   }

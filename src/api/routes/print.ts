@@ -90,7 +90,7 @@ export async function printRoutes(app: FastifyInstance, { print, mail }: { print
         subject: page.subject,
         files: page.files,
         state,
-        jobId: state === 'printed' ? page.jobId : null,
+        jobId: state === 'submitted' ? page.jobId : null,
         controlUrl,
         createdAt: iso(page.createdAt),
         expiresAt: iso(page.expiresAt),
