@@ -42,11 +42,11 @@ export class CloudPrintSettings {
 
   /** Enable instruction (T112): connect, accept, report status (T114–T124). */
   async enable(status = 'idle'): Promise<void> {
+    await this.actions.connect(); // a failed connection leaves the service as it was
     this.cancelDelayed?.();
     this.cancelDelayed = null;
     this.inquiryPending = false;
     this.enabled = true;
-    await this.actions.connect();
     if (!this.short) await this.actions.sendAccepting(true, status);
   }
 

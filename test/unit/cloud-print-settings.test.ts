@@ -89,6 +89,32 @@ describe('printer cloud-print settings (seed 003 embodiments 1–5) on an inject
     assert.deepEqual(b.log, ['connect', 'accepting=yes status=idle', 'disconnect', 'connect', 'accepting=yes status=idle']);
   });
 
+  it('an enable whose connection fails leaves the printer disabled, and a delayed stop still due', async () => {
+    const clock = new ManualClock();
+    const log: string[] = [];
+    let up = true;
+    const settings = new CloudPrintSettings(
+      {
+        sendAccepting: async (a) => void log.push(`accepting=${a ? 'yes' : 'no'}`),
+        connect: async () => {
+          if (!up) throw new Error('relay unreachable');
+        },
+        disconnect: async () => undefined,
+      },
+      clock,
+      'delayed',
+      1000,
+    );
+    await settings.enable();
+    await settings.disable();
+    up = false;
+    await assert.rejects(settings.enable(), /unreachable/);
+    assert.equal(settings.enabled, false);
+    clock.advance(1000);
+    await new Promise((r) => setImmediate(r));
+    assert.deepEqual(log, ['accepting=yes', 'accepting=no']);
+  });
+
   it('embodiment 5: a predicted toner shortage stops acceptance once; replacement accepts again (T646–T674)', async () => {
     const { settings, log } = printer('always');
     await settings.enable();
