@@ -133,7 +133,7 @@ describe("the simulated printers' own web pages in Chromium: SC1, SC4, SC5 (seed
     const id = ids[3]!;
     const page = await open(id);
     assert.equal(await page.inputValue('input[name=delaySeconds]'), '3600');
-    await page.fill('input[name=delaySeconds]', '2');
+    await page.fill('input[name=delaySeconds]', '3');
     await choose(page, 'disabled', 'SC2');
     assert.equal((await printerState(id)).acceptingJobs, true, 'not straight after disconnecting');
     await until('acceptance-stop after the monitoring time', async () => ((await printerState(id)).acceptingJobs === false ? true : undefined));
