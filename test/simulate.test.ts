@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { after, before, describe, it } from 'node:test';
@@ -99,6 +99,23 @@ describe('fleetrelay device simulate, get and set', () => {
     assert.equal(await state(), 'completed', 'it printed the job anyway');
     sim.proc.kill('SIGINT');
     await sim.exited;
+  });
+
+  it('refuses bad options before making any device', async () => {
+    const before = (await api(relay.url, '/api/v1/devices', { token })).body.items.length;
+    const stateFile = join(tempDir(), 'none.json');
+    for (const [args, error] of [
+      [['--print', '--disable-policy', 'always,sometimes'], /--disable-policy: sometimes is not one of always, ask, checkbox, delayed/],
+      [['--print', '--web-port', '70000'], /--web-port is 0 to 65535/],
+      [['--print', '--toner-per-page', '0'], /--toner-per-page is 0.001 to 100/],
+      [['--fax-every', 'often'], /--fax-every is a number of seconds/],
+    ] as const) {
+      const r = cli(relay.dataDir, ['--relay', relay.url, 'device', 'simulate', '--count', '2', '--state', stateFile, ...args]);
+      assert.equal(r.code, 1, r.stderr);
+      assert.match(r.stderr, error);
+    }
+    assert.equal(existsSync(stateFile), false);
+    assert.equal((await api(relay.url, '/api/v1/devices', { token })).body.items.length, before);
   });
 
   it('parses OID=TYPE:VALUE assignments and refuses others', () => {

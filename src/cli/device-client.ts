@@ -203,10 +203,12 @@ export function simulateCommand(device: Command, g: () => GlobalOptions): void {
       const count = Number(o.count);
       if (!Number.isInteger(count) || count < 1 || count > 100_000) throw new Error('--count is 1 to 100000');
       if (o.answerVia !== 'session' && o.answerVia !== 'http') throw new Error('--answer-via is session or http');
-      const state = await simulatedDevices(globals, count, o.state, !globals.token, Boolean(o.faxHost));
+      // Every option is checked before any device is made.
+      const cloudPrint = o.print ? cloudPrintOptions(o) : undefined;
       const faxEvery = Number(o.faxEvery);
       if (!Number.isFinite(faxEvery) || faxEvery < 0) throw new Error('--fax-every is a number of seconds');
       const faxAt = o.faxHost ? faxEndpoint(o.faxHost) : null;
+      const state = await simulatedDevices(globals, count, o.state, !globals.token, Boolean(o.faxHost));
       const sim = new Simulator({
         relayUrl: globals.relay.replace(/\/+$/, ''),
         domain: state.domain,
@@ -217,7 +219,7 @@ export function simulateCommand(device: Command, g: () => GlobalOptions): void {
         localAddresses: o.source?.split(',').filter(Boolean),
         pagesPerMinute: o.pagesPerMinute ? Number(o.pagesPerMinute) : undefined,
         jamProbability: Number(o.jamProbability),
-        cloudPrint: o.print ? cloudPrintOptions(o) : undefined,
+        cloudPrint,
         fax: faxAt
           ? {
               endpoint: faxAt,
