@@ -28,6 +28,7 @@ import { MailPrintService } from './services/mail-print.js';
 import { smtpIntake } from './transports/smtp/intake.js';
 import { Notifications } from './services/notifications.js';
 import { smtpMailer } from './services/mail.js';
+import { Outbox } from './services/outbox.js';
 import { RateLimiter } from './services/rate-limit.js';
 import { BoshManager } from './transports/bosh/manager.js';
 import { DEFAULT_BOSH } from './transports/bosh/settings.js';
@@ -95,13 +96,14 @@ export async function startRelay(
     defaultTimeoutMs: config.pushTimeoutSeconds * 1000,
     maxTimeoutMs: config.pushMaxTimeoutSeconds * 1000,
   });
-  const mailer = config.smtpUrl ? smtpMailer(config.smtpUrl, config.mailFrom) : null;
-  const webhooks = new WebhookService(services.ctx, {
-    allowPrivate: config.allowPrivateWebhooks,
-    onFailure: (hook, event, error) => logger.warn({ webhook: hook.id, event, error }, 'webhook delivery failed after retries'),
+  const outbox = new Outbox(store.outbox, clock, (kind, message, error) => {
+    const m = message as { hookId?: string; event?: string; to?: string[]; subject?: string };
+    logger.warn({ kind, webhook: m.hookId, event: m.event, to: m.to, subject: m.subject, error }, `${kind} delivery failed after every retry; dropped`);
   });
+  // Every mail and webhook call goes through the outbox, so a restart or an outage loses none.
+  const mailer = config.smtpUrl ? outbox.mailer(smtpMailer(config.smtpUrl, config.mailFrom)) : null;
+  const webhooks = new WebhookService(services.ctx, outbox, { allowPrivate: config.allowPrivateWebhooks });
   const notifications = new Notifications({
-    clock,
     mailer,
     operatorEmails: config.notifyEmails,
     webhooks,
@@ -163,9 +165,10 @@ export async function startRelay(
   presence.on('offline', (id, reason) => logger.debug({ deviceId: id, reason }, 'device offline'));
   presence.start();
 
-  const metrics = createMetrics({ sessions: () => bosh.size, online: () => presence.onlineCount, pending: () => push.pendingCount, faxConnections: () => fax.size, faxCalls: () => fax.calls, faxBytes: () => fax.bytesRelayed });
+  const metrics = createMetrics({ sessions: () => bosh.size, online: () => presence.onlineCount, pending: () => push.pendingCount, faxConnections: () => fax.size, faxCalls: () => fax.calls, faxBytes: () => fax.bytesRelayed, outbox: () => outbox.waiting });
   const app = await buildApp({ config, services, runtime: { push, print, mailPrint, reports, alerts, webhooks, presence, bosh, failures, registrations, fax }, metrics, logger });
 
+  await outbox.start();
   let stopSweep = (): void => {};
   // Short print retention and keep times (tests, small sites) are enforced within a quarter of their length.
   const shortest = Math.min(config.printRetentionSeconds, config.printKeepSeconds || Infinity);
@@ -213,6 +216,7 @@ export async function startRelay(
     close() {
       closing ??= (async () => {
         stopSweep();
+        outbox.stop();
         await new Promise<void>((r) => smtp.close(() => r()));
         fax.stop();
         await new Promise<void>((r) => faxListener.close(() => r()));

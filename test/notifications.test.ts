@@ -91,3 +91,40 @@ describe('webhook targets', () => {
     assert.deepEqual((await api(relay.url, '/api/v1/webhooks', { token: admin })).body.items, []);
   });
 });
+
+describe('the outbox across a restart', () => {
+  it('delivers a webhook whose receiver was down after the relay restarts, with the same body', async () => {
+    const calls: { body: string; answered: number }[] = [];
+    let up = false;
+    const receiver = createServer((req, res) => {
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c.toString()));
+      req.on('end', () => {
+        calls.push({ body, answered: up ? 204 : 503 });
+        res.writeHead(up ? 204 : 503).end();
+      });
+    });
+    await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
+    const args = ['--allow-private-webhooks'];
+    let relay = await startRelay({ args });
+    try {
+      const admin = adminToken(relay.dataDir);
+      const url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
+      assert.equal((await api(relay.url, '/api/v1/webhooks', { method: 'POST', token: admin, json: { url, events: ['alert.opened'] } })).status, 201);
+      const d = cliJson<{ deviceId: string; token: string }>(relay.dataDir, ['device', 'add', '--serial', 'OUTBOX-1', '--model', 'MP C3004']);
+      await api(relay.url, '/device/v1/reports', { method: 'POST', token: d.token, json: { kind: 'user-report', text: 'tray 2 rattles' } });
+      const failed = await until('the first attempt, refused', () => calls.find((c) => c.answered === 503));
+      await relay.stop();
+      const metrics = () => api(relay.url, '/metrics', { token: admin }).then((r) => r.text);
+      up = true;
+      relay = await startRelay({ dataDir: relay.dataDir, args });
+      const delivered = await until('delivered after the restart', () => calls.find((c) => c.answered === 204), 40_000);
+      assert.equal(delivered.body, failed.body);
+      assert.match(JSON.parse(delivered.body).data.description, /tray 2 rattles/);
+      await until('the outbox empty', async () => (/^fleetrelay_outbox_waiting 0$/m.test(await metrics()) ? true : undefined));
+    } finally {
+      await relay.stop();
+      receiver.close();
+    }
+  });
+});

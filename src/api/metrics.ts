@@ -1,7 +1,7 @@
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 
 /** Prometheus metrics for one relay process. Later services add their gauges to `registry`. */
-export function createMetrics(live: { sessions: () => number; online: () => number; pending: () => number; faxConnections: () => number; faxCalls: () => number; faxBytes: () => number }) {
+export function createMetrics(live: { sessions: () => number; online: () => number; pending: () => number; faxConnections: () => number; faxCalls: () => number; faxBytes: () => number; outbox: () => number }) {
   const registry = new Registry();
   const gauge = (name: string, help: string, read: () => number): void => {
     new Gauge({ name, help, registers: [registry], collect() { this.set(read()); } });
@@ -12,6 +12,7 @@ export function createMetrics(live: { sessions: () => number; online: () => numb
   gauge('fleetrelay_fax_connections', 'Fax relay TCP connections open', live.faxConnections);
   gauge('fleetrelay_fax_calls_total', 'Fax connection demands notified to a callee since start', live.faxCalls);
   gauge('fleetrelay_fax_relayed_bytes_total', 'DATA bytes relayed between paired fax connections since start', live.faxBytes);
+  gauge('fleetrelay_outbox_waiting', 'Mails and webhook calls waiting for an attempt or a retry', live.outbox);
   collectDefaultMetrics({ register: registry, prefix: 'fleetrelay_' });
   const httpRequests = new Counter({
     name: 'fleetrelay_http_requests_total',

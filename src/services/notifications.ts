@@ -1,18 +1,15 @@
-import type { Clock } from '../domain/clock.js';
 import type { Alert, Device } from '../store/store.js';
 import type { Mailer } from './mail.js';
 import type { WebhookService } from './webhooks.js';
 
 export interface NotificationOptions {
-  clock: Clock;
+  /** Queues (see Outbox): a failed delivery is retried there. */
   mailer: Mailer | null;
   /** Operators told of every new alert and order. */
   operatorEmails: string[];
   webhooks: WebhookService;
   onError: (what: string, err: unknown) => void;
 }
-
-const MAX_MAIL_RETRIES = 3;
 
 /**
  * Who hears of what (seed 004): a new alert goes to the operators and to webhooks; toner low
@@ -53,12 +50,6 @@ export class Notifications {
   private mail(to: string[], subject: string, text: string): void {
     const mailer = this.o.mailer;
     if (!mailer || to.length === 0) return;
-    const send = (attempt: number): void => {
-      mailer.send({ to, subject: subject.replace(/[\r\n]+/g, ' '), text }).catch((err: unknown) => {
-        if (attempt < MAX_MAIL_RETRIES) this.o.clock.after(1000 * 4 ** attempt, () => send(attempt + 1));
-        else this.o.onError('mail', err);
-      });
-    };
-    send(0);
+    mailer.send({ to, subject: subject.replace(/[\r\n]+/g, ' '), text }).catch((err: unknown) => this.o.onError('mail', err));
   }
 }

@@ -6,35 +6,40 @@ import { accountScope, canSeeAccount, isAdmin, type Principal } from '../domain/
 import type { Webhook } from '../store/store.js';
 import { audit, type ServiceContext } from './context.js';
 import { invalid, notFound } from './errors.js';
+import type { Outbox } from './outbox.js';
 import { newId, newSecret } from './secrets.js';
 
 export const WEBHOOK_EVENTS = ['alert.opened', 'order.received'] as const;
 export type WebhookEvent = (typeof WEBHOOK_EVENTS)[number];
 
-/** Seconds between attempts: a delivery is tried six times over about a quarter of an hour. */
-const BACKOFF_S = [1, 5, 30, 120, 600];
-const MAX_QUEUED = 10_000;
 const TIMEOUT_MS = 10_000;
 
 export interface WebhookOptions {
   /** Let webhooks reach loopback and private addresses (tests, on-premises receivers). */
   allowPrivate: boolean;
   post?: (url: string, body: string, headers: Record<string, string>) => Promise<number>;
-  onFailure?: (hook: Webhook, event: string, error: string) => void;
+}
+
+/** A call waiting in the outbox: the body is fixed when the event happens, the signature at each attempt. */
+interface WebhookCall {
+  hookId: string;
+  event: string;
+  body: string;
 }
 
 /**
  * Webhooks for alerts and orders: JSON POSTs signed with HMAC-SHA256 over "timestamp.body",
- * retried with back-off. Targets must be public addresses unless allowed, checked when the
- * hook is made and again, after DNS, before every attempt.
+ * queued in the outbox and retried with back-off. Targets must be public addresses unless
+ * allowed, checked when the hook is made and again, after DNS, before every attempt.
  */
 export class WebhookService {
-  private queued = 0;
-
   constructor(
     private readonly ctx: ServiceContext,
+    private readonly outbox: Outbox,
     private readonly o: WebhookOptions,
-  ) {}
+  ) {
+    outbox.handle('webhook', (m) => this.deliver(m as WebhookCall));
+  }
 
   async create(p: Principal, w: { url: string; events: string[]; accountId?: string }): Promise<{ hook: Webhook; secret: string }> {
     const url = await this.checkUrl(w.url);
@@ -64,29 +69,15 @@ export class WebhookService {
   async emit(accountId: string, event: WebhookEvent, data: Record<string, unknown>): Promise<void> {
     const hooks = (await this.ctx.store.webhooks.list()).filter((h) => h.events.includes(event) && (h.accountId === null || h.accountId === accountId));
     for (const hook of hooks) {
-      if (this.queued >= MAX_QUEUED) return; // back-pressure: drop rather than grow without bound
       const body = JSON.stringify({ id: newId(this.ctx.random, 'evt-', 10), event, createdAt: new Date(this.ctx.clock.now()).toISOString(), data });
-      this.queued++;
-      this.attempt(hook, event, body, 0);
+      await this.outbox.add('webhook', { hookId: hook.id, event, body } satisfies WebhookCall);
     }
   }
 
-  private attempt(hook: Webhook, event: string, body: string, n: number): void {
-    void this.deliver(hook, event, body).then(
-      () => this.queued--,
-      (err: unknown) => {
-        const delay = BACKOFF_S[n];
-        if (delay === undefined) {
-          this.queued--;
-          this.o.onFailure?.(hook, event, String(err));
-          return;
-        }
-        this.ctx.clock.after(delay * 1000, () => this.attempt(hook, event, body, n + 1));
-      },
-    );
-  }
-
-  private async deliver(hook: Webhook, event: string, body: string): Promise<void> {
+  /** One attempt; a hook removed meanwhile is not called any more. */
+  private async deliver({ hookId, event, body }: WebhookCall): Promise<void> {
+    const hook = (await this.ctx.store.webhooks.list()).find((h) => h.id === hookId);
+    if (!hook) return;
     const u = new URL(hook.url);
     if (!this.o.allowPrivate) {
       const host = u.hostname.replace(/^\[|\]$/g, '');
@@ -131,4 +122,3 @@ async function httpPost(url: string, body: string, headers: Record<string, strin
   return res.status;
 }
 
-export { BACKOFF_S };

@@ -408,6 +408,26 @@ export interface FaxUserStore {
   delete(id: string): Promise<boolean>;
 }
 
+/** A webhook call or a mail waiting for its next attempt. */
+export interface OutboxEntry {
+  id: number;
+  kind: 'webhook' | 'mail';
+  /** The message as JSON, opaque to the store. */
+  message: string;
+  attempts: number;
+  nextAt: number;
+  createdAt: number;
+}
+
+export interface OutboxStore {
+  add(kind: OutboxEntry['kind'], message: string, at: number): Promise<number>;
+  /** Entries due at `now`, oldest first. */
+  due(now: number, limit: number): Promise<OutboxEntry[]>;
+  retryAt(id: number, nextAt: number, error: string): Promise<void>;
+  remove(id: number): Promise<void>;
+  count(): Promise<number>;
+}
+
 /** Relay-wide settings the CLI must agree with the server on (e.g. the XMPP domain). */
 export interface SettingsStore {
   get(key: string): Promise<string | null>;
@@ -432,6 +452,7 @@ export interface Store {
   firmware: FirmwareStore;
   print: PrintStore;
   faxUsers: FaxUserStore;
+  outbox: OutboxStore;
   /** Online copy of the whole database to a file. */
   backup(file: string): Promise<void>;
   close(): Promise<void>;

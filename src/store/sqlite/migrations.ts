@@ -292,6 +292,19 @@ export const migrations: readonly string[] = [
   `
   CREATE INDEX jobs_with_document ON jobs(updated_at) WHERE document_deleted = 0;
   `,
+  // 14: the outbox — webhooks and mails waiting for (another) attempt survive a restart
+  `
+  CREATE TABLE outbox (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    kind TEXT NOT NULL,
+    message TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_at INTEGER NOT NULL,
+    last_error TEXT,
+    created_at INTEGER NOT NULL
+  );
+  CREATE INDEX outbox_due ON outbox(next_at);
+  `,
 ];
 
 export const SCHEMA_VERSION = migrations.length;

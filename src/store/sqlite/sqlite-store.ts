@@ -4,6 +4,7 @@ import { coreStores } from './core-stores.js';
 import { managementStores } from './management-stores.js';
 import { printStores } from './print-stores.js';
 import { faxStores } from './fax-stores.js';
+import { outboxStores } from './outbox-stores.js';
 import { Sql } from './sql.js';
 
 /**
@@ -18,6 +19,7 @@ export function sqliteStore(db: Database.Database): Store {
     ...managementStores(q),
     ...printStores(q),
     ...faxStores(q),
+    ...outboxStores(q),
     async backup(file) {
       await db.backup(file);
     },

@@ -1,0 +1,36 @@
+import type { OutboxEntry, Store } from '../store.js';
+import type { Row } from './rows.js';
+import type { Sql } from './sql.js';
+
+const toEntry = (r: Row): OutboxEntry => ({
+  id: Number(r.id),
+  kind: String(r.kind) as OutboxEntry['kind'],
+  message: String(r.message),
+  attempts: Number(r.attempts),
+  nextAt: Number(r.next_at),
+  createdAt: Number(r.created_at),
+});
+
+/** Webhook calls and mails waiting for an attempt. */
+export function outboxStores(q: Sql): Pick<Store, 'outbox'> {
+  const { run, all, first } = q;
+  return {
+    outbox: {
+      async add(kind, message, at) {
+        return Number(first((r) => r.id, `INSERT INTO outbox (kind, message, next_at, created_at) VALUES (?, ?, ?, ?) RETURNING id`, kind, message, at, at));
+      },
+      async due(now, limit) {
+        return all(`SELECT * FROM outbox WHERE next_at <= ? ORDER BY next_at, id LIMIT ?`, now, limit).map(toEntry);
+      },
+      async retryAt(id, nextAt, error) {
+        run(`UPDATE outbox SET attempts = attempts + 1, next_at = ?, last_error = ? WHERE id = ?`, nextAt, error.slice(0, 500), id);
+      },
+      async remove(id) {
+        run(`DELETE FROM outbox WHERE id = ?`, id);
+      },
+      async count() {
+        return Number(first((r) => r.n, `SELECT COUNT(*) AS n FROM outbox`));
+      },
+    },
+  };
+}

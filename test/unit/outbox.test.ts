@@ -1,0 +1,84 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { ManualClock } from '../../src/domain/clock.js';
+import { Outbox, RETRY_S } from '../../src/services/outbox.js';
+import { openDatabase } from '../../src/store/sqlite/open.js';
+import { sqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+
+const settle = async (): Promise<void> => {
+  for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
+};
+
+function setup(dir = mkdtempSync(join(tmpdir(), 'outbox-'))) {
+  const store = sqliteStore(openDatabase(dir));
+  const clock = new ManualClock();
+  const givenUp: { kind: string; message: unknown; error: string }[] = [];
+  const outbox = new Outbox(store.outbox, clock, (kind, message, error) => givenUp.push({ kind, message, error }));
+  return { dir, store, clock, outbox, givenUp };
+}
+
+describe('the outbox: mails and webhook calls stored, attempted, retried with back-off (injected clock)', () => {
+  it('sends at once; a failure is retried after 1, 5, 30, 120 and 600 s, then given up and removed', async () => {
+    const { clock, outbox, givenUp, store } = setup();
+    const attempts: number[] = [];
+    outbox.handle('webhook', async () => {
+      attempts.push(clock.now());
+      throw new Error('HTTP 503');
+    });
+    await outbox.start();
+    const t0 = clock.now();
+    await outbox.add('webhook', { hookId: 'wh-1', event: 'alert.opened', body: '{}' });
+    await settle();
+    for (const s of RETRY_S) {
+      clock.advance(s * 1000 - 1);
+      await settle();
+      const before = attempts.length;
+      clock.advance(1000); // the poll runs every second
+      await settle();
+      assert.equal(attempts.length, before + 1, `retried after ${s} s`);
+    }
+    assert.equal(attempts.length, 6);
+    assert.ok(attempts[1]! - t0 >= 1000 && attempts[5]! - t0 >= (1 + 5 + 30 + 120 + 600) * 1000);
+    assert.deepEqual(givenUp.map((g) => [g.kind, g.error]), [['webhook', 'HTTP 503']]);
+    assert.equal(await store.outbox.count(), 0);
+    assert.equal(outbox.waiting, 0);
+    outbox.stop();
+  });
+
+  it('keeps what was not sent across a restart, and sends it then', async () => {
+    const first = setup();
+    first.outbox.handle('mail', async () => {
+      throw new Error('connection refused');
+    });
+    await first.outbox.start();
+    await first.outbox.add('mail', { to: ['ops@example.com'], subject: 'toner low', text: '…' });
+    await settle();
+    first.outbox.stop();
+    await first.store.close();
+
+    const again = setup(first.dir);
+    const sent: unknown[] = [];
+    again.outbox.mailer({ send: async (m) => void sent.push(m) });
+    await again.outbox.start();
+    assert.equal(again.outbox.waiting, 1);
+    again.clock.advance(1000);
+    await settle();
+    assert.deepEqual(sent, [{ to: ['ops@example.com'], subject: 'toner low', text: '…' }]);
+    assert.equal(again.outbox.waiting, 0);
+    again.outbox.stop();
+  });
+
+  it('gives up at once on a kind nothing sends (mail left from a run that had outbound mail)', async () => {
+    const { clock, outbox, givenUp } = setup();
+    await outbox.start();
+    await outbox.add('mail', { to: ['a@example.com'], subject: 's', text: 't' });
+    clock.advance(1000);
+    await settle();
+    assert.match(givenUp[0]?.error ?? '', /nothing sends mail here/);
+    assert.equal(outbox.waiting, 0);
+    outbox.stop();
+  });
+});
