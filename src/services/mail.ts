@@ -7,7 +7,8 @@ export interface Mailer {
 
 /** SMTP through nodemailer, e.g. smtp://mail.example.com:587 or smtps://user:pass@host. */
 export function smtpMailer(url: string, from: string): Mailer {
-  const transport = nodemailer.createTransport(url);
+  // Bounded waits: a stalled SMTP server holds one outbox attempt for at most about a minute.
+  const transport = nodemailer.createTransport({ url, connectionTimeout: 10_000, greetingTimeout: 10_000, socketTimeout: 60_000 });
   return {
     async send(m) {
       await transport.sendMail({ from, to: m.to, subject: m.subject, text: m.text, ...(m.replyTo ? { replyTo: m.replyTo } : {}) });

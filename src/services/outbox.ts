@@ -63,8 +63,8 @@ export class Outbox {
   /** Stored and attempted at once. Throws when the outbox is full: the caller should say so. */
   async add(kind: Kind, message: unknown): Promise<void> {
     if (this.size >= MAX_ENTRIES) throw new Error(`the outbox is full: ${MAX_ENTRIES} mails and webhook calls are waiting; this ${kind} is dropped`);
-    this.size++;
     await this.store.add(kind, JSON.stringify(message), this.clock.now());
+    this.size++;
     this.drain();
   }
 
