@@ -76,7 +76,7 @@ export class WebhookService {
 
   /** One attempt; a hook removed meanwhile is not called any more. */
   private async deliver({ hookId, event, body }: WebhookCall): Promise<void> {
-    const hook = (await this.ctx.store.webhooks.list()).find((h) => h.id === hookId);
+    const hook = await this.ctx.store.webhooks.get(hookId);
     if (!hook) return;
     const u = new URL(hook.url);
     if (!this.o.allowPrivate) {

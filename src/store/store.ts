@@ -270,6 +270,7 @@ export interface Webhook {
 export interface WebhookStore {
   insert(w: Webhook): Promise<void>;
   list(): Promise<Webhook[]>;
+  get(id: string): Promise<Webhook | null>;
   remove(id: string): Promise<boolean>;
 }
 

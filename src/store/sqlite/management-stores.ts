@@ -1,6 +1,6 @@
 import type { QueuedRequest } from '../store.js';
 import type { Store } from '../store.js';
-import { str, toAlert, toCode, toFirmware, toQueued, toRead, toReport } from './rows.js';
+import { toAlert, toCode, toFirmware, toQueued, toRead, toReport, toWebhook } from './rows.js';
 import { uniquely, where, type Sql } from './sql.js';
 
 type ManagementStores = Pick<Store, 'codes' | 'reports' | 'alerts' | 'firmware' | 'webhooks' | 'meter' | 'pushQueue'>;
@@ -157,14 +157,10 @@ export function managementStores(q: Sql): ManagementStores {
         run(`INSERT INTO webhooks (id, account_id, url, events, secret, created_at) VALUES (?, ?, ?, ?, ?, ?)`, w.id, w.accountId, w.url, JSON.stringify(w.events), w.secret, w.createdAt);
       },
       async list() {
-        return all(`SELECT * FROM webhooks ORDER BY created_at, id LIMIT 1000`).map((r) => ({
-          id: String(r.id),
-          accountId: str(r.account_id),
-          url: String(r.url),
-          events: JSON.parse(String(r.events)) as string[],
-          secret: String(r.secret),
-          createdAt: Number(r.created_at),
-        }));
+        return all(`SELECT * FROM webhooks ORDER BY created_at, id LIMIT 1000`).map(toWebhook);
+      },
+      async get(id) {
+        return first(toWebhook, `SELECT * FROM webhooks WHERE id = ?`, id);
       },
       async remove(id) {
         return run(`DELETE FROM webhooks WHERE id = ?`, id) === 1;

@@ -11,6 +11,7 @@ import {
   type StoredReport,
   type Firmware,
   type User,
+  type Webhook,
 } from '../store.js';
 
 
@@ -108,6 +109,15 @@ export const toCode = (r: Row): Code => ({
   kind: str(r.kind),
   description: String(r.description),
   reply: String(r.reply),
+});
+
+export const toWebhook = (r: Row): Webhook => ({
+  id: String(r.id),
+  accountId: str(r.account_id),
+  url: String(r.url),
+  events: JSON.parse(String(r.events)) as string[],
+  secret: String(r.secret),
+  createdAt: Number(r.created_at),
 });
 
 export const toReport = (r: Row): StoredReport => ({
