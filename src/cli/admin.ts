@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { accountView, deviceView, tokenView, userView } from '../api/views.js';
+import { accountView, deviceView, tokenView, userView } from '../http/views.js';
 import { CLI, withServices, type GlobalOptions } from './context.js';
 import { parseDuration, printFields, printJson, printTable } from './output.js';
 import { readPassword } from './prompt.js';

@@ -7,7 +7,7 @@ import { PROBLEMS } from '../services/errors.js';
 import type { RateLimiter } from '../services/rate-limit.js';
 import type { AlertService } from '../services/alerts.js';
 import { newSecret, sameText } from '../services/secrets.js';
-import { SESSION_COOKIE } from '../api/auth.js';
+import { SESSION_COOKIE } from '../http/auth.js';
 import { html, page, type Html } from './html.js';
 
 const LOGIN_CSRF_COOKIE = 'fr_login_csrf';

@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { PRINTER_REPORTED, type PrinterReported } from '../../domain/print.js';
 import type { PrintService } from '../../services/print.js';
-import { problemResponses } from '../../api/schemas.js';
+import { problemResponses } from '../../http/schemas.js';
 
 const tags = ['device'];
 const jobIdParam = { type: 'object', properties: { id: { type: 'string', maxLength: 40 } }, required: ['id'] } as const;

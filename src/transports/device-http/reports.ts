@@ -7,8 +7,8 @@ import type { AuthService } from '../../services/auth.js';
 import type { PresenceService } from '../../sessions/presence.js';
 import type { RateLimiter } from '../../services/rate-limit.js';
 import type { Device } from '../../store/store.js';
-import { bearer } from '../../api/auth.js';
-import { problemResponses } from '../../api/schemas.js';
+import { bearer } from '../../http/auth.js';
+import { problemResponses } from '../../http/schemas.js';
 
 export interface ReportRoutesOptions {
   reports: ReportService;

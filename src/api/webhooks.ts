@@ -1,8 +1,8 @@
 import type { FastifyInstance } from 'fastify';
-import { WEBHOOK_EVENTS, type WebhookService } from '../../services/webhooks.js';
-import type { Webhook } from '../../store/store.js';
-import { accountId, problemResponses } from '../schemas.js';
-import { iso } from '../views.js';
+import { WEBHOOK_EVENTS, type WebhookService } from '../services/webhooks.js';
+import type { Webhook } from '../store/store.js';
+import { accountId, problemResponses } from '../http/schemas.js';
+import { iso } from '../http/views.js';
 
 const tags = ['webhooks'];
 const view = (h: Webhook) => ({ id: h.id, accountId: h.accountId, url: h.url, events: h.events, createdAt: iso(h.createdAt) });

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
-import type { Services } from '../../services/index.js';
-import { ERROR_KINDS } from '../../services/codes.js';
-import { problemResponses } from '../schemas.js';
+import type { Services } from '../services/index.js';
+import { ERROR_KINDS } from '../services/codes.js';
+import { problemResponses } from '../http/schemas.js';
 
 const tags = ['codes'];
 const name = { type: 'string', maxLength: 32 } as const;

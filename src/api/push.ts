@@ -1,8 +1,8 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import type { QueuedRequest } from '../../store/store.js';
-import { MAX_OBJECTS, SMI_TYPES, type ResultObject } from '../../domain/mgmt.js';
-import type { PushResult, PushService } from '../../services/push.js';
-import { deviceIdParam } from '../schemas.js';
+import type { QueuedRequest } from '../store/store.js';
+import { MAX_OBJECTS, SMI_TYPES, type ResultObject } from '../domain/mgmt.js';
+import type { PushResult, PushService } from '../services/push.js';
+import { deviceIdParam } from '../http/schemas.js';
 
 const tags = ['push'];
 const NUMERIC = new Set(['integer', 'counter32', 'gauge32', 'timeticks']);

@@ -1,13 +1,13 @@
 import multipart, { type Multipart } from '@fastify/multipart';
 import type { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
-import { JOB_STATES, type JobState } from '../../domain/print.js';
-import { invalid, ServiceError } from '../../services/errors.js';
-import type { PrintService } from '../../services/print.js';
-import type { MailPrintService } from '../../services/mail-print.js';
-import type { JobEvent, PrintJob } from '../../store/store.js';
-import { deviceIdParam, problemResponses } from '../schemas.js';
-import { iso } from '../views.js';
+import { JOB_STATES, type JobState } from '../domain/print.js';
+import { invalid, ServiceError } from '../services/errors.js';
+import type { PrintService } from '../services/print.js';
+import type { MailPrintService } from '../services/mail-print.js';
+import type { JobEvent, PrintJob } from '../store/store.js';
+import { deviceIdParam, problemResponses } from '../http/schemas.js';
+import { iso } from '../http/views.js';
 
 const tags = ['print'];
 const jobIdParam = { type: 'object', properties: { id: { type: 'string', maxLength: 40 } }, required: ['id'] } as const;

@@ -1,9 +1,9 @@
 import type { FastifyInstance } from 'fastify';
-import type { Services } from '../../services/index.js';
-import type { PresenceService } from '../../sessions/presence.js';
-import type { Device, DeviceRegistry } from '../../store/store.js';
-import { accountId, capabilities, deviceIdParam, label, pageOf, problemResponses, registryFields } from '../schemas.js';
-import { deviceView } from '../views.js';
+import type { Services } from '../services/index.js';
+import type { PresenceService } from '../sessions/presence.js';
+import type { Device, DeviceRegistry } from '../store/store.js';
+import { accountId, capabilities, deviceIdParam, label, pageOf, problemResponses, registryFields } from '../http/schemas.js';
+import { deviceView } from '../http/views.js';
 
 const tags = ['devices'];
 

@@ -1,10 +1,10 @@
 import type { FastifyInstance } from 'fastify';
-import { MAX_CONNECTIONS_PER_USER } from '../../domain/fax.js';
-import { accountScope } from '../../domain/principal.js';
-import type { FaxSwitchboard } from '../../services/fax.js';
-import type { FaxUserService, PublicFaxUser } from '../../services/fax-users.js';
-import { accountId, problemResponses } from '../schemas.js';
-import { iso } from '../views.js';
+import { MAX_CONNECTIONS_PER_USER } from '../domain/fax.js';
+import { accountScope } from '../domain/principal.js';
+import type { FaxSwitchboard } from '../services/fax.js';
+import type { FaxUserService, PublicFaxUser } from '../services/fax-users.js';
+import { accountId, problemResponses } from '../http/schemas.js';
+import { iso } from '../http/views.js';
 
 const tags = ['fax'];
 const userIdParam = { type: 'object', properties: { id: { type: 'string', maxLength: 64 } }, required: ['id'] } as const;

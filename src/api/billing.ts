@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { Readable } from 'node:stream';
-import type { Services } from '../../services/index.js';
-import { accountId, deviceIdParam, problemResponses } from '../schemas.js';
+import type { Services } from '../services/index.js';
+import { accountId, deviceIdParam, problemResponses } from '../http/schemas.js';
 
 const counter = { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER } as const;
 

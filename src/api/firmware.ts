@@ -1,10 +1,10 @@
 import type { FastifyInstance } from 'fastify';
-import { VERSION_PATTERN } from '../../domain/firmware.js';
-import type { Services } from '../../services/index.js';
-import { MAX_PROGRAM_BYTES } from '../../services/firmware.js';
-import type { Firmware } from '../../store/store.js';
-import { label, problemResponses } from '../schemas.js';
-import { iso } from '../views.js';
+import { VERSION_PATTERN } from '../domain/firmware.js';
+import type { Services } from '../services/index.js';
+import { MAX_PROGRAM_BYTES } from '../services/firmware.js';
+import type { Firmware } from '../store/store.js';
+import { label, problemResponses } from '../http/schemas.js';
+import { iso } from '../http/views.js';
 
 const tags = ['firmware'];
 const view = (f: Firmware) => ({ ...f, uploadedAt: iso(f.uploadedAt) });

@@ -1,8 +1,8 @@
 import type { FastifyInstance } from 'fastify';
-import type { Services } from '../../services/index.js';
-import { isAdmin } from '../../domain/principal.js';
-import { accountId, problemResponses } from '../schemas.js';
-import { accountView, tokenView } from '../views.js';
+import type { Services } from '../services/index.js';
+import { isAdmin } from '../domain/principal.js';
+import { accountId, problemResponses } from '../http/schemas.js';
+import { accountView, tokenView } from '../http/views.js';
 
 /** Accounts, API tokens, the audit log and "who am I". */
 export async function accountRoutes(app: FastifyInstance, { services }: { services: Services }): Promise<void> {

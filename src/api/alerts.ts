@@ -1,9 +1,9 @@
 import type { FastifyInstance } from 'fastify';
-import type { AlertService } from '../../services/alerts.js';
-import type { ReportService } from '../../services/reports.js';
-import type { Alert, Device } from '../../store/store.js';
-import { deviceIdParam, problemResponses } from '../schemas.js';
-import { iso } from '../views.js';
+import type { AlertService } from '../services/alerts.js';
+import type { ReportService } from '../services/reports.js';
+import type { Alert, Device } from '../store/store.js';
+import { deviceIdParam, problemResponses } from '../http/schemas.js';
+import { iso } from '../http/views.js';
 
 const tags = ['alerts'];
 const idParam = { type: 'object', properties: { id: { type: 'integer', minimum: 1 } }, required: ['id'] } as const;
