@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SMI_TYPES } from '../domain/mgmt.js';
+import { SMI_TYPES } from '../domain/push.js';
 import { Simulator, type SimulatedDevice, type SimulatorOptions } from '../device/simulator.js';
 import type { DisablePolicy } from '../device/cloud-print-settings.js';
 import { sendReport, type DeviceReport } from '../device/remote-service.js';

@@ -1,9 +1,8 @@
 import type { Agent } from 'node:http';
 import { httpPost } from './http.js';
 import { randomInt } from 'node:crypto';
-import { el, elements, localName, parseXml, serialize, text, child, type XmlElement } from '../transports/xmpp/xml.js';
-import { HTTPBIND_NS, XBOSH_NS } from '../transports/bosh/settings.js';
-import { NS } from '../transports/xmpp/stream.js';
+import { el, elements, localName, parseXml, serialize, text, child, type XmlElement } from '../protocol/xmpp/xml.js';
+import { NS } from '../protocol/xmpp/namespaces.js';
 
 export interface BoshClientOptions {
   /** The relay's /http-bind URL. */
@@ -50,7 +49,7 @@ export class BoshClient {
   /** Session creation, SASL PLAIN, restart, bind. Resolves with the full JID. */
   async open(deviceId: string, token: string, resource = 'relay'): Promise<string> {
     const created = await this.post(
-      el('body', { xmlns: HTTPBIND_NS, 'xmlns:xmpp': XBOSH_NS, to: this.o.domain, wait: this.o.wait ?? 60, hold: 1, ver: '1.11', 'xml:lang': 'en', 'xmpp:version': '1.0', rid: this.rid++ }),
+      el('body', { xmlns: NS.httpbind, 'xmlns:xmpp': NS.xbosh, to: this.o.domain, wait: this.o.wait ?? 60, hold: 1, ver: '1.11', 'xml:lang': 'en', 'xmpp:version': '1.0', rid: this.rid++ }),
     );
     if (created.attrs.type === 'terminate' || !created.attrs.sid) throw new Error(`session refused: ${created.attrs.condition ?? 'no sid'}`);
     this.sid = created.attrs.sid;
@@ -59,7 +58,7 @@ export class BoshClient {
     const plain = Buffer.from(`\0${deviceId}\0${token}`).toString('base64');
     const auth = await this.exchange([el('auth', { xmlns: NS.sasl, mechanism: 'PLAIN' }, plain)], (e) => ['success', 'failure'].includes(localName(e)));
     if (localName(auth) !== 'success') throw new Error(`authentication failed: ${elements(auth).map(localName).join(',') || localName(auth)}`);
-    await this.exchange([], (e) => localName(e) === 'features', { 'xmlns:xmpp': XBOSH_NS, 'xmpp:restart': 'true', to: this.o.domain });
+    await this.exchange([], (e) => localName(e) === 'features', { 'xmlns:xmpp': NS.xbosh, 'xmpp:restart': 'true', to: this.o.domain });
     const bound = await this.exchange([el('iq', { xmlns: NS.client, type: 'set', id: 'bind' }, el('bind', { xmlns: NS.bind }, el('resource', {}, resource)))], (e) => e.attrs.id === 'bind');
     const jid = child(bound, 'bind') && child(child(bound, 'bind')!, 'jid');
     if (!jid) throw new Error('resource binding failed');
@@ -138,7 +137,7 @@ export class BoshClient {
   }
 
   private body(payloads: XmlElement[], attrs: Record<string, string> = {}): XmlElement {
-    return el('body', { xmlns: HTTPBIND_NS, rid: this.rid++, sid: this.sid!, ...attrs }, ...payloads);
+    return el('body', { xmlns: NS.httpbind, rid: this.rid++, sid: this.sid!, ...attrs }, ...payloads);
   }
 
   private finish(condition: string | null): void {

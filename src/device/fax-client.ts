@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import { connect as tcpConnect, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { DEFAULT_MAX_FRAME, FrameType, frameName, type DemandFailure } from '../domain/fax.js';
-import { controlFrame, dataFrame, FrameReader, parseControl } from '../transports/fax-tcp/frames.js';
+import { controlFrame, dataFrame, FrameReader, parseControl } from '../protocol/fax/frames.js';
 
 export interface FaxEndpoint {
   host: string;

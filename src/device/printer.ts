@@ -1,5 +1,6 @@
 import { request, type ClientRequest } from 'node:http';
-import { cancelResultIq, decodePrintStanza } from '../transports/xmpp/messages.js';
+import { cancelResultIq, decodePrintStanza } from '../protocol/xmpp/print-codec.js';
+import { jobHref } from '../protocol/device-http.js';
 import { BoshClient } from './bosh-client.js';
 import { httpPost } from './http.js';
 import type { DeviceCredentials } from './virtual-device.js';
@@ -219,7 +220,7 @@ export class VirtualPrinter {
 
   private download(c: Current): Promise<number> {
     return new Promise((resolve, reject) => {
-      const req = request(`${this.o.relayUrl}/device/v1/jobs/${c.jobId}/document`, { headers: { authorization: `Bearer ${this.o.credentials.token}` } });
+      const req = request(`${this.o.relayUrl}${jobHref(c.jobId)}/document`, { headers: { authorization: `Bearer ${this.o.credentials.token}` } });
       c.download = req;
       req.on('response', (res) => {
         if (res.statusCode !== 200) {
@@ -246,6 +247,6 @@ export class VirtualPrinter {
   }
 
   private async report(jobId: string, state: string, detail?: string): Promise<void> {
-    await httpPost(`${this.o.relayUrl}/device/v1/jobs/${jobId}/state`, JSON.stringify({ state, ...(detail ? { detail } : {}) }), this.headers(), { timeoutMs: 10_000 });
+    await httpPost(`${this.o.relayUrl}${jobHref(jobId)}/state`, JSON.stringify({ state, ...(detail ? { detail } : {}) }), this.headers(), { timeoutMs: 10_000 });
   }
 }

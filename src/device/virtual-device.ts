@@ -1,9 +1,9 @@
 import type { Agent } from 'node:http';
 import { httpPost } from './http.js';
-import type { PushAnswer } from '../domain/mgmt.js';
-import { answerToIq, CodecError, iqToPush } from '../transports/xmpp/mgmt-codec.js';
-import { iqError } from '../transports/xmpp/stream.js';
-import { localName, type XmlElement } from '../transports/xmpp/xml.js';
+import type { PushAnswer } from '../domain/push.js';
+import { answerToIq, CodecError, iqToPush } from '../protocol/xmpp/push-codec.js';
+import { iqError } from '../protocol/xmpp/stanzas.js';
+import { localName, type XmlElement } from '../protocol/xmpp/xml.js';
 import { BoshClient } from './bosh-client.js';
 import { loadState, saveState } from './device-state.js';
 import { PrinterMib } from './printer-mib.js';

@@ -1,13 +1,12 @@
-import type { PushRequest } from './mgmt.js';
+import type { PushRequest } from './push.js';
 
 /** What services send down a device's session; each transport encodes it in its own wire format. */
 export type DeviceMessage =
   | { kind: 'push'; req: PushRequest }
-  /** A job is waiting: fetch it from href (seed 002 S206, seed 003 T144). */
-  | { kind: 'job'; jobId: string; href: string }
+  /** A job is waiting: fetch it (seed 002 S206, seed 003 T144). */
+  | { kind: 'job'; jobId: string }
   /** Stop this job (seed 002 S207); the answer comes back with the same request id. */
   | { kind: 'cancel'; requestId: string; jobId: string };
 
 /** Request ids of pushed cancels start with this, so an IQ answer can be told from a GET/SET's. */
 export const CANCEL_ID_PREFIX = 'x';
-export const PRINT_NS = 'urn:fleetrelay:print:1';

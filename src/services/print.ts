@@ -272,14 +272,14 @@ export class PrintService {
 
   private announce(job: PrintJob): void {
     if (!this.presence.isOnline(job.deviceId)) return;
-    if (this.hub.deliver(job.deviceId, { kind: 'job', jobId: job.id, href: `/device/v1/jobs/${job.id}` }))
+    if (this.hub.deliver(job.deviceId, { kind: 'job', jobId: job.id }))
       void this.ctx.store.print.transition(job.id, ['pending'], 'notified', this.ctx.clock.now(), 'announced over the session');
   }
 
   private async announceWaiting(deviceId: string): Promise<void> {
     if (!(await this.state(deviceId)).accepting) return;
     for (const j of await this.ctx.store.print.jobs({ deviceId, states: ['pending', 'notified'], limit: 50 })) {
-      if (!this.hub.deliver(deviceId, { kind: 'job', jobId: j.id, href: `/device/v1/jobs/${j.id}` })) return;
+      if (!this.hub.deliver(deviceId, { kind: 'job', jobId: j.id })) return;
       if (j.state === 'pending') await this.ctx.store.print.transition(j.id, ['pending'], 'notified', this.ctx.clock.now(), 'announced when the printer came back');
     }
   }

@@ -1,4 +1,4 @@
-import { isOid, MAX_OBJECTS, isSmiType, refusedObject, answersRequest, valueProblem, type PushAnswer, type PushOp, type PushRequest, type ResultObject, type TypedValue } from '../domain/mgmt.js';
+import { isOid, MAX_OBJECTS, isSmiType, refusedObject, answersRequest, valueProblem, type PushAnswer, type PushOp, type PushRequest, type ResultObject, type TypedValue } from '../domain/push.js';
 import { canSeeAccount, type Principal } from '../domain/principal.js';
 import type { QueuedRequest } from '../store/store.js';
 import { base32 } from '../domain/identifiers.js';

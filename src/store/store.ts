@@ -4,7 +4,7 @@
  * single read holds the event loop for long.
  */
 import type { Registration } from '../domain/registration.js';
-import type { PushAnswer, PushOp, TypedValue } from '../domain/mgmt.js';
+import type { PushAnswer, PushOp, TypedValue } from '../domain/push.js';
 import type { MeterOffset, MeterRead } from '../domain/billing.js';
 import type { JobState, Ticket } from '../domain/print.js';
 import type { FaxUserSettings } from '../domain/fax.js';

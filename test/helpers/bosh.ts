@@ -1,6 +1,6 @@
 /** A raw BOSH peer for conformance tests: bodies are written by hand, answers read as text. */
 import { request } from 'node:http';
-import { parseXml, type XmlElement } from '../../src/transports/xmpp/xml.js';
+import { parseXml, type XmlElement } from '../../src/protocol/xmpp/xml.js';
 
 export const HB = 'http://jabber.org/protocol/httpbind';
 

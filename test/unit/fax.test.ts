@@ -7,7 +7,7 @@ import { DEFAULT_FAX, FaxSwitchboard, type FaxLine, type LineIo } from '../../sr
 import type { FaxUserService } from '../../src/services/fax-users.js';
 import { RateLimiter } from '../../src/services/rate-limit.js';
 import { cryptoRandom } from '../../src/services/secrets.js';
-import { controlFrame, dataFrame, FrameReader, type FrameProblem } from '../../src/transports/fax-tcp/frames.js';
+import { controlFrame, dataFrame, FrameReader, type FrameProblem } from '../../src/protocol/fax/frames.js';
 
 describe('fax frame reader', () => {
   it('reads the same frames however the bytes are split', () => {

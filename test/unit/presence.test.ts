@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { beforeEach, describe, it } from 'node:test';
 import { ManualClock } from '../../src/domain/clock.js';
-import type { PushRequest } from '../../src/domain/mgmt.js';
+import type { PushRequest } from '../../src/domain/push.js';
 import type { DeviceMessage } from '../../src/domain/messages.js';
 import type { Principal } from '../../src/domain/principal.js';
 import { createServices, type Services } from '../../src/services/index.js';

@@ -6,9 +6,10 @@ import { base32 } from '../../domain/identifiers.js';
 import type { TimerWheel, WheelEntry } from '../../sessions/timer-wheel.js';
 import type { Random } from '../../services/secrets.js';
 import type { StreamPort } from '../xmpp/stream.js';
-import { parseXml, XmlError, type XmlElement } from '../xmpp/xml.js';
+import { parseXml, XmlError, type XmlElement } from '../../protocol/xmpp/xml.js';
 import { BoshSession, terminateBody, type SessionHost } from './session.js';
-import { HTTPBIND_NS, MAX_RID, type BoshSettings } from './settings.js';
+import { NS } from '../../protocol/xmpp/namespaces.js';
+import { MAX_RID, type BoshSettings } from './settings.js';
 
 const DEFAULT_CONTENT_TYPE = 'text/xml; charset=utf-8';
 const CORS = { 'access-control-allow-origin': '*', 'access-control-allow-headers': 'content-type', 'access-control-allow-methods': 'POST, OPTIONS' };
@@ -123,7 +124,7 @@ export class BoshManager implements SessionHost {
       if (!(err instanceof XmlError)) throw err;
       return this.respond(res, terminateBody('bad-request'));
     }
-    if (body.name !== 'body' || body.uri !== HTTPBIND_NS || body.children.some((c) => typeof c === 'string' && c.trim() !== ''))
+    if (body.name !== 'body' || body.uri !== NS.httpbind || body.children.some((c) => typeof c === 'string' && c.trim() !== ''))
       return this.respond(res, terminateBody('bad-request'));
     const rid = Number(body.attrs.rid);
     if (!/^\d{1,16}$/.test(body.attrs.rid ?? '') || !Number.isSafeInteger(rid) || rid < 1 || rid > MAX_RID)

@@ -2,10 +2,11 @@ import type { ServerResponse } from 'node:http';
 import type { DeviceMessage } from '../../domain/messages.js';
 import type { DeviceLink } from '../../sessions/hub.js';
 import type { WheelEntry } from '../../sessions/timer-wheel.js';
-import { encodeMessage } from '../xmpp/messages.js';
-import { NS, XmppStream, type StreamOutput, type StreamPort } from '../xmpp/stream.js';
-import { el, elements, serialize, type XmlElement } from '../xmpp/xml.js';
-import { HTTPBIND_NS, STREAM_NS, XBOSH_NS, type BoshSettings } from './settings.js';
+import { encodeMessage } from '../../protocol/xmpp/device-messages.js';
+import { XmppStream, type StreamOutput, type StreamPort } from '../xmpp/stream.js';
+import { el, elements, serialize, type XmlElement } from '../../protocol/xmpp/xml.js';
+import { NS } from '../../protocol/xmpp/namespaces.js';
+import type { BoshSettings } from './settings.js';
 
 /** What a session needs from its connection manager. */
 export interface SessionHost {
@@ -30,16 +31,16 @@ interface Deferred {
   res: ServerResponse;
 }
 
-const EMPTY = `<body xmlns='${HTTPBIND_NS}'/>`;
-const RECOVERABLE = `<body xmlns='${HTTPBIND_NS}' type='error'/>`;
+const EMPTY = `<body xmlns='${NS.httpbind}'/>`;
+const RECOVERABLE = `<body xmlns='${NS.httpbind}' type='error'/>`;
 
 /** HTTP status for legacy clients (no `ver`, XEP-0124 §17.1). */
 const LEGACY_STATUS: Record<string, number> = { 'bad-request': 400, 'policy-violation': 403, 'item-not-found': 404 };
 
 export function terminateBody(condition?: string, payload = ''): string {
   const cond = condition ? ` condition='${condition}'` : '';
-  const streamNs = payload ? ` xmlns:stream='${STREAM_NS}'` : '';
-  return payload ? `<body xmlns='${HTTPBIND_NS}'${streamNs} type='terminate'${cond}>${payload}</body>` : `<body xmlns='${HTTPBIND_NS}' type='terminate'${cond}/>`;
+  const streamNs = payload ? ` xmlns:stream='${NS.stream}'` : '';
+  return payload ? `<body xmlns='${NS.httpbind}'${streamNs} type='terminate'${cond}>${payload}</body>` : `<body xmlns='${NS.httpbind}' type='terminate'${cond}/>`;
 }
 
 /**
@@ -91,9 +92,9 @@ export class BoshSession implements DeviceLink, WheelEntry, StreamOutput {
   creationResponse(ver: string): string {
     const s = this.host.settings;
     const attrs = {
-      xmlns: HTTPBIND_NS,
-      'xmlns:xmpp': XBOSH_NS,
-      'xmlns:stream': STREAM_NS,
+      xmlns: NS.httpbind,
+      'xmlns:xmpp': NS.xbosh,
+      'xmlns:stream': NS.stream,
       sid: this.sid,
       wait: this.wait,
       hold: this.hold,
@@ -260,7 +261,7 @@ export class BoshSession implements DeviceLink, WheelEntry, StreamOutput {
     if (!h) return;
     let body = EMPTY;
     if (!emptyOnly && this.queue.length > 0) {
-      body = `<body xmlns='${HTTPBIND_NS}' xmlns:stream='${STREAM_NS}'>${this.queue.join('')}</body>`;
+      body = `<body xmlns='${NS.httpbind}' xmlns:stream='${NS.stream}'>${this.queue.join('')}</body>`;
       this.queue = [];
     }
     this.lastAnswerHadPayload = body !== EMPTY;

@@ -26,8 +26,5 @@ export const DEFAULT_BOSH: BoshSettings = {
   maxSessions: 19_000,
 };
 
-export const HTTPBIND_NS = 'http://jabber.org/protocol/httpbind';
-export const XBOSH_NS = 'urn:xmpp:xbosh';
-export const STREAM_NS = 'http://etherx.jabber.org/streams';
 /** Largest rid a client may use (XEP-0124 §14.1): 2^53 − 1. */
 export const MAX_RID = Number.MAX_SAFE_INTEGER;

@@ -1,4 +1,4 @@
-import { isOid, isSmiType, isSnmpError, MAX_OBJECTS, valueProblem, type PushAnswer, type ResultObject } from '../../domain/mgmt.js';
+import { isOid, isSmiType, isSnmpError, MAX_OBJECTS, valueProblem, type PushAnswer, type ResultObject } from '../../domain/push.js';
 import { invalid } from '../../services/errors.js';
 
 export interface AnswerJson {

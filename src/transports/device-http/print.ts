@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { PRINTER_REPORTED, type PrinterReported } from '../../domain/print.js';
 import type { PrintService } from '../../services/print.js';
 import { problemResponses } from '../../http/schemas.js';
+import { jobHref } from '../../protocol/device-http.js';
 
 const tags = ['device'];
 const jobIdParam = { type: 'object', properties: { id: { type: 'string', maxLength: 40 } }, required: ['id'] } as const;
@@ -49,7 +50,7 @@ export async function printDeviceRoutes(app: FastifyInstance, o: { print: PrintS
       },
     },
     async (request) => ({
-      items: (await o.print.waitingJobs(request.device!, (request.query.wait ?? 0) * 1000)).map((j) => ({ jobId: j.id, href: `/device/v1/jobs/${j.id}` })),
+      items: (await o.print.waitingJobs(request.device!, (request.query.wait ?? 0) * 1000)).map((j) => ({ jobId: j.id, href: jobHref(j.id) })),
     }),
   );
 

@@ -3,7 +3,7 @@ import { createServer as createTlsServer } from 'node:tls';
 import type { Logger } from 'pino';
 import { FROM_DEVICE, FrameType, frameName } from '../../domain/fax.js';
 import type { FaxLine, FaxSwitchboard, LineIo } from '../../services/fax.js';
-import { controlFrame, frameHeader, FrameReader, parseControl } from './frames.js';
+import { controlFrame, frameHeader, FrameReader, parseControl } from '../../protocol/fax/frames.js';
 
 export interface FaxServerOptions {
   maxFrame: number;

@@ -2,11 +2,13 @@ import type { Device } from '../../store/store.js';
 import type { DeviceLink, SessionHub } from '../../sessions/hub.js';
 import type { PushService } from '../../services/push.js';
 import { base32 } from '../../domain/identifiers.js';
-import { CodecError, iqToAnswer } from './mgmt-codec.js';
-import { cancelAnswer } from './messages.js';
+import { CodecError, iqToAnswer } from '../../protocol/xmpp/push-codec.js';
+import { cancelAnswer } from '../../protocol/xmpp/print-codec.js';
 import { CANCEL_ID_PREFIX } from '../../domain/messages.js';
 import type { CancelAnswer } from '../../domain/print.js';
-import { child, el, elements, localName, text, type XmlElement } from './xml.js';
+import { child, el, elements, localName, text, type XmlElement } from '../../protocol/xmpp/xml.js';
+import { NS } from '../../protocol/xmpp/namespaces.js';
+import { iqError } from '../../protocol/xmpp/stanzas.js';
 
 /**
  * The XMPP stream a device holds (RFC 6120), independent of the transport that carries it
@@ -14,17 +16,6 @@ import { child, el, elements, localName, text, type XmlElement } from './xml.js'
  * token), resource binding (RFC 6120 §7), legacy session establishment (RFC 3921 §3), XEP-0199
  * ping, presence, and IQ answers to pushed requests. Anything else gets an IQ error.
  */
-export const NS = {
-  client: 'jabber:client',
-  sasl: 'urn:ietf:params:xml:ns:xmpp-sasl',
-  bind: 'urn:ietf:params:xml:ns:xmpp-bind',
-  session: 'urn:ietf:params:xml:ns:xmpp-session',
-  stanzas: 'urn:ietf:params:xml:ns:xmpp-stanzas',
-  streams: 'urn:ietf:params:xml:ns:xmpp-streams',
-  ping: 'urn:xmpp:ping',
-  roster: 'jabber:iq:roster',
-} as const;
-
 export interface StreamPort {
   domain: string;
   hub: SessionHub;
@@ -152,10 +143,4 @@ export class XmppStream {
     }
     void this.port.push.answer(this.deviceId!, id, answer);
   }
-}
-
-export function iqError(id: string, type: string, condition: string, message?: string): XmlElement {
-  const e = el('error', { type }, el(condition, { xmlns: NS.stanzas }));
-  if (message) e.children.push(el('text', { xmlns: NS.stanzas }, message));
-  return el('iq', { type: 'error', id }, e);
 }

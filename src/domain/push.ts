@@ -9,7 +9,6 @@ export type SmiType = (typeof SMI_TYPES)[number];
 export const SNMP_ERRORS = ['noSuchObject', 'noSuchInstance', 'notWritable', 'wrongType', 'wrongValue', 'genErr'] as const;
 export type SnmpError = (typeof SNMP_ERRORS)[number];
 
-export const MGMT_NS = 'urn:fleetrelay:mgmt:1';
 export const MAX_OBJECTS = 128;
 const MAX_STRING = 4096;
 

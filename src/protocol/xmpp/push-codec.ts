@@ -3,13 +3,13 @@ import {
   isSmiType,
   isSnmpError,
   MAX_OBJECTS,
-  MGMT_NS,
   valueProblem,
   type PushAnswer,
   type PushRequest,
   type ResultObject,
   type TypedValue,
-} from '../../domain/mgmt.js';
+} from '../../domain/push.js';
+import { NS } from './namespaces.js';
 import { child, el, elements, localName, text, type XmlElement } from './xml.js';
 
 /**
@@ -19,23 +19,21 @@ import { child, el, elements, localName, text, type XmlElement } from './xml.js'
  * and the device's answer, an IQ result with the same shape (per-object error='noSuchObject')
  * or an IQ error (RFC 6120 §8.3) for the whole request.
  */
-const STANZAS_NS = 'urn:ietf:params:xml:ns:xmpp-stanzas';
-
 const objectEl = (o: ResultObject | { oid: string }): XmlElement =>
   'error' in o ? el('object', { oid: o.oid, error: o.error }) : 'type' in o ? el('object', { oid: o.oid, type: o.type }, o.value) : el('object', { oid: o.oid });
 
 export function pushToIq(req: PushRequest, to: string, from: string): XmlElement {
   const objects = req.op === 'get' ? req.oids!.map((oid) => objectEl({ oid })) : req.objects!.map(objectEl);
-  return el('iq', { type: req.op, id: req.requestId, to, from }, el('query', { xmlns: MGMT_NS }, ...objects));
+  return el('iq', { type: req.op, id: req.requestId, to, from }, el('query', { xmlns: NS.push }, ...objects));
 }
 
 export function answerToIq(requestId: string, answer: PushAnswer, to?: string): XmlElement {
   if ('error' in answer) {
-    const err = el('error', { type: 'cancel' }, el(answer.error.condition, { xmlns: STANZAS_NS }));
-    if (answer.error.text) err.children.push(el('text', { xmlns: STANZAS_NS }, answer.error.text));
+    const err = el('error', { type: 'cancel' }, el(answer.error.condition, { xmlns: NS.stanzas }));
+    if (answer.error.text) err.children.push(el('text', { xmlns: NS.stanzas }, answer.error.text));
     return el('iq', { type: 'error', id: requestId, to }, err);
   }
-  return el('iq', { type: 'result', id: requestId, to }, el('query', { xmlns: MGMT_NS }, ...answer.objects.map(objectEl)));
+  return el('iq', { type: 'result', id: requestId, to }, el('query', { xmlns: NS.push }, ...answer.objects.map(objectEl)));
 }
 
 export class CodecError extends Error {}
@@ -58,8 +56,8 @@ function readObject(o: XmlElement, withValues: boolean): ResultObject | { oid: s
 }
 
 function queryObjects(iq: XmlElement): XmlElement[] {
-  const q = child(iq, 'query', MGMT_NS);
-  if (!q) throw new CodecError(`no <query xmlns='${MGMT_NS}'>`);
+  const q = child(iq, 'query', NS.push);
+  if (!q) throw new CodecError(`no <query xmlns='${NS.push}'>`);
   const objs = elements(q).filter((c) => localName(c) === 'object');
   if (objs.length > MAX_OBJECTS) throw new CodecError(`more than ${MAX_OBJECTS} objects`);
   return objs;
