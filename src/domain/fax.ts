@@ -1,42 +1,5 @@
-/**
- * Fax relay wire vocabulary (seed 001, FIG. 2). A frame is a 4-byte big-endian length L, then
- * L bytes: one type byte and the payload. Control payloads are UTF-8 JSON objects; DATA is opaque.
- */
+/** The fax relay's rules of FIG. 2 (seed 001): line states, user IDs, settings; the frames are in protocol/fax. */
 
-export const FrameType = {
-  LOGIN: 0x01,
-  LOGIN_RESULT: 0x02,
-  HOLD: 0x03,
-  HOLD_ACK: 0x04,
-  LIST: 0x05,
-  LIST_RESULT: 0x06,
-  CONNECT: 0x10,
-  INCOMING: 0x11,
-  ACCEPT: 0x12,
-  REJECT: 0x13,
-  CONNECT_RESULT: 0x14,
-  DATA: 0x20,
-  TERMINATE: 0x21,
-  RELEASE: 0x22,
-  LOGOUT: 0x30,
-  ERROR: 0x7f,
-} as const;
-export type FrameType = (typeof FrameType)[keyof typeof FrameType];
-
-const NAMES = new Map<number, string>(Object.entries(FrameType).map(([k, v]) => [v, k]));
-export const frameName = (type: number): string => NAMES.get(type) ?? `0x${type.toString(16).padStart(2, '0')}`;
-
-/** Frames a fax machine may send; the others only come from the relay. */
-export const FROM_DEVICE: ReadonlySet<number> = new Set([
-  FrameType.LOGIN, FrameType.HOLD, FrameType.LIST, FrameType.CONNECT, FrameType.ACCEPT,
-  FrameType.REJECT, FrameType.DATA, FrameType.TERMINATE, FrameType.RELEASE, FrameType.LOGOUT,
-]);
-
-export const DEFAULT_MAX_FRAME = 1024 * 1024;
-/** Bytes before the payload: length (4) and type (1). */
-export const FRAME_HEADER = 5;
-
-export type ErrorCode = 'bad-frame' | 'too-large' | 'bad-json' | 'unknown-type' | 'not-logged-in' | 'not-paired' | 'throttled';
 export type DemandFailure = 'not-logged-in' | 'busy' | 'rejected' | 'timeout' | 'self';
 
 /**

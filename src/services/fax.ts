@@ -1,5 +1,6 @@
 import type { Clock } from '../domain/clock.js';
-import { FrameType, isFaxUserId, DEFAULT_MAX_CONNECTIONS_PER_USER, type DemandFailure, type ErrorCode, type LineState } from '../domain/fax.js';
+import { isFaxUserId, DEFAULT_MAX_CONNECTIONS_PER_USER, type DemandFailure, type LineState } from '../domain/fax.js';
+import { FrameType, type ErrorCode } from '../protocol/fax/frames.js';
 import type { FaxUserService } from './fax-users.js';
 import type { RateLimiter } from './rate-limit.js';
 import { newId, type Random } from './secrets.js';

@@ -1,9 +1,8 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
 import type { Logger } from 'pino';
-import { FROM_DEVICE, FrameType, frameName } from '../../domain/fax.js';
+import { controlFrame, frameHeader, FrameReader, FrameType, frameName, FROM_DEVICE, parseControl } from '../../protocol/fax/frames.js';
 import type { FaxLine, FaxSwitchboard, LineIo } from '../../services/fax.js';
-import { controlFrame, frameHeader, FrameReader, parseControl } from '../../protocol/fax/frames.js';
 
 export interface FaxServerOptions {
   maxFrame: number;
