@@ -1,7 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import type { AlertService } from '../services/alerts.js';
 import type { ReportService } from '../services/reports.js';
-import type { Alert, Device } from '../store/store.js';
+import type { Alert } from '../domain/alerts.js';
+import type { Device } from '../domain/devices.js';
 import { deviceIdParam, problemResponses } from '../http/schemas.js';
 import { iso } from '../http/views.js';
 

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Services } from '../services/index.js';
 import type { PresenceService } from '../sessions/presence.js';
-import type { Device, DeviceRegistry } from '../store/store.js';
+import type { Device, DeviceRegistry } from '../domain/devices.js';
 import { accountId, capabilities, deviceIdParam, label, pageOf, problemResponses, registryFields } from '../http/schemas.js';
 import { deviceView } from '../http/views.js';
 

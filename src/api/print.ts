@@ -5,7 +5,7 @@ import { JOB_STATES, type JobState } from '../domain/print.js';
 import { invalid, ServiceError } from '../services/errors.js';
 import type { PrintService } from '../services/print.js';
 import type { MailPrintService } from '../services/mail-print.js';
-import type { JobEvent, PrintJob } from '../store/store.js';
+import type { JobEvent, PrintJob } from '../domain/print.js';
 import { deviceIdParam, problemResponses } from '../http/schemas.js';
 import { iso } from '../http/views.js';
 

@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import type { QueuedRequest } from '../store/store.js';
+import type { QueuedRequest } from '../domain/push.js';
 import { MAX_OBJECTS, SMI_TYPES, type ResultObject } from '../domain/push.js';
 import type { PushResult, PushService } from '../services/push.js';
 import { deviceIdParam } from '../http/schemas.js';

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { WEBHOOK_EVENTS, type WebhookService } from '../services/webhooks.js';
-import type { Webhook } from '../store/store.js';
+import type { Webhook } from '../domain/webhooks.js';
 import { accountId, problemResponses } from '../http/schemas.js';
 import { iso } from '../http/views.js';
 

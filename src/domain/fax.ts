@@ -42,3 +42,13 @@ export function parseFaxUserSettings(v: unknown): FaxUserSettings | string {
   }
   return out;
 }
+
+/** A fax machine's login at the fax relay (seed 001); IDs are unique across the site. */
+export interface FaxUser {
+  id: string;
+  accountId: string;
+  passwordHash: string;
+  settings: FaxUserSettings;
+  createdAt: number;
+  updatedAt: number;
+}

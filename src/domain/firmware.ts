@@ -53,3 +53,16 @@ export function verifyProgram(program: Buffer, signatureBase64: string, key: Key
 }
 
 export const sha256Hex = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
+
+export interface Firmware {
+  id: string;
+  model: string;
+  version: string;
+  size: number;
+  sha256: string;
+  /** Ed25519 signature of the program by the vendor's key, base64. */
+  signature: string;
+  rolloutPercent: number;
+  uploadedAt: number;
+  uploadedBy: string;
+}

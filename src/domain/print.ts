@@ -99,3 +99,48 @@ export type CancelAnswer = 'canceled' | 'not-printing' | 'cannot' | 'no-answer';
 export function cancelResult(a: CancelAnswer): 'canceled' | 'cancel-failed' {
   return a === 'canceled' || a === 'not-printing' ? 'canceled' : 'cancel-failed';
 }
+
+export interface PrinterState {
+  deviceId: string;
+  accepting: boolean;
+  status: string | null;
+  updatedAt: number;
+  /** E-mail senders allowed to print here; null: anyone. */
+  allowedSenders?: string[] | null;
+}
+
+/** A print control page (seed 002 FIG. 3): the print objects of one e-mail, and the job made from them. */
+export interface PrintPage {
+  id: string;
+  deviceId: string;
+  accountId: string;
+  sender: string;
+  subject: string;
+  files: { name: string; type: string; size: number }[];
+  jobId: string | null;
+  createdAt: number;
+  expiresAt: number;
+}
+
+export interface PrintJob {
+  id: string;
+  deviceId: string;
+  accountId: string;
+  state: JobState;
+  name: string;
+  documentType: string;
+  documentSize: number;
+  documentSha256: string;
+  documentDeleted: boolean;
+  ticket: Ticket;
+  source: 'api' | 'mail' | 'page';
+  createdBy: string;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface JobEvent {
+  at: number;
+  state: JobState;
+  detail: string | null;
+}

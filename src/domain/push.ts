@@ -82,3 +82,18 @@ export function answersRequest(req: PushRequest, objects: ResultObject[]): boole
   const got = new Set(objects.map((o) => o.oid));
   return asked.every((oid) => got.has(oid));
 }
+
+export interface QueuedRequest {
+  requestId: string;
+  deviceId: string;
+  accountId: string;
+  op: PushOp;
+  oids?: string[];
+  objects?: TypedValue[];
+  state: 'queued' | 'delivered' | 'answered';
+  answer: PushAnswer | null;
+  createdAt: number;
+  expiresAt: number;
+  deliveredAt: number | null;
+  answeredAt: number | null;
+}

@@ -130,3 +130,27 @@ export function counterProblem(last: { total: number; mono: number; colour: numb
     if (b < a) return `the ${name} counter went down from ${a} to ${b}; record an offset if the counter was reset`;
   return null;
 }
+
+export interface Code {
+  namespace: string;
+  code: string;
+  kind: string | null;
+  description: string;
+  reply: string;
+}
+
+export interface StoredReport {
+  reception: number;
+  deviceId: string;
+  accountId: string;
+  type: string;
+  namespace: string | null;
+  code: string | null;
+  text: string | null;
+  quantity: number | null;
+  total: number | null;
+  mono: number | null;
+  colour: number | null;
+  via: 'json' | 'cgi';
+  receivedAt: number;
+}

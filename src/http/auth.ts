@@ -1,6 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Principal } from '../domain/principal.js';
-import type { Device } from '../store/store.js';
+import type { Device } from '../domain/devices.js';
 import type { Services } from '../services/index.js';
 import type { RateLimiter } from '../services/rate-limit.js';
 import type { PresenceService } from '../sessions/presence.js';

@@ -1,4 +1,5 @@
-import type { Account, ApiToken, Device } from '../store/store.js';
+import type { Account, ApiToken } from '../domain/accounts.js';
+import type { Device } from '../domain/devices.js';
 import type { PublicUser } from '../services/accounts.js';
 
 /** How stored objects look on the wire: ISO times, no secrets or hashes. */

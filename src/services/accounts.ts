@@ -1,6 +1,6 @@
 import { isAccountId, isUserName } from '../domain/identifiers.js';
 import { accountScope, canSeeAccount, isAdmin, type Principal } from '../domain/principal.js';
-import type { Account, ApiToken, AuditEntry, User } from '../store/store.js';
+import type { Account, ApiToken, AuditEntry, User } from '../domain/accounts.js';
 import { audit, type ServiceContext } from './context.js';
 import { invalid, notFound, ServiceError } from './errors.js';
 import { hashPassword, newId, newSecret, sha256 } from './secrets.js';

@@ -1,5 +1,6 @@
 import { accountScope, actorName, canSeeAccount, type Principal } from '../domain/principal.js';
-import type { Alert, Device } from '../store/store.js';
+import type { Alert } from '../domain/alerts.js';
+import type { Device } from '../domain/devices.js';
 import { audit, type ServiceContext } from './context.js';
 import { notFound, ServiceError } from './errors.js';
 

@@ -1,5 +1,5 @@
 import type { Principal } from '../domain/principal.js';
-import type { Device } from '../store/store.js';
+import type { Device } from '../domain/devices.js';
 import type { ServiceContext } from './context.js';
 import { API_TOKEN_PREFIX } from './accounts.js';
 import { DEVICE_TOKEN_PREFIX } from './devices.js';

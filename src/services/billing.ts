@@ -1,6 +1,6 @@
 import { billingLine, csvCell, effective, isTimeZone, parseBillingTime, type Counters } from '../domain/billing.js';
 import { actorName, type Principal } from '../domain/principal.js';
-import type { Device } from '../store/store.js';
+import type { Device } from '../domain/devices.js';
 import { audit, type ServiceContext } from './context.js';
 import type { DeviceService } from './devices.js';
 import { invalid } from './errors.js';

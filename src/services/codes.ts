@@ -1,5 +1,5 @@
 import { isAdmin, type Principal } from '../domain/principal.js';
-import type { Code } from '../store/store.js';
+import type { Code } from '../domain/reports.js';
 import { audit, type ServiceContext } from './context.js';
 import { invalid, notFound, ServiceError } from './errors.js';
 

@@ -1,6 +1,7 @@
 import { deviceJid, isLabel } from '../domain/identifiers.js';
 import { accountScope, canSeeAccount, type Principal } from '../domain/principal.js';
-import { EMPTY_REGISTRY, type Device, type DeviceRegistry, type Page } from '../store/store.js';
+import { EMPTY_REGISTRY, type Device, type DeviceRegistry } from '../domain/devices.js';
+import type { Page } from '../store/core.js';
 import type { AccountService } from './accounts.js';
 import { audit, type ServiceContext } from './context.js';
 import { invalid, notFound } from './errors.js';

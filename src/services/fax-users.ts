@@ -1,6 +1,6 @@
 import { isFaxUserId, parseFaxUserSettings } from '../domain/fax.js';
 import { accountScope, canSeeAccount, type Principal } from '../domain/principal.js';
-import type { FaxUser } from '../store/store.js';
+import type { FaxUser } from '../domain/fax.js';
 import type { AccountService } from './accounts.js';
 import { audit, type ServiceContext } from './context.js';
 import { invalid, notFound } from './errors.js';

@@ -1,4 +1,5 @@
-import type { Alert, Device } from '../store/store.js';
+import type { Alert } from '../domain/alerts.js';
+import type { Device } from '../domain/devices.js';
 import type { Mailer } from './mail.js';
 import type { WebhookService } from './webhooks.js';
 

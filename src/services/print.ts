@@ -18,7 +18,8 @@ import {
 } from '../domain/print.js';
 import type { SessionHub } from '../sessions/hub.js';
 import type { PresenceService } from '../sessions/presence.js';
-import type { Device, JobEvent, PrintJob, PrinterState } from '../store/store.js';
+import type { Device } from '../domain/devices.js';
+import type { JobEvent, PrintJob, PrinterState } from '../domain/print.js';
 import { base32 } from '../domain/identifiers.js';
 import type { ServiceContext } from './context.js';
 import type { DeviceService } from './devices.js';

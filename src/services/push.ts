@@ -1,6 +1,6 @@
 import { isOid, MAX_OBJECTS, isSmiType, refusedObject, answersRequest, valueProblem, type PushAnswer, type PushOp, type PushRequest, type ResultObject, type TypedValue } from '../domain/push.js';
 import { canSeeAccount, type Principal } from '../domain/principal.js';
-import type { QueuedRequest } from '../store/store.js';
+import type { QueuedRequest } from '../domain/push.js';
 import { base32 } from '../domain/identifiers.js';
 import type { PresenceService } from '../sessions/presence.js';
 import type { SessionHub } from '../sessions/hub.js';

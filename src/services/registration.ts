@@ -1,6 +1,6 @@
 import { claimedExpiry, decideClaim, pollOutcome, type Registration } from '../domain/registration.js';
 import type { Principal } from '../domain/principal.js';
-import type { Device } from '../store/store.js';
+import type { Device } from '../domain/devices.js';
 import type { AccountService } from './accounts.js';
 import { audit, type ServiceContext } from './context.js';
 import { checkCapabilities, checkLabels, type DeviceCredentials, type DeviceService } from './devices.js';

@@ -1,5 +1,7 @@
 import { checkReport, counterProblem, ERROR_NAMESPACE, ORDER_NAMESPACE, ReportError, type ErrorKind, type ReportInput, type ReportType } from '../domain/reports.js';
-import type { Device, Firmware, StoredReport } from '../store/store.js';
+import type { Device } from '../domain/devices.js';
+import type { Firmware } from '../domain/firmware.js';
+import type { StoredReport } from '../domain/reports.js';
 import type { FirmwareService } from './firmware.js';
 import { effective } from '../domain/billing.js';
 import { accountScope, type Principal } from '../domain/principal.js';

@@ -3,7 +3,7 @@ import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import { isPrivateAddress } from '../domain/net.js';
 import { accountScope, canSeeAccount, isAdmin, type Principal } from '../domain/principal.js';
-import type { Webhook } from '../store/store.js';
+import type { Webhook } from '../domain/webhooks.js';
 import { audit, type ServiceContext } from './context.js';
 import { invalid, notFound } from './errors.js';
 import type { Outbox } from './outbox.js';

@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { PROBLEMS, ServiceError } from '../services/errors.js';
 import type { MailPrintService } from '../services/mail-print.js';
-import type { PrintJob, PrintPage } from '../store/store.js';
+import type { PrintJob, PrintPage } from '../domain/print.js';
 import { html, page as layout, type Html } from './html.js';
 
 const MEDIA = [

@@ -1,4 +1,6 @@
-import type { Device, DeviceFilter, NewAudit, Page, WebSession } from '../store.js';
+import type { Device } from '../../domain/devices.js';
+import type { DeviceFilter, NewAudit, Page } from '../core.js';
+import type { WebSession } from '../../domain/accounts.js';
 import type { Store } from '../store.js';
 import { decodeCursor, encodeCursor, toAccount, toAudit, toDevice, toRegistration, toToken, toUser } from './rows.js';
 import { uniquely, where, type Sql } from './sql.js';

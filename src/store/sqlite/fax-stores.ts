@@ -1,4 +1,5 @@
-import type { FaxUser, Store } from '../store.js';
+import type { FaxUser } from '../../domain/fax.js';
+import type { Store } from '../store.js';
 import type { Row } from './rows.js';
 import { uniquely, where, type Sql } from './sql.js';
 

@@ -1,4 +1,4 @@
-import type { QueuedRequest } from '../store.js';
+import type { QueuedRequest } from '../../domain/push.js';
 import type { Store } from '../store.js';
 import { toAlert, toCode, toFirmware, toQueued, toRead, toReport, toWebhook } from './rows.js';
 import { uniquely, where, type Sql } from './sql.js';

@@ -1,4 +1,5 @@
-import type { OutboxEntry, Store } from '../store.js';
+import type { OutboxEntry } from '../outbox.js';
+import type { Store } from '../store.js';
 import type { Row } from './rows.js';
 import type { Sql } from './sql.js';
 

@@ -1,5 +1,6 @@
 import type { JobState, Ticket } from '../../domain/print.js';
-import type { PrintJob, PrintPage, Store } from '../store.js';
+import type { PrintJob, PrintPage } from '../../domain/print.js';
+import type { Store } from '../store.js';
 import { str, type Row } from './rows.js';
 import { where, type Sql } from './sql.js';
 

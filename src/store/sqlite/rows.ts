@@ -1,18 +1,12 @@
 /** Row ↔ object mapping for the SQLite adapter. */
 import type { Registration } from '../../domain/registration.js';
-import {
-  type Account,
-  type ApiToken,
-  type AuditEntry,
-  type Device,
-  type QueuedRequest,
-  type Alert,
-  type Code,
-  type StoredReport,
-  type Firmware,
-  type User,
-  type Webhook,
-} from '../store.js';
+import type { Account, ApiToken, AuditEntry, User } from '../../domain/accounts.js';
+import type { Device } from '../../domain/devices.js';
+import type { QueuedRequest } from '../../domain/push.js';
+import type { Alert } from '../../domain/alerts.js';
+import type { Code, StoredReport } from '../../domain/reports.js';
+import type { Firmware } from '../../domain/firmware.js';
+import type { Webhook } from '../../domain/webhooks.js';
 
 
 export type Row = Record<string, unknown>;

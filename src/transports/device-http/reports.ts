@@ -6,7 +6,7 @@ import type { FirmwareService } from '../../services/firmware.js';
 import type { AuthService } from '../../services/auth.js';
 import type { PresenceService } from '../../sessions/presence.js';
 import type { RateLimiter } from '../../services/rate-limit.js';
-import type { Device } from '../../store/store.js';
+import type { Device } from '../../domain/devices.js';
 import { bearer } from '../../http/auth.js';
 import { problemResponses } from '../../http/schemas.js';
 

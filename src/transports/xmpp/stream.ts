@@ -1,4 +1,4 @@
-import type { Device } from '../../store/store.js';
+import type { Device } from '../../domain/devices.js';
 import type { DeviceLink, SessionHub } from '../../sessions/hub.js';
 import type { PushService } from '../../services/push.js';
 import { base32 } from '../../domain/identifiers.js';

@@ -1,0 +1,24 @@
+import type { JobEvent, JobState, PrintJob, PrintPage, PrinterState } from '../domain/print.js';
+
+/** The Store port, cloud print (seeds 002, 003): printers, jobs and their events, print control pages. */
+export interface PrintStore {
+  printer(deviceId: string): Promise<PrinterState | null>;
+  setPrinter(p: PrinterState): Promise<void>;
+  insertJob(j: PrintJob): Promise<void>;
+  job(id: string): Promise<PrintJob | null>;
+  /** Moves a job to `to` only from one of `from`, recording the event; false if it was elsewhere. */
+  transition(id: string, from: readonly JobState[], to: JobState, at: number, detail?: string): Promise<boolean>;
+  markDocumentDeleted(id: string): Promise<void>;
+  events(id: string): Promise<JobEvent[]>;
+  jobs(f: { accountId?: string; deviceId?: string; states?: readonly JobState[]; cursor?: string; limit: number }): Promise<PrintJob[]>;
+  /** Unfinished jobs not touched since `before`, oldest first. */
+  staleJobs(before: number, limit: number): Promise<PrintJob[]>;
+  /** Completed jobs finished before `before` whose document is still on disk. */
+  keptDocuments(before: number, limit: number): Promise<string[]>;
+  setAllowedSenders(deviceId: string, senders: string[] | null): Promise<void>;
+  insertPage(p: PrintPage, tokenHash: string, cancelHash: string): Promise<void>;
+  pageByTokenHash(hash: string): Promise<PrintPage | null>;
+  pageByCancelHash(hash: string): Promise<PrintPage | null>;
+  setPageJob(pageId: string, jobId: string): Promise<void>;
+  pages(deviceId: string, limit: number): Promise<PrintPage[]>;
+}
