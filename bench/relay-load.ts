@@ -15,7 +15,7 @@ import { OID } from '../src/device/printer-mib.js';
 import type { SimulatedDevice } from '../src/device/simulator.js';
 import { openStore } from '../src/main.js';
 import { createServices } from '../src/services/index.js';
-import { cryptoRandom } from '../src/services/secrets.js';
+import { cryptoRandom } from '../src/services/kernel/secrets.js';
 import { systemClock } from '../src/domain/clock.js';
 import { cliJson, startRelay } from '../test/helpers/relay.js';
 

@@ -13,7 +13,7 @@ import { parseArgs } from 'node:util';
 import Database from 'better-sqlite3';
 import { openStore } from '../src/main.js';
 import { createServices } from '../src/services/index.js';
-import { cryptoRandom } from '../src/services/secrets.js';
+import { cryptoRandom } from '../src/services/kernel/secrets.js';
 import { systemClock } from '../src/domain/clock.js';
 import { cliJson, startRelay } from '../test/helpers/relay.js';
 

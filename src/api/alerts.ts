@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
-import type { AlertService } from '../services/alerts.js';
-import type { ReportService } from '../services/reports.js';
+import type { AlertService } from '../services/management/alerts.js';
+import type { ReportService } from '../services/management/reports.js';
 import type { Alert } from '../domain/alerts.js';
 import type { Device } from '../domain/devices.js';
 import { deviceIdParam, problemResponses } from '../http/schemas.js';

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { Services } from '../services/index.js';
-import { ERROR_KINDS } from '../services/codes.js';
+import { ERROR_KINDS } from '../services/management/codes.js';
 import { problemResponses } from '../http/schemas.js';
 
 const tags = ['codes'];

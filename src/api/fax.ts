@@ -1,8 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import { MAX_CONNECTIONS_PER_USER } from '../domain/fax.js';
 import { accountScope } from '../domain/principal.js';
-import type { FaxSwitchboard } from '../services/fax.js';
-import type { FaxUserService, PublicFaxUser } from '../services/fax-users.js';
+import type { FaxSwitchboard } from '../services/fax/switchboard.js';
+import type { FaxUserService, PublicFaxUser } from '../services/fax/users.js';
 import { accountId, problemResponses } from '../http/schemas.js';
 import { iso } from '../http/views.js';
 

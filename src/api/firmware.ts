@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { VERSION_PATTERN } from '../domain/firmware.js';
 import type { Services } from '../services/index.js';
-import { MAX_PROGRAM_BYTES } from '../services/firmware.js';
+import { MAX_PROGRAM_BYTES } from '../services/management/firmware.js';
 import type { Firmware } from '../domain/firmware.js';
 import { label, problemResponses } from '../http/schemas.js';
 import { iso } from '../http/views.js';

@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { QueuedRequest } from '../domain/push.js';
 import { MAX_OBJECTS, SMI_TYPES, type ResultObject } from '../domain/push.js';
-import type { PushResult, PushService } from '../services/push.js';
+import type { PushResult, PushService } from '../services/push/push.js';
 import { deviceIdParam } from '../http/schemas.js';
 
 const tags = ['push'];

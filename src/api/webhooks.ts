@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { WEBHOOK_EVENTS, type WebhookService } from '../services/webhooks.js';
+import { WEBHOOK_EVENTS, type WebhookService } from '../services/management/webhooks.js';
 import type { Webhook } from '../domain/webhooks.js';
 import { accountId, problemResponses } from '../http/schemas.js';
 import { iso } from '../http/views.js';

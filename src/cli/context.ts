@@ -3,7 +3,7 @@ import type { Principal } from '../domain/principal.js';
 import { openStore, XMPP_DOMAIN_SETTING } from '../main.js';
 import type { Store } from '../store/store.js';
 import { createServices, type Services } from '../services/index.js';
-import { cryptoRandom } from '../services/secrets.js';
+import { cryptoRandom } from '../services/kernel/secrets.js';
 import { defaults } from '../config.js';
 
 export interface GlobalOptions {

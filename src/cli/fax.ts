@@ -6,7 +6,7 @@ import { defaults } from '../config.js';
 import { FaxConnection, type FaxEndpoint } from '../device/fax-client.js';
 import { sendDocument } from '../device/fax-document.js';
 import { FaxMachine } from '../device/fax-machine.js';
-import type { PublicFaxUser } from '../services/fax-users.js';
+import type { PublicFaxUser } from '../services/fax/users.js';
 import { CLI, withServices, type GlobalOptions } from './context.js';
 import { printJson, printTable } from './output.js';
 import { readPassword } from './prompt.js';

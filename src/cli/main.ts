@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
 import { VERSION, defaults } from '../config.js';
-import { ServiceError } from '../services/errors.js';
+import { ServiceError } from '../services/kernel/errors.js';
 import { accountCommands, deviceCommands, tokenCommands, userCommands } from './admin.js';
 import { clientCommands } from './client.js';
 import type { GlobalOptions } from './context.js';

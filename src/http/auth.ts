@@ -2,9 +2,9 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Principal } from '../domain/principal.js';
 import type { Device } from '../domain/devices.js';
 import type { Services } from '../services/index.js';
-import type { RateLimiter } from '../services/rate-limit.js';
+import type { RateLimiter } from '../services/kernel/rate-limit.js';
 import type { PresenceService } from '../sessions/presence.js';
-import { sameText } from '../services/secrets.js';
+import { sameText } from '../services/kernel/secrets.js';
 import { sendProblem } from './problems.js';
 
 declare module 'fastify' {

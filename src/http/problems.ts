@@ -1,6 +1,6 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ConflictError } from '../store/store.js';
-import { PROBLEMS, ServiceError, type ProblemName } from '../services/errors.js';
+import { PROBLEMS, ServiceError, type ProblemName } from '../services/kernel/errors.js';
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 

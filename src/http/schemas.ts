@@ -1,6 +1,6 @@
 /** JSON schemas shared by routes; they validate requests and feed the OpenAPI document. */
 import { ACCOUNT_ID_PATTERN, DEVICE_ID_PATTERN, LABEL_PATTERN } from '../domain/identifiers.js';
-import { PROBLEMS } from '../services/errors.js';
+import { PROBLEMS } from '../services/kernel/errors.js';
 
 const nullableString = { type: ['string', 'null'] } as const;
 const time = { type: 'string', format: 'date-time' } as const;

@@ -1,6 +1,6 @@
 import type { Account, ApiToken } from '../domain/accounts.js';
 import type { Device } from '../domain/devices.js';
-import type { PublicUser } from '../services/accounts.js';
+import type { PublicUser } from '../services/identity/accounts.js';
 
 /** How stored objects look on the wire: ISO times, no secrets or hashes. */
 const iso = (t: number | null): string | null => (t === null ? null : new Date(t).toISOString());

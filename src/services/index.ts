@@ -1,12 +1,12 @@
-import { AccountService } from './accounts.js';
-import { BillingService } from './billing.js';
-import { CodeService } from './codes.js';
-import { FirmwareService } from './firmware.js';
-import { FaxUserService } from './fax-users.js';
-import { AuthService } from './auth.js';
-import type { ServiceContext } from './context.js';
-import { DeviceService } from './devices.js';
-import { RegistrationService } from './registration.js';
+import { AccountService } from './identity/accounts.js';
+import { BillingService } from './management/billing.js';
+import { CodeService } from './management/codes.js';
+import { FirmwareService } from './management/firmware.js';
+import { FaxUserService } from './fax/users.js';
+import { AuthService } from './identity/auth.js';
+import type { ServiceContext } from './kernel/context.js';
+import { DeviceService } from './identity/devices.js';
+import { RegistrationService } from './identity/registration.js';
 
 export interface Services {
   ctx: ServiceContext;

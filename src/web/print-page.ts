@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import { PROBLEMS, ServiceError } from '../services/errors.js';
-import type { MailPrintService } from '../services/mail-print.js';
+import { PROBLEMS, ServiceError } from '../services/kernel/errors.js';
+import type { MailPrintService } from '../services/print/mail-print.js';
 import type { PrintJob, PrintPage } from '../domain/print.js';
 import { html, page as layout, type Html } from './html.js';
 

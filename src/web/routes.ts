@@ -1,12 +1,12 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { isAdmin } from '../domain/principal.js';
 import type { Services } from '../services/index.js';
-import type { SignedIn } from '../services/auth.js';
-import { ServiceError } from '../services/errors.js';
-import { PROBLEMS } from '../services/errors.js';
-import type { RateLimiter } from '../services/rate-limit.js';
-import type { AlertService } from '../services/alerts.js';
-import { newSecret, sameText } from '../services/secrets.js';
+import type { SignedIn } from '../services/identity/auth.js';
+import { ServiceError } from '../services/kernel/errors.js';
+import { PROBLEMS } from '../services/kernel/errors.js';
+import type { RateLimiter } from '../services/kernel/rate-limit.js';
+import type { AlertService } from '../services/management/alerts.js';
+import { newSecret, sameText } from '../services/kernel/secrets.js';
 import { SESSION_COOKIE } from '../http/auth.js';
 import { html, page, type Html } from './html.js';
 

@@ -3,10 +3,10 @@ import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { ManualClock } from '../../src/domain/clock.js';
 import { FrameType } from '../../src/protocol/fax/frames.js';
-import { DEFAULT_FAX, FaxSwitchboard, type FaxLine, type LineIo } from '../../src/services/fax.js';
-import type { FaxUserService } from '../../src/services/fax-users.js';
-import { RateLimiter } from '../../src/services/rate-limit.js';
-import { cryptoRandom } from '../../src/services/secrets.js';
+import { DEFAULT_FAX, FaxSwitchboard, type FaxLine, type LineIo } from '../../src/services/fax/switchboard.js';
+import type { FaxUserService } from '../../src/services/fax/users.js';
+import { RateLimiter } from '../../src/services/kernel/rate-limit.js';
+import { cryptoRandom } from '../../src/services/kernel/secrets.js';
 import { controlFrame, dataFrame, FrameReader, type FrameProblem } from '../../src/protocol/fax/frames.js';
 
 describe('fax frame reader', () => {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ManualClock } from '../../src/domain/clock.js';
 import { base32, isDeviceId } from '../../src/domain/identifiers.js';
-import { RateLimiter } from '../../src/services/rate-limit.js';
+import { RateLimiter } from '../../src/services/kernel/rate-limit.js';
 
 describe('rate limiter', () => {
   it('blocks past the limit until the window ends', () => {

@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import type { Clock } from '../../domain/clock.js';
 import { base32 } from '../../domain/identifiers.js';
 import type { TimerWheel, WheelEntry } from '../../sessions/timer-wheel.js';
-import type { Random } from '../../services/secrets.js';
+import type { Random } from '../../services/kernel/secrets.js';
 import type { StreamPort } from '../xmpp/stream.js';
 import { parseXml, XmlError, type XmlElement } from '../../protocol/xmpp/xml.js';
 import { BoshSession, terminateBody, type SessionHost } from './session.js';

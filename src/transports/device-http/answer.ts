@@ -1,5 +1,5 @@
 import { isOid, isSmiType, isSnmpError, MAX_OBJECTS, valueProblem, type PushAnswer, type ResultObject } from '../../domain/push.js';
-import { invalid } from '../../services/errors.js';
+import { invalid } from '../../services/kernel/errors.js';
 
 export interface AnswerJson {
   requestId: string;

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { PRINTER_REPORTED, type PrinterReported } from '../../domain/print.js';
-import type { PrintService } from '../../services/print.js';
+import type { PrintService } from '../../services/print/print.js';
 import { problemResponses } from '../../http/schemas.js';
 import { jobHref } from '../../protocol/device-http.js';
 

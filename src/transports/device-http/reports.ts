@@ -1,11 +1,11 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { parseCgi, ReportError, type ReportInput } from '../../domain/reports.js';
-import { PROBLEMS, ServiceError, type ProblemName } from '../../services/errors.js';
-import type { Reception, ReportService } from '../../services/reports.js';
-import type { FirmwareService } from '../../services/firmware.js';
-import type { AuthService } from '../../services/auth.js';
+import { PROBLEMS, ServiceError, type ProblemName } from '../../services/kernel/errors.js';
+import type { Reception, ReportService } from '../../services/management/reports.js';
+import type { FirmwareService } from '../../services/management/firmware.js';
+import type { AuthService } from '../../services/identity/auth.js';
 import type { PresenceService } from '../../sessions/presence.js';
-import type { RateLimiter } from '../../services/rate-limit.js';
+import type { RateLimiter } from '../../services/kernel/rate-limit.js';
 import type { Device } from '../../domain/devices.js';
 import { bearer } from '../../http/auth.js';
 import { problemResponses } from '../../http/schemas.js';

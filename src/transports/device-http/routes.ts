@@ -1,10 +1,10 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Services } from '../../services/index.js';
-import type { RateLimiter } from '../../services/rate-limit.js';
+import type { RateLimiter } from '../../services/kernel/rate-limit.js';
 import { sendProblem } from '../../http/problems.js';
 import { capabilities, label, problemResponses } from '../../http/schemas.js';
 import { deviceView, iso } from '../../http/views.js';
-import type { PushService } from '../../services/push.js';
+import type { PushService } from '../../services/push/push.js';
 import type { PresenceService } from '../../sessions/presence.js';
 import { jsonToAnswer, type AnswerJson } from './answer.js';
 

@@ -2,7 +2,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
 import type { Logger } from 'pino';
 import { controlFrame, frameHeader, FrameReader, FrameType, frameName, FROM_DEVICE, parseControl } from '../../protocol/fax/frames.js';
-import type { FaxLine, FaxSwitchboard, LineIo } from '../../services/fax.js';
+import type { FaxLine, FaxSwitchboard, LineIo } from '../../services/fax/switchboard.js';
 
 export interface FaxServerOptions {
   maxFrame: number;

@@ -1,8 +1,8 @@
 import PostalMime from 'postal-mime';
 import { SMTPServer, type SMTPServerDataStream, type SMTPServerSession } from 'smtp-server';
 import type { Logger } from 'pino';
-import { MailRefusal, type MailPrintService } from '../../services/mail-print.js';
-import { ServiceError } from '../../services/errors.js';
+import { MailRefusal, type MailPrintService } from '../../services/print/mail-print.js';
+import { ServiceError } from '../../services/kernel/errors.js';
 
 export const MAX_MAIL_BYTES = 25 * 1024 * 1024;
 

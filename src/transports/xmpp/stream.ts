@@ -1,6 +1,6 @@
 import type { Device } from '../../domain/devices.js';
 import type { DeviceLink, SessionHub } from '../../sessions/hub.js';
-import type { PushService } from '../../services/push.js';
+import type { PushService } from '../../services/push/push.js';
 import { base32 } from '../../domain/identifiers.js';
 import { CodecError, iqToAnswer } from '../../protocol/xmpp/push-codec.js';
 import { cancelAnswer } from '../../protocol/xmpp/print-codec.js';

@@ -1,7 +1,7 @@
-import { isAdmin, type Principal } from '../domain/principal.js';
-import type { Code } from '../domain/reports.js';
-import { audit, type ServiceContext } from './context.js';
-import { invalid, notFound, ServiceError } from './errors.js';
+import { isAdmin, type Principal } from '../../domain/principal.js';
+import type { Code } from '../../domain/reports.js';
+import { audit, type ServiceContext } from '../kernel/context.js';
+import { invalid, notFound, ServiceError } from '../kernel/errors.js';
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$/;
 const TEXT = /^[^\x00-\x1f\x7f]{1,200}$/u;

@@ -1,10 +1,10 @@
-import { isFaxUserId, parseFaxUserSettings } from '../domain/fax.js';
-import { accountScope, canSeeAccount, type Principal } from '../domain/principal.js';
-import type { FaxUser } from '../domain/fax.js';
-import type { AccountService } from './accounts.js';
-import { audit, type ServiceContext } from './context.js';
-import { invalid, notFound } from './errors.js';
-import { DUMMY_PASSWORD_HASH, hashPassword, sha256, verifyPassword } from './secrets.js';
+import { isFaxUserId, parseFaxUserSettings } from '../../domain/fax.js';
+import { accountScope, canSeeAccount, type Principal } from '../../domain/principal.js';
+import type { FaxUser } from '../../domain/fax.js';
+import type { AccountService } from '../identity/accounts.js';
+import { audit, type ServiceContext } from '../kernel/context.js';
+import { invalid, notFound } from '../kernel/errors.js';
+import { DUMMY_PASSWORD_HASH, hashPassword, sha256, verifyPassword } from '../kernel/secrets.js';
 
 export type PublicFaxUser = Omit<FaxUser, 'passwordHash'>;
 const MIN_PASSWORD = 8;

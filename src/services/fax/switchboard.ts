@@ -1,9 +1,9 @@
-import type { Clock } from '../domain/clock.js';
-import { isFaxUserId, DEFAULT_MAX_CONNECTIONS_PER_USER, type DemandFailure, type LineState } from '../domain/fax.js';
-import { FrameType, type ErrorCode } from '../protocol/fax/frames.js';
-import type { FaxUserService } from './fax-users.js';
-import type { RateLimiter } from './rate-limit.js';
-import { newId, type Random } from './secrets.js';
+import type { Clock } from '../../domain/clock.js';
+import { isFaxUserId, DEFAULT_MAX_CONNECTIONS_PER_USER, type DemandFailure, type LineState } from '../../domain/fax.js';
+import { FrameType, type ErrorCode } from '../../protocol/fax/frames.js';
+import type { FaxUserService } from './users.js';
+import type { RateLimiter } from '../kernel/rate-limit.js';
+import { newId, type Random } from '../kernel/secrets.js';
 
 /** What the switchboard needs of a connection; the TCP transport provides it. */
 export interface LineIo {

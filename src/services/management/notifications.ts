@@ -1,6 +1,6 @@
-import type { Alert } from '../domain/alerts.js';
-import type { Device } from '../domain/devices.js';
-import type { Mailer } from './mail.js';
+import type { Alert } from '../../domain/alerts.js';
+import type { Device } from '../../domain/devices.js';
+import type { Mailer } from '../kernel/mail.js';
 import type { WebhookService } from './webhooks.js';
 
 export interface NotificationOptions {

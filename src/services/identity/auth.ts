@@ -1,9 +1,9 @@
-import type { Principal } from '../domain/principal.js';
-import type { Device } from '../domain/devices.js';
-import type { ServiceContext } from './context.js';
+import type { Principal } from '../../domain/principal.js';
+import type { Device } from '../../domain/devices.js';
+import type { ServiceContext } from '../kernel/context.js';
 import { API_TOKEN_PREFIX } from './accounts.js';
 import { DEVICE_TOKEN_PREFIX } from './devices.js';
-import { DUMMY_PASSWORD_HASH, newSecret, sha256, verifyPassword } from './secrets.js';
+import { DUMMY_PASSWORD_HASH, newSecret, sha256, verifyPassword } from '../kernel/secrets.js';
 
 export const SESSION_TTL_MS = 12 * 3600_000;
 

@@ -4,8 +4,8 @@ import { createReadStream, createWriteStream, mkdirSync, renameSync, rmSync } fr
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { CANCEL_ID_PREFIX } from '../domain/messages.js';
-import { accountScope, actorName, canSeeAccount, type Principal } from '../domain/principal.js';
+import { CANCEL_ID_PREFIX } from '../../domain/messages.js';
+import { accountScope, actorName, canSeeAccount, type Principal } from '../../domain/principal.js';
 import {
   cancelResult,
   checkTicket,
@@ -15,16 +15,16 @@ import {
   type CancelAnswer,
   type JobState,
   type PrinterReported,
-} from '../domain/print.js';
-import type { SessionHub } from '../sessions/hub.js';
-import type { PresenceService } from '../sessions/presence.js';
-import type { Device } from '../domain/devices.js';
-import type { JobEvent, PrintJob, PrinterState } from '../domain/print.js';
-import { base32 } from '../domain/identifiers.js';
-import type { ServiceContext } from './context.js';
-import type { DeviceService } from './devices.js';
-import { invalid, notFound, ServiceError } from './errors.js';
-import { Waiters } from './waiters.js';
+} from '../../domain/print.js';
+import type { SessionHub } from '../../sessions/hub.js';
+import type { PresenceService } from '../../sessions/presence.js';
+import type { Device } from '../../domain/devices.js';
+import type { JobEvent, PrintJob, PrinterState } from '../../domain/print.js';
+import { base32 } from '../../domain/identifiers.js';
+import type { ServiceContext } from '../kernel/context.js';
+import type { DeviceService } from '../identity/devices.js';
+import { invalid, notFound, ServiceError } from '../kernel/errors.js';
+import { Waiters } from '../kernel/waiters.js';
 
 export interface PrintOptions {
   dataDir: string;

@@ -1,14 +1,14 @@
-import { checkReport, counterProblem, ERROR_NAMESPACE, ORDER_NAMESPACE, ReportError, type ErrorKind, type ReportInput, type ReportType } from '../domain/reports.js';
-import type { Device } from '../domain/devices.js';
-import type { Firmware } from '../domain/firmware.js';
-import type { StoredReport } from '../domain/reports.js';
+import { checkReport, counterProblem, ERROR_NAMESPACE, ORDER_NAMESPACE, ReportError, type ErrorKind, type ReportInput, type ReportType } from '../../domain/reports.js';
+import type { Device } from '../../domain/devices.js';
+import type { Firmware } from '../../domain/firmware.js';
+import type { StoredReport } from '../../domain/reports.js';
 import type { FirmwareService } from './firmware.js';
-import { effective } from '../domain/billing.js';
-import { accountScope, type Principal } from '../domain/principal.js';
-import type { ServiceContext } from './context.js';
-import { invalid, ServiceError } from './errors.js';
-import type { PushService } from './push.js';
-import { sha256 } from './secrets.js';
+import { effective } from '../../domain/billing.js';
+import { accountScope, type Principal } from '../../domain/principal.js';
+import type { ServiceContext } from '../kernel/context.js';
+import { invalid, ServiceError } from '../kernel/errors.js';
+import type { PushService } from '../push/push.js';
+import { sha256 } from '../kernel/secrets.js';
 
 /** What the device is told, so its panel can show the report arrived (seed 004 Figs. 6–18). */
 export interface Reception {

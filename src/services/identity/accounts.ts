@@ -1,9 +1,9 @@
-import { isAccountId, isUserName } from '../domain/identifiers.js';
-import { accountScope, canSeeAccount, isAdmin, type Principal } from '../domain/principal.js';
-import type { Account, ApiToken, AuditEntry, User } from '../domain/accounts.js';
-import { audit, type ServiceContext } from './context.js';
-import { invalid, notFound, ServiceError } from './errors.js';
-import { hashPassword, newId, newSecret, sha256 } from './secrets.js';
+import { isAccountId, isUserName } from '../../domain/identifiers.js';
+import { accountScope, canSeeAccount, isAdmin, type Principal } from '../../domain/principal.js';
+import type { Account, ApiToken, AuditEntry, User } from '../../domain/accounts.js';
+import { audit, type ServiceContext } from '../kernel/context.js';
+import { invalid, notFound, ServiceError } from '../kernel/errors.js';
+import { hashPassword, newId, newSecret, sha256 } from '../kernel/secrets.js';
 
 export const DEFAULT_ACCOUNT = 'default';
 export const API_TOKEN_PREFIX = 'fra_';

@@ -2,16 +2,16 @@ import { createHmac } from 'node:crypto';
 import { createReadStream, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import type { Principal } from '../domain/principal.js';
-import { checkTicket, sniffDocument } from '../domain/print.js';
-import type { Device } from '../domain/devices.js';
-import type { PrintJob, PrintPage } from '../domain/print.js';
-import type { ServiceContext } from './context.js';
-import type { DeviceService } from './devices.js';
-import { invalid, notFound, ServiceError } from './errors.js';
-import type { Mailer } from './mail.js';
+import type { Principal } from '../../domain/principal.js';
+import { checkTicket, sniffDocument } from '../../domain/print.js';
+import type { Device } from '../../domain/devices.js';
+import type { PrintJob, PrintPage } from '../../domain/print.js';
+import type { ServiceContext } from '../kernel/context.js';
+import type { DeviceService } from '../identity/devices.js';
+import { invalid, notFound, ServiceError } from '../kernel/errors.js';
+import type { Mailer } from '../kernel/mail.js';
 import type { PrintService } from './print.js';
-import { newId, sha256 } from './secrets.js';
+import { newId, sha256 } from '../kernel/secrets.js';
 
 export interface MailPrintOptions {
   dataDir: string;

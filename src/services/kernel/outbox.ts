@@ -1,5 +1,5 @@
-import type { Clock } from '../domain/clock.js';
-import type { OutboxEntry, OutboxStore } from '../store/outbox.js';
+import type { Clock } from '../../domain/clock.js';
+import type { OutboxEntry, OutboxStore } from '../../store/outbox.js';
 import type { Mailer } from './mail.js';
 
 /** Seconds before each retry: an entry is tried six times over about a quarter of an hour. */

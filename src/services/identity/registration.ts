@@ -1,13 +1,13 @@
-import { claimedExpiry, decideClaim, pollOutcome, type Registration } from '../domain/registration.js';
-import type { Principal } from '../domain/principal.js';
-import type { Device } from '../domain/devices.js';
+import { claimedExpiry, decideClaim, pollOutcome, type Registration } from '../../domain/registration.js';
+import type { Principal } from '../../domain/principal.js';
+import type { Device } from '../../domain/devices.js';
 import type { AccountService } from './accounts.js';
-import { audit, type ServiceContext } from './context.js';
+import { audit, type ServiceContext } from '../kernel/context.js';
 import { checkCapabilities, checkLabels, type DeviceCredentials, type DeviceService } from './devices.js';
-import { notFound, ServiceError } from './errors.js';
-import { RateLimiter } from './rate-limit.js';
-import { Waiters } from './waiters.js';
-import { newId, newSecret, sameText, sha256 } from './secrets.js';
+import { notFound, ServiceError } from '../kernel/errors.js';
+import { RateLimiter } from '../kernel/rate-limit.js';
+import { Waiters } from '../kernel/waiters.js';
+import { newId, newSecret, sameText, sha256 } from '../kernel/secrets.js';
 
 export const PIN_DIGITS = 8;
 export const MAX_POLL_WAIT_MS = 30_000;

@@ -1,9 +1,9 @@
-import { billingLine, csvCell, effective, isTimeZone, parseBillingTime, type Counters } from '../domain/billing.js';
-import { actorName, type Principal } from '../domain/principal.js';
-import type { Device } from '../domain/devices.js';
-import { audit, type ServiceContext } from './context.js';
-import type { DeviceService } from './devices.js';
-import { invalid } from './errors.js';
+import { billingLine, csvCell, effective, isTimeZone, parseBillingTime, type Counters } from '../../domain/billing.js';
+import { actorName, type Principal } from '../../domain/principal.js';
+import type { Device } from '../../domain/devices.js';
+import { audit, type ServiceContext } from '../kernel/context.js';
+import type { DeviceService } from '../identity/devices.js';
+import { invalid } from '../kernel/errors.js';
 
 export const BILLING_COLUMNS = [
   'device_id', 'serial', 'registration_number', 'model', 'installation_place',

@@ -1,4 +1,4 @@
-import type { Clock } from '../domain/clock.js';
+import type { Clock } from '../../domain/clock.js';
 
 /**
  * Fixed-window counters per key (an IP address, a user, a registration). Memory is capped:

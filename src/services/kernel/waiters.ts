@@ -1,4 +1,4 @@
-import type { Clock } from '../domain/clock.js';
+import type { Clock } from '../../domain/clock.js';
 
 /**
  * Long-polls waiting on a key (a registration, a printer): `wait` resolves when the key is

@@ -1,12 +1,12 @@
-import { deviceJid, isLabel } from '../domain/identifiers.js';
-import { accountScope, canSeeAccount, type Principal } from '../domain/principal.js';
-import { EMPTY_REGISTRY, type Device, type DeviceRegistry } from '../domain/devices.js';
-import type { Page } from '../store/core.js';
+import { deviceJid, isLabel } from '../../domain/identifiers.js';
+import { accountScope, canSeeAccount, type Principal } from '../../domain/principal.js';
+import { EMPTY_REGISTRY, type Device, type DeviceRegistry } from '../../domain/devices.js';
+import type { Page } from '../../store/core.js';
 import type { AccountService } from './accounts.js';
-import { audit, type ServiceContext } from './context.js';
-import { invalid, notFound } from './errors.js';
-import { newId, newSecret, sha256 } from './secrets.js';
-import { VENDOR_KEY_SETTING } from './firmware.js';
+import { audit, type ServiceContext } from '../kernel/context.js';
+import { invalid, notFound } from '../kernel/errors.js';
+import { newId, newSecret, sha256 } from '../kernel/secrets.js';
+import { VENDOR_KEY_SETTING } from '../management/firmware.js';
 
 export const DEVICE_TOKEN_PREFIX = 'frd_';
 export const MAX_PAGE = 500;

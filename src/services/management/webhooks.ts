@@ -1,13 +1,13 @@
 import { createHmac } from 'node:crypto';
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
-import { isPrivateAddress } from '../domain/net.js';
-import { accountScope, canSeeAccount, isAdmin, type Principal } from '../domain/principal.js';
-import type { Webhook } from '../domain/webhooks.js';
-import { audit, type ServiceContext } from './context.js';
-import { invalid, notFound } from './errors.js';
-import type { Outbox } from './outbox.js';
-import { newId, newSecret } from './secrets.js';
+import { isPrivateAddress } from '../../domain/net.js';
+import { accountScope, canSeeAccount, isAdmin, type Principal } from '../../domain/principal.js';
+import type { Webhook } from '../../domain/webhooks.js';
+import { audit, type ServiceContext } from '../kernel/context.js';
+import { invalid, notFound } from '../kernel/errors.js';
+import type { Outbox } from '../kernel/outbox.js';
+import { newId, newSecret } from '../kernel/secrets.js';
 
 export const WEBHOOK_EVENTS = ['alert.opened', 'order.received'] as const;
 export type WebhookEvent = (typeof WEBHOOK_EVENTS)[number];

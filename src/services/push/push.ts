@@ -1,12 +1,12 @@
-import { isOid, MAX_OBJECTS, isSmiType, refusedObject, answersRequest, valueProblem, type PushAnswer, type PushOp, type PushRequest, type ResultObject, type TypedValue } from '../domain/push.js';
-import { canSeeAccount, type Principal } from '../domain/principal.js';
-import type { QueuedRequest } from '../domain/push.js';
-import { base32 } from '../domain/identifiers.js';
-import type { PresenceService } from '../sessions/presence.js';
-import type { SessionHub } from '../sessions/hub.js';
-import type { ServiceContext } from './context.js';
-import type { DeviceService } from './devices.js';
-import { invalid, notFound, ServiceError } from './errors.js';
+import { isOid, MAX_OBJECTS, isSmiType, refusedObject, answersRequest, valueProblem, type PushAnswer, type PushOp, type PushRequest, type ResultObject, type TypedValue } from '../../domain/push.js';
+import { canSeeAccount, type Principal } from '../../domain/principal.js';
+import type { QueuedRequest } from '../../domain/push.js';
+import { base32 } from '../../domain/identifiers.js';
+import type { PresenceService } from '../../sessions/presence.js';
+import type { SessionHub } from '../../sessions/hub.js';
+import type { ServiceContext } from '../kernel/context.js';
+import type { DeviceService } from '../identity/devices.js';
+import { invalid, notFound, ServiceError } from '../kernel/errors.js';
 
 export interface PushLimits {
   defaultTimeoutMs: number;

@@ -1,8 +1,8 @@
-import { accountScope, actorName, canSeeAccount, type Principal } from '../domain/principal.js';
-import type { Alert } from '../domain/alerts.js';
-import type { Device } from '../domain/devices.js';
-import { audit, type ServiceContext } from './context.js';
-import { notFound, ServiceError } from './errors.js';
+import { accountScope, actorName, canSeeAccount, type Principal } from '../../domain/principal.js';
+import type { Alert } from '../../domain/alerts.js';
+import type { Device } from '../../domain/devices.js';
+import { audit, type ServiceContext } from '../kernel/context.js';
+import { notFound, ServiceError } from '../kernel/errors.js';
 
 export interface AlertEvents {
   /** A new alert (not a repeat of an unresolved one): notify once. */

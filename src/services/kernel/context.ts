@@ -1,6 +1,6 @@
-import type { Clock } from '../domain/clock.js';
-import { actorName, type Principal } from '../domain/principal.js';
-import type { Store } from '../store/store.js';
+import type { Clock } from '../../domain/clock.js';
+import { actorName, type Principal } from '../../domain/principal.js';
+import type { Store } from '../../store/store.js';
 import type { Random } from './secrets.js';
 
 /** What every service is built from: nothing here reads the environment or the wall clock. */

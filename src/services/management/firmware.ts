@@ -1,12 +1,12 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { isVersion, pickUpdate, sha256Hex, vendorKey, verifyProgram } from '../domain/firmware.js';
-import { isAdmin, actorName, type Principal } from '../domain/principal.js';
-import type { Device } from '../domain/devices.js';
-import type { Firmware } from '../domain/firmware.js';
-import { audit, type ServiceContext } from './context.js';
-import { invalid, notFound, ServiceError } from './errors.js';
-import { newId } from './secrets.js';
+import { isVersion, pickUpdate, sha256Hex, vendorKey, verifyProgram } from '../../domain/firmware.js';
+import { isAdmin, actorName, type Principal } from '../../domain/principal.js';
+import type { Device } from '../../domain/devices.js';
+import type { Firmware } from '../../domain/firmware.js';
+import { audit, type ServiceContext } from '../kernel/context.js';
+import { invalid, notFound, ServiceError } from '../kernel/errors.js';
+import { newId } from '../kernel/secrets.js';
 
 export const VENDOR_KEY_SETTING = 'firmware_vendor_public_key';
 export const MAX_PROGRAM_BYTES = 64 * 1024 * 1024;

@@ -1,6 +1,6 @@
 import { createHash, randomBytes, randomInt, scrypt, timingSafeEqual } from 'node:crypto';
 import { promisify } from 'node:util';
-import { base32 } from '../domain/identifiers.js';
+import { base32 } from '../../domain/identifiers.js';
 
 /** Injected randomness. Secrets are 256 bits; identifiers are opaque but need not be secret. */
 export interface Random {
