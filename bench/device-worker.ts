@@ -2,7 +2,7 @@
  * A load process of virtual MFPs for bench/relay-load.ts: started with fork(), told which
  * devices to run and from which source address, it reports when they are connected.
  */
-import { Simulator, type SimulatedDevice } from '../src/device/simulator.js';
+import { Simulator, type SimulatedDevice } from '../src/device/sim/simulator.js';
 
 interface Start {
   relayUrl: string;

@@ -14,7 +14,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { get } from 'node:http';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { VirtualPrinter } from '../src/device/printer.js';
+import { VirtualPrinter } from '../src/device/sim/printer.js';
 import { adminToken, api, cliJson, startRelay, tempDir } from '../test/helpers/relay.js';
 
 const { values } = parseArgs({

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { generateKeyPairSync, sign } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { ManagementAgent } from '../src/device/management-agent.js';
-import { PrinterMib } from '../src/device/printer-mib.js';
-import { JamRule, nextWeekly } from '../src/device/remote-service.js';
+import { ManagementAgent } from '../src/device/sim/management-agent.js';
+import { PrinterMib } from '../src/device/sim/printer-mib.js';
+import { JamRule, nextWeekly } from '../src/device/sdk/remote-service.js';
 import { adminToken, api, cli, startRelay, type RelayProcess } from './helpers/relay.js';
 
 describe('the device side of seed 004: supplies, jams, counters, firmware, and fleetrelay device report', () => {

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { loadState } from '../src/device/device-state.js';
-import { OID, PrinterMib } from '../src/device/printer-mib.js';
-import type { RegistrationTicket } from '../src/device/registration.js';
-import { powerOn, setMaintenanceMode, type VirtualDevice } from '../src/device/virtual-device.js';
+import { loadState } from '../src/device/sim/device-state.js';
+import { OID, PrinterMib } from '../src/device/sim/printer-mib.js';
+import type { RegistrationTicket } from '../src/device/sdk/registration.js';
+import { powerOn, setMaintenanceMode, type VirtualDevice } from '../src/device/sim/virtual-device.js';
 import { adminToken, api, cli, startRelay, tempDir, type RelayProcess } from './helpers/relay.js';
 
 /** A person signs in and types the PIN, over plain HTTP forms (the Chromium test drives the same pages). */

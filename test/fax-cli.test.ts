@@ -5,9 +5,9 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { after, before, describe, it } from 'node:test';
-import { FaxConnection } from '../src/device/fax-client.js';
-import { sendDocument } from '../src/device/fax-document.js';
-import { FaxMachine } from '../src/device/fax-machine.js';
+import { FaxConnection } from '../src/device/sdk/fax-client.js';
+import { sendDocument } from '../src/device/sdk/fax-document.js';
+import { FaxMachine } from '../src/device/sdk/fax-machine.js';
 import { adminToken, api, CLI, cli, cliJson, startRelay, tempDir, until, type RelayProcess } from './helpers/relay.js';
 
 const PW = 'fax-secret-1';

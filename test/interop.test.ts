@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createClient, type Agent } from 'stanza';
 import { attribute, text } from 'stanza/jxt/index.js';
-import { OID } from '../src/device/printer-mib.js';
+import { OID } from '../src/device/sim/printer-mib.js';
 import { adminToken, api, cliJson, startRelay, type RelayProcess } from './helpers/relay.js';
 
 const MGMT = 'urn:fleetrelay:mgmt:1';

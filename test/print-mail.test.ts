@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import nodemailer from 'nodemailer';
 import type { Browser } from 'playwright-core';
-import { VirtualPrinter } from '../src/device/printer.js';
+import { VirtualPrinter } from '../src/device/sim/printer.js';
 import { launchChromium } from './helpers/browser.js';
 import { captureSmtp } from './helpers/smtp.js';
 import { adminToken, api, cliJson, startRelay, until, type RelayProcess } from './helpers/relay.js';

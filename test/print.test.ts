@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { VirtualPrinter } from '../src/device/printer.js';
+import { VirtualPrinter } from '../src/device/sim/printer.js';
 import { assertProblem } from './helpers/problem.js';
 import { adminToken, api, cli, cliJson, startRelay, until, tempDir, type RelayProcess } from './helpers/relay.js';
 

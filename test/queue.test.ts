@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { OID, PrinterMib } from '../src/device/printer-mib.js';
-import { VirtualDevice } from '../src/device/virtual-device.js';
+import { OID, PrinterMib } from '../src/device/sim/printer-mib.js';
+import { VirtualDevice } from '../src/device/sim/virtual-device.js';
 import { assertProblem } from './helpers/problem.js';
 import { adminToken, api, cliJson, startRelay, type RelayProcess } from './helpers/relay.js';
 

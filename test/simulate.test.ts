@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { after, before, describe, it } from 'node:test';
 import { parseAssignment } from '../src/cli/device-client.js';
-import { OID } from '../src/device/printer-mib.js';
+import { OID } from '../src/device/sim/printer-mib.js';
 import { api, cli, cliJson, startRelay, tempDir, type RelayProcess } from './helpers/relay.js';
 import { simulate } from './helpers/simulate.js';
 

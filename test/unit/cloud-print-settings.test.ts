@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { CloudPrintSettings, type DisablePolicy } from '../../src/device/cloud-print-settings.js';
+import { CloudPrintSettings, type DisablePolicy } from '../../src/device/sdk/cloud-print-settings.js';
 import { ManualClock } from '../../src/domain/clock.js';
 
 function printer(policy: DisablePolicy, delayMs?: number) {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { OID, PrinterMib } from '../../src/device/printer-mib.js';
+import { OID, PrinterMib } from '../../src/device/sim/printer-mib.js';
 
 /** The value of one object, or its error name in parentheses. */
 const value = (mib: PrinterMib, oid: string): string => {

@@ -1,8 +1,8 @@
 import { EventEmitter } from 'node:events';
 import { connect as tcpConnect, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
-import type { DemandFailure } from '../domain/fax.js';
-import { controlFrame, dataFrame, DEFAULT_MAX_FRAME, FrameReader, FrameType, frameName, parseControl } from '../protocol/fax/frames.js';
+import type { DemandFailure } from '../../domain/fax.js';
+import { controlFrame, dataFrame, DEFAULT_MAX_FRAME, FrameReader, FrameType, frameName, parseControl } from '../../protocol/fax/frames.js';
 
 export interface FaxEndpoint {
   host: string;

@@ -1,5 +1,5 @@
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import type { DeviceCredentials } from './virtual-device.js';
+import type { DeviceCredentials } from '../sdk/registration.js';
 
 /** What a device keeps across power cycles (seed 000 memory 24, seed 003 memory 34). */
 export interface PersistedState {

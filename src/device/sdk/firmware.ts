@@ -1,4 +1,4 @@
-import { sha256Hex, vendorKey, verifyProgram } from '../domain/firmware.js';
+import { sha256Hex, vendorKey, verifyProgram } from '../../domain/firmware.js';
 
 export type FirmwareOutcome =
   | { kind: 'none' }

@@ -1,4 +1,8 @@
-import type { DeviceCredentials } from './virtual-device.js';
+/** What a device needs to log in: its ID and its token. */
+export interface DeviceCredentials {
+  deviceId: string;
+  token: string;
+}
 
 export interface RegistrationTicket {
   pin: string;

@@ -2,15 +2,16 @@ import { Agent } from 'node:http';
 import { writeFileSync } from 'node:fs';
 import { unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { FaxConnection, type FaxEndpoint } from './fax-client.js';
-import { sendDocument } from './fax-document.js';
-import { FaxMachine } from './fax-machine.js';
+import { FaxConnection, type FaxEndpoint } from '../sdk/fax-client.js';
+import { sendDocument } from '../sdk/fax-document.js';
+import { FaxMachine } from '../sdk/fax-machine.js';
 import { VirtualPrinter } from './printer.js';
-import type { DisablePolicy } from './cloud-print-settings.js';
+import type { DisablePolicy } from '../sdk/cloud-print-settings.js';
 import { PrinterWebServer } from './printer-web.js';
 import { ManagementAgent } from './management-agent.js';
 import { PrinterMib } from './printer-mib.js';
-import { VirtualDevice, type DeviceCredentials } from './virtual-device.js';
+import type { DeviceCredentials } from '../sdk/registration.js';
+import { VirtualDevice } from './virtual-device.js';
 
 export interface SimulatedDevice extends DeviceCredentials {
   serial: string;

@@ -1,18 +1,13 @@
 import type { Agent } from 'node:http';
-import { httpPost } from './http.js';
-import type { PushAnswer } from '../domain/push.js';
-import { answerToIq, CodecError, iqToPush } from '../protocol/xmpp/push-codec.js';
-import { iqError } from '../protocol/xmpp/stanzas.js';
-import { localName, type XmlElement } from '../protocol/xmpp/xml.js';
-import { BoshClient } from './bosh-client.js';
+import { httpPost } from '../sdk/http.js';
+import type { PushAnswer } from '../../domain/push.js';
+import { answerToIq, CodecError, iqToPush } from '../../protocol/xmpp/push-codec.js';
+import { iqError } from '../../protocol/xmpp/stanzas.js';
+import { localName, type XmlElement } from '../../protocol/xmpp/xml.js';
+import { BoshClient } from '../sdk/bosh-client.js';
 import { loadState, saveState } from './device-state.js';
 import { PrinterMib } from './printer-mib.js';
-import { registerDevice, type RegistrationTicket } from './registration.js';
-
-export interface DeviceCredentials {
-  deviceId: string;
-  token: string;
-}
+import { registerDevice, type DeviceCredentials, type RegistrationTicket } from '../sdk/registration.js';
 
 export interface VirtualDeviceOptions {
   /** The relay's base URL, e.g. http://127.0.0.1:8080. */

@@ -1,4 +1,4 @@
-import type { Clock } from '../domain/clock.js';
+import type { Clock } from '../../domain/clock.js';
 
 /**
  * The printer's cloud-print service state and its accepting-jobs messages (seed 003 §2,

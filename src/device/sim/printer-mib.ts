@@ -1,5 +1,5 @@
-import type { ResultObject, SmiType, TypedValue } from '../domain/push.js';
-import { valueProblem } from '../domain/push.js';
+import type { ResultObject, SmiType, TypedValue } from '../../domain/push.js';
+import { valueProblem } from '../../domain/push.js';
 
 /**
  * A simulated Printer MIB (RFC 3805) with the Host Resources and system groups: what a virtual

@@ -1,8 +1,8 @@
 import type { Agent } from 'node:http';
 import { httpPost } from './http.js';
 import { randomInt } from 'node:crypto';
-import { el, elements, localName, parseXml, serialize, text, child, type XmlElement } from '../protocol/xmpp/xml.js';
-import { NS } from '../protocol/xmpp/namespaces.js';
+import { el, elements, localName, parseXml, serialize, text, child, type XmlElement } from '../../protocol/xmpp/xml.js';
+import { NS } from '../../protocol/xmpp/namespaces.js';
 
 export interface BoshClientOptions {
   /** The relay's /http-bind URL. */

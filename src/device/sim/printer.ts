@@ -1,11 +1,11 @@
 import { request, type ClientRequest } from 'node:http';
-import { cancelResultIq, decodePrintStanza } from '../protocol/xmpp/print-codec.js';
-import { jobHref } from '../protocol/device-http.js';
-import { BoshClient } from './bosh-client.js';
-import { httpPost } from './http.js';
-import type { DeviceCredentials } from './virtual-device.js';
-import { CloudPrintSettings, type DisablePolicy } from './cloud-print-settings.js';
-import { systemClock, type Clock } from '../domain/clock.js';
+import { cancelResultIq, decodePrintStanza } from '../../protocol/xmpp/print-codec.js';
+import { jobHref } from '../../protocol/device-http.js';
+import { BoshClient } from '../sdk/bosh-client.js';
+import { httpPost } from '../sdk/http.js';
+import type { DeviceCredentials } from '../sdk/registration.js';
+import { CloudPrintSettings, type DisablePolicy } from '../sdk/cloud-print-settings.js';
+import { systemClock, type Clock } from '../../domain/clock.js';
 
 export interface VirtualPrinterOptions {
   relayUrl: string;

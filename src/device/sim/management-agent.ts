@@ -1,6 +1,6 @@
-import { checkFirmware } from './firmware.js';
+import { checkFirmware } from '../sdk/firmware.js';
 import { OID, type PrinterMib } from './printer-mib.js';
-import { JamRule, nextWeekly, sendReport, type DeviceReport, type ReportReply } from './remote-service.js';
+import { JamRule, nextWeekly, sendReport, type DeviceReport, type ReportReply } from '../sdk/remote-service.js';
 
 export interface AgentOptions {
   relayUrl: string;
