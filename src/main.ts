@@ -19,6 +19,7 @@ import type { Store } from './store/store.js';
 import { TimerWheel } from './sessions/timer-wheel.js';
 import { PresenceService } from './sessions/presence.js';
 import { SessionHub } from './sessions/hub.js';
+import { Answers } from './sessions/answers.js';
 import { DEFAULT_PUSH_LIMITS, PushService } from './services/push/push.js';
 import { AlertService } from './services/management/alerts.js';
 import { ReportService } from './services/management/reports.js';
@@ -91,7 +92,8 @@ export async function startRelay(
   const wheel = new TimerWheel(clock);
   const presence = new PresenceService(store, clock, wheel, config.managementTimerSeconds * 1000);
   const hub = new SessionHub(presence);
-  const push = new PushService(services.ctx, services.devices, hub, presence, {
+  const answers = new Answers(clock);
+  const push = new PushService(services.ctx, services.devices, hub, answers, presence, {
     ...DEFAULT_PUSH_LIMITS,
     defaultTimeoutMs: config.pushTimeoutSeconds * 1000,
     maxTimeoutMs: config.pushMaxTimeoutSeconds * 1000,
@@ -111,7 +113,7 @@ export async function startRelay(
   });
   const alerts = new AlertService(services.ctx, { opened: (a, d) => notifications.alertOpened(a, d) });
   const reports = new ReportService(services.ctx, push, alerts, services.firmware, { orderReceived: (d, o) => notifications.orderReceived(d, o) });
-  const print = new PrintService(services.ctx, services.devices, hub, presence, { ...DEFAULT_PRINT, maxDocumentBytes: config.printMaxDocumentBytes, retentionMs: config.printRetentionSeconds * 1000, keepCompletedMs: config.printKeepSeconds * 1000, dataDir: config.dataDir });
+  const print = new PrintService(services.ctx, services.devices, hub, answers, presence, { ...DEFAULT_PRINT, maxDocumentBytes: config.printMaxDocumentBytes, retentionMs: config.printRetentionSeconds * 1000, keepCompletedMs: config.printKeepSeconds * 1000, dataDir: config.dataDir });
   let publicUrl = config.publicUrl ?? '';
   const mailPrint = new MailPrintService(services.ctx, print, services.devices, {
     dataDir: config.dataDir,
@@ -148,7 +150,7 @@ export async function startRelay(
       domain: config.domain,
       hub,
       push,
-      print,
+      answers,
       async authenticate(deviceId, token, clientIp) {
         const device = await services.auth.deviceToken(token);
         if (device && device.id === deviceId) return device;
@@ -165,7 +167,7 @@ export async function startRelay(
   presence.on('offline', (id, reason) => logger.debug({ deviceId: id, reason }, 'device offline'));
   presence.start();
 
-  const metrics = createMetrics({ sessions: () => bosh.size, online: () => presence.onlineCount, pending: () => push.pendingCount, faxConnections: () => fax.size, faxCalls: () => fax.calls, faxBytes: () => fax.bytesRelayed, outbox: () => outbox.waiting });
+  const metrics = createMetrics({ sessions: () => bosh.size, online: () => presence.onlineCount, pending: () => answers.size, faxConnections: () => fax.size, faxCalls: () => fax.calls, faxBytes: () => fax.bytesRelayed, outbox: () => outbox.waiting });
   const app = await buildApp({ config, services, runtime: { push, print, mailPrint, reports, alerts, webhooks, presence, bosh, failures, registrations, fax }, metrics, logger });
 
   await outbox.start();

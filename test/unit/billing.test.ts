@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { billingLine, csvCell, parseBillingTime } from '../../src/domain/billing.js';
-import { ManualClock } from '../../src/domain/clock.js';
+import { ManualClock } from '../helpers/clock.js';
 import type { Principal } from '../../src/domain/principal.js';
 import { AlertService } from '../../src/services/management/alerts.js';
 import { ServiceError } from '../../src/services/kernel/errors.js';
@@ -9,6 +9,7 @@ import { createServices } from '../../src/services/index.js';
 import { PushService } from '../../src/services/push/push.js';
 import { ReportService } from '../../src/services/management/reports.js';
 import { cryptoRandom } from '../../src/services/kernel/secrets.js';
+import { Answers } from '../../src/sessions/answers.js';
 import { SessionHub } from '../../src/sessions/hub.js';
 import { PresenceService } from '../../src/sessions/presence.js';
 import { TimerWheel } from '../../src/sessions/timer-wheel.js';
@@ -32,7 +33,7 @@ describe('billing', () => {
     const s = createServices({ store, clock, random: cryptoRandom, domain: 'example.net' }, { registrationTtlMs: 60_000, timeZone: 'Asia/Tokyo', dataDir: tempDir() });
     await s.accounts.ensureDefaultAccount();
     const presence = new PresenceService(store, clock, new TimerWheel(clock));
-    const push = new PushService(s.ctx, s.devices, new SessionHub(presence), presence);
+    const push = new PushService(s.ctx, s.devices, new SessionHub(presence), new Answers(clock), presence);
     const reports = new ReportService(s.ctx, push, new AlertService(s.ctx), s.firmware);
     const { device } = await s.devices.provision(CLI, { serial: 'BILL-1', model: 'MP C3004' });
     await s.devices.updateRegistry(CLI, device.id, { registrationNumber: '123456', installationPlace: '=HYPERLINK("http://evil")' });

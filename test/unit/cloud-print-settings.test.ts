@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { CloudPrintSettings, type DisablePolicy } from '../../src/device/sdk/cloud-print-settings.js';
-import { ManualClock } from '../../src/domain/clock.js';
+import { ManualClock } from '../helpers/clock.js';
 
 function printer(policy: DisablePolicy, delayMs?: number) {
   const log: string[] = [];

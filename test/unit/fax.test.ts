@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
-import { ManualClock } from '../../src/domain/clock.js';
+import { ManualClock } from '../helpers/clock.js';
 import { FrameType } from '../../src/protocol/fax/frames.js';
 import { DEFAULT_FAX, FaxSwitchboard, type FaxLine, type LineIo } from '../../src/services/fax/switchboard.js';
 import type { FaxUserService } from '../../src/services/fax/users.js';

@@ -3,7 +3,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { ManualClock } from '../../src/domain/clock.js';
+import { ManualClock } from '../helpers/clock.js';
 import { Outbox, RETRY_S } from '../../src/services/kernel/outbox.js';
 import { openDatabase } from '../../src/store/sqlite/open.js';
 import { sqliteStore } from '../../src/store/sqlite/sqlite-store.js';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { beforeEach, describe, it } from 'node:test';
-import { ManualClock } from '../../src/domain/clock.js';
+import { ManualClock } from '../helpers/clock.js';
 import type { PushRequest } from '../../src/domain/push.js';
 import type { DeviceMessage } from '../../src/domain/messages.js';
 import type { Principal } from '../../src/domain/principal.js';
@@ -8,6 +8,7 @@ import { createServices, type Services } from '../../src/services/index.js';
 import { ServiceError } from '../../src/services/kernel/errors.js';
 import { PushService } from '../../src/services/push/push.js';
 import { cryptoRandom } from '../../src/services/kernel/secrets.js';
+import { Answers } from '../../src/sessions/answers.js';
 import { SessionHub, type DeviceLink } from '../../src/sessions/hub.js';
 import { PresenceService } from '../../src/sessions/presence.js';
 import { TimerWheel, type WheelEntry } from '../../src/sessions/timer-wheel.js';
@@ -63,6 +64,7 @@ describe('presence and push on an injected clock (seed 000 S327–S333, S349–S
   let presence: PresenceService;
   let hub: SessionHub;
   let push: PushService;
+  let answers: Answers;
   let deviceId: string;
 
   beforeEach(async () => {
@@ -72,7 +74,8 @@ describe('presence and push on an injected clock (seed 000 S327–S333, S349–S
     await s.accounts.ensureDefaultAccount();
     presence = new PresenceService(store, clock, new TimerWheel(clock), 120_000);
     hub = new SessionHub(presence);
-    push = new PushService(s.ctx, s.devices, hub, presence);
+    answers = new Answers(clock);
+    push = new PushService(s.ctx, s.devices, hub, answers, presence);
     deviceId = (await s.devices.provision(CLI, { serial: 'S', model: 'M' })).device.id;
   });
 
@@ -119,7 +122,7 @@ describe('presence and push on an injected clock (seed 000 S327–S333, S349–S
 
   it('an OFFLINE device is an immediate error, never a wait (S349/S351)', async () => {
     await assert.rejects(push.get(CLI, deviceId, ['1.3.6.1.2.1.1.5.0']), problem('device-offline'));
-    assert.equal(push.pendingCount, 0);
+    assert.equal(answers.size, 0);
   });
 
   it('pushes with an unpredictable request ID and completes on the device\'s answer (S353–S373)', async () => {
@@ -140,10 +143,10 @@ describe('presence and push on an injected clock (seed 000 S327–S333, S349–S
     const pending = push.get(CLI, deviceId, ['1.3.6.1.2.1.1.5.0'], { timeoutSeconds: 5 });
     await new Promise((r) => setImmediate(r));
     clock.advance(4999);
-    assert.equal(push.pendingCount, 1);
+    assert.equal(answers.size, 1);
     clock.advance(1);
     await assert.rejects(pending, problem('device-timeout'));
-    assert.equal(push.pendingCount, 0);
+    assert.equal(answers.size, 0);
   });
 
   it('caps the requests waiting per device', async () => {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ManualClock } from '../../src/domain/clock.js';
+import { ManualClock } from '../helpers/clock.js';
 import { base32, isDeviceId } from '../../src/domain/identifiers.js';
 import { RateLimiter } from '../../src/services/kernel/rate-limit.js';
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { beforeEach, describe, it } from 'node:test';
-import { ManualClock } from '../../src/domain/clock.js';
+import { ManualClock } from '../helpers/clock.js';
 import type { Principal } from '../../src/domain/principal.js';
 import { createServices, type Services } from '../../src/services/index.js';
 import { ServiceError } from '../../src/services/kernel/errors.js';

@@ -16,6 +16,7 @@ import {
   type JobState,
   type PrinterReported,
 } from '../../domain/print.js';
+import type { Answers } from '../../sessions/answers.js';
 import type { SessionHub } from '../../sessions/hub.js';
 import type { PresenceService } from '../../sessions/presence.js';
 import type { Device } from '../../domain/devices.js';
@@ -56,12 +57,12 @@ const MAX_POLL_MS = 60_000;
 export class PrintService {
   private readonly dir: string;
   private readonly waiters: Waiters;
-  private readonly cancels = new Map<string, { jobId: string; deviceId: string; settle: (a: CancelAnswer) => void }>();
 
   constructor(
     private readonly ctx: ServiceContext,
     private readonly devices: DeviceService,
     private readonly hub: SessionHub,
+    private readonly answers: Answers,
     private readonly presence: PresenceService,
     private readonly o: PrintOptions,
   ) {
@@ -170,12 +171,6 @@ export class PrintService {
     }
   }
 
-  /** The printer's answer to a pushed cancel, over its session. */
-  cancelAnswered(deviceId: string, requestId: string, answer: CancelAnswer): void {
-    const c = this.cancels.get(requestId);
-    if (c && c.deviceId === deviceId) c.settle(answer);
-  }
-
   // The printer's side
 
   /** Jobs waiting for this printer, announced now; long-polls up to waitMs when there are none (seed 003 variation 1). */
@@ -257,18 +252,11 @@ export class PrintService {
     await this.ctx.store.print.markDocumentDeleted(id);
   }
 
-  private askPrinter(job: PrintJob): Promise<CancelAnswer> {
+  private async askPrinter(job: PrintJob): Promise<CancelAnswer> {
     const requestId = CANCEL_ID_PREFIX + base32(this.ctx.random.bytes(15));
-    return new Promise((resolve) => {
-      const cancelTimer = this.ctx.clock.after(this.o.cancelTimeoutMs, () => settle('no-answer'));
-      const settle = (a: CancelAnswer): void => {
-        if (!this.cancels.delete(requestId)) return;
-        cancelTimer();
-        resolve(a);
-      };
-      this.cancels.set(requestId, { jobId: job.id, deviceId: job.deviceId, settle });
-      if (!this.hub.deliver(job.deviceId, { kind: 'cancel', requestId, jobId: job.id })) settle('no-answer');
-    });
+    const answer = this.answers.expect(job.deviceId, requestId, 'cancel', this.o.cancelTimeoutMs);
+    if (!this.hub.deliver(job.deviceId, { kind: 'cancel', requestId, jobId: job.id })) this.answers.settle(job.deviceId, requestId, 'cancel', 'no-answer');
+    return (await answer) ?? 'no-answer';
   }
 
   private announce(job: PrintJob): void {

@@ -3,6 +3,7 @@ import { canSeeAccount, type Principal } from '../../domain/principal.js';
 import type { QueuedRequest } from '../../domain/push.js';
 import { base32 } from '../../domain/identifiers.js';
 import type { PresenceService } from '../../sessions/presence.js';
+import type { Answers } from '../../sessions/answers.js';
 import type { SessionHub } from '../../sessions/hub.js';
 import type { ServiceContext } from '../kernel/context.js';
 import type { DeviceService } from '../identity/devices.js';
@@ -17,11 +18,6 @@ export interface PushLimits {
 }
 
 export const DEFAULT_PUSH_LIMITS: PushLimits = { defaultTimeoutMs: 30_000, maxTimeoutMs: 300_000, maxPending: 100_000, maxPendingPerDevice: 32 };
-
-interface Pending {
-  req: PushRequest;
-  settle: (a: PushAnswer | null) => void;
-}
 
 export interface PushResult {
   requestId: string;
@@ -51,24 +47,18 @@ export interface SetObjectInput {
  * the device's held connection, tagged with an unpredictable request ID (S353); the device's
  * answer, over the session or session-less HTTP (S265), completes the waiting HTTP request
  * (S373). An offline device is an immediate error (S349/S351), never a wait. Pending requests
- * live in memory only.
+ * wait in the session layer's correlator (Answers).
  */
 export class PushService {
-  private readonly pending = new Map<string, Pending>();
-  private readonly perDevice = new Map<string, number>();
-
   constructor(
     private readonly ctx: ServiceContext,
     private readonly devices: DeviceService,
     private readonly hub: SessionHub,
+    private readonly answers: Answers,
     private readonly presence: PresenceService,
     private readonly limits: PushLimits = DEFAULT_PUSH_LIMITS,
   ) {
     presence.on('online', (deviceId) => void this.deliverQueued(deviceId).catch(() => undefined));
-  }
-
-  get pendingCount(): number {
-    return this.pending.size;
   }
 
   async get(p: Principal, deviceId: string, oids: string[], o: PushOptions = {}): Promise<PushResult | QueuedRequest> {
@@ -105,12 +95,7 @@ export class PushService {
    * the request went to can answer it. False if no such request is waiting (late, unknown).
    */
   async answer(deviceId: string, requestId: string, answer: PushAnswer): Promise<boolean> {
-    const p = this.pending.get(requestId);
-    if (p) {
-      if (p.req.deviceId !== deviceId) return false;
-      p.settle(answer);
-      return true;
-    }
+    if (this.answers.kindOf(requestId) === 'push') return this.answers.settle(deviceId, requestId, 'push', answer);
     return this.ctx.store.pushQueue.complete(requestId, deviceId, answer, this.ctx.clock.now());
   }
 
@@ -185,25 +170,13 @@ export class PushService {
       if (o.queueTtlSeconds !== undefined) return this.enqueue(device.id, device.accountId, op, body, o.queueTtlSeconds);
       throw offline(device.id);
     }
-    const load = this.perDevice.get(device.id) ?? 0;
-    if (this.pending.size >= this.limits.maxPending || load >= this.limits.maxPendingPerDevice)
+    if (this.answers.size >= this.limits.maxPending || this.answers.load(device.id) >= this.limits.maxPendingPerDevice)
       throw new ServiceError('device-busy', `too many requests are waiting for ${device.id}; retry later`, { retryAfter: 1 });
 
     const req: PushRequest = { requestId: this.newRequestId(), deviceId: device.id, op, ...body };
-    const answer = await new Promise<PushAnswer | null>((resolve) => {
-      const cancel = this.ctx.clock.after(timeoutMs, () => settle(null));
-      const settle = (a: PushAnswer | null): void => {
-        if (!this.pending.delete(req.requestId)) return;
-        cancel();
-        const left = (this.perDevice.get(device.id) ?? 1) - 1;
-        if (left > 0) this.perDevice.set(device.id, left);
-        else this.perDevice.delete(device.id);
-        resolve(a);
-      };
-      this.pending.set(req.requestId, { req, settle });
-      this.perDevice.set(device.id, load + 1);
-      if (!this.hub.deliver(req.deviceId, { kind: 'push', req })) settle({ error: { condition: 'recipient-unavailable' } });
-    });
+    const waiting = this.answers.expect(device.id, req.requestId, 'push', timeoutMs);
+    if (!this.hub.deliver(req.deviceId, { kind: 'push', req })) this.answers.settle(device.id, req.requestId, 'push', { error: { condition: 'recipient-unavailable' } });
+    const answer = await waiting;
 
     if (answer === null)
       throw new ServiceError('device-timeout', `${device.id} did not answer within ${timeoutMs / 1000} s`, { requestId: req.requestId });

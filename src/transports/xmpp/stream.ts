@@ -4,8 +4,7 @@ import type { PushService } from '../../services/push/push.js';
 import { base32 } from '../../domain/identifiers.js';
 import { CodecError, iqToAnswer } from '../../protocol/xmpp/push-codec.js';
 import { cancelAnswer } from '../../protocol/xmpp/print-codec.js';
-import { CANCEL_ID_PREFIX } from '../../domain/messages.js';
-import type { CancelAnswer } from '../../domain/print.js';
+import type { Answers } from '../../sessions/answers.js';
 import { child, el, elements, localName, text, type XmlElement } from '../../protocol/xmpp/xml.js';
 import { NS } from '../../protocol/xmpp/namespaces.js';
 import { iqError } from '../../protocol/xmpp/stanzas.js';
@@ -20,7 +19,7 @@ export interface StreamPort {
   domain: string;
   hub: SessionHub;
   push: PushService;
-  print: { cancelAnswered(deviceId: string, requestId: string, answer: CancelAnswer): void };
+  answers: Answers;
   /** Checks a device's credentials (and counts failures against the client address). */
   authenticate(deviceId: string, token: string, clientIp: string): Promise<Device | null>;
 }
@@ -131,9 +130,12 @@ export class XmppStream {
     this.out.send(el('iq', { type: 'result', id }, el('bind', { xmlns: NS.bind }, el('jid', {}, this.jid!))));
   }
 
-  /** An IQ result/error from the device: the answer to a pushed request (S261 → S373 over the session) or a cancel (seed 002 S304). */
+  /** An IQ result/error from the device: the answer to a pushed cancel (seed 002 S304) or to a GET/SET (S261 → S373 over the session). */
   private answer(iq: XmlElement, id: string): void {
-    if (id.startsWith(CANCEL_ID_PREFIX)) return this.port.print.cancelAnswered(this.deviceId!, id, cancelAnswer(iq));
+    if (this.port.answers.kindOf(id) === 'cancel') {
+      this.port.answers.settle(this.deviceId!, id, 'cancel', cancelAnswer(iq));
+      return;
+    }
     let answer;
     try {
       answer = iqToAnswer(iq);
