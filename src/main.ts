@@ -78,7 +78,7 @@ export async function startRelay(
     pino({ level: config.logLevel, serializers: { req: requestForLog } });
   const store = openStore(config.dataDir);
   const services = createServices(
-    { store, clock, random: o.random ?? cryptoRandom, domain: config.domain },
+    { store, clock, random: o.random ?? cryptoRandom(), domain: config.domain },
     { registrationTtlMs: config.registrationTtlSeconds * 1000, timeZone: config.timeZone, dataDir: config.dataDir },
   );
   await services.accounts.ensureDefaultAccount();
@@ -151,6 +151,7 @@ export async function startRelay(
       hub,
       push,
       answers,
+      random: services.ctx.random,
       async authenticate(deviceId, token, clientIp) {
         const device = await services.auth.deviceToken(token);
         if (device && device.id === deviceId) return device;

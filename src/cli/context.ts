@@ -23,7 +23,7 @@ export async function withServices<T>(g: GlobalOptions, fn: (s: Services) => Pro
   const store = openStore(g.dataDir);
   try {
     const services = createServices(
-      { store, clock: systemClock, random: cryptoRandom, domain: await xmppDomain(store) },
+      { store, clock: systemClock, random: cryptoRandom(), domain: await xmppDomain(store) },
       { registrationTtlMs: defaults.registrationTtlSeconds * 1000, timeZone: g.timeZone ?? process.env.FLEETRELAY_TIME_ZONE ?? 'UTC', dataDir: g.dataDir },
     );
     await services.accounts.ensureDefaultAccount();

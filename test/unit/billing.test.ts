@@ -30,7 +30,7 @@ describe('billing', () => {
   it('takes a month of daily reads, with a board swap and its offset, to one CSV line per device', async () => {
     const clock = new ManualClock(Date.UTC(2026, 9, 31, 12)); // 31 Oct, noon UTC
     const store = sqliteStore(openDatabase(tempDir()));
-    const s = createServices({ store, clock, random: cryptoRandom, domain: 'example.net' }, { registrationTtlMs: 60_000, timeZone: 'Asia/Tokyo', dataDir: tempDir() });
+    const s = createServices({ store, clock, random: cryptoRandom(), domain: 'example.net' }, { registrationTtlMs: 60_000, timeZone: 'Asia/Tokyo', dataDir: tempDir() });
     await s.accounts.ensureDefaultAccount();
     const presence = new PresenceService(store, clock, new TimerWheel(clock));
     const push = new PushService(s.ctx, s.devices, new SessionHub(presence), new Answers(clock), presence);

@@ -66,7 +66,7 @@ function board(clock: ManualClock): FaxSwitchboard {
     },
   } as unknown as FaxUserService;
   const limiter = (): RateLimiter => new RateLimiter(clock, 3, 60_000);
-  return new FaxSwitchboard(users, clock, cryptoRandom, DEFAULT_FAX, { perUser: limiter(), perAddress: limiter() });
+  return new FaxSwitchboard(users, clock, cryptoRandom(), DEFAULT_FAX, { perUser: limiter(), perAddress: limiter() });
 }
 
 async function loggedIn(b: FaxSwitchboard, user: string): Promise<{ line: FaxLine; io: FakeLine }> {

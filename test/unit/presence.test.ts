@@ -70,7 +70,7 @@ describe('presence and push on an injected clock (seed 000 S327–S333, S349–S
   beforeEach(async () => {
     clock = new ManualClock();
     const store = sqliteStore(openDatabase(tempDir()));
-    s = createServices({ store, clock, random: cryptoRandom, domain: 'example.net' }, { registrationTtlMs: 60_000, dataDir: tempDir() });
+    s = createServices({ store, clock, random: cryptoRandom(), domain: 'example.net' }, { registrationTtlMs: 60_000, dataDir: tempDir() });
     await s.accounts.ensureDefaultAccount();
     presence = new PresenceService(store, clock, new TimerWheel(clock), 120_000);
     hub = new SessionHub(presence);

@@ -21,7 +21,7 @@ describe('registration service on an injected clock', () => {
 
   beforeEach(async () => {
     clock = new ManualClock();
-    s = createServices({ store: sqliteStore(openDatabase(tempDir())), clock, random: cryptoRandom, domain: 'example.net' }, { registrationTtlMs: TTL, dataDir: tempDir() });
+    s = createServices({ store: sqliteStore(openDatabase(tempDir())), clock, random: cryptoRandom(), domain: 'example.net' }, { registrationTtlMs: TTL, dataDir: tempDir() });
     await s.accounts.ensureDefaultAccount();
   });
 

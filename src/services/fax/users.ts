@@ -41,7 +41,7 @@ export class FaxUserService {
     if (typeof settings === 'string') throw invalid(settings);
     const accountId = await this.accounts.resolveAccount(p, u.accountId);
     const now = this.ctx.clock.now();
-    const user: FaxUser = { id: u.id, accountId, passwordHash: await hashPassword(password), settings, createdAt: now, updatedAt: now };
+    const user: FaxUser = { id: u.id, accountId, passwordHash: await hashPassword(password, this.ctx.random), settings, createdAt: now, updatedAt: now };
     await this.ctx.store.faxUsers.insert(user);
     await audit(this.ctx, p, 'fax-user.add', user.id, accountId, { settings });
     return publicUser(user);
@@ -60,7 +60,7 @@ export class FaxUserService {
     await this.visible(p, id);
     const settings = change.settings === undefined ? undefined : parseFaxUserSettings(change.settings);
     if (typeof settings === 'string') throw invalid(settings);
-    const passwordHash = change.password === undefined ? undefined : await hashPassword(checkPassword(change.password));
+    const passwordHash = change.password === undefined ? undefined : await hashPassword(checkPassword(change.password), this.ctx.random);
     const updated = await this.ctx.store.faxUsers.update(id, { passwordHash, settings }, this.ctx.clock.now());
     if (!updated) throw notFound(`fax user ${id}`);
     await audit(this.ctx, p, 'fax-user.update', id, updated.accountId, { password: passwordHash !== undefined, settings });

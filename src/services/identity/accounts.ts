@@ -58,7 +58,7 @@ export class AccountService {
       name: u.name,
       accountId,
       admin: Boolean(u.admin),
-      passwordHash: await hashPassword(u.password),
+      passwordHash: await hashPassword(u.password, this.ctx.random),
       createdAt: this.ctx.clock.now(),
     };
     await this.ctx.store.users.insert(user);

@@ -9,25 +9,28 @@ export interface Random {
   digits(digits: number): string;
 }
 
-/** Small draws (ids, request ids) come from a pool refilled 4 KiB at a time: one syscall per ~270 ids. */
-const POOL_SIZE = 4096;
-let pool = Buffer.alloc(0);
-let poolOffset = 0;
-function pooledBytes(n: number): Buffer {
-  if (n > 64) return randomBytes(n);
-  if (poolOffset + n > pool.length) {
-    pool = randomBytes(POOL_SIZE);
-    poolOffset = 0;
-  }
-  const out = Buffer.from(pool.subarray(poolOffset, poolOffset + n));
-  poolOffset += n;
-  return out;
+/**
+ * The operating system's randomness. Small draws (ids, request ids) come from a pool refilled
+ * 4 KiB at a time: one syscall per ~270 ids. Each call makes its own pool.
+ */
+export function cryptoRandom(): Random {
+  const POOL_SIZE = 4096;
+  let pool = Buffer.alloc(0);
+  let offset = 0;
+  return {
+    bytes(n) {
+      if (n > 64) return randomBytes(n);
+      if (offset + n > pool.length) {
+        pool = randomBytes(POOL_SIZE);
+        offset = 0;
+      }
+      const out = Buffer.from(pool.subarray(offset, offset + n));
+      offset += n;
+      return out;
+    },
+    digits: (n) => Array.from({ length: n }, () => String(randomInt(10))).join(''),
+  };
 }
-
-export const cryptoRandom: Random = {
-  bytes: pooledBytes,
-  digits: (n) => Array.from({ length: n }, () => String(randomInt(10))).join(''),
-};
 
 export function newSecret(random: Random, prefix: string): string {
   return prefix + random.bytes(32).toString('base64url');
@@ -53,8 +56,8 @@ const SCRYPT = { N: 1 << 15, r: 8, p: 1, maxmem: 64 * 1024 * 1024 };
 const KEY_LEN = 32;
 
 /** Passwords (chosen by people, so guessable) get a slow, memory-hard hash: scrypt N=2^15, r=8. */
-export async function hashPassword(password: string): Promise<string> {
-  const salt = randomBytes(16);
+export async function hashPassword(password: string, random: Random): Promise<string> {
+  const salt = random.bytes(16);
   const key = await scryptAsync(password, salt, KEY_LEN, SCRYPT);
   return `scrypt$${SCRYPT.N}$${SCRYPT.r}$${SCRYPT.p}$${salt.toString('base64url')}$${key.toString('base64url')}`;
 }

@@ -13,7 +13,6 @@ import { MAX_RID, type BoshSettings } from './settings.js';
 
 const DEFAULT_CONTENT_TYPE = 'text/xml; charset=utf-8';
 const CORS = { 'access-control-allow-origin': '*', 'access-control-allow-headers': 'content-type', 'access-control-allow-methods': 'POST, OPTIONS' };
-const keptAlive = new WeakSet<Socket>();
 
 /**
  * The BOSH connection manager at /http-bind: reads and parses bodies, creates sessions and
@@ -22,6 +21,8 @@ const keptAlive = new WeakSet<Socket>();
  */
 export class BoshManager implements SessionHost {
   private readonly sessions = new Map<string, BoshSession>();
+  /** Sockets already given TCP keep-alive: a client's keep-alive connection carries many requests. */
+  private readonly keptAlive = new WeakSet<Socket>();
   private refusedAtCapacity = 0;
 
   constructor(
@@ -50,9 +51,9 @@ export class BoshManager implements SessionHost {
       return;
     }
     const socket = req.socket;
-    if (!keptAlive.has(socket)) {
+    if (!this.keptAlive.has(socket)) {
       socket.setKeepAlive(true, 30_000);
-      keptAlive.add(socket);
+      this.keptAlive.add(socket);
     }
     // Content-Type is ignored on purpose (XEP-0124 §5): constrained clients send what they can.
     const declared = Number(req.headers['content-length'] ?? 0);

@@ -5,6 +5,7 @@ import { base32 } from '../../domain/identifiers.js';
 import { CodecError, iqToAnswer } from '../../protocol/xmpp/push-codec.js';
 import { cancelAnswer } from '../../protocol/xmpp/print-codec.js';
 import type { Answers } from '../../sessions/answers.js';
+import type { Random } from '../../services/kernel/secrets.js';
 import { child, el, elements, localName, text, type XmlElement } from '../../protocol/xmpp/xml.js';
 import { NS } from '../../protocol/xmpp/namespaces.js';
 import { iqError } from '../../protocol/xmpp/stanzas.js';
@@ -20,6 +21,7 @@ export interface StreamPort {
   hub: SessionHub;
   push: PushService;
   answers: Answers;
+  random: Random;
   /** Checks a device's credentials (and counts failures against the client address). */
   authenticate(deviceId: string, token: string, clientIp: string): Promise<Device | null>;
 }
@@ -124,7 +126,7 @@ export class XmppStream {
   private bind(id: string, bind: XmlElement): void {
     const asked = child(bind, 'resource');
     const requested = asked ? text(asked).trim() : '';
-    this.resource = requested && requested.length <= 64 && /^[\x21-\x7e]+$/.test(requested) ? requested : base32(crypto.getRandomValues(new Uint8Array(8)));
+    this.resource = requested && requested.length <= 64 && /^[\x21-\x7e]+$/.test(requested) ? requested : base32(this.port.random.bytes(8));
     this.stage = 'bound';
     this.port.hub.bind(this.deviceId!, this.link);
     this.out.send(el('iq', { type: 'result', id }, el('bind', { xmlns: NS.bind }, el('jid', {}, this.jid!))));
