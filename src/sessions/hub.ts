@@ -4,7 +4,7 @@ import type { PresenceService } from './presence.js';
 /** What a transport gives the hub for one bound device session. */
 export interface DeviceLink {
   /** Queues a message for the device (sent now on a held request, or with the next one). False if it cannot take more. */
-  send(msg: DeviceMessage): boolean;
+  deliver(msg: DeviceMessage): boolean;
   /** Ends the session: replaced by a newer one, the device went offline, or the relay stops. */
   close(reason: 'replaced' | 'offline' | 'shutdown'): void;
 }
@@ -51,7 +51,7 @@ export class SessionHub {
   /** Hands a message to the device's session; false if it has none or it is full. */
   deliver(deviceId: string, msg: DeviceMessage): boolean {
     const link = this.links.get(deviceId);
-    return link !== undefined && this.presence.isOnline(deviceId) && link.send(msg);
+    return link !== undefined && this.presence.isOnline(deviceId) && link.deliver(msg);
   }
 
   closeAll(): void {

@@ -22,7 +22,7 @@ const problem = (name: string) => (err: unknown) => err instanceof ServiceError 
 class FakeLink implements DeviceLink {
   pushed: PushRequest[] = [];
   closed: string | null = null;
-  send(msg: DeviceMessage): boolean {
+  deliver(msg: DeviceMessage): boolean {
     if (msg.kind === 'push') this.pushed.push(msg.req);
     return true;
   }

@@ -133,18 +133,17 @@ export class BoshSession implements DeviceLink, WheelEntry, StreamOutput {
     this.work = this.work.then(() => this.drain()).catch(() => this.terminate('internal-server-error'));
   }
 
-  /** DeviceLink: a message for the device, sent on the held request or with the next one. */
-  send(msg: DeviceMessage): boolean;
-  /** StreamOutput. */
-  send(stanza: XmlElement): boolean;
-  send(m: DeviceMessage | XmlElement): boolean {
+  /** DeviceLink: a service's message for the bound device; false when the queue is full. */
+  deliver(msg: DeviceMessage): boolean {
+    const jid = this.stream.jid;
+    if (this.isEnded || !jid || this.queue.length >= this.host.settings.maxQueuedStanzas) return false;
+    return this.send(encodeMessage(msg, jid, this.host.port.domain));
+  }
+
+  /** StreamOutput: a stanza for the client, sent on the held request or with the next one. */
+  send(stanza: XmlElement): boolean {
     if (this.isEnded) return false;
-    if ('kind' in m) {
-      const jid = this.stream.jid;
-      if (!jid || this.queue.length >= this.host.settings.maxQueuedStanzas) return false;
-      m = encodeMessage(m, jid, this.host.port.domain);
-    }
-    this.queue.push(serialize(m));
+    this.queue.push(serialize(stanza));
     if (this.held.length > 0 && !this.busy) this.answerOldest();
     return true;
   }
@@ -155,7 +154,6 @@ export class BoshSession implements DeviceLink, WheelEntry, StreamOutput {
     else if (reason === 'shutdown') this.terminate('system-shutdown');
     else this.terminate();
   }
-
 
   /** StreamOutput: a stream error ends the session (XEP-0206 §6 remote-stream-error). */
   fail(condition: string, detail?: string): void {
