@@ -31,7 +31,10 @@ import type { ReportService } from './services/management/reports.js';
 import type { AlertService } from './services/management/alerts.js';
 import { reportRoutes } from './transports/device-http/reports.js';
 import { sameText } from './services/kernel/secrets.js';
-import { deviceHttpRoutes } from './transports/device-http/routes.js';
+import { registrationRoutes } from './transports/device-http/registration.js';
+import { selfRoutes } from './transports/device-http/self.js';
+import { pushDeviceRoutes } from './transports/device-http/push.js';
+import { DEVICE_HTTP } from './protocol/device-http.js';
 import { webRoutes } from './web/routes.js';
 import { authHooks, bearer } from './http/auth.js';
 import type { Metrics } from './http/metrics.js';
@@ -163,16 +166,15 @@ export async function buildApp({ config, services, runtime, metrics, logger }: A
     { prefix: '/api/v1' },
   );
 
-  await app.register(deviceHttpRoutes, {
-    prefix: '/device/v1',
-    services,
-    registrations,
-    authenticateDevice: auth.device,
-    publicUrl: config.publicUrl,
-    push: runtime.push,
+  await app.register(registrationRoutes, { prefix: DEVICE_HTTP, registration: services.registration, registrations, publicUrl: config.publicUrl });
+  await app.register(selfRoutes, {
+    prefix: DEVICE_HTTP,
+    devices: services.devices,
     presence: runtime.presence,
+    authenticateDevice: auth.device,
     recognizes: (deviceId: string, sid: string) => runtime.bosh.owner(sid) === deviceId,
   });
+  await app.register(pushDeviceRoutes, { prefix: DEVICE_HTTP, push: runtime.push, authenticateDevice: auth.device });
 
   await app.register(reportRoutes, {
     reports: runtime.reports,

@@ -1,0 +1,54 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { DeviceService } from '../../services/identity/devices.js';
+import { capabilities, problemResponses } from '../../http/schemas.js';
+import { deviceView } from '../../http/views.js';
+import type { PresenceService } from '../../sessions/presence.js';
+
+export interface SelfRoutesOptions {
+  devices: DeviceService;
+  presence: PresenceService;
+  authenticateDevice: (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
+  /** Whether a BOSH session id is a live session bound by this device. */
+  recognizes: (deviceId: string, sid: string) => boolean;
+}
+
+const tags = ['device'];
+
+/** A device's own record, and its survival notification outside the session (seed 000 S241/S365). */
+export async function selfRoutes(app: FastifyInstance, o: SelfRoutesOptions): Promise<void> {
+  const { devices } = o;
+  app.addHook('onRequest', o.authenticateDevice);
+
+  app.get('/self', { schema: { tags, summary: 'The device as the relay knows it', response: problemResponses } }, async (request) =>
+    deviceView(request.device!, devices.jid(request.device!.id), o.presence.isOnline(request.device!.id)),
+  );
+
+  app.post<{ Body: { sid: string } }>(
+    '/survival',
+    {
+      schema: {
+        tags,
+        summary: 'Survival notification (S241/S365), outside the session: does the relay still know this session?',
+        body: { type: 'object', properties: { sid: { type: 'string', maxLength: 64 } }, required: ['sid'], additionalProperties: false },
+        response: { 200: { type: 'object', properties: { recognized: { type: 'boolean' } } }, 401: { $ref: 'Problem#' } },
+      },
+    },
+    async (request) => ({ recognized: o.recognizes(request.device!.id, request.body.sid) }),
+  );
+
+  app.patch<{ Body: { capabilities: Record<string, unknown> } }>(
+    '/self',
+    {
+      schema: {
+        tags,
+        summary: 'The device updates its own capability information (only with its own token)',
+        body: { type: 'object', properties: { capabilities }, required: ['capabilities'], additionalProperties: false },
+        response: problemResponses,
+      },
+    },
+    async (request) => {
+      const d = await devices.updateCapabilities(request.device!, request.body.capabilities);
+      return deviceView(d, devices.jid(d.id), o.presence.isOnline(d.id));
+    },
+  );
+}
