@@ -9,6 +9,51 @@ export type DemandFailure = 'not-logged-in' | 'busy' | 'rejected' | 'timeout' | 
  */
 export type LineState = 'login' | 'vacant' | 'dialling' | 'notified' | 'paired';
 
+/** Why the relay answers a line's frame with an error instead of acting on it. */
+export type LineError = 'bad-frame' | 'not-logged-in' | 'not-paired' | 'throttled';
+
+/** A line as the pairing rules see it. */
+export interface LineView {
+  state: LineState;
+  userId: string;
+  accountId: string;
+}
+
+export type Demand<L> = { ok: true; callee: L } | { ok: false; reason: DemandFailure; message: string };
+
+/**
+ * Connection demand, processes (6)–(7): a vacant line may call another fax user of its own
+ * account; the callee is notified on one of its vacant lines. Gives that line, or why not.
+ * Users of other accounts are as good as not logged in: their names are not revealed.
+ */
+export function pickCallee<L extends LineView>(caller: LineView, to: string, calleeLines: readonly L[]): Demand<L> {
+  const refuse = (reason: DemandFailure, message: string): Demand<L> => ({ ok: false, reason, message });
+  if (caller.state !== 'vacant') return refuse('busy', 'this connection is not vacant; call from a vacant one');
+  if (to === caller.userId) return refuse('self', 'a fax user cannot call itself');
+  if (calleeLines.length === 0 || calleeLines[0]!.accountId !== caller.accountId) return refuse('not-logged-in', `${to} is not logged in`);
+  const callee = calleeLines.find((l) => l.state === 'vacant');
+  return callee ? { ok: true, callee } : refuse('busy', `${to} has no vacant connection`);
+}
+
+/** A line's control frames in the current 10-second window. */
+export interface ControlWindow {
+  start: number;
+  count: number;
+}
+
+/**
+ * Flood control on control frames: up to `limit` per 10 s are taken, beyond that refused
+ * (ERROR throttled), and beyond twice that the line is closed. Counts the frame into `w`.
+ */
+export function countControl(w: ControlWindow, now: number, limit: number): 'take' | 'refuse' | 'close' {
+  if (now - w.start >= 10_000) {
+    w.start = now;
+    w.count = 0;
+  }
+  w.count++;
+  return w.count <= limit ? 'take' : w.count > 2 * limit ? 'close' : 'refuse';
+}
+
 /** Fax user IDs: the address callers dial. Lowercase, so "Sales" and "sales" are one line. */
 const USER_ID = /^[a-z0-9][a-z0-9._-]{0,63}$/;
 export const isFaxUserId = (s: unknown): s is string => typeof s === 'string' && USER_ID.test(s);

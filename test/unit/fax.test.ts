@@ -3,7 +3,8 @@ import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { ManualClock } from '../helpers/clock.js';
 import { FrameType } from '../../src/protocol/fax/frames.js';
-import { DEFAULT_FAX, FaxSwitchboard, type FaxLine, type LineIo } from '../../src/services/fax/switchboard.js';
+import { DEFAULT_FAX, FaxSwitchboard } from '../../src/services/fax/switchboard.js';
+import type { FaxLine, FaxLinePort, Relayed } from '../../src/services/fax/line.js';
 import type { FaxUserService } from '../../src/services/fax/users.js';
 import { RateLimiter } from '../../src/services/kernel/rate-limit.js';
 import { cryptoRandom } from '../../src/services/kernel/secrets.js';
@@ -33,16 +34,43 @@ describe('fax frame reader', () => {
   });
 });
 
-class FakeLine implements LineIo {
+/** A connection that records what the switchboard says to it, as the frame type and body the fax port would write. */
+class FakeLine implements FaxLinePort {
   readonly remoteAddress = '192.0.2.1';
-  sent: { type: number; body?: object }[] = [];
+  sent: { type: number; body?: any }[] = [];
   relayed: number[] = [];
   closed = false;
-  send(type: FrameType, body?: object): void {
-    this.sent.push({ type, body });
+  loggedIn(r: object): void {
+    this.sent.push({ type: FrameType.LOGIN_RESULT, body: { ok: true, ...r } });
   }
-  relay(type: FrameType): boolean {
-    this.relayed.push(type);
+  loginRefused(reason: string): void {
+    this.sent.push({ type: FrameType.LOGIN_RESULT, body: { ok: false, reason } });
+  }
+  holdAck(): void {
+    this.sent.push({ type: FrameType.HOLD_ACK });
+  }
+  users(users: string[]): void {
+    this.sent.push({ type: FrameType.LIST_RESULT, body: { users } });
+  }
+  incoming(call: object): void {
+    this.sent.push({ type: FrameType.INCOMING, body: call });
+  }
+  connected(call: object): void {
+    this.sent.push({ type: FrameType.CONNECT_RESULT, body: { ok: true, ...call } });
+  }
+  callFailed(f: object): void {
+    this.sent.push({ type: FrameType.CONNECT_RESULT, body: { ok: false, ...f } });
+  }
+  error(code: string, message: string): void {
+    this.sent.push({ type: FrameType.ERROR, body: { code, message } });
+  }
+  relayData(): boolean {
+    this.relayed.push(FrameType.DATA);
+    return true;
+  }
+  terminated(data: Relayed | null): boolean {
+    if (data) this.relayed.push(FrameType.TERMINATE);
+    else this.sent.push({ type: FrameType.TERMINATE });
     return true;
   }
   pauseReading(): void {}
@@ -99,7 +127,7 @@ describe('fax switchboard on an injected clock', () => {
     const c = await loggedIn(b, 'carol');
     b.connect(a.line, 'carol');
     b.answer(c.line, true, undefined);
-    b.terminate(a.line, [], 0);
+    b.terminate(a.line, { length: 0 });
     assert.deepEqual(c.io.relayed, [FrameType.TERMINATE]);
     b.release(a.line);
     assert.deepEqual([a.line.state, c.line.state], ['vacant', 'paired']);

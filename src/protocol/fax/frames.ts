@@ -1,3 +1,5 @@
+import type { LineError } from '../../domain/fax.js';
+
 /**
  * Fax relay wire format (seed 001, FIG. 2). A frame is a 4-byte big-endian length L, then
  * L bytes: one type byte and the payload. Control payloads are UTF-8 JSON objects; DATA is opaque.
@@ -35,7 +37,8 @@ export const DEFAULT_MAX_FRAME = 1024 * 1024;
 /** Bytes before the payload: length (4) and type (1). */
 export const FRAME_HEADER = 5;
 
-export type ErrorCode = 'bad-frame' | 'too-large' | 'bad-json' | 'unknown-type' | 'not-logged-in' | 'not-paired' | 'throttled';
+/** ERROR codes: the switchboard's refusals, and what the frame reader finds wrong with the bytes. */
+export type ErrorCode = LineError | 'too-large' | 'bad-json' | 'unknown-type';
 
 export type FrameProblem = { code: 'bad-frame' | 'too-large'; message: string; fatal: boolean };
 

@@ -1,21 +1,9 @@
 import type { Clock } from '../../domain/clock.js';
-import { isFaxUserId, DEFAULT_MAX_CONNECTIONS_PER_USER, type DemandFailure, type LineState } from '../../domain/fax.js';
-import { FrameType, type ErrorCode } from '../../protocol/fax/frames.js';
+import { countControl, DEFAULT_MAX_CONNECTIONS_PER_USER, isFaxUserId, pickCallee, type DemandFailure, type LineError } from '../../domain/fax.js';
+import { FaxLine, lineInfo, type Call, type FaxLinePort, type LineInfo, type Relayed } from './line.js';
 import type { FaxUserService } from './users.js';
 import type { RateLimiter } from '../kernel/rate-limit.js';
 import { newId, type Random } from '../kernel/secrets.js';
-
-/** What the switchboard needs of a connection; the TCP transport provides it. */
-export interface LineIo {
-  readonly remoteAddress: string;
-  send(type: FrameType, body?: object): void;
-  /** Passes a DATA or TERMINATE frame on as received; false when this connection's send buffer is full. */
-  relay(type: FrameType, parts: Buffer[], length: number): boolean;
-  pauseReading(): void;
-  resumeReading(): void;
-  onceDrained(fn: () => void): void;
-  close(): void;
-}
 
 export interface FaxOptions {
   holdIntervalMs: number;
@@ -38,55 +26,6 @@ export const DEFAULT_FAX: FaxOptions = {
   releaseTimeoutMs: 30_000,
   controlPer10s: 100,
 };
-
-interface Call {
-  id: string;
-  caller: FaxLine;
-  callee: FaxLine;
-  cancelTimer: () => void;
-}
-
-/** One TCP connection of a fax machine and its place in FIG. 2. */
-export class FaxLine {
-  state: LineState = 'login';
-  user: { id: string; accountId: string; passwordHash: string } | null = null;
-  /** The paired line; null before pairing and once the peer has released or dropped. */
-  peer: FaxLine | null = null;
-  call: Call | null = null;
-  /** A TERMINATE passed on this pairing: the line waits for its RELEASE. */
-  terminated = false;
-  closed = false;
-  loggingIn = false;
-  lastHeard: number;
-  /** Reading is paused until the peer's send buffer drains (back-pressure); silence then does not count. */
-  waitingDrain = false;
-  bytesIn = 0;
-  bytesOut = 0;
-  controlWindow = { start: 0, count: 0 };
-  stopRelease: (() => void) | null = null;
-
-  constructor(
-    readonly id: string,
-    readonly io: LineIo,
-    readonly connectedAt: number,
-  ) {
-    this.lastHeard = connectedAt;
-  }
-}
-
-export interface LineInfo {
-  connectionId: string;
-  user: string | null;
-  accountId: string | null;
-  state: LineState;
-  peer: { user: string; connectionId: string } | null;
-  callId: string | null;
-  remoteAddress: string;
-  connectedAt: string;
-  lastHeardAt: string;
-  bytesIn: number;
-  bytesOut: number;
-}
 
 /**
  * The relay server of seed 001: the connection information holding unit (who is logged in on
@@ -119,7 +58,7 @@ export class FaxSwitchboard {
     return this.byUser.get(userId)?.size ?? 0;
   }
 
-  open(io: LineIo): FaxLine {
+  open(io: FaxLinePort): FaxLine {
     const line = new FaxLine(newId(this.random, 'fx', 6), io, this.clock.now());
     this.lines.add(line);
     return line;
@@ -133,22 +72,17 @@ export class FaxSwitchboard {
     const now = this.clock.now();
     line.lastHeard = now;
     if (!control) return true;
-    const w = line.controlWindow;
-    if (now - w.start >= 10_000) {
-      w.start = now;
-      w.count = 0;
-    }
-    w.count++;
-    if (w.count <= this.o.controlPer10s) return true;
-    if (w.count > 2 * this.o.controlPer10s) {
+    const verdict = countControl(line.controlWindow, now, this.o.controlPer10s);
+    if (verdict === 'take') return true;
+    if (verdict === 'close') {
       this.log('fax line closed: control-frame flood', { connectionId: line.id, user: line.user?.id });
       line.io.close();
     } else this.error(line, 'throttled', 'too many control frames; slow down');
     return false;
   }
 
-  error(line: FaxLine, code: ErrorCode, message: string): void {
-    line.io.send(FrameType.ERROR, { code, message });
+  error(line: FaxLine, code: LineError, message: string): void {
+    line.io.error(code, message);
   }
 
   /** (1)–(3): certification by user ID and password; a failure is answered, then the line closed. */
@@ -172,44 +106,40 @@ export class FaxSwitchboard {
     line.state = 'vacant';
     mine.add(line);
     this.byUser.set(user.id, mine);
-    line.io.send(FrameType.LOGIN_RESULT, { ok: true, holdIntervalSec: this.o.holdIntervalMs / 1000, user: user.id, connectionId: line.id });
+    line.io.loggedIn({ holdIntervalSec: this.o.holdIntervalMs / 1000, user: user.id, connectionId: line.id });
   }
 
   private refuseLogin(line: FaxLine, reason: string): void {
-    line.io.send(FrameType.LOGIN_RESULT, { ok: false, reason });
+    line.io.loginRefused(reason);
     line.io.close();
   }
 
   /** (4)–(5) */
   hold(line: FaxLine): void {
-    if (this.loggedIn(line)) line.io.send(FrameType.HOLD_ACK);
+    if (this.loggedIn(line)) line.io.holdAck();
   }
 
   /** Users of the caller's account that are logged in now. */
   list(line: FaxLine): void {
     if (!this.loggedIn(line)) return;
-    const users = [...this.byUser.entries()].filter(([, set]) => first(set)?.user?.accountId === line.user!.accountId).map(([id]) => id);
-    line.io.send(FrameType.LIST_RESULT, { users: users.sort() });
+    const users = [...this.byUser.entries()].filter(([, set]) => first(set)?.accountId === line.accountId).map(([id]) => id);
+    line.io.users(users.sort());
   }
 
   /** (6)–(7): a connection demand by user ID, notified on a vacant connection of the callee. */
   connect(line: FaxLine, to: string): void {
     if (!this.loggedIn(line)) return;
     to = to.toLowerCase();
-    const fail = (reason: DemandFailure, message: string): void => line.io.send(FrameType.CONNECT_RESULT, { ok: false, reason, message });
-    if (line.state !== 'vacant') return fail('busy', 'this connection is not vacant; call from a vacant one');
-    if (to === line.user!.id) return fail('self', 'a fax user cannot call itself');
-    const theirs = isFaxUserId(to) ? this.byUser.get(to) : undefined;
-    if (!theirs || first(theirs)!.user!.accountId !== line.user!.accountId) return fail('not-logged-in', `${to} is not logged in`);
-    const callee = [...theirs].find((l) => l.state === 'vacant');
-    if (!callee) return fail('busy', `${to} has no vacant connection`);
+    const demand = pickCallee(line, to, [...((isFaxUserId(to) && this.byUser.get(to)) || [])]);
+    if (!demand.ok) return line.io.callFailed({ reason: demand.reason, message: demand.message });
+    const callee = demand.callee;
     const call: Call = { id: newId(this.random, 'c', 10), caller: line, callee, cancelTimer: () => {} };
     call.cancelTimer = this.clock.after(this.o.callTimeoutMs, () => this.endCall(call, 'timeout', `${to} did not answer in time`));
     line.state = 'dialling';
     callee.state = 'notified';
     line.call = callee.call = call;
     this.calls++;
-    callee.io.send(FrameType.INCOMING, { from: line.user!.id, callId: call.id });
+    callee.io.incoming({ from: line.user!.id, callId: call.id });
   }
 
   /** (8)–(9): the callee accepts (both lines paired) or rejects. */
@@ -225,7 +155,7 @@ export class FaxSwitchboard {
     caller.state = callee.state = 'paired';
     caller.peer = callee;
     callee.peer = caller;
-    caller.io.send(FrameType.CONNECT_RESULT, { ok: true, callId: call.id, peer: callee.user!.id });
+    caller.io.connected({ callId: call.id, peer: callee.user!.id });
     this.log('fax call paired', { callId: call.id, caller: caller.user!.id, callee: callee.user!.id });
   }
 
@@ -236,11 +166,11 @@ export class FaxSwitchboard {
       l.call = null;
       if (!l.closed) l.state = 'vacant';
     }
-    if (!call.caller.closed) call.caller.io.send(FrameType.CONNECT_RESULT, { ok: false, callId: call.id, reason, message });
+    if (!call.caller.closed) call.caller.io.callFailed({ callId: call.id, reason, message });
   }
 
   /** (15)–(18): DATA passes to the peer unchanged; a full peer pauses this line until it drains. */
-  data(line: FaxLine, parts: Buffer[], length: number): void {
+  data(line: FaxLine, data: Relayed): void {
     const peer = line.state === 'paired' ? line.peer : null;
     if (!peer) {
       if (this.heard(line, true)) {
@@ -249,19 +179,19 @@ export class FaxSwitchboard {
       }
       return;
     }
-    line.bytesIn += length;
-    peer.bytesOut += length;
-    this.bytesRelayed += length;
-    if (!peer.io.relay(FrameType.DATA, parts, length)) this.backOff(line, peer);
+    line.bytesIn += data.length;
+    peer.bytesOut += data.length;
+    this.bytesRelayed += data.length;
+    if (!peer.io.relayData(data)) this.backOff(line, peer);
   }
 
   /** (19)–(20): passes to the peer; both sides then owe a RELEASE. */
-  terminate(line: FaxLine, parts: Buffer[], length: number): void {
+  terminate(line: FaxLine, data: Relayed): void {
     if (!this.loggedIn(line)) return;
     if (line.state !== 'paired') return this.error(line, 'not-paired', 'TERMINATE needs a paired connection');
     const peer = line.peer;
     if (peer) {
-      if (!peer.io.relay(FrameType.TERMINATE, parts, length)) this.backOff(line, peer);
+      if (!peer.io.terminated(data)) this.backOff(line, peer);
       this.awaitRelease(peer);
     }
     this.awaitRelease(line);
@@ -306,7 +236,7 @@ export class FaxSwitchboard {
     const peer = line.peer;
     if (peer) {
       if (!line.terminated && !peer.closed) {
-        peer.io.send(FrameType.TERMINATE);
+        peer.io.terminated(null);
         this.awaitRelease(peer);
       }
       peer.peer = null;
@@ -353,22 +283,7 @@ export class FaxSwitchboard {
 
   /** Connection information for operators (seed 001 unit 42). */
   snapshot(accountId?: string): LineInfo[] {
-    const iso = (t: number): string => new Date(t).toISOString();
-    return [...this.lines]
-      .filter((l) => accountId === undefined || l.user?.accountId === accountId)
-      .map((l) => ({
-        connectionId: l.id,
-        user: l.user?.id ?? null,
-        accountId: l.user?.accountId ?? null,
-        state: l.state,
-        peer: l.peer?.user ? { user: l.peer.user.id, connectionId: l.peer.id } : null,
-        callId: l.call?.id ?? null,
-        remoteAddress: l.io.remoteAddress,
-        connectedAt: iso(l.connectedAt),
-        lastHeardAt: iso(l.lastHeard),
-        bytesIn: l.bytesIn,
-        bytesOut: l.bytesOut,
-      }));
+    return [...this.lines].filter((l) => accountId === undefined || l.user?.accountId === accountId).map(lineInfo);
   }
 
   start(): void {

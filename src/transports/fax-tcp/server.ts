@@ -1,8 +1,9 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
 import type { Logger } from 'pino';
-import { controlFrame, frameHeader, FrameReader, FrameType, frameName, FROM_DEVICE, parseControl } from '../../protocol/fax/frames.js';
-import type { FaxLine, FaxSwitchboard, LineIo } from '../../services/fax/switchboard.js';
+import { controlFrame, frameHeader, FrameReader, FrameType, frameName, FROM_DEVICE, parseControl, type ErrorCode } from '../../protocol/fax/frames.js';
+import type { FaxLine, FaxLinePort, Relayed } from '../../services/fax/line.js';
+import type { FaxSwitchboard } from '../../services/fax/switchboard.js';
 
 export interface FaxServerOptions {
   maxFrame: number;
@@ -16,11 +17,18 @@ const MAX_QUEUED_FRAMES = 64;
 const HIGH_WATER_MARK = 512 * 1024;
 const CLOSE_GRACE_MS = 5_000;
 
+/** A frame's payload as the reader cut it from the socket: slices of its chunks, never copied. */
+interface Payload extends Relayed {
+  parts: Buffer[];
+}
+const payload = (parts: Buffer[], length: number): Payload => ({ parts, length });
+
 const str = (v: unknown, max: number): v is string => typeof v === 'string' && v.length > 0 && v.length <= max;
 
 /**
- * The fax relay's TCP listener: parses frames and hands them to the switchboard. Reading and
- * writing are tied together: a line whose peer cannot take more is paused (see FaxSwitchboard.data).
+ * The fax relay's TCP listener: parses frames and hands them to the switchboard, and writes
+ * the switchboard's verbs (FaxLinePort) as frames; frames live here only. Reading and writing
+ * are tied together: a line whose peer cannot take more is paused (see FaxSwitchboard.data).
  */
 export function faxServer(board: FaxSwitchboard, o: FaxServerOptions, logger: Logger): Server {
   const onSocket = (socket: Socket): void => {
@@ -29,25 +37,37 @@ export function faxServer(board: FaxSwitchboard, o: FaxServerOptions, logger: Lo
     let closing = false;
     // Control frames the relay itself writes must not pile up behind a reader that never reads.
     const controlBacklogCap = 4 * o.maxFrame;
-    const io: LineIo = {
+    const send = (type: FrameType, body?: object): void => {
+      if (closing) return;
+      if (socket.writableLength > controlBacklogCap) {
+        logger.info({ connectionId: line.id }, 'fax line closed: not reading what the relay sends');
+        socket.destroy();
+        return;
+      }
+      socket.write(controlFrame(type, body));
+    };
+    /** Passes a frame on as it was received: the payload is the slices the reader cut from the sender's socket. */
+    const relay = (type: FrameType, data: Relayed): boolean => {
+      if (closing) return true;
+      const { parts, length } = data as Payload;
+      socket.cork();
+      socket.write(frameHeader(type, length));
+      for (const p of parts) socket.write(p);
+      socket.uncork();
+      return !socket.writableNeedDrain;
+    };
+    const io: FaxLinePort = {
       remoteAddress: (socket.remoteAddress ?? 'unknown').replace(/^::ffff:/, ''),
-      send(type, body) {
-        if (closing) return;
-        if (socket.writableLength > controlBacklogCap) {
-          logger.info({ connectionId: line.id }, 'fax line closed: not reading what the relay sends');
-          socket.destroy();
-          return;
-        }
-        socket.write(controlFrame(type, body));
-      },
-      relay(type, parts, length) {
-        if (closing) return true;
-        socket.cork();
-        socket.write(frameHeader(type, length));
-        for (const p of parts) socket.write(p);
-        socket.uncork();
-        return !socket.writableNeedDrain;
-      },
+      loggedIn: (r) => send(FrameType.LOGIN_RESULT, { ok: true, ...r }),
+      loginRefused: (reason) => send(FrameType.LOGIN_RESULT, { ok: false, reason }),
+      holdAck: () => send(FrameType.HOLD_ACK),
+      users: (users) => send(FrameType.LIST_RESULT, { users }),
+      incoming: (call) => send(FrameType.INCOMING, call),
+      connected: (call) => send(FrameType.CONNECT_RESULT, { ok: true, ...call }),
+      callFailed: (f) => send(FrameType.CONNECT_RESULT, { ok: false, ...f }),
+      error: (code, message) => refuse(code, message),
+      relayData: (data) => relay(FrameType.DATA, data),
+      terminated: (data) => (data ? relay(FrameType.TERMINATE, data) : (send(FrameType.TERMINATE), true)),
       pauseReading: () => socket.pause(),
       resumeReading: () => socket.resume(),
       onceDrained: (fn) => socket.once('drain', fn),
@@ -62,25 +82,26 @@ export function faxServer(board: FaxSwitchboard, o: FaxServerOptions, logger: Lo
         socket.once('close', () => clearTimeout(t));
       },
     };
+    const refuse = (code: ErrorCode, message: string): void => send(FrameType.ERROR, { code, message });
     const line: FaxLine = board.open(io);
     let waiting: { type: number; parts: Buffer[]; length: number }[] | null = null;
 
     const dispatch = (type: number, parts: Buffer[], length: number): void => {
       if (type === FrameType.DATA) {
         board.heard(line, false);
-        return board.data(line, parts, length);
+        return board.data(line, payload(parts, length));
       }
       if (!board.heard(line, true)) return;
-      if (type === FrameType.TERMINATE) return board.terminate(line, parts, length);
+      if (type === FrameType.TERMINATE) return board.terminate(line, payload(parts, length));
       if (!FROM_DEVICE.has(type)) {
         const known = frameName(type).startsWith('0x') ? `unknown frame type ${frameName(type)}` : `${frameName(type)} is sent by the relay, not by a fax machine`;
-        return board.error(line, 'unknown-type', known);
+        return refuse('unknown-type', known);
       }
       const body = parseControl(parts, length);
-      if (typeof body === 'string') return board.error(line, 'bad-json', `${frameName(type)}: ${body}`);
+      if (typeof body === 'string') return refuse('bad-json', `${frameName(type)}: ${body}`);
       switch (type) {
         case FrameType.LOGIN:
-          if (!str(body.user, 64) || !str(body.password, 1024)) return board.error(line, 'bad-frame', 'LOGIN needs {"user", "password"}');
+          if (!str(body.user, 64) || !str(body.password, 1024)) return refuse('bad-frame', 'LOGIN needs {"user", "password"}');
           waiting = [];
           socket.pause();
           board.login(line, body.user, body.password).then(
@@ -102,12 +123,12 @@ export function faxServer(board: FaxSwitchboard, o: FaxServerOptions, logger: Lo
         case FrameType.LIST:
           return board.list(line);
         case FrameType.CONNECT:
-          if (!str(body.to, 64)) return board.error(line, 'bad-frame', 'CONNECT needs {"to": user ID}');
+          if (!str(body.to, 64)) return refuse('bad-frame', 'CONNECT needs {"to": user ID}');
           return board.connect(line, body.to);
         case FrameType.ACCEPT:
         case FrameType.REJECT: {
           const callId = body.callId;
-          if (callId !== undefined && !str(callId, 64)) return board.error(line, 'bad-frame', 'callId is a string');
+          if (callId !== undefined && !str(callId, 64)) return refuse('bad-frame', 'callId is a string');
           const reason = typeof body.reason === 'string' ? body.reason : undefined;
           return board.answer(line, type === FrameType.ACCEPT, callId, reason);
         }
@@ -123,17 +144,17 @@ export function faxServer(board: FaxSwitchboard, o: FaxServerOptions, logger: Lo
       (type, parts, length) => {
         if (!waiting) return dispatch(type, parts, length);
         if (waiting.length >= MAX_QUEUED_FRAMES) {
-          board.error(line, 'throttled', 'too many frames sent before the login answer');
+          refuse('throttled', 'too many frames sent before the login answer');
           return io.close();
         }
         waiting.push({ type, parts, length });
       },
       (p) => {
         if (p.fatal) {
-          board.error(line, p.code, p.message);
+          refuse(p.code, p.message);
           return io.close();
         }
-        if (board.heard(line, true)) board.error(line, p.code, p.message);
+        if (board.heard(line, true)) refuse(p.code, p.message);
       },
     );
     socket.on('data', (chunk: Buffer) => reader.push(chunk));
