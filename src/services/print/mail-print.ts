@@ -29,10 +29,12 @@ export interface MailPrintOptions {
 /** Local part of a print request's cancel address: cancel-<code>@<mail domain>. */
 const CANCEL_PREFIX = 'cancel-';
 
-/** Why a mail is refused, with the SMTP reply code it gets. */
+/** Why a mail for printing is refused; the mail transport chooses its reply code from the reason. */
+export type MailRefusalReason = 'no-such-request' | 'no-such-printer' | 'not-accepting-jobs' | 'sender-not-allowed' | 'nothing-printable';
+
 export class MailRefusal extends Error {
   constructor(
-    readonly responseCode: number,
+    readonly reason: MailRefusalReason,
     message: string,
   ) {
     super(message);
@@ -69,15 +71,15 @@ export class MailPrintService {
     const ours = at > 0 && domain === this.o.mailDomain.toLowerCase() && local.length <= 64;
     if (ours && local.startsWith(CANCEL_PREFIX)) {
       const page = await this.ctx.store.print.pageByCancelHash(sha256(local.slice(CANCEL_PREFIX.length)));
-      if (!page || page.expiresAt <= this.ctx.clock.now()) throw new MailRefusal(550, `5.1.1 <${address.slice(0, 100)}>: no such print request here (it may have expired)`);
+      if (!page || page.expiresAt <= this.ctx.clock.now()) throw new MailRefusal('no-such-request', `<${address.slice(0, 100)}>: no such print request here (it may have expired)`);
       return { kind: 'cancel', page };
     }
     const device = ours ? await this.ctx.store.devices.get(local) : null;
-    if (!device) throw new MailRefusal(550, `5.1.1 <${address.slice(0, 100)}>: no such printer here`);
+    if (!device) throw new MailRefusal('no-such-printer', `<${address.slice(0, 100)}>: no such printer here`);
     const state = await this.ctx.store.print.printer(device.id);
-    if (!state?.accepting) throw new MailRefusal(554, `5.7.1 the printer ${device.model} ${device.serial} is not accepting jobs now; nothing will be printed`);
+    if (!state?.accepting) throw new MailRefusal('not-accepting-jobs', `the printer ${device.model} ${device.serial} is not accepting jobs now; nothing will be printed`);
     if (state.allowedSenders?.length && !(sender && state.allowedSenders.includes(sender.toLowerCase())))
-      throw new MailRefusal(550, `5.7.1 ${sender ?? 'this sender'} may not print on this printer`);
+      throw new MailRefusal('sender-not-allowed', `${sender ?? 'this sender'} may not print on this printer`);
     return { kind: 'printer', device };
   }
 
@@ -88,7 +90,7 @@ export class MailPrintService {
       .filter((p) => sniffDocument(p.content.subarray(0, 64)) !== null)
       .slice(0, MAX_OBJECTS);
     if (objects.length === 0 && bodyText?.trim()) objects.push({ name: 'message.txt', content: Buffer.from(bodyText) });
-    if (objects.length === 0) throw new MailRefusal(550, '5.6.0 the mail has nothing printable: attach a PDF, JPEG, PNG or text, or write in the body');
+    if (objects.length === 0) throw new MailRefusal('nothing-printable', 'the mail has nothing printable: attach a PDF, JPEG, PNG or text, or write in the body');
     const now = this.ctx.clock.now();
     const page: PrintPage = {
       id: newId(this.ctx.random, 'pg-', 10),

@@ -1,15 +1,28 @@
 import PostalMime from 'postal-mime';
 import { SMTPServer, type SMTPServerDataStream, type SMTPServerSession } from 'smtp-server';
 import type { Logger } from 'pino';
-import { MailRefusal, type MailPrintService } from '../../services/print/mail-print.js';
+import { MailRefusal, type MailPrintService, type MailRefusalReason } from '../../services/print/mail-print.js';
 import { ServiceError } from '../../services/kernel/errors.js';
 
 export const MAX_MAIL_BYTES = 25 * 1024 * 1024;
 
-const refusal = (err: unknown): Error & { responseCode: number } => {
-  const e = new Error(err instanceof MailRefusal || err instanceof ServiceError ? err.message : 'temporary failure, try again later') as Error & { responseCode: number };
-  e.responseCode = err instanceof MailRefusal ? err.responseCode : err instanceof ServiceError ? 550 : 451;
-  return e;
+/** SMTP reply code and enhanced status code (RFC 3463) for each reason a mail is refused. */
+const REPLIES: Record<MailRefusalReason, [number, string]> = {
+  'no-such-request': [550, '5.1.1'],
+  'no-such-printer': [550, '5.1.1'],
+  'not-accepting-jobs': [554, '5.7.1'],
+  'sender-not-allowed': [550, '5.7.1'],
+  'nothing-printable': [550, '5.6.0'],
+};
+
+const reply = (responseCode: number, message: string): Error & { responseCode: number } => Object.assign(new Error(message), { responseCode });
+
+const refusal = (err: unknown): Error => {
+  if (err instanceof MailRefusal) {
+    const [code, status] = REPLIES[err.reason];
+    return reply(code, `${status} ${err.message}`);
+  }
+  return err instanceof ServiceError ? reply(550, err.message) : reply(451, 'temporary failure, try again later');
 };
 
 /**
@@ -36,7 +49,7 @@ export function smtpIntake(mail: MailPrintService, log: Logger): SMTPServer {
       const chunks: Buffer[] = [];
       stream.on('data', (c: Buffer) => chunks.push(c));
       stream.on('end', () => {
-        if (stream.sizeExceeded) return callback(refusal(new MailRefusal(552, `5.3.4 the mail is larger than ${MAX_MAIL_BYTES / 1048576} MiB`)));
+        if (stream.sizeExceeded) return callback(reply(552, `5.3.4 the mail is larger than ${MAX_MAIL_BYTES / 1048576} MiB`));
         void (async () => {
           const parsed = await PostalMime.parse(Buffer.concat(chunks));
           const sender = session.envelope.mailFrom ? session.envelope.mailFrom.address.toLowerCase() : '';
