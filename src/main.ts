@@ -24,6 +24,7 @@ import { DEFAULT_PUSH_LIMITS, PushService } from './services/push/push.js';
 import { AlertService } from './services/management/alerts.js';
 import { ReportService } from './services/management/reports.js';
 import { WebhookService } from './services/management/webhooks.js';
+import { webhookHttp } from './transports/webhook-http/client.js';
 import { DEFAULT_PRINT, PrintService } from './services/print/print.js';
 import { MailPrintService } from './services/print/mail-print.js';
 import { smtpIntake } from './transports/smtp/intake.js';
@@ -104,7 +105,7 @@ export async function startRelay(
   });
   // Every mail and webhook call goes through the outbox, so a restart or an outage loses none.
   const mailer = config.smtpUrl ? outbox.mailer(smtpMailer(config.smtpUrl, config.mailFrom)) : null;
-  const webhooks = new WebhookService(services.ctx, outbox, { allowPrivate: config.allowPrivateWebhooks });
+  const webhooks = new WebhookService(services.ctx, outbox, webhookHttp, { allowPrivate: config.allowPrivateWebhooks });
   const notifications = new Notifications({
     mailer,
     operatorEmails: config.notifyEmails,

@@ -1,6 +1,4 @@
 import { createHmac } from 'node:crypto';
-import { lookup } from 'node:dns/promises';
-import { isIP } from 'node:net';
 import { isPrivateAddress } from '../../domain/net.js';
 import { accountScope, canSeeAccount, isAdmin, type Principal } from '../../domain/principal.js';
 import type { Webhook } from '../../domain/webhooks.js';
@@ -12,12 +10,17 @@ import { newId, newSecret } from '../kernel/secrets.js';
 export const WEBHOOK_EVENTS = ['alert.opened', 'order.received'] as const;
 export type WebhookEvent = (typeof WEBHOOK_EVENTS)[number];
 
-const TIMEOUT_MS = 10_000;
-
 export interface WebhookOptions {
   /** Let webhooks reach loopback and private addresses (tests, on-premises receivers). */
   allowPrivate: boolean;
-  post?: (url: string, body: string, headers: Record<string, string>) => Promise<number>;
+}
+
+/** How webhook calls leave the relay; the HTTP transport provides it. */
+export interface WebhookTransport {
+  /** The addresses a URL's host name stands for (an address literal stands for itself); fails when it resolves to none. */
+  addresses(hostname: string): Promise<string[]>;
+  /** POSTs the body; the HTTP status of the answer. */
+  post(url: string, body: string, headers: Record<string, string>): Promise<number>;
 }
 
 /** A call waiting in the outbox: the body is fixed when the event happens, the signature at each attempt. */
@@ -36,6 +39,7 @@ export class WebhookService {
   constructor(
     private readonly ctx: ServiceContext,
     private readonly outbox: Outbox,
+    private readonly net: WebhookTransport,
     private readonly o: WebhookOptions,
   ) {
     outbox.handle('webhook', (m) => this.deliver(m as WebhookCall));
@@ -79,11 +83,7 @@ export class WebhookService {
     const hook = await this.ctx.store.webhooks.get(hookId);
     if (!hook) return;
     const u = new URL(hook.url);
-    if (!this.o.allowPrivate) {
-      const host = u.hostname.replace(/^\[|\]$/g, '');
-      const addresses = isIP(host) ? [host] : (await lookup(host, { all: true })).map((a) => a.address);
-      if (addresses.some(isPrivateAddress)) throw new Error(`${u.hostname} resolves to a private address`);
-    }
+    if (!this.o.allowPrivate && (await this.net.addresses(u.hostname)).some(isPrivateAddress)) throw new Error(`${u.hostname} resolves to a private address`);
     const timestamp = String(Math.floor(this.ctx.clock.now() / 1000));
     const signature = createHmac('sha256', hook.secret).update(`${timestamp}.${body}`).digest('hex');
     const headers = {
@@ -93,7 +93,7 @@ export class WebhookService {
       'x-fleetrelay-timestamp': timestamp,
       'x-fleetrelay-signature': `sha256=${signature}`,
     };
-    const status = await (this.o.post ?? httpPost)(hook.url, body, headers);
+    const status = await this.net.post(hook.url, body, headers);
     if (status < 200 || status >= 300) throw new Error(`HTTP ${status}`);
   }
 
@@ -108,17 +108,9 @@ export class WebhookService {
     if (u.username || u.password) throw invalid('put no credentials in a webhook URL; verify the signature instead');
     if (raw.length > 2000) throw invalid('a webhook URL is at most 2000 characters');
     if (!this.o.allowPrivate) {
-      const host = u.hostname.replace(/^\[|\]$/g, '');
-      const addresses = isIP(host) ? [host] : await lookup(host, { all: true }).then((a) => a.map((x) => x.address), () => []);
-      if (host === 'localhost' || addresses.some(isPrivateAddress)) throw invalid(`${u.hostname} is a loopback or private address; webhooks go to public addresses`);
+      const addresses = await this.net.addresses(u.hostname).catch(() => []);
+      if (u.hostname === 'localhost' || addresses.some(isPrivateAddress)) throw invalid(`${u.hostname} is a loopback or private address; webhooks go to public addresses`);
     }
     return u.toString();
   }
 }
-
-async function httpPost(url: string, body: string, headers: Record<string, string>): Promise<number> {
-  const res = await fetch(url, { method: 'POST', headers, body, redirect: 'manual', signal: AbortSignal.timeout(TIMEOUT_MS) });
-  await res.arrayBuffer().catch(() => undefined);
-  return res.status;
-}
-
