@@ -20,6 +20,7 @@ import { TimerWheel } from './sessions/timer-wheel.js';
 import { PresenceService } from './sessions/presence.js';
 import { SessionHub } from './sessions/hub.js';
 import { Answers } from './sessions/answers.js';
+import { DeviceSessions } from './sessions/device-sessions.js';
 import { DEFAULT_PUSH_LIMITS, PushService } from './services/push/push.js';
 import { AlertService } from './services/management/alerts.js';
 import { ReportService } from './services/management/reports.js';
@@ -94,7 +95,8 @@ export async function startRelay(
   const presence = new PresenceService(store, clock, wheel, config.managementTimerSeconds * 1000);
   const hub = new SessionHub(presence);
   const answers = new Answers(clock);
-  const push = new PushService(services.ctx, services.devices, hub, answers, presence, {
+  const sessions = new DeviceSessions(hub, answers, presence);
+  const push = new PushService(services.ctx, services.devices, sessions, {
     ...DEFAULT_PUSH_LIMITS,
     defaultTimeoutMs: config.pushTimeoutSeconds * 1000,
     maxTimeoutMs: config.pushMaxTimeoutSeconds * 1000,
@@ -114,7 +116,7 @@ export async function startRelay(
   });
   const alerts = new AlertService(services.ctx, { opened: (a, d) => notifications.alertOpened(a, d) });
   const reports = new ReportService(services.ctx, push, alerts, services.firmware, { orderReceived: (d, o) => notifications.orderReceived(d, o) });
-  const print = new PrintService(services.ctx, services.devices, hub, answers, presence, { ...DEFAULT_PRINT, maxDocumentBytes: config.printMaxDocumentBytes, retentionMs: config.printRetentionSeconds * 1000, keepCompletedMs: config.printKeepSeconds * 1000, dataDir: config.dataDir });
+  const print = new PrintService(services.ctx, services.devices, sessions, { ...DEFAULT_PRINT, maxDocumentBytes: config.printMaxDocumentBytes, retentionMs: config.printRetentionSeconds * 1000, keepCompletedMs: config.printKeepSeconds * 1000, dataDir: config.dataDir });
   let publicUrl = config.publicUrl ?? '';
   const mailPrint = new MailPrintService(services.ctx, print, services.devices, {
     dataDir: config.dataDir,

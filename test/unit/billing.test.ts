@@ -10,6 +10,7 @@ import { PushService } from '../../src/services/push/push.js';
 import { ReportService } from '../../src/services/management/reports.js';
 import { cryptoRandom } from '../../src/services/kernel/secrets.js';
 import { Answers } from '../../src/sessions/answers.js';
+import { DeviceSessions } from '../../src/sessions/device-sessions.js';
 import { SessionHub } from '../../src/sessions/hub.js';
 import { PresenceService } from '../../src/sessions/presence.js';
 import { TimerWheel } from '../../src/sessions/timer-wheel.js';
@@ -33,7 +34,7 @@ describe('billing', () => {
     const s = createServices({ store, clock, random: cryptoRandom(), domain: 'example.net' }, { registrationTtlMs: 60_000, timeZone: 'Asia/Tokyo', dataDir: tempDir() });
     await s.accounts.ensureDefaultAccount();
     const presence = new PresenceService(store, clock, new TimerWheel(clock));
-    const push = new PushService(s.ctx, s.devices, new SessionHub(presence), new Answers(clock), presence);
+    const push = new PushService(s.ctx, s.devices, new DeviceSessions(new SessionHub(presence), new Answers(clock), presence));
     const reports = new ReportService(s.ctx, push, new AlertService(s.ctx), s.firmware);
     const { device } = await s.devices.provision(CLI, { serial: 'BILL-1', model: 'MP C3004' });
     await s.devices.updateRegistry(CLI, device.id, { registrationNumber: '123456', installationPlace: '=HYPERLINK("http://evil")' });

@@ -9,6 +9,7 @@ import { ServiceError } from '../../src/services/kernel/errors.js';
 import { PushService } from '../../src/services/push/push.js';
 import { cryptoRandom } from '../../src/services/kernel/secrets.js';
 import { Answers } from '../../src/sessions/answers.js';
+import { DeviceSessions } from '../../src/sessions/device-sessions.js';
 import { SessionHub, type DeviceLink } from '../../src/sessions/hub.js';
 import { PresenceService } from '../../src/sessions/presence.js';
 import { TimerWheel, type WheelEntry } from '../../src/sessions/timer-wheel.js';
@@ -75,7 +76,7 @@ describe('presence and push on an injected clock (seed 000 S327–S333, S349–S
     presence = new PresenceService(store, clock, new TimerWheel(clock), 120_000);
     hub = new SessionHub(presence);
     answers = new Answers(clock);
-    push = new PushService(s.ctx, s.devices, hub, answers, presence);
+    push = new PushService(s.ctx, s.devices, new DeviceSessions(hub, answers, presence));
     deviceId = (await s.devices.provision(CLI, { serial: 'S', model: 'M' })).device.id;
   });
 

@@ -9,6 +9,7 @@ import { AlertService } from '../../src/services/management/alerts.js';
 import { ReportService } from '../../src/services/management/reports.js';
 import { PushService } from '../../src/services/push/push.js';
 import { Answers } from '../../src/sessions/answers.js';
+import { DeviceSessions } from '../../src/sessions/device-sessions.js';
 import { SessionHub } from '../../src/sessions/hub.js';
 import { PresenceService } from '../../src/sessions/presence.js';
 import { TimerWheel } from '../../src/sessions/timer-wheel.js';
@@ -155,7 +156,7 @@ describe('seed 004 reply to each report (reception time, type of contents, recep
     const s = createServices({ store, clock, random: cryptoRandom(), domain: 'example.net' }, { registrationTtlMs: 60_000, timeZone: 'UTC', dataDir: tempDir() });
     await s.accounts.ensureDefaultAccount();
     const presence = new PresenceService(store, clock, new TimerWheel(clock));
-    const push = new PushService(s.ctx, s.devices, new SessionHub(presence), new Answers(clock), presence);
+    const push = new PushService(s.ctx, s.devices, new DeviceSessions(new SessionHub(presence), new Answers(clock), presence));
     reports = new ReportService(s.ctx, push, new AlertService(s.ctx), s.firmware);
     const CLI: Principal = { kind: 'cli' };
     const made = (await s.devices.provision(CLI, { serial: 'SEED4-1', model: 'MP C3004' })).device;

@@ -16,9 +16,7 @@ import {
   type JobState,
   type PrinterReported,
 } from '../../domain/print.js';
-import type { Answers } from '../../sessions/answers.js';
-import type { SessionHub } from '../../sessions/hub.js';
-import type { PresenceService } from '../../sessions/presence.js';
+import type { DeviceSessions } from '../../sessions/device-sessions.js';
 import type { Device } from '../../domain/devices.js';
 import type { JobEvent, PrintJob, PrinterState } from '../../domain/print.js';
 import { base32 } from '../../domain/identifiers.js';
@@ -61,15 +59,13 @@ export class PrintService {
   constructor(
     private readonly ctx: ServiceContext,
     private readonly devices: DeviceService,
-    private readonly hub: SessionHub,
-    private readonly answers: Answers,
-    private readonly presence: PresenceService,
+    private readonly sessions: DeviceSessions,
     private readonly o: PrintOptions,
   ) {
     this.dir = join(o.dataDir, 'jobs');
     this.waiters = new Waiters(ctx.clock, MAX_WAITING_PRINTERS);
     // Jobs held while the printer was away, or announced but never fetched, are announced again (seed 003 claims).
-    presence.on('online', (deviceId) => void this.announceWaiting(deviceId).catch(() => undefined));
+    sessions.onOnline((deviceId) => void this.announceWaiting(deviceId).catch(() => undefined));
   }
 
   get maxDocumentBytes(): number {
@@ -80,7 +76,7 @@ export class PrintService {
 
   async printer(p: Principal, deviceId: string): Promise<{ device: Device; state: PrinterState; online: boolean }> {
     const device = await this.devices.get(p, deviceId);
-    return { device, state: await this.state(device.id), online: this.presence.isOnline(device.id) };
+    return { device, state: await this.state(device.id), online: this.sessions.isOnline(device.id) };
   }
 
   /** The printer's acceptance / acceptance-stop and status messages (seed 003 T122–T134, T650–T670). */
@@ -151,7 +147,7 @@ export class PrintService {
   /** Seed 002 §3.3: C0 and C5 delete at once; C1–C4 ask the printer and wait for its answer (at most cancelTimeoutMs). */
   async cancel(p: Principal, id: string): Promise<PrintJob> {
     const { job } = await this.job(p, id);
-    const plan = planCancel(job.state, this.presence.isOnline(job.deviceId));
+    const plan = planCancel(job.state, this.sessions.isOnline(job.deviceId));
     const actor = actorName(p);
     switch (plan.kind) {
       case 'finished':
@@ -254,21 +250,20 @@ export class PrintService {
 
   private async askPrinter(job: PrintJob): Promise<CancelAnswer> {
     const requestId = CANCEL_ID_PREFIX + base32(this.ctx.random.bytes(15));
-    const answer = this.answers.expect(job.deviceId, requestId, 'cancel', this.o.cancelTimeoutMs);
-    if (!this.hub.deliver(job.deviceId, { kind: 'cancel', requestId, jobId: job.id })) this.answers.settle(job.deviceId, requestId, 'cancel', 'no-answer');
-    return (await answer) ?? 'no-answer';
+    const msg = { kind: 'cancel', requestId, jobId: job.id } as const;
+    return (await this.sessions.ask(job.deviceId, requestId, 'cancel', msg, this.o.cancelTimeoutMs, 'no-answer')) ?? 'no-answer';
   }
 
   private announce(job: PrintJob): void {
-    if (!this.presence.isOnline(job.deviceId)) return;
-    if (this.hub.deliver(job.deviceId, { kind: 'job', jobId: job.id }))
+    if (!this.sessions.isOnline(job.deviceId)) return;
+    if (this.sessions.deliver(job.deviceId, { kind: 'job', jobId: job.id }))
       void this.ctx.store.print.transition(job.id, ['pending'], 'notified', this.ctx.clock.now(), 'announced over the session');
   }
 
   private async announceWaiting(deviceId: string): Promise<void> {
     if (!(await this.state(deviceId)).accepting) return;
     for (const j of await this.ctx.store.print.jobs({ deviceId, states: ['pending', 'notified'], limit: 50 })) {
-      if (!this.hub.deliver(deviceId, { kind: 'job', jobId: j.id })) return;
+      if (!this.sessions.deliver(deviceId, { kind: 'job', jobId: j.id })) return;
       if (j.state === 'pending') await this.ctx.store.print.transition(j.id, ['pending'], 'notified', this.ctx.clock.now(), 'announced when the printer came back');
     }
   }

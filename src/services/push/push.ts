@@ -2,9 +2,7 @@ import { isOid, MAX_OBJECTS, isSmiType, refusedObject, answersRequest, valueProb
 import { canSeeAccount, type Principal } from '../../domain/principal.js';
 import type { QueuedRequest } from '../../domain/push.js';
 import { base32 } from '../../domain/identifiers.js';
-import type { PresenceService } from '../../sessions/presence.js';
-import type { Answers } from '../../sessions/answers.js';
-import type { SessionHub } from '../../sessions/hub.js';
+import type { DeviceSessions } from '../../sessions/device-sessions.js';
 import type { ServiceContext } from '../kernel/context.js';
 import type { DeviceService } from '../identity/devices.js';
 import { invalid, notFound, ServiceError } from '../kernel/errors.js';
@@ -53,12 +51,10 @@ export class PushService {
   constructor(
     private readonly ctx: ServiceContext,
     private readonly devices: DeviceService,
-    private readonly hub: SessionHub,
-    private readonly answers: Answers,
-    private readonly presence: PresenceService,
+    private readonly sessions: DeviceSessions,
     private readonly limits: PushLimits = DEFAULT_PUSH_LIMITS,
   ) {
-    presence.on('online', (deviceId) => void this.deliverQueued(deviceId).catch(() => undefined));
+    sessions.onOnline((deviceId) => void this.deliverQueued(deviceId).catch(() => undefined));
   }
 
   async get(p: Principal, deviceId: string, oids: string[], o: PushOptions = {}): Promise<PushResult | QueuedRequest> {
@@ -95,7 +91,8 @@ export class PushService {
    * the request went to can answer it. False if no such request is waiting (late, unknown).
    */
   async answer(deviceId: string, requestId: string, answer: PushAnswer): Promise<boolean> {
-    if (this.answers.kindOf(requestId) === 'push') return this.answers.settle(deviceId, requestId, 'push', answer);
+    const { answers } = this.sessions;
+    if (answers.kindOf(requestId) === 'push') return answers.settle(deviceId, requestId, 'push', answer);
     return this.ctx.store.pushQueue.complete(requestId, deviceId, answer, this.ctx.clock.now());
   }
 
@@ -124,7 +121,7 @@ export class PushService {
   private async deliverQueued(deviceId: string): Promise<void> {
     for (const q of await this.takeQueued(deviceId)) {
       const req: PushRequest = { requestId: q.requestId, deviceId, op: q.op, ...(q.op === 'get' ? { oids: q.oids } : { objects: q.objects }) };
-      if (!this.hub.deliver(deviceId, { kind: 'push', req })) await this.ctx.store.pushQueue.release(q.requestId);
+      if (!this.sessions.deliver(deviceId, { kind: 'push', req })) await this.ctx.store.pushQueue.release(q.requestId);
     }
   }
 
@@ -166,17 +163,16 @@ export class PushService {
     if (!(timeoutMs > 0 && timeoutMs <= this.limits.maxTimeoutMs))
       throw invalid(`timeoutSeconds is from 1 to ${this.limits.maxTimeoutMs / 1000}`);
     const device = await this.devices.get(p, deviceId);
-    if (!this.presence.isOnline(device.id)) {
+    if (!this.sessions.isOnline(device.id)) {
       if (o.queueTtlSeconds !== undefined) return this.enqueue(device.id, device.accountId, op, body, o.queueTtlSeconds);
       throw offline(device.id);
     }
-    if (this.answers.size >= this.limits.maxPending || this.answers.load(device.id) >= this.limits.maxPendingPerDevice)
+    const { answers } = this.sessions;
+    if (answers.size >= this.limits.maxPending || answers.load(device.id) >= this.limits.maxPendingPerDevice)
       throw new ServiceError('device-busy', `too many requests are waiting for ${device.id}; retry later`, { retryAfter: 1 });
 
     const req: PushRequest = { requestId: this.newRequestId(), deviceId: device.id, op, ...body };
-    const waiting = this.answers.expect(device.id, req.requestId, 'push', timeoutMs);
-    if (!this.hub.deliver(req.deviceId, { kind: 'push', req })) this.answers.settle(device.id, req.requestId, 'push', { error: { condition: 'recipient-unavailable' } });
-    const answer = await waiting;
+    const answer = await this.sessions.ask(device.id, req.requestId, 'push', { kind: 'push', req }, timeoutMs, { error: { condition: 'recipient-unavailable' } });
 
     if (answer === null)
       throw new ServiceError('device-timeout', `${device.id} did not answer within ${timeoutMs / 1000} s`, { requestId: req.requestId });
