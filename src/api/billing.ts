@@ -5,7 +5,7 @@ import { accountId, deviceIdParam, problemResponses } from '../http/schemas.js';
 
 const counter = { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER } as const;
 
-/** Meter offsets and the billing CSV (seed 004 state 7). */
+/** Meter offsets and the billing CSV (seed 004 state 7: counters reported for billing). */
 export async function billingRoutes(app: FastifyInstance, { services }: { services: Services }): Promise<void> {
   const { billing } = services;
 

@@ -10,7 +10,7 @@ const tags = ['firmware'];
 const view = (f: Firmware) => ({ ...f, uploadedAt: iso(f.uploadedAt) });
 const params = { type: 'object', properties: { model: label, version: { type: 'string', pattern: VERSION_PATTERN } }, required: ['model', 'version'] } as const;
 
-/** Firmware (seed 004 state 6), for site admins: vendor key, signed uploads per model, staged rollout. */
+/** Firmware for the devices' update check (seed 004 state 6), for site admins: vendor key, signed uploads per model, staged rollout. */
 export async function firmwareRoutes(app: FastifyInstance, { services }: { services: Services }): Promise<void> {
   const { firmware } = services;
   app.addContentTypeParser('application/octet-stream', { parseAs: 'buffer', bodyLimit: MAX_PROGRAM_BYTES }, (_req, body, done) => done(null, body));

@@ -78,7 +78,7 @@ export async function printRoutes(app: FastifyInstance, { print, mail }: { print
     {
       schema: {
         tags,
-        summary: "The printer's latest 50 print requests by e-mail (seed 002 S101–S205); controlUrl is the control page's link when the relay has no outbound mail to send it",
+        summary: "The printer's latest 50 print requests by e-mail; controlUrl is the control page's link when the relay has no outbound mail to send it",
         params: deviceIdParam,
         response: problemResponses,
       },
@@ -202,7 +202,7 @@ export async function printRoutes(app: FastifyInstance, { print, mail }: { print
     {
       schema: {
         tags,
-        summary: 'Cancel (seed 002 C0–C5): canceled at once before the printer fetched it or when it has no session; else the printer is asked (up to 10 s): canceled, or cancel-failed when it cannot',
+        summary: 'Cancel: canceled at once before the printer fetched it or when it has no session; else the printer is asked (up to 10 s): canceled, or cancel-failed when it cannot',
         params: jobIdParam,
         response: { ...problemResponses, 409: { $ref: 'Problem#' } },
       },

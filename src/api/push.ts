@@ -51,8 +51,9 @@ function queuedView(q: QueuedRequest, status: string) {
 const errors = { 404: { $ref: 'Problem#' }, 409: { $ref: 'Problem#' }, 422: { $ref: 'Problem#' }, 504: { $ref: 'Problem#' } } as const;
 
 /**
- * The push relay, northbound (seed 000 S343–S375): GET/SET by OID, answered synchronously
- * with the device's answer. Offline → 409 at once; no answer in time → 504.
+ * The push relay, northbound (seed 000): a service server's GET/SET by OID (S343, the first
+ * request information) is answered synchronously with the device's answer (S373). Offline →
+ * 409 at once (S351, the error information); no answer in time → 504.
  */
 export async function pushRoutes(app: FastifyInstance, { push }: { push: PushService }): Promise<void> {
   const options = (b: { timeoutSeconds?: number; queue?: { ttlSeconds: number } }) => ({ timeoutSeconds: b.timeoutSeconds, queueTtlSeconds: b.queue?.ttlSeconds });

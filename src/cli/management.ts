@@ -85,7 +85,7 @@ function inlineOrFile(v: string): string {
 }
 
 export function firmwareCommands(program: Command, g: () => GlobalOptions): void {
-  const fw = program.command('firmware').description('firmware for devices (seed 004 state 6), site admin (works on --data-dir)');
+  const fw = program.command('firmware').description('firmware for devices (seed 004), site admin (works on --data-dir)');
   fw.command('key')
     .description("the vendor's Ed25519 public key")
     .command('set <key>')

@@ -102,7 +102,7 @@ export function serveCommand(program: Command, g: () => GlobalOptions): void {
     .option('--trust-proxy', 'trust X-Forwarded-For/-Proto from a reverse proxy (env FLEETRELAY_TRUST_PROXY=1)')
     .option('--metrics-token <token>', 'bearer token allowed to read /metrics (env FLEETRELAY_METRICS_TOKEN)')
     .option('--registration-ttl <seconds>', 'how long a registration PIN stays valid', env.FLEETRELAY_REGISTRATION_TTL ?? String(defaults.registrationTtlSeconds))
-    .option('--management-timer <seconds>', 'a device is OFFLINE after this long without a request (seed 000 S329)', env.FLEETRELAY_MANAGEMENT_TIMER ?? String(defaults.managementTimerSeconds))
+    .option('--management-timer <seconds>', 'a device is OFFLINE after this long without a request', env.FLEETRELAY_MANAGEMENT_TIMER ?? String(defaults.managementTimerSeconds))
     .option('--bosh-wait <seconds>', 'longest a BOSH request is held', env.FLEETRELAY_BOSH_WAIT ?? String(defaults.boshMaxWait))
     .option('--bosh-inactivity <seconds>', 'BOSH session inactivity limit', env.FLEETRELAY_BOSH_INACTIVITY ?? String(defaults.boshInactivity))
     .option('--push-timeout <seconds>', 'default wait for a device to answer a GET/SET', env.FLEETRELAY_PUSH_TIMEOUT ?? String(defaults.pushTimeoutSeconds))

@@ -1,6 +1,7 @@
 /**
- * Meter reads and billing (seed 004 state 7): counters per device and time, offsets for
- * counter resets (board swaps), and the billing period's start, end and delta. Pure.
+ * Meter reads and billing (seed 004 state 7, the utilization report): counters per device and
+ * time, offsets for counter resets (board swaps), and the billing period's start, end and delta.
+ * Pure.
  */
 
 export interface Counters {

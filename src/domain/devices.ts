@@ -26,7 +26,7 @@ export interface Device {
   model: string;
   capabilities: Record<string, unknown>;
   registry: DeviceRegistry;
-  /** Program version the device last said it runs (seed 004 state 6). */
+  /** Program version the device last said it runs (in its update check, seed 004 state 6). */
   firmwareVersion: string | null;
   online: boolean;
   lastSeenAt: number | null;

@@ -1,6 +1,6 @@
 import { createHash, createPublicKey, verify, type KeyObject } from 'node:crypto';
 
-/** Firmware versions and staged rollouts (seed 004 state 6). Pure but for the crypto primitives. */
+/** Firmware versions and staged rollouts (seed 004 state 6, the program update check). Pure but for the crypto primitives. */
 
 export const VERSION_PATTERN = '^\\d{1,9}(\\.\\d{1,9}){0,3}$';
 const versionRe = new RegExp(VERSION_PATTERN);

@@ -82,7 +82,7 @@ function isUtf8Prefix(b: Buffer): boolean {
 export type CancelPlan =
   | { kind: 'finished' } // 409
   | { kind: 'delete'; row: 'C0' } // printer not told, or has not fetched: delete without asking
-  | { kind: 'ask-printer' } // C1–C4: push the cancel and wait for the answer
+  | { kind: 'ask-printer' } // C1–C4, fetched and the printer online: push the cancel and wait for its answer
   | { kind: 'delete'; row: 'C5' }; // fetched, but no session to ask over: delete
 
 /** Seed 002 §3.3: what a cancel request does to a job in `state`. */

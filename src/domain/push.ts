@@ -1,6 +1,7 @@
 /**
- * The management object model of the push relay (seed 000 S343–S375): objects named by SNMP
- * OIDs (the Printer MIB is the model), values typed by SMI names. Pure validation, no I/O.
+ * The management object model of the push relay (seed 000): the objects a service server's GET
+ * or SET names by object ID, here SNMP OIDs (the Printer MIB is the model), with values typed by
+ * SMI names. Pure validation, no I/O.
  */
 
 export const SMI_TYPES = ['integer', 'string', 'octets', 'oid', 'counter32', 'counter64', 'gauge32', 'timeticks', 'ipaddress'] as const;
@@ -69,7 +70,7 @@ export function valueProblem(type: SmiType, value: string): string | null {
   }
 }
 
-/** SET is all or nothing (seed S261): the first refused object, if any. */
+/** SET is all or nothing: the first object the device refused in its answer, if any. */
 export function refusedObject(objects: ResultObject[]): { oid: string; error: SnmpError } | null {
   for (const o of objects) if ('error' in o) return o;
   return null;

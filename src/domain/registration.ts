@@ -1,5 +1,6 @@
 /**
- * Anonymous registration with a PIN (seed 003, T10–T62), as a pure state machine.
+ * Anonymous registration with a PIN (seed 003 T10–T62: the device asks, a person types the PIN
+ * it shows, the device picks up its access token), as a pure state machine.
  *
  *   pending --claim with right PIN--> claimed --device polls--> delivered
  *   pending --time passes expiresAt--> expired (derived, never stored)

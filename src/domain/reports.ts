@@ -66,7 +66,7 @@ const count = (name: string, v: string): number => {
 /**
  * The seed's CGI arguments, in order. `U` is the registration number; a second `U` after `E`
  * is the order quantity (the seed's literal `E=Type2&U=2`); `Q` says the same more plainly.
- * `U` with no report key is the periodic heartbeat (seed 004 §3.9).
+ * `U` with no report key is the periodic heartbeat (seed 004's fixed-interval send, e.g. hourly).
  */
 export function parseCgi(params: [string, string][]): CgiReport {
   let registrationNumber: string | null = null;

@@ -14,8 +14,8 @@ const ACTIVE = ['pending', 'notified', 'fetched', 'processing', 'cancel-requeste
 
 /**
  * The print control page of seed 002 (FIG. 3), at an unguessable, expiring URL mailed to the
- * sender: choose the file and settings, see a preview, Print, Re-preview or Cancel, and watch
- * the job's state.
+ * sender (S102): choose the file and settings, see a preview, Print (S104), Re-preview or Cancel
+ * (S106), and watch the job's state, canceled included (S107/S108).
  */
 export async function printPageRoutes(app: FastifyInstance, { mail }: { mail: MailPrintService }): Promise<void> {
   app.addHook('onSend', async (_request, reply) => {

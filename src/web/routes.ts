@@ -13,7 +13,8 @@ import { html, page, type Html } from './html.js';
 const LOGIN_CSRF_COOKIE = 'fr_login_csrf';
 
 /**
- * Console pages: sign-in, the claim page of seed 003 (T40–T52) and a device overview.
+ * Console pages: sign-in, the claim page of seed 003 (T40–T52: a person opens the claim URL and
+ * types the PIN the device showed) and a device overview.
  * Forms carry a CSRF token: the session's once signed in, a double-submit cookie before.
  */
 export async function webRoutes(app: FastifyInstance, o: { services: Services; alerts: AlertService; failures: RateLimiter }): Promise<void> {

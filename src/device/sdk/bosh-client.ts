@@ -23,9 +23,9 @@ const RETRIES = 3;
 
 /**
  * The device side of XEP-0124/XEP-0206: opens a session, authenticates with SASL PLAIN, binds,
- * and then always keeps one request held at the relay (the seed's "XMPP connection"). Stanzas
- * to send ride on a second request, which makes the relay answer the held one. A request that
- * fails on the network is retransmitted with the same rid and the same body (§14.3).
+ * and then always keeps one request held at the relay (the seed's "XMPP connection", S236).
+ * Stanzas to send ride on a second request, which makes the relay answer the held one. A request
+ * that fails on the network is retransmitted with the same rid and the same body (§14.3).
  */
 export class BoshClient {
   sid: string | null = null;

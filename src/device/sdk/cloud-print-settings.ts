@@ -4,8 +4,8 @@ import type { Clock } from '../../domain/clock.js';
  * The printer's cloud-print service state and its accepting-jobs messages (seed 003 §2,
  * embodiments 1–5), with time injected. What a disable does to accepting-jobs is the policy:
  *   1 'always'   — send "no" right after disconnecting (Fig. 4)
- *   2 'ask'      — ask the user (screen SC4): yes → "no", no → keep accepting (Fig. 5)
- *   3 'checkbox' — SC5's "stop accepting print requests" box decides (Fig. 6)
+ *   2 'ask'      — ask the user (inquiry screen SC4): yes → "no", no → keep accepting (Fig. 5)
+ *   3 'checkbox' — the settings screen SC5's "stop accepting print requests" box decides (Fig. 6)
  *   4 'delayed'  — send "no" only if no enable arrives within the delay, 1 h by default (Fig. 7)
  * and, whatever the policy, 5: a predicted resource shortage sends "no" while enabled, and the
  * replacement sends "yes" and resumes the interrupted job (Fig. 8).
@@ -13,16 +13,16 @@ import type { Clock } from '../../domain/clock.js';
 export type DisablePolicy = 'always' | 'ask' | 'checkbox' | 'delayed';
 
 export interface PrinterActions {
-  /** Acceptance (true) or acceptance-stop (false), with the current status (T122/T124, T222, T650, T670). */
+  /** Acceptance (true) or acceptance-stop (false), with the current status: on enable (T122/T124), disable (T222), a shortage (T650), a new cartridge (T670). */
   sendAccepting(accepting: boolean, status?: string): Promise<void>;
-  /** The constant connection (T120 / T220). */
+  /** Opens (T120) and cuts (T220) the constant connection. */
   connect(): Promise<void>;
   disconnect(): Promise<void>;
 }
 
 export class CloudPrintSettings {
   enabled = false;
-  /** Policy 'ask': disabled, and SC4's question not answered yet. */
+  /** Policy 'ask': disabled, and the inquiry screen SC4's question not answered yet. */
   inquiryPending = false;
   private cancelDelayed: (() => void) | null = null;
   private short = false;
@@ -31,7 +31,7 @@ export class CloudPrintSettings {
     private readonly actions: PrinterActions,
     private readonly clock: Clock,
     readonly policy: DisablePolicy = 'always',
-    /** Policy 'delayed': the monitoring time, which the user may set on SC1. */
+    /** Policy 'delayed': the monitoring time, which the user may set on the settings screen SC1. */
     public delayMs = 3600_000,
   ) {}
 
@@ -40,7 +40,7 @@ export class CloudPrintSettings {
     return this.short;
   }
 
-  /** Enable instruction (T112): connect, accept, report status (T114–T124). */
+  /** Enable instruction (T112): connect (T120), enabled (T114), acceptance with the status (T122/T124). */
   async enable(status = 'idle'): Promise<void> {
     await this.actions.connect(); // a failed connection leaves the service as it was
     this.cancelDelayed?.();
@@ -52,8 +52,8 @@ export class CloudPrintSettings {
 
   /**
    * Disable instruction (T212): disconnect (T220), then accepting-jobs by the policy.
-   * `answer` is the user's answer to SC4 (policy 'ask'; without it the question stays open for
-   * answerInquiry); `stopAccepting` is SC5's box (policy 'checkbox').
+   * `answer` is the user's answer to the inquiry screen SC4 (policy 'ask'; without it the question
+   * stays open for answerInquiry); `stopAccepting` is the settings screen SC5's box (policy 'checkbox').
    */
   async disable(o: { answer?: boolean; stopAccepting?: boolean } = {}): Promise<void> {
     this.enabled = false;
@@ -75,7 +75,7 @@ export class CloudPrintSettings {
     }
   }
 
-  /** SC4 answered: YES (T330–T334) sends acceptance-stop, NO keeps the server accepting. */
+  /** The inquiry screen SC4 answered: YES (T330–T334) sends acceptance-stop, NO (T340–T342) keeps the server accepting. */
   async answerInquiry(stopAccepting: boolean): Promise<void> {
     if (!this.inquiryPending) throw new Error('no question is open: the printer is not waiting for an answer');
     this.inquiryPending = false;

@@ -53,7 +53,7 @@ export class FaxConnection extends EventEmitter<FaxConnectionEvents> {
     super();
   }
 
-  /** Connects and logs in; rejects with FaxError('bad-credentials' | 'throttled' | …) when refused. */
+  /** (1)–(3): connects and logs in with the user ID and password; rejects with FaxError('bad-credentials' | 'throttled' | …) when refused. */
   static async open(ep: FaxEndpoint, user: string, password: string, o: { maxFrame?: number } = {}): Promise<FaxConnection> {
     const socket = await new Promise<Socket>((resolve, reject) => {
       const s = ep.tls
@@ -92,7 +92,7 @@ export class FaxConnection extends EventEmitter<FaxConnectionEvents> {
     return Array.isArray(r.users) ? r.users.map(String) : [];
   }
 
-  /** (6)–(9): a connection demand; resolves when the callee accepted, rejects with FaxError(reason) otherwise. */
+  /** (6)–(9): a connection demand naming the callee's user ID; resolves when the callee accepted, rejects with FaxError(reason) otherwise. */
   async call(to: string): Promise<{ callId: string; peer: string }> {
     this.state = 'dialling';
     const r = await this.request(FrameType.CONNECT, { to }, FrameType.CONNECT_RESULT, CALL_MS).catch((e: unknown) => {
@@ -108,11 +108,13 @@ export class FaxConnection extends EventEmitter<FaxConnectionEvents> {
     return { callId: String(r.callId), peer: this.peer };
   }
 
+  /** (8): accepts the call this connection was notified of; the two connections are paired. */
   accept(callId?: string): void {
     this.write(controlFrame(FrameType.ACCEPT, callId ? { callId } : {}));
     this.state = 'paired';
   }
 
+  /** (8): refuses it; the relay passes the error to the caller. */
   reject(callId?: string, reason?: string): void {
     this.write(controlFrame(FrameType.REJECT, { ...(callId ? { callId } : {}), ...(reason ? { reason } : {}) }));
     this.state = 'vacant';
@@ -137,17 +139,19 @@ export class FaxConnection extends EventEmitter<FaxConnectionEvents> {
     });
   }
 
+  /** (19): the termination notification, passed to the peer. */
   terminate(): void {
     this.write(controlFrame(FrameType.TERMINATE));
   }
 
+  /** (21): the releasing notification: this connection is vacant again. */
   release(): void {
     this.write(controlFrame(FrameType.RELEASE));
     this.state = 'vacant';
     this.peer = null;
   }
 
-  /** (22): logs the user out; the relay closes all of its connections. */
+  /** (22): the log-out notification; the relay closes all of the user's connections. */
   logout(): void {
     this.write(controlFrame(FrameType.LOGOUT));
     this.socket.end();

@@ -14,9 +14,9 @@ export interface RegistrationTicket {
 export class RegistrationFailed extends Error {}
 
 /**
- * The device side of anonymous registration (seed 003 T12–T62, seed 000 S231): ask for a PIN,
- * show it and the claim URL to the person (T22), then long-poll until they have typed it
- * (T60) — or the PIN expires.
+ * The device side of anonymous registration (seed 003 T12–T62, seed 000 S231): ask for a PIN
+ * (T12), show it and the claim URL to the person (T22), then long-poll until they have typed it
+ * and the access token comes back (T60) — or the PIN expires.
  */
 export async function registerDevice(
   relayUrl: string,

@@ -68,7 +68,7 @@ export async function sendReport(o: { relayUrl: string; token: string; report: D
   return body;
 }
 
-/** The next time a weekly schedule fires after `now` (e.g. Monday 10:00 UTC): seed 004 states 6 and 7. */
+/** The next time a weekly schedule fires after `now` (e.g. Monday 10:00 UTC): seed 004 states 6 and 7, the update check and the utilization report. */
 export function nextWeekly(now: number, weekday: number, hour: number, minute = 0): number {
   const d = new Date(now);
   const t = Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate(), hour, minute);

@@ -3,9 +3,9 @@ import type { DeviceCredentials } from '../sdk/registration.js';
 
 /** What a device keeps across power cycles (seed 000 memory 24, seed 003 memory 34). */
 export interface PersistedState {
-  /** Session maintenance mode (S211): ON means connect at power-on. */
+  /** Session maintenance mode, checked at power-on (S211): ON means connect at power-on. */
   mode: 'on' | 'off';
-  /** The access token (AT1, T62) and the id it belongs to, once registered. */
+  /** The access token (AT1, stored at T62) and the id it belongs to, once registered. */
   credentials?: DeviceCredentials;
 }
 

@@ -3,8 +3,8 @@ import { valueProblem } from '../../domain/push.js';
 
 /**
  * A simulated Printer MIB (RFC 3805) with the Host Resources and system groups: what a virtual
- * MFP answers GET/SET with (seed 000 S261). sysContact, sysName and sysLocation are writable;
- * everything else is read-only. Values change as the device "prints".
+ * MFP reads or changes when it answers a GET/SET (seed 000 S261). sysContact, sysName and
+ * sysLocation are writable; everything else is read-only. Values change as the device "prints".
  */
 interface Entry {
   type: SmiType;

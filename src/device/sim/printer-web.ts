@@ -4,7 +4,7 @@ import type { VirtualPrinter } from './printer.js';
 
 /** Form bodies are a few fields; anything longer is refused unread. */
 const MAX_BODY = 4096;
-/** The longest monitoring time SC1 takes for a delayed stop (embodiment 4): a week. */
+/** The longest monitoring time the settings screen SC1 takes for a delayed stop (embodiment 4): a week. */
 const MAX_DELAY_S = 7 * 86400;
 
 const esc = (s: string): string => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -132,7 +132,7 @@ const activity = (p: VirtualPrinter): string => {
   return a ? `${a.phase} ${esc(a.jobId)}` : 'idle';
 };
 
-/** SC1: printer ID, enable/disable, OK — SC5 adds "stop accepting print requests" (embodiment 3). */
+/** The setting change screen SC1: printer ID, enable/disable, OK — SC5 adds "stop accepting print requests" (embodiment 3). */
 function settingsScreen(p: VirtualPrinter): string {
   const s = p.settings;
   const sc5 = s.policy === 'checkbox';
@@ -157,7 +157,7 @@ ${stop}${delay}<p>Print requests: <output id="accepting">${accepting(p)}</output
   );
 }
 
-/** SC4 (embodiment 2): after a disable, stop accepting print requests? */
+/** The inquiry screen SC4 (embodiment 2): after a disable, stop accepting print requests? */
 function inquiryScreen(p: VirtualPrinter): string {
   return page(
     `Stop accepting? — ${p.deviceId}`,
@@ -168,7 +168,7 @@ function inquiryScreen(p: VirtualPrinter): string {
   );
 }
 
-/** SC2: the setting was changed. */
+/** The completion screen SC2: the setting was changed. */
 function completionScreen(p: VirtualPrinter, message: string): string {
   return page(
     `Done — ${p.deviceId}`,

@@ -108,7 +108,7 @@ export class VirtualPrinter {
     if (this.current?.phase === 'interrupted') this.current.wake?.();
   }
 
-  /** The constant connection (seed 003 T120). */
+  /** Opens the constant connection (seed 003 T120): an XMPP session over BOSH. */
   async connect(): Promise<void> {
     this.client = new BoshClient({
       url: `${this.o.relayUrl}/http-bind`,
@@ -140,6 +140,11 @@ export class VirtualPrinter {
     return { authorization: `Bearer ${this.o.credentials.token}`, 'content-type': 'application/json', connection: 'close' };
   }
 
+  /**
+   * A job notice (seed 002 S206, seed 003 T144) queues the job. A pushed cancel (S207) stops the
+   * download or the print and drops the job (S305), and is answered (S304): canceled, not
+   * printing, or cannot.
+   */
   private onStanza(s: Parameters<NonNullable<ConstructorParameters<typeof BoshClient>[0]['onStanza']>>[0]): void {
     const m = decodePrintStanza(s);
     if (!m) return;
@@ -165,6 +170,7 @@ export class VirtualPrinter {
     }
   }
 
+  /** The next job, once the printer is idle (S303): fetch its document, print it page by page (T150), report progress and completion. */
   private async next(): Promise<void> {
     const jobId = this.queue.shift();
     if (!jobId) return;

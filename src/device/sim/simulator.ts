@@ -44,7 +44,7 @@ export interface SimulatorOptions {
     policies?: DisablePolicy[];
     stopDelayMs?: number;
     toner?: { percent?: number; perPagePercent: number };
-    /** Serve the printers' web pages (SC1, SC2, SC4, SC5) here. */
+    /** Serve the printers' web pages (settings SC1/SC5, completion SC2, inquiry SC4) here. */
     web?: { port: number; host?: string };
   };
   /** Fax lines (seed 001): devices with fax users stay logged in and receive; one sends a fax every `sendEveryMs`. */

@@ -15,9 +15,9 @@ export interface VirtualDeviceOptions {
   domain: string;
   credentials: DeviceCredentials;
   mib: PrinterMib;
-  /** Answer pushes over the session (IQ result) or session-less HTTP (S265). */
+  /** Answer pushes over the session (IQ result) or by session-less HTTP (S265: a plain HTTP request to the relay). */
   answerVia?: 'session' | 'http';
-  /** The device's own timer (S237): survival notification every this often. 60 s in the seed. */
+  /** The device's own timer (S237, started once a connection is held): a survival notification every this often. 60 s in the seed. */
   survivalMs?: number;
   wait?: number;
   agent?: Agent;
@@ -66,7 +66,7 @@ export class VirtualDevice {
     this.client = null;
   }
 
-  /** Drops the session without telling the relay, like a power cut (FIG. 8). */
+  /** Drops the session without telling the relay, like a power cut (FIG. 8: the relay's management timer then marks it OFFLINE). */
   powerOff(): void {
     this.modeOn = false;
     if (this.timer) clearTimeout(this.timer);
@@ -75,7 +75,10 @@ export class VirtualDevice {
     this.client = null;
   }
 
-  /** The device's timer ran out (S239 → S241): survival notification, then S236 or S233. */
+  /**
+   * The device's timer ran out (S239): send the survival notification (S241); if the relay still
+   * knows the session, open a new connection on it (S244 → S236), else a new session (S246 → S233).
+   */
   async survival(): Promise<boolean> {
     const sid = this.client?.sid;
     const recognized = sid ? await this.survivalNotification(sid).catch(() => false) : false;
@@ -131,7 +134,7 @@ export class VirtualDevice {
     setTimeout(() => void (this.modeOn && this.openSession()), delay).unref();
   }
 
-  /** A pushed request (S251 → S261 → S265). */
+  /** A pushed GET/SET arrived (S251): answer it from the MIB (S261) over the session or by session-less HTTP (S265). */
   private onStanza(client: BoshClient, stanza: XmlElement): void {
     if (localName(stanza) !== 'iq' || (stanza.attrs.type !== 'get' && stanza.attrs.type !== 'set')) return;
     const id = stanza.attrs.id ?? '';
@@ -159,7 +162,7 @@ export class VirtualDevice {
     return r.recognized === true;
   }
 
-  /** Session-less HTTP (S241, S265): one short request with Connection: close, so an idle device holds one socket. */
+  /** Session-less HTTP, for the survival notification (S241) and answers (S265): one short request with Connection: close, so an idle device holds one socket. */
   private async postJson(path: string, body: unknown): Promise<unknown> {
     const headers = { authorization: `Bearer ${this.o.credentials.token}`, 'content-type': 'application/json', connection: 'close' };
     const r = await httpPost(`${this.o.relayUrl}${path}`, JSON.stringify(body), headers, { localAddress: this.o.localAddress, timeoutMs: 30_000 });

@@ -15,7 +15,7 @@ export interface FaxLinePort {
   loggedIn(r: { holdIntervalSec: number; user: string; connectionId: string }): void;
   /** (3): not certified; the transport closes the line after saying so. */
   loginRefused(reason: string): void;
-  /** (5) */
+  /** (5): the answer to a connection holding command. */
   holdAck(): void;
   /** Fax users of the caller's account that are logged in. */
   users(ids: string[]): void;

@@ -114,7 +114,7 @@ export class FaxSwitchboard {
     line.io.close();
   }
 
-  /** (4)–(5) */
+  /** (4)–(5): a connection holding command, answered: the line is still there. */
   hold(line: FaxLine): void {
     if (this.loggedIn(line)) line.io.holdAck();
   }

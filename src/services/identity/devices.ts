@@ -16,7 +16,7 @@ export interface DeviceCredentials {
   deviceId: string;
   jid: string;
   token: string;
-  /** The firmware vendor's Ed25519 key (PEM), for the device to verify programs with (seed 004 state 6). */
+  /** The firmware vendor's Ed25519 key (PEM), for the device to verify programs from its update check with (seed 004 state 6). */
   vendorPublicKey?: string;
 }
 

@@ -45,6 +45,7 @@ export class RegistrationService {
     this.waiters = new Waiters(ctx.clock, MAX_WAITERS);
   }
 
+  /** The device's registration request (T12): a PIN is made and stored, as a hash, with the registration (T14). */
   async register(o: { serial: string; model: string; capabilities?: unknown }): Promise<RegistrationTicket> {
     checkLabels(o.serial, o.model);
     const capabilities = checkCapabilities(o.capabilities);
@@ -67,7 +68,7 @@ export class RegistrationService {
     return { pin, claimId, pollToken, expiresAt: reg.expiresAt };
   }
 
-  /** The device's poll (T60). Waits up to waitMs for a claim; hands the token out exactly once. */
+  /** The device's poll: once claimed, its access token is minted (T54) and handed out exactly once (T60). Waits up to waitMs for a claim. */
   async poll(pollToken: string, waitMs: number): Promise<PollResult> {
     const hash = sha256(pollToken);
     let reg = await this.ctx.store.registrations.byPollHash(hash);
@@ -93,14 +94,14 @@ export class RegistrationService {
     }
   }
 
-  /** What the claim page shows (T42). The claim id is a capability: unknown ids are 404. */
+  /** What the claim page shows (T42: the screen the claim URL leads to). The claim id is a capability: unknown ids are 404. */
   async view(claimId: string): Promise<Registration> {
     const reg = claimId.length <= 100 ? await this.ctx.store.registrations.byClaimHash(sha256(claimId)) : null;
     if (!reg) throw notFound('registration');
     return reg;
   }
 
-  /** A signed-in person types the PIN (T50); on a match the device is created in their account (T52–T56). */
+  /** A signed-in person types the PIN (T50); if it matches (T52) the device is created in their account (T56; its token comes with the device's next poll). */
   async claim(p: Principal, claimId: string, pin: string, accountId?: string): Promise<Device> {
     const who = p.kind === 'user' ? p.userId : p.kind === 'token' ? p.tokenId : 'cli';
     if (this.wrongPinsByUser.blocked(who))

@@ -16,10 +16,10 @@ const adminOnly = (p: Principal): void => {
 };
 
 /**
- * Firmware (seed 004 state 6): the vendor's Ed25519 key, programs per model verified on
- * upload, staged rollout by percentage of a model's devices, and the update check with its
- * history (sending time and program ID). Program bytes live in the data directory under
- * their SHA-256; SQLite keeps the rest.
+ * Firmware (seed 004 state 6, the program update check): the vendor's Ed25519 key, programs per
+ * model verified on upload, staged rollout by percentage of a model's devices, and the update
+ * check with its history (sending time and program ID). Program bytes live in the data
+ * directory under their SHA-256; SQLite keeps the rest.
  */
 export class FirmwareService {
   private readonly dir: string;
@@ -87,7 +87,7 @@ export class FirmwareService {
   }
 
   /**
-   * The device's check (seed 004 §3.7): records the version it runs, and returns the newer
+   * The device's update check (seed 004 state 6): records the version it runs, and returns the newer
    * program its rollout includes, if any, with its bytes — checked against the stored SHA-256,
    * so a program changed on disk is never sent.
    */

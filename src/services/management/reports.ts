@@ -10,13 +10,13 @@ import { invalid, ServiceError } from '../kernel/errors.js';
 import type { PushService } from '../push/push.js';
 import { sha256 } from '../kernel/secrets.js';
 
-/** What the device is told, so its panel can show the report arrived (seed 004 Figs. 6–18). */
+/** What the device is told, so its panel can show the report arrived (seed 004 Sa3, the reply of Figs. 6–18). */
 export interface Reception {
   receivedAt: number;
   type: ReportType;
   reception: number;
   description: string;
-  /** Heartbeat only: push requests queued for the device, each handed over once (seed 004 §3.9). */
+  /** Heartbeat only: push requests queued for the device, each handed over once (seed 004's fixed-interval send: the server's only way down to the device). */
   requests?: { requestId: string; op: string; oids?: string[]; objects?: unknown[] }[];
 }
 

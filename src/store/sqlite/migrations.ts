@@ -67,7 +67,7 @@ export const migrations: readonly string[] = [
   );
   CREATE INDEX audit_account ON audit_log(account_id, id);
   `,
-  // 2: anonymous registration with a PIN (seed 003 T10–T62)
+  // 2: anonymous registration with a PIN (seed 003)
   `
   CREATE TABLE registrations (
     id TEXT PRIMARY KEY,
@@ -194,7 +194,7 @@ export const migrations: readonly string[] = [
     created_at INTEGER NOT NULL
   );
   `,
-  // 8: firmware programs per model, staged rollouts, update history (seed 004 state 6)
+  // 8: firmware programs per model, staged rollouts, update history (seed 004's update check)
   `
   ALTER TABLE devices ADD COLUMN firmware_version TEXT;
   CREATE TABLE firmware (
@@ -254,7 +254,7 @@ export const migrations: readonly string[] = [
   );
   CREATE INDEX job_events_job ON job_events(job_id, id);
   `,
-  // 10: print by e-mail (seed 002 S101–S205): senders allowed per printer, print control pages
+  // 10: print by e-mail (seed 002): senders allowed per printer, print control pages
   `
   ALTER TABLE printers ADD COLUMN allowed_senders TEXT;
   CREATE TABLE print_pages (

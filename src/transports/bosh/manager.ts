@@ -71,7 +71,7 @@ export class BoshManager implements SessionHost {
     req.on('error', () => res.destroy());
   }
 
-  /** The device bound on a session, if any (for survival notifications, S365). */
+  /** The device bound on a session, if any: how a survival notification learns whether the relay still knows the session (seed 000 S365). */
   owner(sid: string): string | null {
     const s = this.sessions.get(sid);
     return s && s.stream.bound ? s.stream.deviceId : null;

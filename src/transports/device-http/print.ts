@@ -23,7 +23,7 @@ export async function printDeviceRoutes(app: FastifyInstance, o: { print: PrintS
     {
       schema: {
         tags,
-        summary: 'Acceptance, acceptance-stop and status (seed 003 T122, T124, T132, T650, T670)',
+        summary: 'Whether the printer accepts jobs (acceptance or acceptance-stop), and its status',
         body: {
           type: 'object',
           properties: { acceptingJobs: { type: 'boolean' }, status: { type: 'string', maxLength: 64 } },
@@ -44,7 +44,7 @@ export async function printDeviceRoutes(app: FastifyInstance, o: { print: PrintS
     {
       schema: {
         tags,
-        summary: 'Jobs waiting for this printer; with ?wait=N long-polls up to N seconds (seed 003 variation 1)',
+        summary: 'Jobs waiting for this printer; with ?wait=N long-polls up to N seconds',
         querystring: { type: 'object', properties: { wait: { type: 'integer', minimum: 0, maximum: 60, default: 0 } }, additionalProperties: false },
         response: problemResponses,
       },
@@ -56,7 +56,7 @@ export async function printDeviceRoutes(app: FastifyInstance, o: { print: PrintS
 
   app.get<{ Params: { id: string } }>(
     '/device/v1/jobs/:id',
-    { schema: { tags, summary: 'Job information (S302); 410 once canceled or finished', params: jobIdParam, response: problemResponses } },
+    { schema: { tags, summary: 'Job information; 410 once canceled or finished', params: jobIdParam, response: problemResponses } },
     async (request) => {
       const j = await o.print.jobForPrinter(request.device!, request.params.id);
       return { jobId: j.id, name: j.name, documentType: j.documentType, documentSize: j.documentSize, documentSha256: j.documentSha256, ticket: j.ticket, documentUrl: `/device/v1/jobs/${j.id}/document` };
@@ -65,7 +65,7 @@ export async function printDeviceRoutes(app: FastifyInstance, o: { print: PrintS
 
   app.get<{ Params: { id: string } }>(
     '/device/v1/jobs/:id/document',
-    { schema: { tags, summary: 'The document (S303), Range supported; 410 once canceled or finished', params: jobIdParam } },
+    { schema: { tags, summary: 'The document, Range supported; 410 once canceled or finished', params: jobIdParam } },
     async (request, reply) => {
       const range = parseRange(request.headers.range);
       const { job, stream, start, end } = await o.print.openDocument(request.device!, request.params.id, range);

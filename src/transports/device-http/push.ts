@@ -13,7 +13,7 @@ export interface PushRoutesOptions {
 
 const tags = ['device'];
 
-/** The push relay outside a session: requests queued while the device was offline, and session-less answers (seed 000 S265). */
+/** The push relay outside a session: requests queued while the device was offline, and session-less answers (seed 000 S265: the answer as a plain HTTP request, whose reply is S375). */
 export async function pushDeviceRoutes(app: FastifyInstance, o: PushRoutesOptions): Promise<void> {
   app.addHook('onRequest', o.authenticateDevice);
 
@@ -52,7 +52,7 @@ export async function pushDeviceRoutes(app: FastifyInstance, o: PushRoutesOption
     {
       schema: {
         tags,
-        summary: 'A session-less answer to a pushed request (S265); the relay completes the waiting service request (S373)',
+        summary: 'A session-less answer to a pushed request; the relay completes the waiting service request with it',
         body: {
           type: 'object',
           properties: {
@@ -85,7 +85,7 @@ export interface AnswerJson {
   error?: { condition: string; text?: string };
 }
 
-/** A device's session-less answer (seed 000 S265) as the relay's PushAnswer. */
+/** A device's session-less answer (seed 000 S265: the answer sent as a plain HTTP request) as the relay's PushAnswer. */
 export function jsonToAnswer(body: AnswerJson): PushAnswer {
   if (body.error) return { error: { condition: body.error.condition, ...(body.error.text ? { text: body.error.text } : {}) } };
   if (!body.objects) throw invalid('an answer carries objects or an error');

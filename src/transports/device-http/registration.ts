@@ -15,7 +15,7 @@ export interface RegistrationRoutesOptions {
 
 const tags = ['device'];
 
-/** Anonymous registration (seed 003 T12/T60): a device without a token asks for a PIN and polls until a person has claimed it. */
+/** Anonymous registration (seed 003): a device without a token asks for a PIN (T12, answered at T20) and polls until a person has claimed it (T60: the poll that brings its token). */
 export async function registrationRoutes(app: FastifyInstance, o: RegistrationRoutesOptions): Promise<void> {
   const { registration } = o;
   const baseUrl = (request: FastifyRequest): string => o.publicUrl ?? `${request.protocol}://${request.host}`;
@@ -25,7 +25,7 @@ export async function registrationRoutes(app: FastifyInstance, o: RegistrationRo
     {
       schema: {
         tags,
-        summary: 'Anonymous registration (T12): returns a PIN and a claim URL for a person, and a poll token for the device',
+        summary: 'Anonymous registration: returns a PIN and a claim URL for a person, and a poll token for the device',
         body: {
           type: 'object',
           properties: { serial: label, model: label, capabilities },
@@ -57,7 +57,7 @@ export async function registrationRoutes(app: FastifyInstance, o: RegistrationRo
     {
       schema: {
         tags,
-        summary: 'Poll a registration (T60): 202 pending, 200 with the token exactly once, 410 expired or delivered',
+        summary: 'Poll a registration: 202 pending, 200 with the token exactly once, 410 expired or delivered',
         params: { type: 'object', properties: { pollToken: { type: 'string', maxLength: 100 } }, required: ['pollToken'] },
         querystring: {
           type: 'object',

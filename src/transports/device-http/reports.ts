@@ -22,7 +22,7 @@ export interface ReportRoutesOptions {
 
 const receptionJson = (r: Reception) => ({ ...r, receivedAt: new Date(r.receivedAt).toISOString() });
 
-/** The seed's reply body: `key=value` lines after the HTTP header (Figs. 6–18). */
+/** The seed's reply body (Sa3: the acknowledgement the device's panel can show): `key=value` lines after the HTTP header (Figs. 6–18). */
 function receptionText(r: Reception): string {
   const lines = [`time=${new Date(r.receivedAt).toISOString()}`, `type=${r.type}`, `reception=${r.reception}`, `description=${oneLine(r.description)}`];
   for (const q of r.requests ?? []) lines.push(`request=${JSON.stringify(q)}`);
@@ -89,7 +89,7 @@ export async function reportRoutes(app: FastifyInstance, o: ReportRoutesOptions)
       {
         schema: {
           tags: ['device'],
-          summary: 'A report (seed 004 states 1–5 and 7, "cleared", heartbeat); the reply says when, what, and its reception number',
+          summary: 'A report (toner low, part to replace, fault, user problem, order, counters, "cleared", heartbeat); the reply says when, what, and its reception number',
           body: reportSchema,
           response: { ...problemResponses, 409: { $ref: 'Problem#' }, 422: { $ref: 'Problem#' } },
         },
@@ -111,7 +111,7 @@ export async function reportRoutes(app: FastifyInstance, o: ReportRoutesOptions)
       {
         schema: {
           tags: ['device'],
-          summary: 'Update check (seed 004 state 6): the newer program for this device, if its rollout includes one; download it from downloadUrl',
+          summary: 'Update check: the newer program for this device, if its rollout includes one; download it from downloadUrl',
           body: { type: 'object', properties: { currentVersion: { type: 'string', maxLength: 40 } }, additionalProperties: false },
           response: problemResponses,
         },

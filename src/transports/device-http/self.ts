@@ -14,7 +14,7 @@ export interface SelfRoutesOptions {
 
 const tags = ['device'];
 
-/** A device's own record, and its survival notification outside the session (seed 000 S241/S365). */
+/** A device's own record, and its survival notification outside the session (seed 000: sent at S241; the relay answers at S365 whether it still knows the session). */
 export async function selfRoutes(app: FastifyInstance, o: SelfRoutesOptions): Promise<void> {
   const { devices } = o;
   app.addHook('onRequest', o.authenticateDevice);
@@ -28,7 +28,7 @@ export async function selfRoutes(app: FastifyInstance, o: SelfRoutesOptions): Pr
     {
       schema: {
         tags,
-        summary: 'Survival notification (S241/S365), outside the session: does the relay still know this session?',
+        summary: 'Survival notification, outside the session: does the relay still know this session?',
         body: { type: 'object', properties: { sid: { type: 'string', maxLength: 64 } }, required: ['sid'], additionalProperties: false },
         response: { 200: { type: 'object', properties: { recognized: { type: 'boolean' } } }, 401: { $ref: 'Problem#' } },
       },

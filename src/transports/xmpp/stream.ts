@@ -123,6 +123,7 @@ export class XmppStream {
     this.out.send(iqError(id, 'cancel', 'service-unavailable'));
   }
 
+  /** Resource binding completes the session (seed 000 S321): the hub records it and the device is ONLINE (S327). */
   private bind(id: string, bind: XmlElement): void {
     const asked = child(bind, 'resource');
     const requested = asked ? text(asked).trim() : '';
@@ -132,7 +133,7 @@ export class XmppStream {
     this.out.send(el('iq', { type: 'result', id }, el('bind', { xmlns: NS.bind }, el('jid', {}, this.jid!))));
   }
 
-  /** An IQ result/error from the device: the answer to a pushed cancel (seed 002 S304) or to a GET/SET (S261 → S373 over the session). */
+  /** An IQ result/error from the device: the printer's answer to a pushed cancel (seed 002 S304), or a device's answer to a GET/SET, which goes on to the waiting service server (seed 000 S373, here over the session). */
   private answer(iq: XmlElement, id: string): void {
     if (this.port.answers.kindOf(id) === 'cancel') {
       this.port.answers.settle(this.deviceId!, id, 'cancel', cancelAnswer(iq));
