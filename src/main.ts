@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import pino from 'pino';
 import { buildApp } from './app.js';
 import { createMetrics } from './http/metrics.js';
-import type { RelayConfig } from './config.js';
+import { defaults, type RelayConfig } from './config.js';
 import { systemClock, type Clock } from './domain/clock.js';
 import { audit } from './services/kernel/context.js';
 import { createServices, type Services } from './services/index.js';
@@ -68,6 +68,27 @@ function listen(server: Server, port: number, host: string): Promise<void> {
 
 export function openStore(dataDir: string): Store {
   return sqliteStore(openDatabase(dataDir));
+}
+
+/**
+ * The store-backed services alone, for administrative commands that work on the data directory
+ * while a relay may run on it: no sessions, no listeners. The XMPP domain is the one the relay
+ * last ran with unless `domain` says otherwise, so both print the same JIDs.
+ */
+export async function openServices(o: { dataDir: string; timeZone: string; domain?: string }): Promise<{ services: Services; close(): Promise<void> }> {
+  const store = openStore(o.dataDir);
+  try {
+    const domain = o.domain ?? (await store.settings.get(XMPP_DOMAIN_SETTING)) ?? defaults.domain;
+    const services = createServices(
+      { store, clock: systemClock, random: cryptoRandom(), domain },
+      { registrationTtlMs: defaults.registrationTtlSeconds * 1000, timeZone: o.timeZone, dataDir: o.dataDir },
+    );
+    await services.accounts.ensureDefaultAccount();
+    return { services, close: () => store.close() };
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
 }
 
 export async function startRelay(
