@@ -81,7 +81,7 @@ export class FaxSwitchboard {
     return false;
   }
 
-  error(line: FaxLine, code: LineError, message: string): void {
+  private error(line: FaxLine, code: LineError, message: string): void {
     line.io.error(code, message);
   }
 
