@@ -8,5 +8,5 @@ export type DeviceMessage =
   /** Stop this job (seed 002 S207: the cancel request pushed to the printer); the answer comes back with the same request id. */
   | { kind: 'cancel'; requestId: string; jobId: string };
 
-/** Request ids of pushed cancels start with this, so an IQ answer can be told from a GET/SET's. */
+/** Request ids of pushed cancels start with this (GET/SET ids with 'r'), so a capture or a log tells them apart; answers are matched by the whole id. */
 export const CANCEL_ID_PREFIX = 'x';
