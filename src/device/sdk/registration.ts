@@ -1,3 +1,5 @@
+import { DEVICE_HTTP } from '../../protocol/device-http.js';
+
 /** What a device needs to log in: its ID and its token. */
 export interface DeviceCredentials {
   deviceId: string;
@@ -24,7 +26,7 @@ export async function registerDevice(
   showPin: (ticket: RegistrationTicket) => void,
   o: { waitSeconds?: number; signal?: AbortSignal } = {},
 ): Promise<DeviceCredentials & { jid: string }> {
-  const res = await fetch(`${relayUrl}/device/v1/register`, {
+  const res = await fetch(`${relayUrl}${DEVICE_HTTP}/register`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify(info),

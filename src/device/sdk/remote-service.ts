@@ -1,3 +1,4 @@
+import { DEVICE_HTTP } from '../../protocol/device-http.js';
 import { httpPost } from './http.js';
 
 /** A report as the device sends it (seed 004), JSON or the seed's CGI form. */
@@ -62,7 +63,7 @@ export async function sendReport(o: { relayUrl: string; token: string; report: D
     if (r.status !== 200) throw new Error(`${r.status} ${fields.error ?? ''}: ${fields.description ?? r.body}`);
     return { receivedAt: fields.time ?? '', type: fields.type ?? '', reception: Number(fields.reception), description: fields.description ?? '', requests };
   }
-  const r = await httpPost(`${o.relayUrl}/device/v1/reports`, JSON.stringify(o.report), { ...headers, 'content-type': 'application/json' }, { timeoutMs: 30_000 });
+  const r = await httpPost(`${o.relayUrl}${DEVICE_HTTP}/reports`, JSON.stringify(o.report), { ...headers, 'content-type': 'application/json' }, { timeoutMs: 30_000 });
   const body = JSON.parse(r.body) as ReportReply & { detail?: string };
   if (r.status !== 200) throw new Error(`${r.status}: ${body.detail ?? r.body}`);
   return body;

@@ -1,6 +1,6 @@
 import { request, type ClientRequest } from 'node:http';
 import { cancelResultIq, decodePrintStanza } from '../../protocol/xmpp/print-codec.js';
-import { jobHref } from '../../protocol/device-http.js';
+import { DEVICE_HTTP, jobHref } from '../../protocol/device-http.js';
 import { BoshClient } from '../sdk/bosh-client.js';
 import { httpPost } from '../sdk/http.js';
 import type { DeviceCredentials } from '../sdk/registration.js';
@@ -130,7 +130,7 @@ export class VirtualPrinter {
 
   /** Acceptance / acceptance-stop and status (seed 003). */
   async setState(s: { acceptingJobs?: boolean; status?: string }): Promise<void> {
-    const r = await httpPost(`${this.o.relayUrl}/device/v1/printer/state`, JSON.stringify(s), this.headers(), { timeoutMs: 10_000 });
+    const r = await httpPost(`${this.o.relayUrl}${DEVICE_HTTP}/printer/state`, JSON.stringify(s), this.headers(), { timeoutMs: 10_000 });
     if (r.status !== 200) throw new Error(`printer state refused: ${r.status} ${r.body}`);
     if (s.acceptingJobs !== undefined) this.accepting = s.acceptingJobs;
     if (s.status !== undefined) this.status = s.status;

@@ -1,4 +1,5 @@
 import type { Agent } from 'node:http';
+import { DEVICE_HTTP } from '../../protocol/device-http.js';
 import { httpPost } from '../sdk/http.js';
 import type { PushAnswer } from '../../domain/push.js';
 import { answerToIq, CodecError, iqToPush } from '../../protocol/xmpp/push-codec.js';
@@ -154,11 +155,11 @@ export class VirtualDevice {
   }
 
   private answerOverHttp(requestId: string, answer: PushAnswer): Promise<unknown> {
-    return this.postJson('/device/v1/responses', { requestId, ...answer });
+    return this.postJson(`${DEVICE_HTTP}/responses`, { requestId, ...answer });
   }
 
   private async survivalNotification(sid: string): Promise<boolean> {
-    const r = (await this.postJson('/device/v1/survival', { sid })) as { recognized?: boolean };
+    const r = (await this.postJson(`${DEVICE_HTTP}/survival`, { sid })) as { recognized?: boolean };
     return r.recognized === true;
   }
 
