@@ -83,9 +83,10 @@ describe('webhook targets', () => {
   });
   after(() => relay.stop());
 
-  it('refuses loopback, private and non-HTTP targets unless allowed', async () => {
+  it('refuses loopback, private (in every IPv6 spelling), unresolvable and non-HTTP targets unless allowed', async () => {
     const admin = adminToken(relay.dataDir);
-    for (const url of ['http://127.0.0.1:8080/x', 'http://localhost/x', 'http://10.1.2.3/x', 'http://192.168.1.1/x', 'http://[::1]/x', 'http://169.254.169.254/latest', 'ftp://example.com/x', 'not a url', 'http://user:pw@example.com/'])
+    const mappedAndTunnelled = ['http://[::ffff:127.0.0.1]:8080/x', 'http://[::ffff:a9fe:a9fe]/latest', 'http://[::ffff:10.0.0.1]/x', 'http://[::127.0.0.1]/x', 'http://[64:ff9b::7f00:1]/x', 'http://[2002:7f00:1::1]/x'];
+    for (const url of ['http://127.0.0.1:8080/x', 'http://localhost/x', 'http://10.1.2.3/x', 'http://192.168.1.1/x', 'http://[::1]/x', 'http://169.254.169.254/latest', ...mappedAndTunnelled, 'http://no-such-host.invalid/x', 'ftp://example.com/x', 'not a url', 'http://user:pw@example.com/'])
       assertProblem(await api(relay.url, '/api/v1/webhooks', { method: 'POST', token: admin, json: { url, events: ['alert.opened'] } }), 400, 'validation-failed');
     assertProblem(await api(relay.url, '/api/v1/webhooks', { method: 'POST', token: admin, json: { url: 'https://93.184.216.34/x', events: ['nope'] } }), 400, 'validation-failed');
     assert.deepEqual((await api(relay.url, '/api/v1/webhooks', { token: admin })).body.items, []);

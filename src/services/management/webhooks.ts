@@ -19,8 +19,8 @@ export interface WebhookOptions {
 export interface WebhookTransport {
   /** The addresses a URL's host name stands for (an address literal stands for itself); fails when it resolves to none. */
   addresses(hostname: string): Promise<string[]>;
-  /** POSTs the body; the HTTP status of the answer. */
-  post(url: string, body: string, headers: Record<string, string>): Promise<number>;
+  /** POSTs the body to the URL, connecting to `address` (one of its host's, already checked); the HTTP status of the answer. */
+  post(url: string, address: string, body: string, headers: Record<string, string>): Promise<number>;
 }
 
 /** A call waiting in the outbox: the body is fixed when the event happens, the signature at each attempt. */
@@ -83,7 +83,7 @@ export class WebhookService {
     const hook = await this.ctx.store.webhooks.get(hookId);
     if (!hook) return;
     const u = new URL(hook.url);
-    if (!this.o.allowPrivate && (await this.net.addresses(u.hostname)).some(isPrivateAddress)) throw new Error(`${u.hostname} resolves to a private address`);
+    const address = await this.checkedAddress(u.hostname, (why) => new Error(why));
     const timestamp = String(Math.floor(this.ctx.clock.now() / 1000));
     const signature = createHmac('sha256', hook.secret).update(`${timestamp}.${body}`).digest('hex');
     const headers = {
@@ -93,7 +93,7 @@ export class WebhookService {
       'x-fleetrelay-timestamp': timestamp,
       'x-fleetrelay-signature': `sha256=${signature}`,
     };
-    const status = await this.net.post(hook.url, body, headers);
+    const status = await this.net.post(hook.url, address, body, headers);
     if (status < 200 || status >= 300) throw new Error(`HTTP ${status}`);
   }
 
@@ -107,10 +107,20 @@ export class WebhookService {
     if (u.protocol !== 'https:' && u.protocol !== 'http:') throw invalid('a webhook URL is http: or https:');
     if (u.username || u.password) throw invalid('put no credentials in a webhook URL; verify the signature instead');
     if (raw.length > 2000) throw invalid('a webhook URL is at most 2000 characters');
-    if (!this.o.allowPrivate) {
-      const addresses = await this.net.addresses(u.hostname).catch(() => []);
-      if (u.hostname === 'localhost' || addresses.some(isPrivateAddress)) throw invalid(`${u.hostname} is a loopback or private address; webhooks go to public addresses`);
-    }
+    await this.checkedAddress(u.hostname, invalid);
     return u.toString();
+  }
+
+  /**
+   * The address a call to this host goes to: its host name must resolve, and, unless private
+   * targets are allowed, to public addresses only (every IPv6 form that carries an IPv4 address
+   * is judged by that address). Checked when a hook is made and again before every attempt.
+   */
+  private async checkedAddress(hostname: string, refuse: (why: string) => Error): Promise<string> {
+    const addresses = await this.net.addresses(hostname).catch(() => []);
+    if (addresses.length === 0) throw refuse(`${hostname} does not resolve to an address`);
+    if (!this.o.allowPrivate && (hostname === 'localhost' || addresses.some(isPrivateAddress)))
+      throw refuse(`${hostname} is a loopback or private address; webhooks go to public addresses`);
+    return addresses[0]!;
   }
 }
