@@ -210,7 +210,7 @@ export async function startRelay(
 
   const url = await app.listen({ port: config.port, host: config.host });
   publicUrl ||= url;
-  const smtp = smtpIntake(mailPrint, logger);
+  const smtp = smtpIntake(mailPrint, logger, { spoolDir: join(config.dataDir, 'mail-spool') });
   await new Promise<void>((resolve, reject) => {
     smtp.once('error', reject);
     smtp.listen(config.smtpPort, config.host, () => resolve());
