@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { connect } from 'node:net';
 import nodemailer from 'nodemailer';
 import { LineClient, peakRssDuring, rssMiB } from './helpers/attack.js';
+import { RawFax, T } from './helpers/fax.js';
 import { adminToken, api, cliJson, startRelay, type RelayProcess } from './helpers/relay.js';
 
 /**
@@ -39,5 +41,52 @@ describe('SMTP intake under a 400 MiB DATA (issue 11 #2)', () => {
       .sendMail({ from: 'alice@example.com', to: `${printerId}@fleetrelay.local`, subject: 'after the attack', text: 'print me' });
     const requests = await api(relay.url, `/api/v1/printers/${printerId}/mail-requests`, { token: adminToken(relay.dataDir) });
     assert.equal(requests.body.items.length, 1, 'the next mail made a print request');
+  });
+});
+
+describe('fax port before login (issue 11 #3)', () => {
+  let relay: RelayProcess;
+  before(async () => {
+    relay = await startRelay();
+    cliJson(relay.dataDir, ['fax', 'user', 'add', 'alice', '--password', 'fax-secret-1']);
+  });
+  after(() => relay.stop());
+
+  it('1,500 anonymous connections each sending most of a 1 MiB frame are cut off at the header; memory stays bounded; a fax machine still logs in', async () => {
+    // A frame of exactly --fax-max-frame (1 MiB, allowed after login), sent all but its last byte:
+    // the relay used to hold every such frame whole, waiting for the end.
+    const header = Buffer.alloc(5);
+    header.writeUInt32BE(1024 * 1024, 0);
+    header[4] = 0x20; // DATA
+    const payload = Buffer.alloc(1024 * 1024 - 2, 0x5a);
+    const attack = (i: number): Promise<void> =>
+      new Promise((resolve) => {
+        const s = connect({ host: '127.0.0.1', port: relay.faxPort, localAddress: `127.0.0.${2 + (i % 50)}` }, () => {
+          s.write(header);
+          s.write(payload);
+        });
+        s.on('error', () => {});
+        s.on('close', () => resolve());
+        s.resume();
+      });
+    const before = rssMiB(relay.proc.pid!);
+    const peak = await peakRssDuring(relay.proc.pid!, async () => {
+      const closed = Promise.all(Array.from({ length: 1500 }, (_, i) => attack(i)));
+      const bounded = new Promise((_, reject) => setTimeout(() => reject(new Error('attack connections still open after 60 s')), 60_000).unref());
+      await Promise.race([closed, bounded]);
+    });
+    assert.ok(peak - before < 64, `RSS grew ${Math.round(peak - before)} MiB under 1,500 pre-login connections with 1 MiB frames (bound: 64 MiB)`);
+
+    const fax = await RawFax.login(relay.faxPort, 'alice');
+    fax.send(T.LIST);
+    assert.deepEqual((await fax.next(T.LIST_RESULT)).body.users, ['alice']);
+    fax.socket.destroy();
+  });
+
+  it('takes a LOGIN, and nothing larger, before the login', async () => {
+    const big = await RawFax.connect(relay.faxPort);
+    big.send(T.HOLD, Buffer.alloc(3000, 0x20));
+    assert.equal((await big.next(T.ERROR)).body.code, 'too-large');
+    await big.whenClosed();
   });
 });

@@ -36,7 +36,7 @@ describe('fax frame reader', () => {
 
 /** A connection that records what the switchboard says to it, as the frame type and body the fax port would write. */
 class FakeLine implements FaxLinePort {
-  readonly remoteAddress = '192.0.2.1';
+  constructor(readonly remoteAddress = '192.0.2.1') {}
   sent: { type: number; body?: any }[] = [];
   relayed: number[] = [];
   closed = false;
@@ -99,7 +99,7 @@ function board(clock: ManualClock): FaxSwitchboard {
 
 async function loggedIn(b: FaxSwitchboard, user: string): Promise<{ line: FaxLine; io: FakeLine }> {
   const io = new FakeLine();
-  const line = b.open(io);
+  const line = b.open(io)!;
   await b.login(line, user, 'right');
   assert.equal(io.last().body && (io.last().body as any).ok, true);
   return { line, io };
@@ -151,13 +151,13 @@ describe('fax switchboard on an injected clock', () => {
     assert.equal(a.io.last().body.reason, 'not-logged-in');
     for (let i = 0; i < 4; i++) {
       const io = new FakeLine();
-      await b.login(b.open(io), 'mallory', 'wrong');
+      await b.login(b.open(io)!, 'mallory', 'wrong');
       assert.equal(io.closed, true);
       assert.equal(io.last().body && (io.last().body as any).reason, i < 3 ? 'bad-credentials' : 'throttled');
     }
     clock.advance(60_000);
     const io = new FakeLine();
-    await b.login(b.open(io), 'mallory', 'right');
+    await b.login(b.open(io)!, 'mallory', 'right');
     assert.equal((io.last().body as any).ok, true, 'the window passed');
   });
 
@@ -174,5 +174,38 @@ describe('fax switchboard on an injected clock', () => {
     clock.advance(DEFAULT_FAX.holdIntervalMs * DEFAULT_FAX.silenceFactor);
     assert.equal(a.io.closed, true);
     b.stop();
+  });
+});
+
+describe('fax connections before login', () => {
+  it('are closed at the login deadline, not before', async () => {
+    const clock = new ManualClock();
+    const b = board(clock);
+    const io = new FakeLine();
+    b.open(io);
+    clock.advance(DEFAULT_FAX.loginTimeoutMs - 1);
+    assert.equal(io.closed, false);
+    clock.advance(1);
+    assert.equal(io.closed, true);
+  });
+
+  it('are capped per address and in all; a login or a close makes room again', async () => {
+    const clock = new ManualClock();
+    const b = board(clock);
+    const perAddress = DEFAULT_FAX.maxWaitingLoginsPerAddress;
+    const mine = Array.from({ length: perAddress }, () => b.open(new FakeLine('198.51.100.7')));
+    assert.ok(mine.every((l) => l !== null));
+    assert.equal(b.open(new FakeLine('198.51.100.7')), null, 'one address may not hold more');
+    assert.notEqual(b.open(new FakeLine('198.51.100.8')), null, 'another address may');
+    await b.login(mine[0]!, 'alice', 'right');
+    b.closed(mine[1]!);
+    assert.notEqual(b.open(new FakeLine('198.51.100.7')), null);
+    assert.notEqual(b.open(new FakeLine('198.51.100.7')), null);
+    assert.equal(b.open(new FakeLine('198.51.100.7')), null);
+
+    const waitingNow = perAddress + 1;
+    let more = 0;
+    while (more < 2 * DEFAULT_FAX.maxWaitingLogins && b.open(new FakeLine(`203.0.113.${more % 250}`))) more++;
+    assert.equal(waitingNow + more, DEFAULT_FAX.maxWaitingLogins, 'the relay-wide cap, whatever the addresses');
   });
 });

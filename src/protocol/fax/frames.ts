@@ -56,10 +56,15 @@ export class FrameReader {
   private stopped = false;
 
   constructor(
-    private readonly maxFrame: number,
+    private maxFrame: number,
     private readonly onFrame: (type: number, parts: Buffer[], payloadLength: number) => void,
     private readonly onProblem: (p: FrameProblem) => void,
   ) {}
+
+  /** Changes the largest frame accepted from the next frame on. */
+  limit(maxFrame: number): void {
+    this.maxFrame = maxFrame;
+  }
 
   /** No more frames are emitted, even from the chunk being read. */
   stop(): void {

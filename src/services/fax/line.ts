@@ -62,6 +62,8 @@ export class FaxLine implements LineView {
   bytesOut = 0;
   controlWindow: ControlWindow = { start: 0, count: 0 };
   stopRelease: (() => void) | null = null;
+  /** Cancels the login deadline; null once the line logged in or closed. */
+  stopLoginTimer: (() => void) | null = null;
 
   constructor(
     readonly id: string,

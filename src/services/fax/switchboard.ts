@@ -9,7 +9,11 @@ export interface FaxOptions {
   holdIntervalMs: number;
   /** A line silent for this many hold intervals is closed. */
   silenceFactor: number;
+  /** How long a new connection has to log in. */
   loginTimeoutMs: number;
+  /** Connections not logged in yet, in all and from one address; past either a new connection is refused. */
+  maxWaitingLogins: number;
+  maxWaitingLoginsPerAddress: number;
   /** How long the callee has to accept or reject (seed 001 (7)–(8)). */
   callTimeoutMs: number;
   /** After a TERMINATE, how long a side has to RELEASE before the relay frees its line. */
@@ -22,6 +26,8 @@ export const DEFAULT_FAX: FaxOptions = {
   holdIntervalMs: 60_000,
   silenceFactor: 3,
   loginTimeoutMs: 15_000,
+  maxWaitingLogins: 512,
+  maxWaitingLoginsPerAddress: 32,
   callTimeoutMs: 35_000,
   releaseTimeoutMs: 30_000,
   controlPer10s: 100,
@@ -35,6 +41,9 @@ export const DEFAULT_FAX: FaxOptions = {
 export class FaxSwitchboard {
   private readonly lines = new Set<FaxLine>();
   private readonly byUser = new Map<string, Set<FaxLine>>();
+  /** Lines not logged in yet, per client address. */
+  private readonly waitingByAddress = new Map<string, number>();
+  private waitingLogins = 0;
   private stopSweep: (() => void) | null = null;
   private lastRevalidation = 0;
   calls = 0;
@@ -58,10 +67,38 @@ export class FaxSwitchboard {
     return this.byUser.get(userId)?.size ?? 0;
   }
 
-  open(io: FaxLinePort): FaxLine {
+  /**
+   * A new connection, which must log in within loginTimeoutMs. Null when too many connections
+   * are waiting to log in (in all, or from its address): the transport refuses it.
+   */
+  open(io: FaxLinePort): FaxLine | null {
+    const address = io.remoteAddress;
+    const fromAddress = this.waitingByAddress.get(address) ?? 0;
+    if (this.waitingLogins >= this.o.maxWaitingLogins || fromAddress >= this.o.maxWaitingLoginsPerAddress) {
+      this.log('fax connection refused: too many waiting to log in', { remoteAddress: address, waiting: this.waitingLogins, fromAddress });
+      return null;
+    }
     const line = new FaxLine(newId(this.random, 'fx', 6), io, this.clock.now());
     this.lines.add(line);
+    this.waitingLogins++;
+    this.waitingByAddress.set(address, fromAddress + 1);
+    line.stopLoginTimer = this.clock.after(this.o.loginTimeoutMs, () => {
+      if (line.state !== 'login' || line.closed) return;
+      this.log('fax line closed: no login', { connectionId: line.id, remoteAddress: address });
+      line.io.close();
+    });
     return line;
+  }
+
+  /** The line leaves the login stage (logged in, or closed before). */
+  private loginOver(line: FaxLine): void {
+    if (!line.stopLoginTimer) return;
+    line.stopLoginTimer();
+    line.stopLoginTimer = null;
+    this.waitingLogins--;
+    const left = (this.waitingByAddress.get(line.io.remoteAddress) ?? 1) - 1;
+    if (left > 0) this.waitingByAddress.set(line.io.remoteAddress, left);
+    else this.waitingByAddress.delete(line.io.remoteAddress);
   }
 
   /**
@@ -103,6 +140,7 @@ export class FaxSwitchboard {
     const mine = this.byUser.get(user.id) ?? new Set<FaxLine>();
     if (mine.size >= (user.settings.maxConnections ?? DEFAULT_MAX_CONNECTIONS_PER_USER)) return this.refuseLogin(line, 'too-many-connections');
     line.user = { id: user.id, accountId: user.accountId, passwordHash: user.passwordHash };
+    this.loginOver(line);
     line.state = 'vacant';
     mine.add(line);
     this.byUser.set(user.id, mine);
@@ -222,6 +260,7 @@ export class FaxSwitchboard {
     if (line.closed) return;
     line.closed = true;
     this.lines.delete(line);
+    this.loginOver(line);
     if (line.user) {
       const mine = this.byUser.get(line.user.id);
       mine?.delete(line);
@@ -300,15 +339,12 @@ export class FaxSwitchboard {
     for (const l of [...this.lines]) l.io.close();
   }
 
-  /** Closes lines that never logged in or went silent, and logs out users removed or re-keyed meanwhile. */
+  /** Closes lines that went silent, and logs out users removed or re-keyed meanwhile. */
   sweep(): void {
     const now = this.clock.now();
     const silence = this.o.holdIntervalMs * this.o.silenceFactor;
     for (const l of this.lines) {
-      if (l.state === 'login' && now - l.connectedAt > this.o.loginTimeoutMs) {
-        this.log('fax line closed: no login', { connectionId: l.id, remoteAddress: l.io.remoteAddress });
-        l.io.close();
-      } else if (!l.waitingDrain && now - l.lastHeard > silence) {
+      if (!l.waitingDrain && now - l.lastHeard > silence) {
         this.log('fax line closed: silent', { connectionId: l.id, user: l.user?.id, silentMs: now - l.lastHeard });
         l.io.close();
       }

@@ -11,6 +11,8 @@ export interface FaxServerOptions {
   tls?: { cert: Buffer; key: Buffer };
 }
 
+/** Largest frame before LOGIN succeeds: a LOGIN (user ID ≤ 64, password ≤ 1,024 characters) fits. */
+export const PRE_LOGIN_MAX_FRAME = 2048;
 /** Frames a client may pipeline behind its LOGIN while the password is checked. */
 const MAX_QUEUED_FRAMES = 64;
 /** Socket buffers: big enough for a 64 KiB DATA frame to pass without a pause, small enough for thousands of calls. */
@@ -58,7 +60,10 @@ export function faxServer(board: FaxSwitchboard, o: FaxServerOptions, logger: Lo
     };
     const io: FaxLinePort = {
       remoteAddress: (socket.remoteAddress ?? 'unknown').replace(/^::ffff:/, ''),
-      loggedIn: (r) => send(FrameType.LOGIN_RESULT, { ok: true, ...r }),
+      loggedIn: (r) => {
+        reader.limit(o.maxFrame);
+        send(FrameType.LOGIN_RESULT, { ok: true, ...r });
+      },
       loginRefused: (reason) => send(FrameType.LOGIN_RESULT, { ok: false, reason }),
       holdAck: () => send(FrameType.HOLD_ACK),
       users: (users) => send(FrameType.LIST_RESULT, { users }),
@@ -75,7 +80,10 @@ export function faxServer(board: FaxSwitchboard, o: FaxServerOptions, logger: Lo
         if (closing) return;
         closing = true;
         reader.stop();
+        const anonymous = line.state === 'login';
         board.closed(line);
+        // A connection that never logged in gets no grace: what it still sends would only be read and thrown away.
+        if (anonymous) return void socket.end(() => socket.destroy());
         socket.end();
         const t = setTimeout(() => socket.destroy(), CLOSE_GRACE_MS);
         t.unref();
@@ -83,7 +91,13 @@ export function faxServer(board: FaxSwitchboard, o: FaxServerOptions, logger: Lo
       },
     };
     const refuse = (code: ErrorCode, message: string): void => send(FrameType.ERROR, { code, message });
-    const line: FaxLine = board.open(io);
+    const opened = board.open(io);
+    if (!opened) {
+      socket.on('error', () => {});
+      socket.end(controlFrame(FrameType.ERROR, { code: 'throttled', message: 'too many connections are waiting to log in; try again later' }), () => socket.destroy());
+      return;
+    }
+    const line: FaxLine = opened;
     let waiting: { type: number; parts: Buffer[]; length: number }[] | null = null;
 
     const dispatch = (type: number, parts: Buffer[], length: number): void => {
@@ -139,8 +153,10 @@ export function faxServer(board: FaxSwitchboard, o: FaxServerOptions, logger: Lo
       }
     };
 
+    // Until it has logged in, a connection may send only small frames: holding a whole maxFrame
+    // for every anonymous connection would let anyone fill the relay's memory.
     const reader = new FrameReader(
-      o.maxFrame,
+      PRE_LOGIN_MAX_FRAME,
       (type, parts, length) => {
         if (!waiting) return dispatch(type, parts, length);
         if (waiting.length >= MAX_QUEUED_FRAMES) {
