@@ -169,7 +169,14 @@ export async function startRelay(
   );
   const registrations = new RateLimiter(clock, config.registrationsPerMinute, 60_000);
   const bosh = new BoshManager(
-    { ...DEFAULT_BOSH, maxWait: config.boshMaxWait, inactivity: config.boshInactivity, maxSessions: config.maxSessions },
+    {
+      ...DEFAULT_BOSH,
+      maxWait: config.boshMaxWait,
+      inactivity: config.boshInactivity,
+      maxSessions: config.maxSessions,
+      // Sessions still authenticating are short-lived: a tenth of the capacity is room enough.
+      maxAnonymous: Math.max(16, Math.min(DEFAULT_BOSH.maxAnonymous, Math.floor(config.maxSessions / 10))),
+    },
     {
       domain: config.domain,
       hub,

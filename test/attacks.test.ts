@@ -1,10 +1,13 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { request } from 'node:http';
 import { connect } from 'node:net';
 import nodemailer from 'nodemailer';
 import { LineClient, peakRssDuring, rssMiB } from './helpers/attack.js';
 import { RawFax, T } from './helpers/fax.js';
-import { adminToken, api, cliJson, startRelay, type RelayProcess } from './helpers/relay.js';
+import { PrinterMib } from '../src/device/sim/printer-mib.js';
+import { VirtualDevice } from '../src/device/sim/virtual-device.js';
+import { adminToken, api, cliJson, startRelay, until, type RelayProcess } from './helpers/relay.js';
 
 /**
  * The outside security review's attack steps, each against a real relay process: the relay
@@ -88,5 +91,50 @@ describe('fax port before login (issue 11 #3)', () => {
     big.send(T.HOLD, Buffer.alloc(3000, 0x20));
     assert.equal((await big.next(T.ERROR)).body.code, 'too-large');
     await big.whenClosed();
+  });
+});
+
+describe('anonymous BOSH sessions against --max-sessions 200 (issue 11 #4)', () => {
+  let relay: RelayProcess;
+  const devices: VirtualDevice[] = [];
+  before(async () => {
+    relay = await startRelay({ args: ['--max-sessions', '200'] });
+  });
+  after(async () => {
+    for (const d of devices) await d.stop().catch(() => undefined);
+    await relay.stop();
+  });
+
+  /** Creates a BOSH session from a loopback source address and never authenticates; its sid, or the refusal. */
+  const anonymousSession = (from: string): Promise<string> =>
+    new Promise((resolve, reject) => {
+      const body = `<body rid='1000' to='fleetrelay.local' wait='60' hold='1' ver='1.6' xmlns='http://jabber.org/protocol/httpbind' xmlns:xmpp='urn:xmpp:xbosh' xmpp:version='1.0'/>`;
+      const req = request(`${relay.url}/http-bind`, { method: 'POST', localAddress: from, agent: false, headers: { 'content-type': 'text/xml' } }, (res) => {
+        let text = '';
+        res.on('data', (c) => (text += c));
+        res.on('end', () => resolve(/sid='([^']+)'/.exec(text)?.[1] ?? text));
+      });
+      req.on('error', reject);
+      req.end(body);
+    });
+  const sessions = async (): Promise<number> => {
+    const text = (await api(relay.url, '/metrics', { token: adminToken(relay.dataDir) })).text;
+    return Number(/^fleetrelay_bosh_sessions (\d+)/m.exec(text)?.[1]);
+  };
+
+  it('do not lock out a device with a valid token, and end at the authentication deadline', async () => {
+    const before = rssMiB(relay.proc.pid!);
+    await Promise.all(Array.from({ length: 200 }, (_, i) => anonymousSession(`127.0.0.${2 + (i % 10)}`)));
+    assert.ok((await sessions()) <= 20, 'at most a tenth of the capacity waits to authenticate');
+
+    const credentials = cliJson<{ deviceId: string; token: string }>(relay.dataDir, ['device', 'add', '--serial', 'BOSH-ATTACK', '--model', 'MFC-L2750']);
+    const device = new VirtualDevice({ relayUrl: relay.url, domain: 'fleetrelay.local', credentials, mib: new PrinterMib({ model: 'MFC-L2750', serial: 'BOSH-ATTACK' }) });
+    devices.push(device);
+    await device.start();
+    const got = await api(relay.url, `/api/v1/devices/${credentials.deviceId}/get`, { method: 'POST', token: adminToken(relay.dataDir), json: { oids: ['1.3.6.1.2.1.1.5.0'] } });
+    assert.equal(got.status, 200, JSON.stringify(got.body));
+
+    await until('the unauthenticated sessions ended', async () => ((await sessions()) === 1 ? true : undefined), 15_000);
+    assert.ok(rssMiB(relay.proc.pid!) - before < 32, 'memory bounded');
   });
 });

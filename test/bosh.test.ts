@@ -256,14 +256,18 @@ describe('BOSH connection manager conformance', () => {
 });
 
 describe('BOSH capacity', () => {
-  it('refuses new sessions past --max-sessions with a BOSH error and a log line, and keeps serving the others', async () => {
+  it('refuses new sessions past --max-sessions with a BOSH error and a log line, keeps serving the others, and makes room by ending sessions that have not authenticated', async () => {
     const relay = await startRelay({ args: ['--max-sessions', '2'] });
     try {
-      const d = cliJson<{ deviceId: string; token: string }>(relay.dataDir, ['device', 'add', '--serial', 'CAP', '--model', 'M']);
+      const devices = ['CAP-1', 'CAP-2'].map((serial) => cliJson<{ deviceId: string; token: string }>(relay.dataDir, ['device', 'add', '--serial', serial, '--model', 'M']));
+      const auth = (s: RawSession, d: { deviceId: string; token: string }) =>
+        s.send(`<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>${Buffer.from(`\0${d.deviceId}\0${d.token}`).toString('base64')}</auth>`);
       const a = new RawSession(relay.url);
       const b = new RawSession(relay.url);
       await a.create();
+      assert.match((await auth(a, devices[0]!)).text, /<success/);
       await b.create();
+      assert.match((await auth(b, devices[1]!)).text, /<success/);
       const c = new RawSession(relay.url);
       const refused = await c.create();
       assert.equal(refused.status, 200);
@@ -271,11 +275,12 @@ describe('BOSH capacity', () => {
       assert.equal(refused.body.attrs.condition, 'undefined-condition');
       assert.ok(await waitForLog(relay, 'refusing new BOSH sessions'));
       await a.send('', { attrs: "type='terminate'" });
-      const again = new RawSession(relay.url);
-      assert.ok((await again.create()).body.attrs.sid, 'room again once a session ended');
-      await again.send('', { attrs: "type='terminate'" });
-      const ok = await b.send(`<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>${Buffer.from(`\0${d.deviceId}\0${d.token}`).toString('base64')}</auth>`);
-      assert.match(ok.text, /<success/);
+      const anonymous = new RawSession(relay.url);
+      assert.ok((await anonymous.create()).body.attrs.sid, 'room again once a session ended');
+      const next = new RawSession(relay.url);
+      assert.ok((await next.create()).body.attrs.sid, 'at capacity, a session that has not authenticated makes room');
+      assert.equal((await anonymous.send('')).body.attrs.type, 'terminate');
+      assert.match((await auth(next, devices[0]!)).text, /<success/);
     } finally {
       await relay.stop();
     }

@@ -21,6 +21,9 @@ const CORS = { 'access-control-allow-origin': '*', 'access-control-allow-headers
  */
 export class BoshManager implements SessionHost {
   private readonly sessions = new Map<string, BoshSession>();
+  /** Sessions not authenticated yet, oldest first, with what ends them at their deadline. */
+  private readonly anonymous = new Map<BoshSession, { address: string; stopDeadline: () => void }>();
+  private readonly anonymousByAddress = new Map<string, number>();
   /** Sockets already given TCP keep-alive: a client's keep-alive connection carries many requests. */
   private readonly keptAlive = new WeakSet<Socket>();
   private refusedAtCapacity = 0;
@@ -102,8 +105,27 @@ export class BoshManager implements SessionHost {
     res.end(body);
   }
 
+  authenticated(session: BoshSession): void {
+    const a = this.anonymous.get(session);
+    if (!a) return;
+    this.anonymous.delete(session);
+    a.stopDeadline();
+    const left = (this.anonymousByAddress.get(a.address) ?? 1) - 1;
+    if (left > 0) this.anonymousByAddress.set(a.address, left);
+    else this.anonymousByAddress.delete(a.address);
+  }
+
   ended(session: BoshSession): void {
     this.sessions.delete(session.sid);
+    this.authenticated(session); // no longer waiting, either way
+  }
+
+  /** Ends the session that has waited longest to authenticate: room for one that will. */
+  private evictOldestAnonymous(): boolean {
+    const oldest = this.anonymous.keys().next().value;
+    if (!oldest) return false;
+    oldest.terminate('policy-violation');
+    return true;
   }
 
   private tooLarge(req: IncomingMessage, res: ServerResponse): void {
@@ -142,7 +164,14 @@ export class BoshManager implements SessionHost {
     const a = body.attrs;
     if (!a.to) return this.respond(res, terminateBody('improper-addressing'));
     if (a.to !== this.port.domain) return this.respond(res, terminateBody('host-unknown'));
-    if (this.sessions.size >= this.settings.maxSessions) {
+    const address = req.socket.remoteAddress ?? '';
+    const fromAddress = this.anonymousByAddress.get(address) ?? 0;
+    if (fromAddress >= this.settings.maxAnonymousPerAddress) {
+      this.log.debug({ remoteAddress: address, waiting: fromAddress }, 'BOSH session refused: too many from this address waiting to authenticate');
+      return this.respond(res, terminateBody('policy-violation'));
+    }
+    if (this.anonymous.size >= this.settings.maxAnonymous) this.evictOldestAnonymous();
+    if (this.sessions.size >= this.settings.maxSessions && !this.evictOldestAnonymous()) {
       if (this.refusedAtCapacity++ % 1000 === 0)
         this.log.warn({ sessions: this.sessions.size, refused: this.refusedAtCapacity }, 'refusing new BOSH sessions: at capacity (open files)');
       return this.respond(res, terminateBody('undefined-condition'));
@@ -155,8 +184,15 @@ export class BoshManager implements SessionHost {
     const content = a.content && a.content.length <= 100 && /^[\x20-\x7e]+$/.test(a.content) ? a.content : DEFAULT_CONTENT_TYPE;
     let sid = base32(this.random.bytes(16));
     while (this.sessions.has(sid)) sid = base32(this.random.bytes(16));
-    const s = new BoshSession(this, sid, rid, wait, hold, a.ver === undefined, content, req.socket.remoteAddress ?? '');
+    const s = new BoshSession(this, sid, rid, wait, hold, a.ver === undefined, content, address);
     this.sessions.set(sid, s);
+    const stopDeadline = this.clock.after(this.settings.authDeadline * 1000, () => {
+      if (!this.anonymous.has(s)) return;
+      this.log.debug({ sid, remoteAddress: address }, 'BOSH session ended: not authenticated in time');
+      s.terminate('policy-violation');
+    });
+    this.anonymous.set(s, { address, stopDeadline });
+    this.anonymousByAddress.set(address, fromAddress + 1);
     this.respond(res, s.creationResponse(lowerVersion(a.ver)), 200, content);
   }
 }

@@ -17,6 +17,8 @@ export interface SessionHost {
   now(): number;
   /** Writes an HTTP answer. */
   respond(res: ServerResponse, body: string, status?: number, contentType?: string): void;
+  /** The session's device authenticated (SASL success). */
+  authenticated(session: BoshSession): void;
   ended(session: BoshSession): void;
 }
 
@@ -153,6 +155,11 @@ export class BoshSession implements DeviceLink, WheelEntry, StreamOutput {
     if (reason === 'replaced') this.fail('conflict', 'replaced by a newer session');
     else if (reason === 'shutdown') this.terminate('system-shutdown');
     else this.terminate();
+  }
+
+  /** StreamOutput: the device proved who it is. */
+  authenticated(): void {
+    this.host.authenticated(this);
   }
 
   /** StreamOutput: a stream error ends the session (XEP-0206 §6 remote-stream-error). */

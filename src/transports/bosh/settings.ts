@@ -14,6 +14,12 @@ export interface BoshSettings {
   maxQueuedStanzas: number;
   /** Sessions this process accepts; past it, creation is refused (open files are the bound). */
   maxSessions: number;
+  /** Seconds a new session has to authenticate (SASL success) before it is ended. */
+  authDeadline: number;
+  /** Sessions not authenticated yet, in all: past it the oldest of them is ended to make room, so they never crowd out devices that log in. */
+  maxAnonymous: number;
+  /** Sessions not authenticated yet from one client address: past it, creation is refused. */
+  maxAnonymousPerAddress: number;
 }
 
 export const DEFAULT_BOSH: BoshSettings = {
@@ -24,6 +30,9 @@ export const DEFAULT_BOSH: BoshSettings = {
   maxBodyBytes: 64 * 1024,
   maxQueuedStanzas: 64,
   maxSessions: 19_000,
+  authDeadline: 10,
+  maxAnonymous: 1_000,
+  maxAnonymousPerAddress: 128,
 };
 
 /** Largest rid a client may use (XEP-0124 §14.1): 2^53 − 1. */

@@ -28,6 +28,8 @@ export interface StreamPort {
 
 export interface StreamOutput {
   send(stanza: XmlElement): void;
+  /** SASL succeeded: the stream belongs to a device now. */
+  authenticated(): void;
   /** Ends the stream with an RFC 6120 §4.9 stream error. */
   fail(condition: string, detail?: string): void;
 }
@@ -102,6 +104,7 @@ export class XmppStream {
     if (!device || (authzid !== '' && authzid !== bare && authzid !== device.id)) return failure('not-authorized');
     this.deviceId = device.id;
     this.stage = 'restart';
+    this.out.authenticated();
     this.out.send(el('success', { xmlns: NS.sasl }));
   }
 
