@@ -3,7 +3,7 @@
  * The only place that knows every concrete adapter.
  */
 import type { FastifyInstance } from 'fastify';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pino from 'pino';
 import { buildApp } from './app.js';
@@ -232,7 +232,8 @@ export async function startRelay(
   const faxPort = (faxListener.address() as { port: number }).port;
   logger.info({ maxSessions: config.maxSessions, maxConnections: config.maxConnections }, 'capacity');
   const pidFile = join(config.dataDir, PID_FILE);
-  writeFileSync(pidFile, String(process.pid));
+  writeFileSync(pidFile, String(process.pid), { mode: 0o600 });
+  chmodSync(pidFile, 0o600); // a stale one left by a killed relay keeps its mode otherwise
   logger.info({ url, smtpPort, faxPort, dataDir: config.dataDir, domain: config.domain }, 'relay ready');
 
   let closing: Promise<void> | undefined;
