@@ -36,9 +36,9 @@ import { selfRoutes } from './transports/device-http/self.js';
 import { pushDeviceRoutes } from './transports/device-http/push.js';
 import { DEVICE_HTTP } from './protocol/device-http.js';
 import { webRoutes } from './web/routes.js';
-import { authHooks, bearer } from './http/auth.js';
+import { authHooks, bearer, refuseAuth } from './http/auth.js';
 import type { Metrics } from './http/metrics.js';
-import { installProblemHandlers, sendProblem } from './http/problems.js';
+import { installProblemHandlers } from './http/problems.js';
 import { accountRoutes } from './api/accounts.js';
 import { deviceRoutes } from './api/devices.js';
 import { sharedSchemas } from './http/schemas.js';
@@ -143,7 +143,8 @@ export async function buildApp({ config, services, runtime, metrics, logger }: A
       secret !== null &&
       ((config.metricsToken !== undefined && sameText(secret, config.metricsToken)) ||
         (await services.auth.apiToken(secret).then((p) => p !== null && isAdmin(p))));
-    if (!allowed) return sendProblem(reply, 'unauthorized', 'metrics need the metrics token or a site-admin API token');
+    // Wrong guesses count against the address like any other failed authentication.
+    if (!allowed) return refuseAuth(failures, request, reply, 'metrics need the metrics token or a site-admin API token');
     return reply.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });
 

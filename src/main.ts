@@ -3,7 +3,7 @@
  * The only place that knows every concrete adapter.
  */
 import type { FastifyInstance } from 'fastify';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pino from 'pino';
 import { buildApp } from './app.js';
@@ -13,6 +13,7 @@ import { systemClock, type Clock } from './domain/clock.js';
 import { audit } from './services/kernel/context.js';
 import { createServices, type Services } from './services/index.js';
 import { cryptoRandom, type Random } from './services/kernel/secrets.js';
+import { REDACT_PATHS, REDACTED, redactText } from './services/kernel/redact.js';
 import { openDatabase } from './store/sqlite/open.js';
 import { sqliteStore } from './store/sqlite/sqlite-store.js';
 import type { Store } from './store/store.js';
@@ -46,9 +47,23 @@ export interface Relay {
   close(): Promise<void>;
 }
 
-/** Claim ids and poll tokens in URLs are capabilities: keep them out of the logs. */
+/** Capability URLs (claim pages, registration polls, print control pages) and K= tokens: keep them out of the logs. */
 function requestForLog(req: { method: string; url: string; ip?: string }): Record<string, unknown> {
-  return { method: req.method, url: req.url.replace(/\/(claim|register)\/[^/?]+/, '/$1/…'), remoteAddress: req.ip };
+  return { method: req.method, url: redactText(req.url), remoteAddress: req.ip };
+}
+
+/**
+ * The relay's logger. Secrets never reach a line: whole-secret fields are censored by pino
+ * `redact`, request URLs by their serializer, and every written line passes redactText last
+ * (one list: services/kernel/redact.ts).
+ */
+export function relayLogger(level: string): pino.Logger {
+  return pino({
+    level,
+    serializers: { req: requestForLog },
+    redact: { paths: [...REDACT_PATHS], censor: REDACTED },
+    hooks: { streamWrite: redactText },
+  });
 }
 
 const SWEEP_EVERY_MS = 10 * 60_000;
@@ -96,9 +111,7 @@ export async function startRelay(
   o: { clock?: Clock; random?: Random; logger?: pino.Logger } = {},
 ): Promise<Relay> {
   const clock = o.clock ?? systemClock;
-  const logger =
-    o.logger ??
-    pino({ level: config.logLevel, serializers: { req: requestForLog } });
+  const logger = o.logger ?? relayLogger(config.logLevel);
   const store = openStore(config.dataDir);
   const services = createServices(
     { store, clock, random: o.random ?? cryptoRandom(), domain: config.domain },
@@ -239,7 +252,8 @@ export async function startRelay(
   const faxPort = (faxListener.address() as { port: number }).port;
   logger.info({ maxSessions: config.maxSessions, maxConnections: config.maxConnections }, 'capacity');
   const pidFile = join(config.dataDir, PID_FILE);
-  writeFileSync(pidFile, String(process.pid));
+  writeFileSync(pidFile, String(process.pid), { mode: 0o600 });
+  chmodSync(pidFile, 0o600); // a stale one left by a killed relay keeps its mode otherwise
   logger.info({ url, smtpPort, faxPort, dataDir: config.dataDir, domain: config.domain }, 'relay ready');
 
   let closing: Promise<void> | undefined;

@@ -105,18 +105,84 @@ describe('anonymous registration with a PIN, claimed in real Chromium (seed 003 
     assert.equal((await api(relay.url, '/api/v1/devices?serial=E73000999', { token: admin })).body.items.length, 0);
   });
 
-  it('never leaks or replaces the token of an already claimed serial', async () => {
+  it('never leaks or replaces the token of an already claimed serial: the claim is refused and the waiting poll ends at once', async () => {
     const original = cliJson<{ deviceId: string; token: string }>(relay.dataDir, ['device', 'add', '--serial', 'E73000777', '--model', 'HL-L8360CDW', '--account', 'acme']);
     const t = await register(relay, 'E73000777');
+    const started = Date.now();
+    const poll = api(relay.url, `/device/v1/register/${t.pollToken}?wait=25`);
     await page.goto(t.claimUrl);
     await page.fill('#pin', t.pin);
     const [res] = await Promise.all([page.waitForNavigation(), page.click('main button[type=submit]')]);
     assert.equal(res?.status(), 409);
     assert.match(await page.textContent('[role=alert]') ?? '', /already registered/);
-    assert.equal((await api(relay.url, `/device/v1/register/${t.pollToken}`)).status, 202);
+    // The device is not left polling "pending" until the PIN expires: it gets a terminal answer now.
+    const ended = await poll;
+    assertProblem(ended, 410, 'gone');
+    assert.equal(ended.body.reason, 'refused');
+    assert.match(ended.body.detail, /already registered.*remove.*rotate/s);
+    assert.ok(Date.now() - started < 15_000, 'the long-poll was woken by the refusal');
+    assertProblem(await api(relay.url, `/device/v1/register/${t.pollToken}`), 410, 'gone');
     const self = await api(relay.url, '/device/v1/self', { token: original.token });
     assert.equal(self.status, 200);
     assert.equal(self.body.deviceId, original.deviceId);
+    // The right PIN again changes nothing: the registration stays refused.
+    const csrf = (await page.getAttribute('input[name=_csrf]', 'value')) ?? '';
+    assert.equal((await page.request.post(t.claimUrl, { form: { _csrf: csrf, pin: t.pin } })).status(), 409);
+    assert.equal((await api(relay.url, '/api/v1/devices?serial=E73000777', { token: admin })).body.items.length, 1);
+  });
+
+  it('offers the operator the next step on a refused claim: a new token for the registered device, or its removal', async () => {
+    const original = cliJson<{ deviceId: string; token: string }>(relay.dataDir, ['device', 'add', '--serial', 'E73000778', '--model', 'HL-L8360CDW', '--account', 'acme']);
+    const t = await register(relay, 'E73000778');
+    await page.goto(t.claimUrl);
+    await page.fill('#pin', t.pin);
+    await Promise.all([page.waitForNavigation(), page.click('main button[type=submit]')]);
+    assert.equal((await page.textContent('#existing-device'))?.trim(), original.deviceId);
+    // The claim page keeps saying so, with the same choices.
+    const again = await page.goto(t.claimUrl);
+    assert.equal(again?.status(), 409);
+    assert.equal((await page.textContent('#existing-device'))?.trim(), original.deviceId);
+
+    // Same machine after a reset: a new token, shown once; the old one stops working.
+    const [rotated] = await Promise.all([page.waitForNavigation(), page.click('[data-action=rotate-token]')]);
+    assert.equal(rotated?.status(), 200);
+    const token = (await page.textContent('#device-token'))?.trim() ?? '';
+    assert.match(token, /^frd_/);
+    assert.equal((await api(relay.url, '/device/v1/self', { token })).body.deviceId, original.deviceId);
+    assertProblem(await api(relay.url, '/device/v1/self', { token: original.token }), 401, 'unauthorized');
+
+    // A stale record: remove it, and the device's next registration is claimed normally.
+    const t2 = await register(relay, 'E73000778');
+    await page.goto(t2.claimUrl);
+    await page.fill('#pin', t2.pin);
+    await Promise.all([page.waitForNavigation(), page.click('main button[type=submit]')]);
+    const [removed] = await Promise.all([page.waitForNavigation(), page.click('[data-action=remove-device]')]);
+    assert.equal(removed?.status(), 200);
+    assert.equal((await api(relay.url, '/api/v1/devices?serial=E73000778', { token: admin })).body.items.length, 0);
+    assertProblem(await api(relay.url, `/device/v1/register/${t2.pollToken}`), 410, 'gone');
+    const t3 = await register(relay, 'E73000778');
+    await page.goto(t3.claimUrl);
+    await page.fill('#pin', t3.pin);
+    const [claimed] = await Promise.all([page.waitForNavigation(), page.click('main button[type=submit]')]);
+    assert.equal(claimed?.status(), 201);
+    assert.equal((await api(relay.url, `/device/v1/register/${t3.pollToken}`)).status, 200);
+  });
+
+  it('tells a person who may not manage the registered device whom to ask, and lets them change nothing', async () => {
+    const other = cliJson<{ deviceId: string; token: string }>(relay.dataDir, ['device', 'add', '--serial', 'E73000779', '--model', 'HL-L8360CDW']);
+    const t = await register(relay, 'E73000779');
+    await page.goto(t.claimUrl);
+    await page.fill('#pin', t.pin);
+    const [res] = await Promise.all([page.waitForNavigation(), page.click('main button[type=submit]')]);
+    assert.equal(res?.status(), 409);
+    assert.match(await page.textContent('#ask-operator') ?? '', /operator or a site administrator/);
+    assert.equal(await page.$('[data-action]'), null, 'no buttons for a device of another account');
+    assert.doesNotMatch(await page.content(), new RegExp(other.deviceId), 'another account\'s device id is not shown');
+    const csrf = (await page.getAttribute('input[name=_csrf]', 'value')) ?? '';
+    for (const step of ['remove-device', 'rotate-token'])
+      assert.equal((await page.request.post(`${t.claimUrl}/${step}`, { form: { _csrf: csrf } })).status(), 404);
+    assert.equal((await api(relay.url, '/device/v1/self', { token: other.token })).status, 200);
+    assertProblem(await api(relay.url, `/device/v1/register/${t.pollToken}`), 410, 'gone');
   });
 
   it('rejects a claim without the form\'s CSRF token', async () => {

@@ -5,12 +5,14 @@
  *   pending --claim with right PIN--> claimed --device polls--> delivered
  *   pending --time passes expiresAt--> expired (derived, never stored)
  *   pending --MAX_PIN_ATTEMPTS wrong PINs--> locked (derived from attempts)
+ *   pending --right PIN, but (model, serial) is already a device--> refused (terminal: the
+ *     device is told so on its next poll; an operator removes the old device or rotates its token)
  *
  * The access token (AT1) is minted at delivery, not at claim, so it exists in clear
  * exactly once: in the response to the device's poll.
  */
 
-export type RegistrationState = 'pending' | 'claimed' | 'delivered';
+export type RegistrationState = 'pending' | 'claimed' | 'delivered' | 'refused';
 
 export interface Registration {
   id: string;
@@ -31,10 +33,13 @@ export const DELIVERY_WINDOW_MS = 10 * 60_000;
 export type PollOutcome =
   | { kind: 'pending' }
   | { kind: 'ready'; deviceId: string }
-  | { kind: 'gone'; reason: 'expired' | 'delivered' | 'locked' };
+  | { kind: 'gone'; reason: GoneReason };
+
+export type GoneReason = 'expired' | 'delivered' | 'locked' | 'refused';
 
 export function pollOutcome(reg: Registration, now: number): PollOutcome {
   if (reg.state === 'delivered') return { kind: 'gone', reason: 'delivered' };
+  if (reg.state === 'refused') return { kind: 'gone', reason: 'refused' };
   if (now >= reg.expiresAt) return { kind: 'gone', reason: 'expired' };
   if (reg.state === 'claimed' && reg.deviceId) return { kind: 'ready', deviceId: reg.deviceId };
   if (reg.attempts >= MAX_PIN_ATTEMPTS) return { kind: 'gone', reason: 'locked' };
@@ -46,9 +51,11 @@ export type ClaimDecision =
   | { kind: 'wrong-pin'; attemptsLeft: number }
   | { kind: 'locked' }
   | { kind: 'expired' }
-  | { kind: 'already-claimed' };
+  | { kind: 'already-claimed' }
+  | { kind: 'refused' };
 
 export function decideClaim(reg: Registration, pinMatches: boolean, now: number): ClaimDecision {
+  if (reg.state === 'refused') return { kind: 'refused' };
   if (reg.state !== 'pending') return { kind: 'already-claimed' };
   if (now >= reg.expiresAt) return { kind: 'expired' };
   if (reg.attempts >= MAX_PIN_ATTEMPTS) return { kind: 'locked' };

@@ -26,6 +26,20 @@ export function bearer(request: FastifyRequest): string | null {
 const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 /**
+ * Answers a failed authentication: 401, or 429 with Retry-After once the client address has
+ * failed more than the limit allows in its window. Every secret-checking route answers through
+ * this, so guesses are counted wherever they are made.
+ */
+export function refuseAuth(failures: RateLimiter, request: FastifyRequest, reply: FastifyReply, detail: string): FastifyReply {
+  if (failures.hit(request.ip))
+    return sendProblem(reply, 'rate-limited', 'too many failed authentications from this address', {
+      retryAfter: failures.retryAfter(request.ip),
+    });
+  reply.header('www-authenticate', 'Bearer realm="fleetrelay"');
+  return sendProblem(reply, 'unauthorized', detail);
+}
+
+/**
  * Resolves who is calling: an API bearer token, or a signed-in person's session cookie (whose
  * unsafe requests must carry the session's CSRF token in X-CSRF-Token). Failures count against
  * the client address, and past the limit they get 429 instead of 401. A valid token always
@@ -33,14 +47,7 @@ const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
  * and 256-bit secrets are not guessed by retrying.
  */
 export function authHooks(services: Services, presence: PresenceService, failures: RateLimiter) {
-  const refuse = (request: FastifyRequest, reply: FastifyReply, detail: string): FastifyReply => {
-    if (failures.hit(request.ip))
-      return sendProblem(reply, 'rate-limited', 'too many failed authentications from this address', {
-        retryAfter: failures.retryAfter(request.ip),
-      });
-    reply.header('www-authenticate', 'Bearer realm="fleetrelay"');
-    return sendProblem(reply, 'unauthorized', detail);
-  };
+  const refuse = (request: FastifyRequest, reply: FastifyReply, detail: string): FastifyReply => refuseAuth(failures, request, reply, detail);
 
   return {
     /** For the northbound API and the console's API calls. */

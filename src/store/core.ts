@@ -69,7 +69,8 @@ export interface RegistrationStore {
   countFailedAttempt(id: string): Promise<void>;
   /**
    * pending → claimed, creating the device (without a token yet) in the same transaction.
-   * 'not-pending' if someone else got there first; 'conflict' if (model, serial) is already a device.
+   * 'not-pending' if someone else got there first; 'conflict' if (model, serial) is already a
+   * device, and the registration is then refused (pending → refused) in the same transaction.
    */
   claim(id: string, device: Device, expiresAt: number): Promise<'ok' | 'not-pending' | 'conflict'>;
   /**

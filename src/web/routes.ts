@@ -171,11 +171,26 @@ export async function webRoutes(app: FastifyInstance, o: { services: Services; a
 
   const claimParams = { type: 'object', properties: { claimId: { type: 'string', maxLength: 100 } }, required: ['claimId'] } as const;
 
+  /** A claim refused because the serial is a device already: what happened, and the operator's next step if they may take it. */
+  const refusedPage = async (s: SignedIn, claimId: string): Promise<Html> => {
+    const { registration: reg, device } = await registration.refusedFor(s.principal, claimId);
+    const step = (action: string, label: string) =>
+      html`<form method="post" action="/claim/${claimId}/${action}" class="inline"><input type="hidden" name="_csrf" value="${s.csrf}"><button type="submit" data-action="${action}">${label}</button></form>`;
+    return html`<p class="error" role="alert">A ${reg.model} with serial ${reg.serial} is already registered, so this registration was refused. The device has been told so.</p>
+      ${
+        device
+          ? html`<p>It is registered as <code id="existing-device">${device.id}</code> in account ${device.accountId}. If this is the same machine (for example after a reset), give it a new token and enter that in the device. If the registered one is stale, remove it and let the device register again.</p>
+            <p>${step('rotate-token', 'Give it a new token')} ${step('remove-device', 'Remove the registered device')}</p>`
+          : html`<p id="ask-operator">It belongs to an account you cannot manage: ask that account's operator or a site administrator to remove it or give it a new token.</p>`
+      }`;
+  };
+
   app.get<{ Params: { claimId: string } }>('/claim/:claimId', { schema: { ...hide, params: claimParams } }, async (request, reply) => {
     const s = await signedIn(request);
     if (!s) return toLogin(reply, `/claim/${request.params.claimId}`);
     try {
       const reg = await registration.view(request.params.claimId);
+      if (reg.state === 'refused') return send(reply, 409, 'Register a device', await refusedPage(s, request.params.claimId), s);
       if (reg.state !== 'pending' || reg.expiresAt <= ctx.clock.now())
         return send(reply, 410, 'Register a device', html`<p class="error">This registration is no longer open. Ask the device to register again.</p>`, s);
       return send(reply, 200, 'Register a device', await claimForm(s, request.params.claimId), s);
@@ -209,8 +224,52 @@ export async function webRoutes(app: FastifyInstance, o: { services: Services; a
         if (!(err instanceof ServiceError)) throw err;
         const status = PROBLEMS[err.problem].status;
         if (err.problem === 'rate-limited' && typeof err.extra.retryAfter === 'number') reply.header('retry-after', String(err.extra.retryAfter));
-        const body = err.problem === 'wrong-pin' ? await claimForm(s, claimId, err.message) : html`<p class="error" role="alert">${err.message}</p>`;
+        const body =
+          err.problem === 'wrong-pin'
+            ? await claimForm(s, claimId, err.message)
+            : err.extra.reason === 'serial-taken'
+              ? await refusedPage(s, claimId)
+              : html`<p class="error" role="alert">${err.message}</p>`;
         return send(reply, status, 'Register a device', body, s);
+      }
+    },
+  );
+
+  // The next steps a refused claim offers: act on the device already registered under that serial.
+  app.post<{ Params: { claimId: string; step: string }; Body: Record<string, string> }>(
+    '/claim/:claimId/:step',
+    { schema: { ...hide, params: { ...claimParams, properties: { ...claimParams.properties, step: { type: 'string', enum: ['rotate-token', 'remove-device'] } }, required: ['claimId', 'step'] } } },
+    async (request, reply) => {
+      const { claimId, step } = request.params;
+      const s = await signedIn(request);
+      if (!s) return toLogin(reply, `/claim/${claimId}`);
+      if (typeof request.body?._csrf !== 'string' || !sameText(request.body._csrf, s.csrf))
+        return send(reply, 403, 'Register a device', html`<p class="error">The form expired; reload the page.</p>`, s);
+      try {
+        const { device } = await registration.refusedFor(s.principal, claimId);
+        if (!device) return send(reply, 404, 'Register a device', html`<p class="error" role="alert">You cannot manage the device registered under this serial.</p>`, s);
+        if (step === 'remove-device') {
+          await devices.remove(s.principal, device.id);
+          return send(
+            reply,
+            200,
+            'Device removed',
+            html`<p class="ok" role="status">The ${device.model} (serial ${device.serial}, <code>${device.id}</code>) was removed. Let the device register again: it shows a new PIN and link.</p><p><a href="/">All devices</a></p>`,
+            s,
+          );
+        }
+        const c = await devices.rotateToken(s.principal, device.id);
+        return send(
+          reply,
+          200,
+          'New device token',
+          html`<p class="ok" role="status">The ${device.model} (serial ${device.serial}) has a new token; the old one no longer works. Enter it in the device now: it is shown only once.</p>
+            <p>Device <code>${c.deviceId}</code>, JID <code>${c.jid}</code></p><p>Token <code id="device-token">${c.token}</code></p><p><a href="/">All devices</a></p>`,
+          s,
+        );
+      } catch (err) {
+        if (!(err instanceof ServiceError)) throw err;
+        return send(reply, PROBLEMS[err.problem].status, 'Register a device', html`<p class="error" role="alert">${err.message}</p>`, s);
       }
     },
   );

@@ -1,6 +1,6 @@
 /** Real relay processes and the real CLI, for tests. Nothing here mocks the network. */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { createWriteStream, mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -48,16 +48,36 @@ export interface RelayProcess {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
+/**
+ * Set FLEETRELAY_TEST_LOG_DIR (or pass logDir) and every relay started here logs at debug, each
+ * into its own file in that folder: `scripts/check-log-secrets.mjs <folder>` then greps what a
+ * whole test run logged for secrets.
+ */
+export const TEST_LOG_DIR_ENV = 'FLEETRELAY_TEST_LOG_DIR';
+let relaysStarted = 0;
+
 /** Starts `fleetrelay serve` on a free loopback port and waits for its "relay ready" log line. */
-export async function startRelay(o: { dataDir?: string; args?: string[]; env?: NodeJS.ProcessEnv; nodeArgs?: string[] } = {}): Promise<RelayProcess> {
+export async function startRelay(o: { dataDir?: string; args?: string[]; env?: NodeJS.ProcessEnv; nodeArgs?: string[]; logDir?: string } = {}): Promise<RelayProcess> {
   const dataDir = o.dataDir ?? tempDir();
+  const logDir = o.logDir ?? process.env[TEST_LOG_DIR_ENV];
   const proc = spawn(
     process.execPath,
     [...(o.nodeArgs ?? []), CLI, '--data-dir', dataDir, 'serve', '--port', '0', '--host', '127.0.0.1', ...(o.args?.includes('--smtp-port') ? [] : ['--smtp-port', '0']), ...(o.args?.includes('--fax-port') ? [] : ['--fax-port', '0']), ...(o.args ?? [])],
-    { env: { ...process.env, ...o.env }, stdio: ['ignore', 'pipe', 'pipe'] },
+    { env: { ...process.env, ...(logDir ? { FLEETRELAY_LOG_LEVEL: 'debug' } : {}), ...o.env }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
+  let logFile: NodeJS.WritableStream | null = null;
+  if (logDir) {
+    mkdirSync(logDir, { recursive: true });
+    logFile = createWriteStream(join(logDir, `relay-${process.pid}-${++relaysStarted}-${proc.pid}.log`), { flags: 'a' });
+    // 'close' comes after the last line of stdout and stderr.
+    proc.once('close', () => {
+      logFile?.end();
+      logFile = null;
+    });
+  }
   const logs: string[] = [];
   const keep = (l: string): void => {
+    logFile?.write(`${l}\n`);
     logs.push(l);
     if (logs.length > 5000) logs.splice(0, 1000);
   };

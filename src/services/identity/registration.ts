@@ -1,4 +1,4 @@
-import { claimedExpiry, decideClaim, pollOutcome, type Registration } from '../../domain/registration.js';
+import { claimedExpiry, decideClaim, pollOutcome, type GoneReason, type Registration } from '../../domain/registration.js';
 import type { Principal } from '../../domain/principal.js';
 import type { Device } from '../../domain/devices.js';
 import type { AccountService } from './accounts.js';
@@ -128,6 +128,8 @@ export class RegistrationService {
         throw gone('expired');
       case 'already-claimed':
         throw new ServiceError('conflict', 'this registration has already been claimed');
+      case 'refused':
+        throw serialTaken(reg);
       case 'accept':
         break;
     }
@@ -135,14 +137,28 @@ export class RegistrationService {
     const device = this.devices.newDevice(account, reg.serial, reg.model, reg.capabilities);
     const result = await this.ctx.store.registrations.claim(reg.id, device, claimedExpiry(reg, now));
     if (result === 'not-pending') throw new ServiceError('conflict', 'this registration has already been claimed');
-    if (result === 'conflict')
-      throw new ServiceError(
-        'conflict',
-        `a device with model ${reg.model} and serial ${reg.serial} is already registered; an operator can remove it or rotate its token`,
-      );
+    if (result === 'conflict') {
+      // The store refused the registration with the claim: its device's poll ends now, not at expiry.
+      await audit(this.ctx, p, 'device.claim-refused', null, account, { serial: reg.serial, model: reg.model, reason: 'serial-taken' });
+      this.waiters.wake(reg.id);
+      throw serialTaken(reg);
+    }
     await audit(this.ctx, p, 'device.claim', device.id, account, { serial: reg.serial, model: reg.model });
     this.waiters.wake(reg.id);
     return device;
+  }
+
+  /**
+   * For a registration refused because its (model, serial) is a device already: that device, if
+   * the person may manage it (their account's, or any for a site admin) — the one to remove or
+   * give a new token — else null.
+   */
+  async refusedFor(p: Principal, claimId: string): Promise<{ registration: Registration; device: Device | null }> {
+    const registration = await this.view(claimId);
+    if (registration.state !== 'refused') throw new ServiceError('conflict', 'this registration was not refused');
+    const existing = await this.ctx.store.devices.byModelSerial(registration.model, registration.serial);
+    const device = existing && (await this.devices.get(p, existing.id).catch(() => null));
+    return { registration, device: device ?? null };
   }
 
   async sweep(): Promise<number> {
@@ -155,11 +171,21 @@ function pinHash(regId: string, pin: string): string {
   return sha256(`${regId}:${pin}`);
 }
 
-function gone(reason: 'expired' | 'delivered' | 'locked'): ServiceError {
+function serialTaken(reg: Registration): ServiceError {
+  return new ServiceError(
+    'conflict',
+    `a device with model ${reg.model} and serial ${reg.serial} is already registered, so this registration was refused; an operator can remove that device or rotate its token`,
+    { reason: 'serial-taken' },
+  );
+}
+
+function gone(reason: GoneReason): ServiceError {
   const why = {
     expired: 'the registration has expired; register again',
     delivered: 'the token for this registration has already been delivered',
     locked: 'too many wrong PINs were entered for this registration; register again',
+    refused:
+      'the registration was refused: a device with this model and serial is already registered. Ask an operator to remove it (then register again) or to rotate its token and enter the new one',
   }[reason];
   return new ServiceError('gone', why, { reason });
 }

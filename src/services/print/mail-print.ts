@@ -119,7 +119,8 @@ export class MailPrintService {
       await this.o.mailer
         .send({ to: [sender], subject: `Print: ${page.subject}`.replace(/[\r\n]+/g, ' '), text, replyTo: cancelAddress })
         .catch((err: unknown) => this.o.log('could not mail the print link', { err: String(err) }));
-    else this.o.log('no outbound mail: print link', { url });
+    // The link is a capability: never logged. Without outbound mail the printer's account gets it from the API.
+    else this.o.log('no outbound mail: the print link is listed by GET /api/v1/printers/{id}/mail-requests', { pageId: page.id, printer: device.id });
     return { page, url };
   }
 

@@ -23,7 +23,10 @@ export function coreStores(q: Sql): CoreStores {
   const claimTx = db.transaction((id: string, device: Device, expiresAt: number): 'ok' | 'not-pending' | 'conflict' => {
     const row = one(`SELECT state FROM registrations WHERE id = ?`, id);
     if (!row || row.state !== 'pending') return 'not-pending';
-    if (one(`SELECT 1 FROM devices WHERE model = ? AND serial = ?`, device.model, device.serial)) return 'conflict';
+    if (one(`SELECT 1 FROM devices WHERE model = ? AND serial = ?`, device.model, device.serial)) {
+      run(`UPDATE registrations SET state = 'refused' WHERE id = ?`, id);
+      return 'conflict';
+    }
     insertDevice(device, null);
     run(`UPDATE registrations SET state = 'claimed', device_id = ?, expires_at = ? WHERE id = ?`, device.id, expiresAt, id);
     return 'ok';

@@ -305,6 +305,28 @@ export const migrations: readonly string[] = [
   );
   CREATE INDEX outbox_due ON outbox(next_at);
   `,
+  // 15: a registration refused because its (model, serial) is already a device ends there, and
+  // its device is told so. SQLite cannot change a CHECK constraint: the table is rebuilt.
+  `
+  CREATE TABLE registrations_v15 (
+    id TEXT PRIMARY KEY,
+    poll_hash TEXT NOT NULL UNIQUE,
+    claim_hash TEXT NOT NULL UNIQUE,
+    pin_hash TEXT NOT NULL,
+    serial TEXT NOT NULL,
+    model TEXT NOT NULL,
+    capabilities TEXT NOT NULL DEFAULT '{}',
+    state TEXT NOT NULL CHECK (state IN ('pending', 'claimed', 'delivered', 'refused')),
+    attempts INTEGER NOT NULL DEFAULT 0,
+    device_id TEXT REFERENCES devices(id) ON DELETE SET NULL,
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL
+  );
+  INSERT INTO registrations_v15 SELECT id, poll_hash, claim_hash, pin_hash, serial, model, capabilities, state, attempts, device_id, created_at, expires_at FROM registrations;
+  DROP TABLE registrations;
+  ALTER TABLE registrations_v15 RENAME TO registrations;
+  CREATE INDEX registrations_expiry ON registrations(expires_at);
+  `,
 ];
 
 export const SCHEMA_VERSION = migrations.length;

@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
+import { chmodSync, closeSync, mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import { SchemaTooNewError } from '../store.js';
 import { migrations, SCHEMA_VERSION } from './migrations.js';
@@ -11,11 +11,37 @@ export function dbPath(dataDir: string): string {
 }
 
 /**
+ * The database holds webhook secrets and token hashes, so every file the relay or the CLI
+ * writes is the owner's alone: files 0600, folders 0700.
+ */
+export const PRIVATE_FILE = 0o600;
+export const PRIVATE_DIR = 0o700;
+
+/**
+ * Creates `file` empty and owner-only if it does not exist, and takes group and other access
+ * away from one that does (a database made by an older version). SQLite gives the WAL, the
+ * shared-memory file and rollback journals the mode of their database file, so making the
+ * database file 0600 before SQLite opens it is what keeps those private too: no umask needed.
+ */
+export function ownerOnlyFile(file: string): void {
+  closeSync(openSync(file, 'a', PRIVATE_FILE));
+  for (const f of [file, `${file}-wal`, `${file}-shm`, `${file}-journal`]) {
+    try {
+      chmodSync(f, PRIVATE_FILE);
+    } catch (err) {
+      // Absent side files are fine; so is a file owned by someone else that we may write but not chmod.
+      if (!['ENOENT', 'EPERM'].includes((err as NodeJS.ErrnoException).code ?? '')) throw err;
+    }
+  }
+}
+
+/**
  * Opens (creating if needed) the database in dataDir and brings its schema up to
  * `upTo` (default: the newest this build knows). Refuses a schema newer than it knows.
  */
 export function openDatabase(dataDir: string, upTo = SCHEMA_VERSION): Database.Database {
-  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  mkdirSync(dataDir, { recursive: true, mode: PRIVATE_DIR });
+  ownerOnlyFile(dbPath(dataDir));
   const db = new Database(dbPath(dataDir));
   try {
     db.pragma('journal_mode = WAL');

@@ -1,8 +1,8 @@
 import Database from 'better-sqlite3';
-import { copyFileSync, existsSync, renameSync, rmSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, renameSync, rmSync } from 'node:fs';
 import { SchemaTooNewError } from '../store.js';
 import { SCHEMA_VERSION } from './migrations.js';
-import { dbPath } from './open.js';
+import { dbPath, PRIVATE_FILE } from './open.js';
 
 /** Checks that a file is a sound FleetRelay database this version can run. Returns its schema version. */
 export function checkBackup(file: string): number {
@@ -38,6 +38,8 @@ export function restoreBackup(file: string, dataDir: string, now: number): { kep
   const target = dbPath(dataDir);
   const staging = `${target}.restoring`;
   copyFileSync(file, staging);
+  // copyFile gives the copy the backup's mode; the live database is owner-only whatever that was.
+  chmodSync(staging, PRIVATE_FILE);
   let keptAs: string | null = null;
   if (existsSync(target)) {
     // Fold the live WAL into the old file first so the kept copy is complete on its own.
@@ -46,6 +48,7 @@ export function restoreBackup(file: string, dataDir: string, now: number): { kep
     old.close();
     keptAs = `${target}.before-restore-${new Date(now).toISOString().replace(/[:.]/g, '-')}`;
     renameSync(target, keptAs);
+    chmodSync(keptAs, PRIVATE_FILE);
   }
   rmSync(`${target}-wal`, { force: true });
   rmSync(`${target}-shm`, { force: true });

@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import { closeSync, openSync, rmSync } from 'node:fs';
 import type { Store } from '../store.js';
 import { coreStores } from './core-stores.js';
 import { managementStores } from './management-stores.js';
@@ -6,6 +7,7 @@ import { printStores } from './print-stores.js';
 import { faxStores } from './fax-stores.js';
 import { outboxStores } from './outbox-stores.js';
 import { Sql } from './sql.js';
+import { PRIVATE_FILE } from './open.js';
 
 /**
  * The embedded default adapter. better-sqlite3 is synchronous; every statement here is an
@@ -21,7 +23,15 @@ export function sqliteStore(db: Database.Database): Store {
     ...faxStores(q),
     ...outboxStores(q),
     async backup(file) {
-      await db.backup(file);
+      // Made here, owner-only, before SQLite writes into it: a backup holds every secret the
+      // database does. 'wx' also refuses to overwrite an existing file.
+      closeSync(openSync(file, 'wx', PRIVATE_FILE));
+      try {
+        await db.backup(file);
+      } catch (err) {
+        rmSync(file, { force: true });
+        throw err;
+      }
     },
     async close() {
       db.close();

@@ -57,7 +57,7 @@ export async function registrationRoutes(app: FastifyInstance, o: RegistrationRo
     {
       schema: {
         tags,
-        summary: 'Poll a registration: 202 pending, 200 with the token exactly once, 410 expired or delivered',
+        summary: 'Poll a registration: 202 pending, 200 with the token exactly once, 410 expired, delivered, locked or refused (its serial is already a device; see reason)',
         params: { type: 'object', properties: { pollToken: { type: 'string', maxLength: 100 } }, required: ['pollToken'] },
         querystring: {
           type: 'object',
