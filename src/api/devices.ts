@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Services } from '../services/index.js';
 import type { PresenceService } from '../sessions/presence.js';
 import type { Device, DeviceRegistry } from '../domain/devices.js';
-import { accountId, capabilities, deviceIdParam, label, pageOf, problemResponses, registryFields } from '../http/schemas.js';
+import { accountId, capabilities, countedPageOf, deviceIdParam, label, problemResponses, registryFields } from '../http/schemas.js';
 import { deviceView } from '../http/views.js';
 
 const tags = ['devices'];
@@ -51,12 +51,12 @@ export async function deviceRoutes(app: FastifyInstance, { services, presence }:
           },
           additionalProperties: false,
         },
-        response: { 200: pageOf('Device'), ...problemResponses },
+        response: { 200: countedPageOf('Device'), ...problemResponses },
       },
     },
     async (request) => {
       const page = await devices.list(request.principal!, request.query);
-      return { items: page.items.map(view), nextCursor: page.nextCursor };
+      return { items: page.items.map(view), nextCursor: page.nextCursor, total: page.total };
     },
   );
 

@@ -97,6 +97,18 @@ export const pageOf = (ref: string) =>
     properties: { items: { type: 'array', items: { $ref: `${ref}#` } }, nextCursor: nullableString },
   }) as const;
 
+/** A page that also says how many items match the filter in all. */
+export const countedPageOf = (ref: string) =>
+  ({
+    type: 'object',
+    properties: {
+      items: { type: 'array', items: { $ref: `${ref}#` } },
+      nextCursor: nullableString,
+      total: { type: 'integer', minimum: 0, description: 'how many match the filter, on every page' },
+    },
+    required: ['items', 'nextCursor', 'total'],
+  }) as const;
+
 export const problemResponses = {
   400: { $ref: 'Problem#' },
   401: { $ref: 'Problem#' },
