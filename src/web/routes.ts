@@ -127,18 +127,28 @@ export async function webRoutes(app: FastifyInstance, o: { services: Services; a
     const rows = (await o.alerts.withDevices(active)).map(({ alert: a, device: d }) => {
       const action = (name: string, label: string) =>
         html`<form method="post" action="/alerts/${a.id}/${name}" class="inline"><input type="hidden" name="_csrf" value="${s.csrf}"><button type="submit" data-alert="${a.id}" data-action="${name}">${label}</button></form>`;
-      return html`<tr id="alert-${a.id}" data-state="${a.state}">
-        <td>${a.state}</td><td>${a.description}${a.count > 1 ? html` <small>×${a.count}</small>` : ''}</td>
-        <td>${d?.model ?? '-'}</td><td>${d?.registry.installationPlace ?? '-'}</td><td>${d?.registry.installer ?? '-'}</td>
-        <td>${d?.registry.contact ?? d?.registry.contactEmail ?? '-'}</td><td>${new Date(a.updatedAt).toISOString().slice(0, 16).replace('T', ' ')}</td>
-        <td>${a.state === 'open' ? action('acknowledge', 'Acknowledge') : ''}${action('resolve', 'Resolve')}</td></tr>`;
+      // Alerts of one model and one error differ only by their device: say which, by serial, model and ID.
+      const device = d ? html`${d.model} <span class="serial">serial ${d.serial}</span> <code>${d.id}</code>` : html`<code>${a.deviceId}</code> (removed)`;
+      return {
+        attrs: html` id="alert-${a.id}" data-state="${a.state}"`,
+        cells: [
+          a.state,
+          html`${a.description}${a.count > 1 ? html` <small>×${a.count}</small>` : ''}`,
+          device,
+          d?.registry.installationPlace ?? '-',
+          d?.registry.installer ?? '-',
+          d?.registry.contact ?? d?.registry.contactEmail ?? '-',
+          new Date(a.updatedAt).toISOString().slice(0, 16).replace('T', ' '),
+          html`${a.state === 'open' ? action('acknowledge', 'Acknowledge') : ''}${action('resolve', 'Resolve')}`,
+        ],
+      };
     });
     return send(
       reply,
       200,
       'Alerts',
       active.length
-        ? html`<table><thead><tr><th>State</th><th>Error</th><th>Model</th><th>Installation place</th><th>Installing person</th><th>Contact</th><th>Updated (UTC)</th><th></th></tr></thead><tbody>${rows}</tbody></table>`
+        ? listTable(['State', 'Error', 'Device', 'Installation place', 'Installing person', 'Contact', 'Updated (UTC)', ''], rows)
         : html`<p>No open alerts.</p>`,
       s,
     );
