@@ -6,7 +6,19 @@ import { adminToken, api, cli, startRelay, type RelayProcess } from './helpers/r
 
 const DEVICES = 130;
 
-describe('console pages in real Chromium: devices paged with a total', () => {
+/** Elements whose box leaves the viewport sideways, and whether the page scrolls sideways. */
+const overflow = (page: Page) =>
+  page.evaluate(() => {
+    const width = document.documentElement.clientWidth;
+    const outside: string[] = [];
+    for (const el of document.body.querySelectorAll('*')) {
+      const r = el.getBoundingClientRect();
+      if (r.width > 0 && (r.right > width + 0.5 || r.left < -0.5)) outside.push(`${el.tagName.toLowerCase()}${el.id ? `#${el.id}` : ''} [${Math.round(r.left)}, ${Math.round(r.right)}]`);
+    }
+    return { width, scrollWidth: document.documentElement.scrollWidth, outside: outside.slice(0, 8) };
+  });
+
+describe('console pages in real Chromium: devices paged with a total, nothing wider than a phone', () => {
   let relay: RelayProcess;
   let browser: Browser;
   let admin: string;
@@ -61,6 +73,22 @@ describe('console pages in real Chromium: devices paged with a total', () => {
     assert.deepEqual([...all].sort(), Array.from({ length: DEVICES }, (_, i) => `WEB-${String(i).padStart(3, '0')}`));
     await Promise.all([page.waitForNavigation(), page.click('#paging a[rel=first]')]);
     assert.deepEqual(await serials(), first);
+    await page.close();
+  });
+
+  it('fits the sign-in, devices and alerts pages into a 390 px wide viewport', async () => {
+    const page = await browser.newPage({ viewport: { width: 390, height: 844 } });
+    const login = await page.goto(`${relay.url}/login`);
+    assert.equal(login?.status(), 200);
+    assert.deepEqual((await overflow(page)).outside, [], 'sign-in page');
+    await signIn(page, '/');
+    for (const path of ['/', '/alerts']) {
+      await page.goto(`${relay.url}${path}`);
+      assert.ok((await page.locator('tbody tr').count()) > 0, `${path} shows rows`);
+      const o = await overflow(page);
+      assert.deepEqual(o.outside, [], `${path}: elements outside the viewport`);
+      assert.ok(o.scrollWidth <= o.width, `${path}: the page scrolls sideways (${o.scrollWidth} > ${o.width})`);
+    }
     await page.close();
   });
 });
