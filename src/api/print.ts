@@ -5,8 +5,9 @@ import { JOB_STATES, type JobState } from '../domain/print.js';
 import { invalid, ServiceError } from '../services/kernel/errors.js';
 import type { PrintService } from '../services/print/print.js';
 import type { MailPrintService } from '../services/print/mail-print.js';
-import type { JobEvent, PrintJob } from '../domain/print.js';
-import { deviceIdParam, problemResponses } from '../http/schemas.js';
+import type { JobEvent, PrintJob, PrinterState } from '../domain/print.js';
+import type { Device } from '../domain/devices.js';
+import { accountId, countedPageOf, deviceIdParam, problemResponses } from '../http/schemas.js';
 import { iso } from '../http/views.js';
 
 const tags = ['print'];
@@ -55,22 +56,45 @@ async function submitParts(
 export async function printRoutes(app: FastifyInstance, { print, mail }: { print: PrintService; mail: MailPrintService }): Promise<void> {
   await app.register(multipart, { limits: { files: 1, fields: 4, fieldSize: 4096, parts: 6, fileSize: print.maxDocumentBytes }, throwFileSizeLimit: true });
 
+  const printerView = ({ device, state, online }: { device: Device; state: PrinterState; online: boolean }) => ({
+    printerId: device.id,
+    model: device.model,
+    serial: device.serial,
+    acceptingJobs: state.accepting,
+    status: state.status,
+    online,
+    email: mail.address(device.id),
+    allowedSenders: state.allowedSenders ?? null,
+  });
+
+  app.get<{ Querystring: { accountId?: string; cursor?: string; limit?: number } }>(
+    '/printers',
+    {
+      schema: {
+        tags,
+        summary: "The caller's printers (devices that said whether they accept jobs, or were given mail senders), by device ID; page with nextCursor",
+        querystring: {
+          type: 'object',
+          properties: {
+            accountId,
+            cursor: { type: 'string', maxLength: 200, pattern: '^[A-Za-z0-9_-]*$' },
+            limit: { type: 'integer', minimum: 1, maximum: 500, default: 100 },
+          },
+          additionalProperties: false,
+        },
+        response: { 200: countedPageOf('Printer'), ...problemResponses },
+      },
+    },
+    async (request) => {
+      const page = await print.printers(request.principal!, request.query);
+      return { items: page.items.map(printerView), nextCursor: page.nextCursor, total: page.total };
+    },
+  );
+
   app.get<{ Params: { id: string } }>(
     '/printers/:id',
     { schema: { tags, summary: "A printer's accepting-jobs flag and status (seed 003 printer table)", params: deviceIdParam, response: problemResponses } },
-    async (request) => {
-      const { device, state, online } = await print.printer(request.principal!, request.params.id);
-      return {
-        printerId: device.id,
-        model: device.model,
-        serial: device.serial,
-        acceptingJobs: state.accepting,
-        status: state.status,
-        online,
-        email: mail.address(device.id),
-        allowedSenders: state.allowedSenders ?? null,
-      };
-    },
+    async (request) => printerView(await print.printer(request.principal!, request.params.id)),
   );
 
   app.get<{ Params: { id: string } }>(

@@ -91,6 +91,23 @@ export const token = {
   },
 } as const;
 
+export const printer = {
+  $id: 'Printer',
+  type: 'object',
+  description: "A printer's accepting-jobs flag and status (seed 003 printer table) and its print-by-mail address",
+  properties: {
+    printerId: { type: 'string' },
+    model: { type: 'string' },
+    serial: { type: 'string' },
+    acceptingJobs: { type: 'boolean' },
+    status: nullableString,
+    online: { type: 'boolean' },
+    email: nullableString,
+    allowedSenders: { type: ['array', 'null'], items: { type: 'string' } },
+  },
+  required: ['printerId', 'model', 'serial', 'acceptingJobs', 'status', 'online'],
+} as const;
+
 export const pageOf = (ref: string) =>
   ({
     type: 'object',
@@ -115,4 +132,4 @@ export const problemResponses = {
   404: { $ref: 'Problem#' },
 } as const;
 
-export const sharedSchemas = [problem, device, credentials, token];
+export const sharedSchemas = [problem, device, credentials, token, printer];
