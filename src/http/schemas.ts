@@ -126,6 +126,21 @@ export const countedPageOf = (ref: string) =>
     required: ['items', 'nextCursor', 'total'],
   }) as const;
 
+/**
+ * A JSON success body, described for the OpenAPI document. It declares no properties, so the
+ * reply is serialized as the route returns it: nothing dropped, nothing coerced.
+ */
+export const okJson = (description: string) => ({ description, type: 'object', additionalProperties: true }) as const;
+
+/** A body that is not JSON (text, CSV, HTML, a file), described for the document; such payloads are sent as they are. */
+export const rawBody = (description: string, mediaType: string, format?: 'binary') =>
+  ({ description, content: { [mediaType]: { schema: { type: 'string', ...(format ? { format } : {}) } } } }) as const;
+
+/** Device endpoints take the device token as a bearer token. */
+export const deviceSecurity: Record<string, string[]>[] = [{ deviceToken: [] }];
+/** Open to anyone: anonymous registration, health, capability links. */
+export const anonymous: Record<string, string[]>[] = [];
+
 export const problemResponses = {
   400: { $ref: 'Problem#' },
   401: { $ref: 'Problem#' },
