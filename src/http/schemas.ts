@@ -108,12 +108,6 @@ export const printer = {
   required: ['printerId', 'model', 'serial', 'acceptingJobs', 'status', 'online'],
 } as const;
 
-export const pageOf = (ref: string) =>
-  ({
-    type: 'object',
-    properties: { items: { type: 'array', items: { $ref: `${ref}#` } }, nextCursor: nullableString },
-  }) as const;
-
 /** A page that also says how many items match the filter in all. */
 export const countedPageOf = (ref: string) =>
   ({
