@@ -41,8 +41,8 @@ import type { Metrics } from './http/metrics.js';
 import { installProblemHandlers } from './http/problems.js';
 import { accountRoutes } from './api/accounts.js';
 import { deviceRoutes } from './api/devices.js';
-import { sharedSchemas } from './http/schemas.js';
-import { PROBLEMS } from './services/kernel/errors.js';
+import { okJson, rawBody, sharedSchemas } from './http/schemas.js';
+import { openapiOptions } from './api/openapi.js';
 
 export const BODY_LIMIT = 64 * 1024;
 
@@ -112,22 +112,7 @@ export async function buildApp({ config, services, runtime, metrics, logger }: A
   for (const s of sharedSchemas) app.addSchema(s);
   await app.register(cookie);
   await app.register(formbody, { bodyLimit: 16 * 1024 });
-  await app.register(swagger, {
-    openapi: {
-      openapi: '3.1.0',
-      info: {
-        title: 'FleetRelay API',
-        version: VERSION,
-        description:
-          'Northbound REST API (bearer API token or a signed-in session) and device endpoints (device token or anonymous registration). ' +
-          'Errors are RFC 9457 problem+json documents whose type is one of: ' +
-          Object.keys(PROBLEMS).map((n) => `/problems/${n}`).join(', '),
-      },
-      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
-      security: [{ bearer: [] }],
-    },
-    refResolver: { buildLocalReference: (json, _base, _fragment, i) => String(json.$id ?? `def-${i}`) },
-  });
+  await app.register(swagger, openapiOptions({ version: VERSION, publicUrl: config.publicUrl }));
 
   app.addHook('onResponse', async (request, reply) => {
     const level = reply.statusCode >= 500 ? 'warn' : 'debug';
@@ -135,9 +120,23 @@ export async function buildApp({ config, services, runtime, metrics, logger }: A
     metrics.httpRequests.inc({ method: request.method, route: request.routeOptions.url ?? 'unmatched', status: reply.statusCode });
   });
 
-  app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok', version: VERSION }));
+  app.get(
+    '/healthz',
+    { schema: { tags: ['relay'], operationId: 'getHealth', summary: 'Liveness and version', security: [], response: { 200: okJson('{ status: "ok", version }'), 400: { $ref: 'Problem#' } } } },
+    async () => ({ status: 'ok', version: VERSION }));
 
-  app.get('/metrics', { schema: { hide: true } }, async (request, reply) => {
+  app.get(
+    '/metrics',
+    {
+      schema: {
+        tags: ['relay'],
+        operationId: 'getMetrics',
+        summary: 'Prometheus metrics: the metrics token or a site-admin API token',
+        security: [{ bearer: [] }],
+        response: { 200: rawBody('Prometheus text exposition format', 'text/plain'), 401: { $ref: 'Problem#' } },
+      },
+    },
+    async (request, reply) => {
     const secret = bearer(request);
     const allowed =
       secret !== null &&

@@ -51,4 +51,28 @@ describe('operator alert page in real Chromium (seed 004 display unit 250)', () 
     assert.equal(resolved.body.items[0].resolvedBy, 'user:oscar');
     assert.equal(resolved.body.items[0].acknowledgedBy, 'user:oscar');
   });
+
+  it('tells five alerts of the same model and error apart by their device: serial, model and ID', async () => {
+    const devices = Array.from({ length: 5 }, (_, i) =>
+      cliJson<{ deviceId: string; token: string }>(relay.dataDir, ['device', 'add', '--serial', `SAME-${i}`, '--model', 'MP C6004']),
+    );
+    for (const d of devices) assert.equal((await api(relay.url, '/device/v1/reports', { method: 'POST', token: d.token, json: { kind: 'error', code: '784' } })).status, 200);
+
+    const page = await browser.newPage();
+    page.setDefaultTimeout(10_000);
+    await page.goto(`${relay.url}/alerts`);
+    await page.fill('#username', 'oscar');
+    await page.fill('#password', 'operator pass 1');
+    await Promise.all([page.waitForNavigation(), page.click('main button[type=submit]')]);
+    assert.ok((await page.locator('th', { hasText: /^Device$/ }).count()) === 1, 'the table has a Device column');
+    const cells = await page.locator('tr[data-state] td[data-label=Device]').allTextContents();
+    assert.equal(cells.length, 5);
+    assert.equal(new Set(cells).size, 5, `no two rows look the same: ${cells.join(' | ')}`);
+    for (const [i, d] of devices.entries()) {
+      const cell = cells.find((c) => c.includes(`SAME-${i}`));
+      assert.ok(cell, `a row shows serial SAME-${i}`);
+      assert.ok(cell.includes('MP C6004') && cell.includes(d.deviceId), `the row of SAME-${i} shows its model and device ID: ${cell}`);
+    }
+    await page.close();
+  });
 });

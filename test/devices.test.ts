@@ -54,12 +54,13 @@ describe('device registry: pre-provision, list, show, rotate, remove', () => {
     let cursor: string | null = null;
     let pages = 0;
     do {
-      const r: { body: { items: { serial: string; model: string }[]; nextCursor: string | null } } = await api(
+      const r: { body: { items: { serial: string; model: string }[]; nextCursor: string | null; total: number } } = await api(
         relay.url,
         `/api/v1/devices?model=PAGER&limit=3${cursor ? `&cursor=${cursor}` : ''}`,
         { token: op },
       );
       assert.ok(r.body.items.length <= 3);
+      assert.equal(r.body.total, 7, 'every page says how many match in all');
       assert.ok(r.body.items.every((d) => d.model === 'PAGER'));
       seen.push(...r.body.items.map((d) => d.serial));
       cursor = r.body.nextCursor;

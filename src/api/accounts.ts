@@ -1,21 +1,21 @@
 import type { FastifyInstance } from 'fastify';
 import type { Services } from '../services/index.js';
 import { isAdmin } from '../domain/principal.js';
-import { accountId, problemResponses } from '../http/schemas.js';
+import { accountId, okJson, problemResponses } from '../http/schemas.js';
 import { accountView, tokenView } from '../http/views.js';
 
 /** Accounts, API tokens, the audit log and "who am I". */
 export async function accountRoutes(app: FastifyInstance, { services }: { services: Services }): Promise<void> {
   const { accounts } = services;
 
-  app.get('/me', { schema: { tags: ['accounts'], summary: 'Who the caller is', response: problemResponses } }, async (request) => {
+  app.get('/me', { schema: { tags: ['accounts'], operationId: 'getMe', summary: 'Who the caller is', response: { 200: okJson('The caller: user or token, account, admin'), ...problemResponses } } }, async (request) => {
     const p = request.principal!;
     return p.kind === 'user'
       ? { kind: 'user', name: p.name, accountId: p.accountId, admin: p.admin }
       : { kind: 'token', tokenId: p.kind === 'token' ? p.tokenId : null, accountId: p.kind === 'token' ? p.accountId : null, admin: isAdmin(p) };
   });
 
-  app.get('/accounts', { schema: { tags: ['accounts'], summary: 'Accounts the caller can see', response: problemResponses } }, async (request) => ({
+  app.get('/accounts', { schema: { tags: ['accounts'], operationId: 'listAccounts', summary: 'Accounts the caller can see', response: { 200: okJson('Accounts: { items }'), ...problemResponses } } }, async (request) => ({
     items: (await accounts.listAccounts(request.principal!)).map(accountView),
   }));
 
@@ -24,6 +24,7 @@ export async function accountRoutes(app: FastifyInstance, { services }: { servic
     {
       schema: {
         tags: ['accounts'],
+        operationId: 'createAccount',
         summary: 'Add an account (site admin)',
         body: {
           type: 'object',
@@ -31,13 +32,14 @@ export async function accountRoutes(app: FastifyInstance, { services }: { servic
           required: ['id'],
           additionalProperties: false,
         },
-        response: { ...problemResponses, 403: { $ref: 'Problem#' }, 409: { $ref: 'Problem#' } },
+        response: { 201: okJson('The account'), ...problemResponses, 403: { $ref: 'Problem#' }, 409: { $ref: 'Problem#' } },
       },
     },
     async (request, reply) => reply.code(201).send(accountView(await accounts.addAccount(request.principal!, request.body.id, request.body.name))),
   );
 
-  app.get('/tokens', { schema: { tags: ['tokens'], summary: 'API tokens the caller can see', response: problemResponses } }, async (request) => ({
+  const tokenList = { description: 'API tokens, without their secrets', type: 'object', properties: { items: { type: 'array', items: { $ref: 'ApiToken#' } } } } as const;
+  app.get('/tokens', { schema: { tags: ['tokens'], operationId: 'listTokens', summary: 'API tokens the caller can see', response: { 200: tokenList, ...problemResponses } } }, async (request) => ({
     items: (await accounts.listTokens(request.principal!)).map(tokenView),
   }));
 
@@ -46,6 +48,7 @@ export async function accountRoutes(app: FastifyInstance, { services }: { servic
     {
       schema: {
         tags: ['tokens'],
+        operationId: 'createToken',
         summary: 'Create an API token; the secret is in this response only',
         body: {
           type: 'object',
@@ -57,7 +60,7 @@ export async function accountRoutes(app: FastifyInstance, { services }: { servic
           },
           additionalProperties: false,
         },
-        response: { ...problemResponses, 403: { $ref: 'Problem#' } },
+        response: { 201: okJson('The token with its secret, shown this once'), ...problemResponses, 403: { $ref: 'Problem#' } },
       },
     },
     async (request, reply) => {
@@ -71,6 +74,7 @@ export async function accountRoutes(app: FastifyInstance, { services }: { servic
     {
       schema: {
         tags: ['tokens'],
+        operationId: 'revokeToken',
         summary: 'Revoke an API token; it stops working at once',
         params: { type: 'object', properties: { id: { type: 'string', maxLength: 64 } }, required: ['id'] },
         response: { 204: { type: 'null' }, ...problemResponses, 409: { $ref: 'Problem#' } },
@@ -87,9 +91,10 @@ export async function accountRoutes(app: FastifyInstance, { services }: { servic
     {
       schema: {
         tags: ['accounts'],
+        operationId: 'listAudit',
         summary: 'Recent audit log entries (who changed what)',
         querystring: { type: 'object', properties: { limit: { type: 'integer', minimum: 1, maximum: 500, default: 100 } }, additionalProperties: false },
-        response: problemResponses,
+        response: { 200: okJson('Audit entries, newest first: { items }'), ...problemResponses },
       },
     },
     async (request) => {

@@ -3,7 +3,7 @@ import type { AlertService } from '../services/management/alerts.js';
 import type { ReportService } from '../services/management/reports.js';
 import type { Alert } from '../domain/alerts.js';
 import type { Device } from '../domain/devices.js';
-import { deviceIdParam, problemResponses } from '../http/schemas.js';
+import { deviceIdParam, okJson, problemResponses } from '../http/schemas.js';
 import { iso } from '../http/views.js';
 
 const tags = ['alerts'];
@@ -19,13 +19,14 @@ export async function alertRoutes(app: FastifyInstance, { alerts, reports }: { a
     {
       schema: {
         tags,
+        operationId: 'listReports',
         summary: 'Recent device reports (seed 004), newest first, with their reception numbers',
         querystring: {
           type: 'object',
           properties: { deviceId: deviceIdParam.properties.id, limit: { type: 'integer', minimum: 1, maximum: 500, default: 100 } },
           additionalProperties: false,
         },
-        response: problemResponses,
+        response: { 200: okJson('Reports, newest first: { items }'), ...problemResponses },
       },
     },
     async (request) => ({
@@ -65,6 +66,7 @@ export async function alertRoutes(app: FastifyInstance, { alerts, reports }: { a
     {
       schema: {
         tags,
+        operationId: 'listAlerts',
         summary: 'Alerts, newest first, with the device fields an operator acts on; page with cursor = the last id seen',
         querystring: {
           type: 'object',
@@ -76,7 +78,7 @@ export async function alertRoutes(app: FastifyInstance, { alerts, reports }: { a
           },
           additionalProperties: false,
         },
-        response: problemResponses,
+        response: { 200: okJson('Alerts, newest first: { items, nextCursor }'), ...problemResponses },
       },
     },
     async (request) => {
@@ -89,7 +91,7 @@ export async function alertRoutes(app: FastifyInstance, { alerts, reports }: { a
   for (const action of ['acknowledge', 'resolve'] as const)
     app.post<{ Params: { id: number } }>(
       `/alerts/:id/${action}`,
-      { schema: { tags, summary: `${action === 'acknowledge' ? 'Acknowledge' : 'Resolve'} an alert`, params: idParam, response: { ...problemResponses, 409: { $ref: 'Problem#' } } } },
+      { schema: { tags, operationId: `${action}Alert`, summary: `${action === 'acknowledge' ? 'Acknowledge' : 'Resolve'} an alert`, params: idParam, response: { 200: okJson('The alert in its new state'), ...problemResponses, 409: { $ref: 'Problem#' } } } },
       async (request) => (await withDevices([await alerts[action](request.principal!, request.params.id)]))[0],
     );
 }

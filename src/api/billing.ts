@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { Readable } from 'node:stream';
 import type { Services } from '../services/index.js';
-import { accountId, deviceIdParam, problemResponses } from '../http/schemas.js';
+import { accountId, deviceIdParam, rawBody, okJson, problemResponses } from '../http/schemas.js';
 
 const counter = { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER } as const;
 
@@ -14,6 +14,7 @@ export async function billingRoutes(app: FastifyInstance, { services }: { servic
     {
       schema: {
         tags: ['billing'],
+        operationId: 'addMeterOffset',
         summary: 'Record a counter reset (board swap): from `at` (default now) on, these are added to the device\'s reads',
         params: deviceIdParam,
         body: {
@@ -22,7 +23,7 @@ export async function billingRoutes(app: FastifyInstance, { services }: { servic
           required: ['total', 'mono', 'colour'],
           additionalProperties: false,
         },
-        response: problemResponses,
+        response: { 201: okJson('The offset as recorded'), ...problemResponses },
       },
     },
     async (request, reply) => {
@@ -36,6 +37,7 @@ export async function billingRoutes(app: FastifyInstance, { services }: { servic
     {
       schema: {
         tags: ['billing'],
+        operationId: 'getBilling',
         summary: `CSV per device for [from, to): start, end and delta of the total, mono and colour counters. Dates are midnight in the relay's time zone.`,
         querystring: {
           type: 'object',
@@ -43,7 +45,7 @@ export async function billingRoutes(app: FastifyInstance, { services }: { servic
           required: ['from', 'to'],
           additionalProperties: false,
         },
-        response: problemResponses,
+        response: { 200: rawBody('One CSV line per device', 'text/csv'), ...problemResponses },
       },
     },
     async (request, reply) => {

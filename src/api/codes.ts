@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Services } from '../services/index.js';
 import { ERROR_KINDS } from '../services/management/codes.js';
-import { problemResponses } from '../http/schemas.js';
+import { okJson, problemResponses } from '../http/schemas.js';
 
 const tags = ['codes'];
 const name = { type: 'string', maxLength: 32 } as const;
@@ -14,9 +14,10 @@ export async function codeRoutes(app: FastifyInstance, { services }: { services:
     {
       schema: {
         tags,
+        operationId: 'listCodes',
         summary: 'The code tables, optionally one namespace (error, order, mib-alert, …)',
         querystring: { type: 'object', properties: { namespace: name }, additionalProperties: false },
-        response: problemResponses,
+        response: { 200: okJson('The codes: { items }'), ...problemResponses },
       },
     },
     async (request) => ({ items: await services.codes.list(request.query.namespace) }),
@@ -27,6 +28,7 @@ export async function codeRoutes(app: FastifyInstance, { services }: { services:
     {
       schema: {
         tags,
+        operationId: 'putCode',
         summary: 'Add or change a code',
         params,
         body: {
@@ -39,7 +41,7 @@ export async function codeRoutes(app: FastifyInstance, { services }: { services:
           required: ['description'],
           additionalProperties: false,
         },
-        response: { ...problemResponses, 403: { $ref: 'Problem#' } },
+        response: { 200: okJson('The code as stored'), ...problemResponses, 403: { $ref: 'Problem#' } },
       },
     },
     async (request) => services.codes.put(request.principal!, { ...request.params, ...request.body }),
@@ -47,7 +49,7 @@ export async function codeRoutes(app: FastifyInstance, { services }: { services:
 
   app.delete<{ Params: { namespace: string; code: string } }>(
     '/codes/:namespace/:code',
-    { schema: { tags, summary: 'Remove a code', params, response: { 204: { type: 'null' }, ...problemResponses, 403: { $ref: 'Problem#' } } } },
+    { schema: { tags, operationId: 'deleteCode', summary: 'Remove a code', params, response: { 204: { type: 'null' }, ...problemResponses, 403: { $ref: 'Problem#' } } } },
     async (request, reply) => {
       await services.codes.remove(request.principal!, request.params.namespace, request.params.code);
       return reply.code(204).send();

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Services } from '../services/index.js';
 import type { PresenceService } from '../sessions/presence.js';
 import type { Device, DeviceRegistry } from '../domain/devices.js';
-import { accountId, capabilities, deviceIdParam, label, pageOf, problemResponses, registryFields } from '../http/schemas.js';
+import { accountId, capabilities, countedPageOf, deviceIdParam, label, problemResponses, registryFields } from '../http/schemas.js';
 import { deviceView } from '../http/views.js';
 
 const tags = ['devices'];
@@ -17,6 +17,7 @@ export async function deviceRoutes(app: FastifyInstance, { services, presence }:
     {
       schema: {
         tags,
+        operationId: 'createDevice',
         summary: 'Pre-provision a device and its token (factory/dealer path)',
         body: {
           type: 'object',
@@ -38,6 +39,7 @@ export async function deviceRoutes(app: FastifyInstance, { services, presence }:
     {
       schema: {
         tags,
+        operationId: 'listDevices',
         summary: 'List devices, filtered and paged',
         querystring: {
           type: 'object',
@@ -51,18 +53,18 @@ export async function deviceRoutes(app: FastifyInstance, { services, presence }:
           },
           additionalProperties: false,
         },
-        response: { 200: pageOf('Device'), ...problemResponses },
+        response: { 200: countedPageOf('Device'), ...problemResponses },
       },
     },
     async (request) => {
       const page = await devices.list(request.principal!, request.query);
-      return { items: page.items.map(view), nextCursor: page.nextCursor };
+      return { items: page.items.map(view), nextCursor: page.nextCursor, total: page.total };
     },
   );
 
   app.get<{ Params: { id: string } }>(
     '/devices/:id',
-    { schema: { tags, summary: 'Show one device', params: deviceIdParam, response: { 200: { $ref: 'Device#' }, ...problemResponses } } },
+    { schema: { tags, operationId: 'getDevice', summary: 'Show one device', params: deviceIdParam, response: { 200: { $ref: 'Device#' }, ...problemResponses } } },
     async (request) => {
       return view(await devices.get(request.principal!, request.params.id));
     },
@@ -73,6 +75,7 @@ export async function deviceRoutes(app: FastifyInstance, { services, presence }:
     {
       schema: {
         tags,
+        operationId: 'updateDevice',
         summary: 'Edit registry fields: registration number, installation place, installing person, contact, contact e-mail',
         params: deviceIdParam,
         body: { type: 'object', properties: registryFields, additionalProperties: false, minProperties: 1 },
@@ -87,6 +90,7 @@ export async function deviceRoutes(app: FastifyInstance, { services, presence }:
     {
       schema: {
         tags,
+        operationId: 'rotateDeviceToken',
         summary: 'Replace the device token; the old one stops working at once',
         params: deviceIdParam,
         response: { 200: { $ref: 'DeviceCredentials#' }, ...problemResponses },
@@ -97,7 +101,7 @@ export async function deviceRoutes(app: FastifyInstance, { services, presence }:
 
   app.delete<{ Params: { id: string } }>(
     '/devices/:id',
-    { schema: { tags, summary: 'Remove a device', params: deviceIdParam, response: { 204: { type: 'null' }, ...problemResponses } } },
+    { schema: { tags, operationId: 'deleteDevice', summary: 'Remove a device', params: deviceIdParam, response: { 204: { type: 'null' }, ...problemResponses } } },
     async (request, reply) => {
       await devices.remove(request.principal!, request.params.id);
       return reply.code(204).send();

@@ -3,7 +3,7 @@ import { MAX_CONNECTIONS_PER_USER } from '../domain/fax.js';
 import { accountScope } from '../domain/principal.js';
 import type { FaxSwitchboard } from '../services/fax/switchboard.js';
 import type { FaxUserService, PublicFaxUser } from '../services/fax/users.js';
-import { accountId, problemResponses } from '../http/schemas.js';
+import { accountId, okJson, problemResponses } from '../http/schemas.js';
 import { iso } from '../http/views.js';
 
 const tags = ['fax'];
@@ -27,9 +27,10 @@ export async function faxRoutes(app: FastifyInstance, { users, board }: { users:
     {
       schema: {
         tags,
+        operationId: 'listFaxUsers',
         summary: 'Fax users the caller can see, by user ID',
         querystring: { type: 'object', properties: { accountId, cursor: { type: 'string', maxLength: 64 }, limit: { type: 'integer', minimum: 1, maximum: 500 } }, additionalProperties: false },
-        response: problemResponses,
+        response: { 200: okJson('Fax users: { items, nextCursor }'), ...problemResponses },
       },
     },
     async (request) => {
@@ -44,15 +45,16 @@ export async function faxRoutes(app: FastifyInstance, { users, board }: { users:
     {
       schema: {
         tags,
+        operationId: 'createFaxUser',
         summary: 'Add a fax user (a fax machine’s login)',
         body: { type: 'object', properties: { id: { type: 'string', maxLength: 64 }, password, accountId, settings }, required: ['id', 'password'], additionalProperties: false },
-        response: problemResponses,
+        response: { 201: okJson('The fax user'), ...problemResponses },
       },
     },
     async (request, reply) => reply.code(201).send(view(await users.add(request.principal!, request.body))),
   );
 
-  app.get<{ Params: { id: string } }>('/fax/users/:id', { schema: { tags, summary: 'One fax user', params: userIdParam, response: problemResponses } }, async (request) =>
+  app.get<{ Params: { id: string } }>('/fax/users/:id', { schema: { tags, operationId: 'getFaxUser', summary: 'One fax user', params: userIdParam, response: { 200: okJson('The fax user'), ...problemResponses } } }, async (request) =>
     view(await users.get(request.principal!, request.params.id)),
   );
 
@@ -61,10 +63,11 @@ export async function faxRoutes(app: FastifyInstance, { users, board }: { users:
     {
       schema: {
         tags,
+        operationId: 'updateFaxUser',
         summary: 'Change a fax user’s password or settings; a new password logs its connections out',
         params: userIdParam,
         body: { type: 'object', properties: { password, settings }, additionalProperties: false },
-        response: problemResponses,
+        response: { 200: okJson('The fax user'), ...problemResponses },
       },
     },
     async (request) => {
@@ -76,7 +79,7 @@ export async function faxRoutes(app: FastifyInstance, { users, board }: { users:
 
   app.delete<{ Params: { id: string } }>(
     '/fax/users/:id',
-    { schema: { tags, summary: 'Remove a fax user; its connections are closed', params: userIdParam, response: { 204: { type: 'null' }, ...problemResponses } } },
+    { schema: { tags, operationId: 'deleteFaxUser', summary: 'Remove a fax user; its connections are closed', params: userIdParam, response: { 204: { type: 'null' }, ...problemResponses } } },
     async (request, reply) => {
       const u = await users.remove(request.principal!, request.params.id);
       board.logoutUser(u.id, 'user removed');
@@ -89,9 +92,10 @@ export async function faxRoutes(app: FastifyInstance, { users, board }: { users:
     {
       schema: {
         tags,
+        operationId: 'listFaxConnections',
         summary: 'Connection information: logged-in fax users’ connections, vacant or paired and with whom, bytes relayed',
         querystring: { type: 'object', properties: { accountId }, additionalProperties: false },
-        response: problemResponses,
+        response: { 200: okJson('Connections: { items }'), ...problemResponses },
       },
     },
     async (request) => ({ items: board.snapshot(accountScope(request.principal!, request.query.accountId)).filter((l) => l.user !== null) }),

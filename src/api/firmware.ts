@@ -3,7 +3,7 @@ import { VERSION_PATTERN } from '../domain/firmware.js';
 import type { Services } from '../services/index.js';
 import { MAX_PROGRAM_BYTES } from '../services/management/firmware.js';
 import type { Firmware } from '../domain/firmware.js';
-import { label, problemResponses } from '../http/schemas.js';
+import { label, okJson, problemResponses } from '../http/schemas.js';
 import { iso } from '../http/views.js';
 
 const tags = ['firmware'];
@@ -15,16 +15,17 @@ export async function firmwareRoutes(app: FastifyInstance, { services }: { servi
   const { firmware } = services;
   app.addContentTypeParser('application/octet-stream', { parseAs: 'buffer', bodyLimit: MAX_PROGRAM_BYTES }, (_req, body, done) => done(null, body));
 
-  app.get('/firmware', { schema: { tags, summary: 'Uploaded programs and their rollout', response: problemResponses } }, async () => ({ items: (await firmware.list()).map(view) }));
+  app.get('/firmware', { schema: { tags, operationId: 'listFirmware', summary: 'Uploaded programs and their rollout', response: { 200: okJson('Programs and their rollout: { items }'), ...problemResponses } } }, async () => ({ items: (await firmware.list()).map(view) }));
 
   app.put<{ Body: { publicKey: string } }>(
     '/firmware/vendor-key',
     {
       schema: {
         tags,
+        operationId: 'setVendorKey',
         summary: "Register the vendor's Ed25519 public key (PEM, or base64 of the 32 raw bytes)",
         body: { type: 'object', properties: { publicKey: { type: 'string', maxLength: 1000 } }, required: ['publicKey'], additionalProperties: false },
-        response: { ...problemResponses, 403: { $ref: 'Problem#' } },
+        response: { 200: okJson('The key as registered'), ...problemResponses, 403: { $ref: 'Problem#' } },
       },
     },
     async (request) => ({ publicKey: await firmware.setVendorKey(request.principal!, request.body.publicKey) }),
@@ -35,10 +36,11 @@ export async function firmwareRoutes(app: FastifyInstance, { services }: { servi
     {
       schema: {
         tags,
+        operationId: 'uploadFirmware',
         summary: 'Upload a program (application/octet-stream) with its vendor signature in X-Firmware-Signature (base64 Ed25519); verified before it is kept',
         params,
         headers: { type: 'object', properties: { 'x-firmware-signature': { type: 'string', maxLength: 200 } }, required: ['x-firmware-signature'] },
-        response: { ...problemResponses, 403: { $ref: 'Problem#' }, 409: { $ref: 'Problem#' } },
+        response: { 201: okJson('The program, verified and kept'), ...problemResponses, 403: { $ref: 'Problem#' }, 409: { $ref: 'Problem#' } },
       },
     },
     async (request, reply) => {
@@ -57,10 +59,11 @@ export async function firmwareRoutes(app: FastifyInstance, { services }: { servi
     {
       schema: {
         tags,
+        operationId: 'startFirmwareRollout',
         summary: "Offer the program to this percentage of the model's devices (stable: a device in at 10 % stays in at 50 %)",
         params,
         body: { type: 'object', properties: { percent: { type: 'integer', minimum: 0, maximum: 100 } }, required: ['percent'], additionalProperties: false },
-        response: { ...problemResponses, 403: { $ref: 'Problem#' } },
+        response: { 200: okJson('The program with its rollout'), ...problemResponses, 403: { $ref: 'Problem#' } },
       },
     },
     async (request) => view(await firmware.rollout(request.principal!, request.params.model, request.params.version, request.body.percent)),

@@ -5,8 +5,9 @@ import { JOB_STATES, type JobState } from '../domain/print.js';
 import { invalid, ServiceError } from '../services/kernel/errors.js';
 import type { PrintService } from '../services/print/print.js';
 import type { MailPrintService } from '../services/print/mail-print.js';
-import type { JobEvent, PrintJob } from '../domain/print.js';
-import { deviceIdParam, problemResponses } from '../http/schemas.js';
+import type { JobEvent, PrintJob, PrinterState } from '../domain/print.js';
+import type { Device } from '../domain/devices.js';
+import { accountId, countedPageOf, deviceIdParam, rawBody, okJson, problemResponses } from '../http/schemas.js';
 import { iso } from '../http/views.js';
 
 const tags = ['print'];
@@ -55,22 +56,46 @@ async function submitParts(
 export async function printRoutes(app: FastifyInstance, { print, mail }: { print: PrintService; mail: MailPrintService }): Promise<void> {
   await app.register(multipart, { limits: { files: 1, fields: 4, fieldSize: 4096, parts: 6, fileSize: print.maxDocumentBytes }, throwFileSizeLimit: true });
 
+  const printerView = ({ device, state, online }: { device: Device; state: PrinterState; online: boolean }) => ({
+    printerId: device.id,
+    model: device.model,
+    serial: device.serial,
+    acceptingJobs: state.accepting,
+    status: state.status,
+    online,
+    email: mail.address(device.id),
+    allowedSenders: state.allowedSenders ?? null,
+  });
+
+  app.get<{ Querystring: { accountId?: string; cursor?: string; limit?: number } }>(
+    '/printers',
+    {
+      schema: {
+        tags,
+        operationId: 'listPrinters',
+        summary: "The caller's printers (devices that said whether they accept jobs, or were given mail senders), by device ID; page with nextCursor",
+        querystring: {
+          type: 'object',
+          properties: {
+            accountId,
+            cursor: { type: 'string', maxLength: 200, pattern: '^[A-Za-z0-9_-]*$' },
+            limit: { type: 'integer', minimum: 1, maximum: 500, default: 100 },
+          },
+          additionalProperties: false,
+        },
+        response: { 200: countedPageOf('Printer'), ...problemResponses },
+      },
+    },
+    async (request) => {
+      const page = await print.printers(request.principal!, request.query);
+      return { items: page.items.map(printerView), nextCursor: page.nextCursor, total: page.total };
+    },
+  );
+
   app.get<{ Params: { id: string } }>(
     '/printers/:id',
-    { schema: { tags, summary: "A printer's accepting-jobs flag and status (seed 003 printer table)", params: deviceIdParam, response: problemResponses } },
-    async (request) => {
-      const { device, state, online } = await print.printer(request.principal!, request.params.id);
-      return {
-        printerId: device.id,
-        model: device.model,
-        serial: device.serial,
-        acceptingJobs: state.accepting,
-        status: state.status,
-        online,
-        email: mail.address(device.id),
-        allowedSenders: state.allowedSenders ?? null,
-      };
-    },
+    { schema: { tags, operationId: 'getPrinter', summary: "A printer's accepting-jobs flag and status (seed 003 printer table)", params: deviceIdParam, response: { 200: { $ref: 'Printer#' }, ...problemResponses } } },
+    async (request) => printerView(await print.printer(request.principal!, request.params.id)),
   );
 
   app.get<{ Params: { id: string } }>(
@@ -78,9 +103,10 @@ export async function printRoutes(app: FastifyInstance, { print, mail }: { print
     {
       schema: {
         tags,
+        operationId: 'listMailRequests',
         summary: "The printer's latest 50 print requests by e-mail; controlUrl is the control page's link when the relay has no outbound mail to send it",
         params: deviceIdParam,
-        response: problemResponses,
+        response: { 200: okJson('Print requests by e-mail, newest first: { items }'), ...problemResponses },
       },
     },
     async (request) => ({
@@ -103,6 +129,7 @@ export async function printRoutes(app: FastifyInstance, { print, mail }: { print
     {
       schema: {
         tags,
+        operationId: 'updatePrinter',
         summary: 'Who may print by e-mail: a list of sender addresses, or null for anyone',
         params: deviceIdParam,
         body: {
@@ -111,7 +138,7 @@ export async function printRoutes(app: FastifyInstance, { print, mail }: { print
           required: ['allowedSenders'],
           additionalProperties: false,
         },
-        response: problemResponses,
+        response: { 200: okJson('The senders now allowed: { allowedSenders }'), ...problemResponses },
       },
     },
     async (request) => ({ allowedSenders: await print.setAllowedSenders(request.principal!, request.params.id, request.body.allowedSenders) }),
@@ -122,9 +149,10 @@ export async function printRoutes(app: FastifyInstance, { print, mail }: { print
     {
       schema: {
         tags,
+        operationId: 'submitJob',
         summary: 'Print a document: multipart with an optional `ticket` (JSON, IPP attribute names) before the `document` file. 409 not-accepting-jobs when the printer refuses.',
         params: deviceIdParam,
-        response: { ...problemResponses, 409: { $ref: 'Problem#' }, 413: { $ref: 'Problem#' }, 415: { $ref: 'Problem#' } },
+        response: { 201: okJson('The job as made; Location names it'), ...problemResponses, 409: { $ref: 'Problem#' }, 413: { $ref: 'Problem#' }, 415: { $ref: 'Problem#' } },
       },
     },
     async (request, reply) => {
@@ -146,6 +174,7 @@ export async function printRoutes(app: FastifyInstance, { print, mail }: { print
     {
       schema: {
         tags,
+        operationId: 'listJobs',
         summary: 'Jobs, newest first; page with cursor = the last jobId seen',
         querystring: {
           type: 'object',
@@ -157,7 +186,7 @@ export async function printRoutes(app: FastifyInstance, { print, mail }: { print
           },
           additionalProperties: false,
         },
-        response: problemResponses,
+        response: { 200: okJson('Jobs, newest first: { items, nextCursor }'), ...problemResponses },
       },
     },
     async (request) => {
@@ -169,7 +198,7 @@ export async function printRoutes(app: FastifyInstance, { print, mail }: { print
 
   app.get<{ Params: { id: string } }>(
     '/jobs/:id',
-    { schema: { tags, summary: 'A job with every state it went through', params: jobIdParam, response: problemResponses } },
+    { schema: { tags, operationId: 'getJob', summary: 'A job with every state it went through', params: jobIdParam, response: { 200: okJson('The job and its history'), ...problemResponses } } },
     async (request) => {
       const { job, events } = await print.job(request.principal!, request.params.id);
       return jobView(job, events);
@@ -181,9 +210,10 @@ export async function printRoutes(app: FastifyInstance, { print, mail }: { print
     {
       schema: {
         tags,
+        operationId: 'getJobDocument',
         summary: "The job's document, while it exists: until the job ends, and after completion for --print-keep seconds; then 410",
         params: jobIdParam,
-        response: { ...problemResponses, 410: { $ref: 'Problem#' } },
+        response: { 200: rawBody('The document, in the type it was sniffed as (PDF, JPEG, …)', 'application/octet-stream', 'binary'), ...problemResponses, 410: { $ref: 'Problem#' } },
       },
     },
     async (request, reply) => {
@@ -202,9 +232,10 @@ export async function printRoutes(app: FastifyInstance, { print, mail }: { print
     {
       schema: {
         tags,
+        operationId: 'cancelJob',
         summary: 'Cancel: canceled at once before the printer fetched it or when it has no session; else the printer is asked (up to 10 s): canceled, or cancel-failed when it cannot',
         params: jobIdParam,
-        response: { ...problemResponses, 409: { $ref: 'Problem#' } },
+        response: { 200: okJson('The job: canceled, or cancel-failed when the printer could not'), ...problemResponses, 409: { $ref: 'Problem#' } },
       },
     },
     async (request) => jobView(await print.cancel(request.principal!, request.params.id)),

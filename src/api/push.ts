@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { QueuedRequest } from '../domain/push.js';
 import { MAX_OBJECTS, SMI_TYPES, type ResultObject } from '../domain/push.js';
 import type { PushResult, PushService } from '../services/push/push.js';
-import { deviceIdParam } from '../http/schemas.js';
+import { deviceIdParam, okJson } from '../http/schemas.js';
 
 const tags = ['push'];
 const NUMERIC = new Set(['integer', 'counter32', 'gauge32', 'timeticks']);
@@ -68,6 +68,7 @@ export async function pushRoutes(app: FastifyInstance, { push }: { push: PushSer
     {
       schema: {
         tags,
+        operationId: 'pushGet',
         summary: 'GET objects from a device; per-object errors (noSuchObject, …) where some fail',
         params: deviceIdParam,
         body: {
@@ -90,6 +91,7 @@ export async function pushRoutes(app: FastifyInstance, { push }: { push: PushSer
     {
       schema: {
         tags,
+        operationId: 'pushSet',
         summary: 'SET objects on a device, all or nothing: a refused SET is 422 device-error naming the object',
         params: deviceIdParam,
         body: {
@@ -123,9 +125,10 @@ export async function pushRoutes(app: FastifyInstance, { push }: { push: PushSer
     {
       schema: {
         tags,
+        operationId: 'getPushRequest',
         summary: 'A queued request: queued, expired, delivered, or answered with the device\'s answer',
         params: { type: 'object', properties: { requestId: { type: 'string', maxLength: 64 } }, required: ['requestId'] },
-        response: { 404: { $ref: 'Problem#' } },
+        response: { 200: okJson('The request: queued, expired, delivered, or answered with the device\'s answer'), 404: { $ref: 'Problem#' } },
       },
     },
     async (request) => {

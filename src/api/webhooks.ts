@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { WEBHOOK_EVENTS, type WebhookService } from '../services/management/webhooks.js';
 import type { Webhook } from '../domain/webhooks.js';
-import { accountId, problemResponses } from '../http/schemas.js';
+import { accountId, okJson, problemResponses } from '../http/schemas.js';
 import { iso } from '../http/views.js';
 
 const tags = ['webhooks'];
@@ -12,7 +12,7 @@ const view = (h: Webhook) => ({ id: h.id, accountId: h.accountId, url: h.url, ev
  * sha256=HMAC(secret, "<X-FleetRelay-Timestamp>.<body>"), retried with back-off.
  */
 export async function webhookRoutes(app: FastifyInstance, { webhooks }: { webhooks: WebhookService }): Promise<void> {
-  app.get('/webhooks', { schema: { tags, summary: 'Webhooks the caller can see (secrets are not shown)', response: problemResponses } }, async (request) => ({
+  app.get('/webhooks', { schema: { tags, operationId: 'listWebhooks', summary: 'Webhooks the caller can see (secrets are not shown)', response: { 200: okJson('Webhooks: { items }'), ...problemResponses } } }, async (request) => ({
     items: (await webhooks.list(request.principal!)).map(view),
   }));
 
@@ -21,6 +21,7 @@ export async function webhookRoutes(app: FastifyInstance, { webhooks }: { webhoo
     {
       schema: {
         tags,
+        operationId: 'createWebhook',
         summary: 'Add a webhook; its signing secret is in this response only. Loopback and private targets are refused.',
         body: {
           type: 'object',
@@ -32,7 +33,7 @@ export async function webhookRoutes(app: FastifyInstance, { webhooks }: { webhoo
           required: ['url', 'events'],
           additionalProperties: false,
         },
-        response: problemResponses,
+        response: { 201: okJson('The webhook with its signing secret, shown this once'), ...problemResponses },
       },
     },
     async (request, reply) => {
@@ -43,7 +44,7 @@ export async function webhookRoutes(app: FastifyInstance, { webhooks }: { webhoo
 
   app.delete<{ Params: { id: string } }>(
     '/webhooks/:id',
-    { schema: { tags, summary: 'Remove a webhook', params: { type: 'object', properties: { id: { type: 'string', maxLength: 40 } }, required: ['id'] }, response: { 204: { type: 'null' }, ...problemResponses } } },
+    { schema: { tags, operationId: 'deleteWebhook', summary: 'Remove a webhook', params: { type: 'object', properties: { id: { type: 'string', maxLength: 40 } }, required: ['id'] }, response: { 204: { type: 'null' }, ...problemResponses } } },
     async (request, reply) => {
       await webhooks.remove(request.principal!, request.params.id);
       return reply.code(204).send();

@@ -91,11 +91,49 @@ export const token = {
   },
 } as const;
 
-export const pageOf = (ref: string) =>
+export const printer = {
+  $id: 'Printer',
+  type: 'object',
+  description: "A printer's accepting-jobs flag and status (seed 003 printer table) and its print-by-mail address",
+  properties: {
+    printerId: { type: 'string' },
+    model: { type: 'string' },
+    serial: { type: 'string' },
+    acceptingJobs: { type: 'boolean' },
+    status: nullableString,
+    online: { type: 'boolean' },
+    email: nullableString,
+    allowedSenders: { type: ['array', 'null'], items: { type: 'string' } },
+  },
+  required: ['printerId', 'model', 'serial', 'acceptingJobs', 'status', 'online'],
+} as const;
+
+/** A page that also says how many items match the filter in all. */
+export const countedPageOf = (ref: string) =>
   ({
     type: 'object',
-    properties: { items: { type: 'array', items: { $ref: `${ref}#` } }, nextCursor: nullableString },
+    properties: {
+      items: { type: 'array', items: { $ref: `${ref}#` } },
+      nextCursor: nullableString,
+      total: { type: 'integer', minimum: 0, description: 'how many match the filter, on every page' },
+    },
+    required: ['items', 'nextCursor', 'total'],
   }) as const;
+
+/**
+ * A JSON success body, described for the OpenAPI document. It declares no properties, so the
+ * reply is serialized as the route returns it: nothing dropped, nothing coerced.
+ */
+export const okJson = (description: string) => ({ description, type: 'object', additionalProperties: true }) as const;
+
+/** A body that is not JSON (text, CSV, HTML, a file), described for the document; such payloads are sent as they are. */
+export const rawBody = (description: string, mediaType: string, format?: 'binary') =>
+  ({ description, content: { [mediaType]: { schema: { type: 'string', ...(format ? { format } : {}) } } } }) as const;
+
+/** Device endpoints take the device token as a bearer token. */
+export const deviceSecurity: Record<string, string[]>[] = [{ deviceToken: [] }];
+/** Open to anyone: anonymous registration, health, capability links. */
+export const anonymous: Record<string, string[]>[] = [];
 
 export const problemResponses = {
   400: { $ref: 'Problem#' },
@@ -103,4 +141,4 @@ export const problemResponses = {
   404: { $ref: 'Problem#' },
 } as const;
 
-export const sharedSchemas = [problem, device, credentials, token];
+export const sharedSchemas = [problem, device, credentials, token, printer];

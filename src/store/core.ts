@@ -9,6 +9,11 @@ export interface Page<T> {
   nextCursor: string | null;
 }
 
+/** A page that also says how many items match the filter in all (every page, not just this one). */
+export interface CountedPage<T> extends Page<T> {
+  total: number;
+}
+
 export interface DeviceFilter {
   accountId?: string;
   serial?: string;
@@ -49,7 +54,7 @@ export interface DeviceStore {
   get(id: string): Promise<Device | null>;
   byModelSerial(model: string, serial: string): Promise<Device | null>;
   byTokenHash(hash: string): Promise<Device | null>;
-  list(f: DeviceFilter): Promise<Page<Device>>;
+  list(f: DeviceFilter): Promise<CountedPage<Device>>;
   setTokenHash(id: string, hash: string, at: number): Promise<boolean>;
   setCapabilities(id: string, caps: Record<string, unknown>, at: number): Promise<boolean>;
   /** Fails with a ConflictError if the registration number is taken. */

@@ -1,9 +1,19 @@
+import type { Device } from '../domain/devices.js';
 import type { JobEvent, JobState, PrintJob, PrintPage, PrinterState } from '../domain/print.js';
+import type { CountedPage } from './core.js';
+
+export interface PrinterFilter {
+  accountId?: string;
+  cursor?: string;
+  limit: number;
+}
 
 /** The Store port, cloud print (seeds 002, 003): printers, jobs and their events, print control pages. */
 export interface PrintStore {
   printer(deviceId: string): Promise<PrinterState | null>;
   setPrinter(p: PrinterState): Promise<void>;
+  /** Devices with a printer record (they said whether they accept jobs, or were given mail senders), by device ID. */
+  printers(f: PrinterFilter): Promise<CountedPage<{ device: Device; state: PrinterState }>>;
   insertJob(j: PrintJob): Promise<void>;
   job(id: string): Promise<PrintJob | null>;
   /** Moves a job to `to` only from one of `from`, recording the event; false if it was elsewhere. */

@@ -20,9 +20,23 @@ export function html(strings: TemplateStringsArray, ...values: unknown[]): Html 
   return new Html(out);
 }
 
+/** One row of a listing: its attributes (id, data-*) and one value per column. */
+export interface ListRow {
+  attrs?: Html;
+  cells: unknown[];
+}
+
+/** A listing table; every cell carries its column's name (data-label), which narrow screens show beside the value. */
+export function listTable(columns: string[], rows: ListRow[]): Html {
+  const head = columns.map((c) => html`<th scope="col">${c}</th>`);
+  const body = rows.map((r) => html`<tr${r.attrs ?? ''}>${r.cells.map((c, i) => html`<td data-label="${columns[i] ?? ''}">${c}</td>`)}</tr>`);
+  return html`<table class="list"><thead><tr>${head}</tr></thead><tbody>${body}</tbody></table>`;
+}
+
 const STYLE = `
 body{font-family:system-ui,sans-serif;max-width:64rem;margin:2rem auto;padding:0 1rem;color:#1d2330}
-header{display:flex;justify-content:space-between;align-items:center;border-bottom:1px solid #ccd;margin-bottom:1.5rem}
+header{display:flex;flex-wrap:wrap;gap:0 1rem;justify-content:space-between;align-items:center;border-bottom:1px solid #ccd;margin-bottom:1.5rem}
+main{overflow-wrap:anywhere}
 label{display:block;margin:.8rem 0 .2rem}
 input,select{font-size:1.1rem;padding:.4rem;width:100%;box-sizing:border-box}
 button{font-size:1rem;padding:.5rem 1.2rem;margin-top:1rem}
@@ -30,6 +44,15 @@ button{font-size:1rem;padding:.5rem 1.2rem;margin-top:1rem}
 .ok{background:#e6f6e6;border:1px solid #9c9;padding:.6rem}
 table{border-collapse:collapse;width:100%}td,th{text-align:left;padding:.3rem;border-bottom:1px solid #eee}
 code{background:#f3f3f6;padding:0 .2rem}
+.paging{margin-top:1rem}.paging a{margin-left:.8rem}
+@media (max-width:40rem){
+body{margin:1rem auto}
+table.list,table.list tbody,table.list tr,table.list td{display:block;width:auto}
+table.list thead{position:absolute;width:1px;height:1px;overflow:hidden;clip-path:inset(50%)}
+table.list tr{border-bottom:1px solid #ccd;padding:.4rem 0}
+table.list td{border:0;padding:.1rem 0}
+table.list td[data-label]:not([data-label=""])::before{content:attr(data-label) ": ";font-weight:600}
+}
 form.inline{display:inline}form.inline button{margin:0 .2rem;padding:.2rem .6rem}
 `;
 

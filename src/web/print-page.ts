@@ -2,7 +2,12 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import { PROBLEMS, ServiceError } from '../services/kernel/errors.js';
 import type { MailPrintService } from '../services/print/mail-print.js';
 import type { PrintJob, PrintPage } from '../domain/print.js';
+import { rawBody } from '../http/schemas.js';
 import { html, page as layout, type Html } from './html.js';
+
+/** The control page in the OpenAPI document: anyone with the link, HTML both ways. */
+const pageDoc = { tags: ['print'], security: [] as Record<string, string[]>[] };
+const htmlError = rawBody('The page, saying what went wrong', 'text/html');
 
 const MEDIA = [
   ['iso_a4_210x297mm', 'A4'],
@@ -60,7 +65,16 @@ export async function printPageRoutes(app: FastifyInstance, { mail }: { mail: Ma
 
   app.get<{ Params: { token: string }; Querystring: { file?: number } }>(
     '/print/:token',
-    { schema: { hide: true, params, querystring: { type: 'object', properties: { file: { type: 'integer', minimum: 0, maximum: 9 } } } } },
+    {
+      schema: {
+        ...pageDoc,
+        operationId: 'getPrintControlPage',
+        summary: 'The print control page of a mailed job (the link is the capability): preview, ticket, print or cancel',
+        params,
+        querystring: { type: 'object', properties: { file: { type: 'integer', minimum: 0, maximum: 9 } } },
+        response: { 200: rawBody('The page', 'text/html'), 404: htmlError, 410: htmlError },
+      },
+    },
     async (request, reply) => {
       try {
         const p = await mail.page(request.params.token);
@@ -73,28 +87,46 @@ export async function printPageRoutes(app: FastifyInstance, { mail }: { mail: Ma
     },
   );
 
-  app.post<{ Params: { token: string }; Body: Record<string, string> }>('/print/:token', { schema: { hide: true, params } }, async (request, reply) => {
-    const { token } = request.params;
-    const b = request.body ?? {};
-    const file = Number(b.file ?? 0);
-    try {
-      if (b.action === 'preview') return reply.redirect(`/print/${token}?file=${Number.isInteger(file) ? file : 0}`, 303);
-      if (b.action === 'cancel') {
-        await mail.cancelFrom(token);
+  app.post<{ Params: { token: string }; Body: Record<string, string> }>(
+    '/print/:token',
+    {
+      schema: {
+        ...pageDoc,
+        operationId: 'submitPrintControlPage',
+        summary: 'The control page\'s form (urlencoded action=preview|print|cancel, file, media, color, quality, copies); answers with a redirect to the page',
+        params,
+        response: {
+          303: { description: 'Done: see the page again', type: 'null' },
+          400: htmlError,
+          404: htmlError,
+          410: htmlError,
+          default: rawBody('Any other refusal (the printer not accepting jobs, …), as the page saying why', 'text/html'),
+        },
+      },
+    },
+    async (request, reply) => {
+      const { token } = request.params;
+      const b = request.body ?? {};
+      const file = Number(b.file ?? 0);
+      try {
+        if (b.action === 'preview') return reply.redirect(`/print/${token}?file=${Number.isInteger(file) ? file : 0}`, 303);
+        if (b.action === 'cancel') {
+          await mail.cancelFrom(token);
+          return reply.redirect(`/print/${token}`, 303);
+        }
+        if (b.action !== 'print') return send(reply, 400, html`<p class="error">Unknown action.</p>`);
+        await mail.printFrom(token, file, {
+          media: b.media,
+          'print-color-mode': b.color,
+          'print-quality': b.quality,
+          copies: Number(b.copies ?? 1),
+        });
         return reply.redirect(`/print/${token}`, 303);
+      } catch (err) {
+        return failed(reply, err);
       }
-      if (b.action !== 'print') return send(reply, 400, html`<p class="error">Unknown action.</p>`);
-      await mail.printFrom(token, file, {
-        media: b.media,
-        'print-color-mode': b.color,
-        'print-quality': b.quality,
-        copies: Number(b.copies ?? 1),
-      });
-      return reply.redirect(`/print/${token}`, 303);
-    } catch (err) {
-      return failed(reply, err);
-    }
-  });
+    },
+  );
 
   app.get<{ Params: { token: string; n: number } }>(
     '/print/:token/files/:n',

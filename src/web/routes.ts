@@ -8,9 +8,11 @@ import type { RateLimiter } from '../services/kernel/rate-limit.js';
 import type { AlertService } from '../services/management/alerts.js';
 import { newSecret, sameText } from '../services/kernel/secrets.js';
 import { SESSION_COOKIE } from '../http/auth.js';
-import { html, page, type Html } from './html.js';
+import { html, listTable, page, type Html } from './html.js';
 
 const LOGIN_CSRF_COOKIE = 'fr_login_csrf';
+/** Devices per page of the device overview. */
+const DEVICE_PAGE = 100;
 
 /**
  * Console pages: sign-in, the claim page of seed 003 (T40–T52: a person opens the claim URL and
@@ -87,19 +89,32 @@ export async function webRoutes(app: FastifyInstance, o: { services: Services; a
     return reply.redirect('/login', 303);
   });
 
-  app.get('/', { schema: hide }, async (request, reply) => {
+  const devicePageQuery = {
+    type: 'object',
+    properties: { cursor: { type: 'string', maxLength: 200, pattern: '^[A-Za-z0-9_-]*$' }, start: { type: 'integer', minimum: 1 } },
+    additionalProperties: false,
+  } as const;
+
+  // The device overview, paged on the server: DEVICE_PAGE rows, the total, and links to the next and first page.
+  app.get<{ Querystring: { cursor?: string; start?: number } }>('/', { schema: { ...hide, querystring: devicePageQuery } }, async (request, reply) => {
     const s = await signedIn(request);
-    if (!s) return toLogin(reply, '/');
-    const { items } = await devices.list(s.principal, { limit: 100 });
-    const rows = items.map(
-      (d) => html`<tr><td><code>${d.id}</code></td><td>${d.model}</td><td>${d.serial}</td><td>${d.accountId}</td><td>${d.online ? 'online' : 'offline'}</td></tr>`,
+    if (!s) return toLogin(reply, request.url);
+    const { cursor } = request.query;
+    const start = cursor ? (request.query.start ?? 1) : 1;
+    const { items, nextCursor, total } = await devices.list(s.principal, { cursor, limit: DEVICE_PAGE });
+    const table = listTable(
+      ['Device', 'Model', 'Serial', 'Account', 'State'],
+      items.map((d) => ({ cells: [html`<code>${d.id}</code>`, d.model, d.serial, d.accountId, d.online ? 'online' : 'offline'] })),
     );
+    const shown = items.length ? `${start}–${start + items.length - 1} of ${total}` : `none of ${total}`;
+    const paging = html`<p class="paging" id="paging">Devices ${shown}${
+      nextCursor ? html`<a rel="next" href="/?cursor=${nextCursor}&amp;start=${start + items.length}">Next page</a>` : ''
+    }${cursor ? html`<a rel="first" href="/">First page</a>` : ''}</p>`;
     return send(
       reply,
       200,
       'Devices',
-      html`<table><thead><tr><th>Device</th><th>Model</th><th>Serial</th><th>Account</th><th>State</th></tr></thead><tbody>${rows}</tbody></table>
-      ${items.length === 0 ? html`<p>No devices yet. A device shows a PIN and a link when it registers; open the link to claim it.</p>` : ''}`,
+      total === 0 ? html`<p>No devices yet. A device shows a PIN and a link when it registers; open the link to claim it.</p>` : html`${table}${paging}`,
       s,
     );
   });
@@ -112,18 +127,28 @@ export async function webRoutes(app: FastifyInstance, o: { services: Services; a
     const rows = (await o.alerts.withDevices(active)).map(({ alert: a, device: d }) => {
       const action = (name: string, label: string) =>
         html`<form method="post" action="/alerts/${a.id}/${name}" class="inline"><input type="hidden" name="_csrf" value="${s.csrf}"><button type="submit" data-alert="${a.id}" data-action="${name}">${label}</button></form>`;
-      return html`<tr id="alert-${a.id}" data-state="${a.state}">
-        <td>${a.state}</td><td>${a.description}${a.count > 1 ? html` <small>×${a.count}</small>` : ''}</td>
-        <td>${d?.model ?? '-'}</td><td>${d?.registry.installationPlace ?? '-'}</td><td>${d?.registry.installer ?? '-'}</td>
-        <td>${d?.registry.contact ?? d?.registry.contactEmail ?? '-'}</td><td>${new Date(a.updatedAt).toISOString().slice(0, 16).replace('T', ' ')}</td>
-        <td>${a.state === 'open' ? action('acknowledge', 'Acknowledge') : ''}${action('resolve', 'Resolve')}</td></tr>`;
+      // Alerts of one model and one error differ only by their device: say which, by serial, model and ID.
+      const device = d ? html`${d.model} <span class="serial">serial ${d.serial}</span> <code>${d.id}</code>` : html`<code>${a.deviceId}</code> (removed)`;
+      return {
+        attrs: html` id="alert-${a.id}" data-state="${a.state}"`,
+        cells: [
+          a.state,
+          html`${a.description}${a.count > 1 ? html` <small>×${a.count}</small>` : ''}`,
+          device,
+          d?.registry.installationPlace ?? '-',
+          d?.registry.installer ?? '-',
+          d?.registry.contact ?? d?.registry.contactEmail ?? '-',
+          new Date(a.updatedAt).toISOString().slice(0, 16).replace('T', ' '),
+          html`${a.state === 'open' ? action('acknowledge', 'Acknowledge') : ''}${action('resolve', 'Resolve')}`,
+        ],
+      };
     });
     return send(
       reply,
       200,
       'Alerts',
       active.length
-        ? html`<table><thead><tr><th>State</th><th>Error</th><th>Model</th><th>Installation place</th><th>Installing person</th><th>Contact</th><th>Updated (UTC)</th><th></th></tr></thead><tbody>${rows}</tbody></table>`
+        ? listTable(['State', 'Error', 'Device', 'Installation place', 'Installing person', 'Contact', 'Updated (UTC)', ''], rows)
         : html`<p>No open alerts.</p>`,
       s,
     );

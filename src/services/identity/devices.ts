@@ -1,7 +1,7 @@
 import { deviceJid, isLabel } from '../../domain/identifiers.js';
 import { accountScope, canSeeAccount, type Principal } from '../../domain/principal.js';
 import { EMPTY_REGISTRY, type Device, type DeviceRegistry } from '../../domain/devices.js';
-import type { Page } from '../../store/core.js';
+import type { CountedPage } from '../../store/core.js';
 import type { AccountService } from './accounts.js';
 import { audit, type ServiceContext } from '../kernel/context.js';
 import { invalid, notFound } from '../kernel/errors.js';
@@ -104,9 +104,9 @@ export class DeviceService {
   async list(
     p: Principal,
     f: { accountId?: string; serial?: string; model?: string; online?: boolean; cursor?: string; limit?: number },
-  ): Promise<Page<Device>> {
+  ): Promise<CountedPage<Device>> {
     const limit = Math.min(Math.max(f.limit ?? 100, 1), MAX_PAGE);
-    if (f.accountId !== undefined && !canSeeAccount(p, f.accountId)) return { items: [], nextCursor: null };
+    if (f.accountId !== undefined && !canSeeAccount(p, f.accountId)) return { items: [], nextCursor: null, total: 0 };
     return this.ctx.store.devices.list({ ...f, accountId: accountScope(p, f.accountId), limit });
   }
 

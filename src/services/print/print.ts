@@ -17,6 +17,7 @@ import {
   type PrinterReported,
 } from '../../domain/print.js';
 import type { DeviceSessions } from '../../sessions/device-sessions.js';
+import type { CountedPage } from '../../store/core.js';
 import type { Device } from '../../domain/devices.js';
 import type { JobEvent, PrintJob, PrinterState } from '../../domain/print.js';
 import { base32 } from '../../domain/identifiers.js';
@@ -77,6 +78,13 @@ export class PrintService {
   async printer(p: Principal, deviceId: string): Promise<{ device: Device; state: PrinterState; online: boolean }> {
     const device = await this.devices.get(p, deviceId);
     return { device, state: await this.state(device.id), online: this.sessions.isOnline(device.id) };
+  }
+
+  /** The printers the caller may see, by device ID, with the total; another account's come back empty. */
+  async printers(p: Principal, f: { accountId?: string; cursor?: string; limit?: number }): Promise<CountedPage<{ device: Device; state: PrinterState; online: boolean }>> {
+    if (f.accountId !== undefined && !canSeeAccount(p, f.accountId)) return { items: [], nextCursor: null, total: 0 };
+    const page = await this.ctx.store.print.printers({ accountId: accountScope(p, f.accountId), cursor: f.cursor, limit: Math.min(Math.max(f.limit ?? 100, 1), 500) });
+    return { ...page, items: page.items.map((i) => ({ ...i, online: this.sessions.isOnline(i.device.id) })) };
   }
 
   /** The printer's acceptance / acceptance-stop and status messages (seed 003 T122–T134, T650–T670). */

@@ -1,5 +1,5 @@
 import type { Device } from '../../domain/devices.js';
-import type { DeviceFilter, NewAudit, Page } from '../core.js';
+import type { CountedPage, DeviceFilter, NewAudit } from '../core.js';
 import type { WebSession } from '../../domain/accounts.js';
 import type { Store } from '../store.js';
 import { decodeCursor, encodeCursor, toAccount, toAudit, toDevice, toRegistration, toToken, toUser } from './rows.js';
@@ -127,18 +127,20 @@ export function coreStores(q: Sql): CoreStores {
       async byTokenHash(hash) {
         return first(toDevice, `SELECT * FROM devices WHERE token_hash = ?`, hash);
       },
-      async list(f: DeviceFilter): Promise<Page<Device>> {
-        const w = where([
+      async list(f: DeviceFilter): Promise<CountedPage<Device>> {
+        const filter: [string, unknown][] = [
           ['account_id = ?', f.accountId],
           ['serial = ?', f.serial],
           ['model = ?', f.model],
           ['online = ?', f.online === undefined ? undefined : f.online ? 1 : 0],
-          ['id > ?', f.cursor === undefined ? undefined : decodeCursor(f.cursor)],
-        ]);
+        ];
+        const w = where([...filter, ['id > ?', f.cursor === undefined ? undefined : decodeCursor(f.cursor)]]);
         const rows = all(`SELECT * FROM devices ${w.clause} ORDER BY id LIMIT ?`, ...w.params, f.limit + 1);
         const items = rows.slice(0, f.limit).map(toDevice);
         const last = items[items.length - 1];
-        return { items, nextCursor: rows.length > f.limit && last ? encodeCursor(last.id) : null };
+        const counted = where(filter);
+        const total = Number(one(`SELECT COUNT(*) AS n FROM devices ${counted.clause}`, ...counted.params)!.n);
+        return { items, nextCursor: rows.length > f.limit && last ? encodeCursor(last.id) : null, total };
       },
       async setTokenHash(id, hash, at) {
         return run(`UPDATE devices SET token_hash = ?, updated_at = ? WHERE id = ?`, hash, at, id) === 1;

@@ -1,7 +1,7 @@
 import type { JobState, Ticket } from '../../domain/print.js';
-import type { PrintJob, PrintPage } from '../../domain/print.js';
+import type { PrintJob, PrintPage, PrinterState } from '../../domain/print.js';
 import type { Store } from '../store.js';
-import { str, type Row } from './rows.js';
+import { decodeCursor, encodeCursor, str, toDevice, type Row } from './rows.js';
 import { where, type Sql } from './sql.js';
 
 const toJob = (r: Row): PrintJob => ({
@@ -33,6 +33,14 @@ const toPage = (r: Row): PrintPage => ({
   expiresAt: Number(r.expires_at),
 });
 
+const toPrinter = (deviceId: string, r: Row, updatedAt: number): PrinterState => ({
+  deviceId,
+  accepting: r.accepting === 1,
+  status: str(r.status),
+  updatedAt,
+  allowedSenders: r.allowed_senders ? (JSON.parse(String(r.allowed_senders)) as string[]) : null,
+});
+
 /** Printers' accepting-jobs and status, print jobs and every state they passed through. */
 export function printStores(q: Sql): Pick<Store, 'print'> {
   const { db, one, all, run, first } = q;
@@ -49,9 +57,21 @@ export function printStores(q: Sql): Pick<Store, 'print'> {
     print: {
       async printer(deviceId) {
         const r = one(`SELECT * FROM printers WHERE device_id = ?`, deviceId);
-        return r
-          ? { deviceId, accepting: r.accepting === 1, status: str(r.status), updatedAt: Number(r.updated_at), allowedSenders: r.allowed_senders ? (JSON.parse(String(r.allowed_senders)) as string[]) : null }
-          : null;
+        return r ? toPrinter(deviceId, r, Number(r.updated_at)) : null;
+      },
+      async printers(f) {
+        const scope = where([['d.account_id = ?', f.accountId]]);
+        const w = where([['d.account_id = ?', f.accountId], ['d.id > ?', f.cursor === undefined ? undefined : decodeCursor(f.cursor)]]);
+        const rows = all(
+          `SELECT d.*, p.accepting, p.status, p.updated_at AS printer_updated_at, p.allowed_senders
+           FROM printers p JOIN devices d ON d.id = p.device_id ${w.clause} ORDER BY d.id LIMIT ?`,
+          ...w.params,
+          f.limit + 1,
+        );
+        const items = rows.slice(0, f.limit).map((r) => ({ device: toDevice(r), state: toPrinter(String(r.id), r, Number(r.printer_updated_at)) }));
+        const last = items[items.length - 1];
+        const total = Number(one(`SELECT COUNT(*) AS n FROM printers p JOIN devices d ON d.id = p.device_id ${scope.clause}`, ...scope.params)!.n);
+        return { items, nextCursor: rows.length > f.limit && last ? encodeCursor(last.device.id) : null, total };
       },
       async setPrinter(p) {
         run(

@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { PRINTER_REPORTED, type PrinterReported } from '../../domain/print.js';
 import type { PrintService } from '../../services/print/print.js';
-import { problemResponses } from '../../http/schemas.js';
+import { deviceSecurity, okJson, problemResponses, rawBody } from '../../http/schemas.js';
 import { jobHref } from '../../protocol/device-http.js';
 
 const tags = ['device'];
@@ -23,6 +23,8 @@ export async function printDeviceRoutes(app: FastifyInstance, o: { print: PrintS
     {
       schema: {
         tags,
+        operationId: 'setPrinterState',
+        security: deviceSecurity,
         summary: 'Whether the printer accepts jobs (acceptance or acceptance-stop), and its status',
         body: {
           type: 'object',
@@ -30,7 +32,7 @@ export async function printDeviceRoutes(app: FastifyInstance, o: { print: PrintS
           additionalProperties: false,
           minProperties: 1,
         },
-        response: problemResponses,
+        response: { 200: okJson('The printer state as stored'), ...problemResponses },
       },
     },
     async (request) => {
@@ -44,9 +46,11 @@ export async function printDeviceRoutes(app: FastifyInstance, o: { print: PrintS
     {
       schema: {
         tags,
+        operationId: 'pollJobs',
+        security: deviceSecurity,
         summary: 'Jobs waiting for this printer; with ?wait=N long-polls up to N seconds',
         querystring: { type: 'object', properties: { wait: { type: 'integer', minimum: 0, maximum: 60, default: 0 } }, additionalProperties: false },
-        response: problemResponses,
+        response: { 200: okJson('Waiting jobs: { items }'), ...problemResponses },
       },
     },
     async (request) => ({
@@ -56,7 +60,7 @@ export async function printDeviceRoutes(app: FastifyInstance, o: { print: PrintS
 
   app.get<{ Params: { id: string } }>(
     '/device/v1/jobs/:id',
-    { schema: { tags, summary: 'Job information; 410 once canceled or finished', params: jobIdParam, response: problemResponses } },
+    { schema: { tags, operationId: 'getPrinterJob', security: deviceSecurity, summary: 'Job information; 410 once canceled or finished', params: jobIdParam, response: { 200: okJson('The job and its ticket'), ...problemResponses } } },
     async (request) => {
       const j = await o.print.jobForPrinter(request.device!, request.params.id);
       return { jobId: j.id, name: j.name, documentType: j.documentType, documentSize: j.documentSize, documentSha256: j.documentSha256, ticket: j.ticket, documentUrl: `/device/v1/jobs/${j.id}/document` };
@@ -65,7 +69,21 @@ export async function printDeviceRoutes(app: FastifyInstance, o: { print: PrintS
 
   app.get<{ Params: { id: string } }>(
     '/device/v1/jobs/:id/document',
-    { schema: { tags, summary: 'The document, Range supported; 410 once canceled or finished', params: jobIdParam } },
+    {
+      schema: {
+        tags,
+        operationId: 'getPrinterJobDocument',
+        security: deviceSecurity,
+        summary: 'The document, Range supported; 410 once canceled or finished',
+        params: jobIdParam,
+        response: {
+          200: rawBody('The whole document', 'application/octet-stream', 'binary'),
+          206: rawBody('The requested range (Content-Range)', 'application/octet-stream', 'binary'),
+          ...problemResponses,
+          410: { $ref: 'Problem#' },
+        },
+      },
+    },
     async (request, reply) => {
       const range = parseRange(request.headers.range);
       const { job, stream, start, end } = await o.print.openDocument(request.device!, request.params.id, range);
@@ -80,6 +98,8 @@ export async function printDeviceRoutes(app: FastifyInstance, o: { print: PrintS
     {
       schema: {
         tags,
+        operationId: 'reportJobState',
+        security: deviceSecurity,
         summary: 'Progress and completion from the printer',
         params: jobIdParam,
         body: {
@@ -88,7 +108,7 @@ export async function printDeviceRoutes(app: FastifyInstance, o: { print: PrintS
           required: ['state'],
           additionalProperties: false,
         },
-        response: problemResponses,
+        response: { 200: okJson('The job as the relay now has it'), ...problemResponses },
       },
     },
     async (request) => {

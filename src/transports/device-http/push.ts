@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { isOid, isSmiType, isSnmpError, MAX_OBJECTS, valueProblem, type PushAnswer, type ResultObject } from '../../domain/push.js';
 import { sendProblem } from '../../http/problems.js';
-import { problemResponses } from '../../http/schemas.js';
+import { deviceSecurity, problemResponses } from '../../http/schemas.js';
 import type { PushService } from '../../services/push/push.js';
 import { invalid } from '../../services/kernel/errors.js';
 
@@ -22,6 +22,8 @@ export async function pushDeviceRoutes(app: FastifyInstance, o: PushRoutesOption
     {
       schema: {
         tags,
+        operationId: 'takeQueuedRequests',
+        security: deviceSecurity,
         summary: 'Requests queued for this device while it was offline, handed over exactly once; answer each on /device/v1/responses',
         response: { 200: { type: 'object', properties: { items: { type: 'array' } } }, 401: { $ref: 'Problem#' } },
       },
@@ -52,6 +54,8 @@ export async function pushDeviceRoutes(app: FastifyInstance, o: PushRoutesOption
     {
       schema: {
         tags,
+        operationId: 'answerRequest',
+        security: deviceSecurity,
         summary: 'A session-less answer to a pushed request; the relay completes the waiting service request with it',
         body: {
           type: 'object',

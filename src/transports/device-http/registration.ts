@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { RegistrationService } from '../../services/identity/registration.js';
 import type { RateLimiter } from '../../services/kernel/rate-limit.js';
 import { sendProblem } from '../../http/problems.js';
-import { capabilities, label } from '../../http/schemas.js';
+import { anonymous, capabilities, label, okJson } from '../../http/schemas.js';
 import { iso } from '../../http/views.js';
 import { DEVICE_HTTP } from '../../protocol/device-http.js';
 
@@ -25,6 +25,8 @@ export async function registrationRoutes(app: FastifyInstance, o: RegistrationRo
     {
       schema: {
         tags,
+        operationId: 'registerDevice',
+        security: anonymous,
         summary: 'Anonymous registration: returns a PIN and a claim URL for a person, and a poll token for the device',
         body: {
           type: 'object',
@@ -32,7 +34,7 @@ export async function registrationRoutes(app: FastifyInstance, o: RegistrationRo
           required: ['serial', 'model'],
           additionalProperties: false,
         },
-        response: { 400: { $ref: 'Problem#' }, 429: { $ref: 'Problem#' } },
+        response: { 201: okJson('The PIN and claim URL for a person, the poll token for the device'), 400: { $ref: 'Problem#' }, 429: { $ref: 'Problem#' } },
       },
     },
     async (request, reply) => {
@@ -57,6 +59,8 @@ export async function registrationRoutes(app: FastifyInstance, o: RegistrationRo
     {
       schema: {
         tags,
+        operationId: 'pollRegistration',
+        security: anonymous,
         summary: 'Poll a registration: 202 pending, 200 with the token exactly once, 410 expired, delivered, locked or refused (its serial is already a device; see reason)',
         params: { type: 'object', properties: { pollToken: { type: 'string', maxLength: 100 } }, required: ['pollToken'] },
         querystring: {
@@ -64,7 +68,7 @@ export async function registrationRoutes(app: FastifyInstance, o: RegistrationRo
           properties: { wait: { type: 'integer', minimum: 0, maximum: 30, default: 0, description: 'long-poll for up to this many seconds' } },
           additionalProperties: false,
         },
-        response: { 200: { $ref: 'DeviceCredentials#' }, 404: { $ref: 'Problem#' }, 410: { $ref: 'Problem#' } },
+        response: { 202: okJson('Still pending: { status, expiresAt }'), 200: { $ref: 'DeviceCredentials#' }, 404: { $ref: 'Problem#' }, 410: { $ref: 'Problem#' } },
       },
     },
     async (request, reply) => {

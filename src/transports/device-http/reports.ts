@@ -8,7 +8,7 @@ import type { PresenceService } from '../../sessions/presence.js';
 import type { RateLimiter } from '../../services/kernel/rate-limit.js';
 import type { Device } from '../../domain/devices.js';
 import { bearer } from '../../http/auth.js';
-import { problemResponses } from '../../http/schemas.js';
+import { deviceSecurity, okJson, problemResponses, rawBody } from '../../http/schemas.js';
 
 export interface ReportRoutesOptions {
   reports: ReportService;
@@ -81,6 +81,10 @@ function toInput(b: ReportBody): ReportInput {
  * seed's CGI form at /cgi-bin/cgi.remoteservice as a compatibility surface. Only the reply
  * crosses the firewall back.
  */
+/** The seed's forms take the device token (header or K=), or U= alone from a device marked legacy. */
+const cgiSecurity: Record<string, string[]>[] = [{ deviceToken: [] }, {}];
+const cgiProblem = rawBody('error=<problem name> and description=<text>, one per line', 'text/plain');
+
 export async function reportRoutes(app: FastifyInstance, o: ReportRoutesOptions): Promise<void> {
   app.register(async (json) => {
     json.addHook('onRequest', o.authenticateDevice);
@@ -89,9 +93,11 @@ export async function reportRoutes(app: FastifyInstance, o: ReportRoutesOptions)
       {
         schema: {
           tags: ['device'],
+          operationId: 'sendReport',
+          security: deviceSecurity,
           summary: 'A report (toner low, part to replace, fault, user problem, order, counters, "cleared", heartbeat); the reply says when, what, and its reception number',
           body: reportSchema,
-          response: { ...problemResponses, 409: { $ref: 'Problem#' }, 422: { $ref: 'Problem#' } },
+          response: { 200: okJson('When, what, and the reception number'), ...problemResponses, 409: { $ref: 'Problem#' }, 422: { $ref: 'Problem#' } },
         },
       },
       async (request) => {
@@ -111,9 +117,11 @@ export async function reportRoutes(app: FastifyInstance, o: ReportRoutesOptions)
       {
         schema: {
           tags: ['device'],
+          operationId: 'checkFirmware',
+          security: deviceSecurity,
           summary: 'Update check: the newer program for this device, if its rollout includes one; download it from downloadUrl',
           body: { type: 'object', properties: { currentVersion: { type: 'string', maxLength: 40 } }, additionalProperties: false },
-          response: problemResponses,
+          response: { 200: okJson('The reception, and the update offered (or null)'), ...problemResponses },
         },
       },
       async (request) => {
@@ -130,7 +138,7 @@ export async function reportRoutes(app: FastifyInstance, o: ReportRoutesOptions)
 
     json.get<{ Params: { id: string } }>(
       '/device/v1/firmware/:id',
-      { schema: { tags: ['device'], summary: 'A program offered to this device by an update check', params: { type: 'object', properties: { id: { type: 'string', maxLength: 40 } } } } },
+      { schema: { tags: ['device'], operationId: 'downloadFirmware', security: deviceSecurity, summary: 'A program offered to this device by an update check', params: { type: 'object', properties: { id: { type: 'string', maxLength: 40 } } }, response: { 200: rawBody('The program; X-Firmware-Version, X-Firmware-SHA256 and X-Firmware-Signature say what it is', 'application/octet-stream', 'binary'), ...problemResponses } } },
       async (request, reply) => {
         const { firmware, program } = await o.firmware.download(request.device!, request.params.id);
         return reply.type('application/octet-stream').header('x-firmware-version', firmware.version).header('x-firmware-sha256', firmware.sha256).header('x-firmware-signature', firmware.signature).send(program);
@@ -188,13 +196,30 @@ export async function reportRoutes(app: FastifyInstance, o: ReportRoutesOptions)
       return device;
     };
 
-    cgi.route({ method: ['GET', 'POST'], url: '/cgi-bin/cgi.remoteservice', schema: { hide: true }, handler: handle });
+    cgi.route({
+      method: ['GET', 'POST'],
+      url: '/cgi-bin/cgi.remoteservice',
+      schema: {
+        tags: ['device'],
+        operationId: 'cgiRemoteService',
+        summary: "A report in the seed's form (E=Type&U=…&K=…), in the query string or an urlencoded body; the reply is the seed's text",
+        security: cgiSecurity,
+        response: { 200: rawBody("The reception, in the seed's text form", 'text/plain'), 400: cgiProblem, 401: cgiProblem },
+      },
+      handler: handle,
+    });
 
     // The update check: U/K identify, V is the version the device runs. The program rides in the reply after "Next Part".
     cgi.route({
       method: ['GET', 'POST'],
       url: '/cgi-bin/cgi.checkupdate',
-      schema: { hide: true },
+      schema: {
+        tags: ['device'],
+        operationId: 'cgiCheckUpdate',
+        summary: "The seed's update check: U/K identify the device, V is the version it runs; the program follows \"Next Part\" in the reply",
+        security: cgiSecurity,
+        response: { 200: rawBody("The answer in the seed's text form, with the program after \"Next Part\" when there is one", 'text/plain'), 400: cgiProblem, 401: cgiProblem },
+      },
       handler: async (request, reply) => {
         const pairs = [...new URLSearchParams(request.raw.url?.split('?')[1] ?? ''), ...new URLSearchParams(typeof request.body === 'string' ? request.body : '')];
         const get = (k: string): string | null => pairs.find(([x]) => x === k)?.[1] ?? null;

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { DeviceService } from '../../services/identity/devices.js';
-import { capabilities, problemResponses } from '../../http/schemas.js';
+import { capabilities, deviceSecurity, okJson, problemResponses } from '../../http/schemas.js';
 import { deviceView } from '../../http/views.js';
 import type { PresenceService } from '../../sessions/presence.js';
 
@@ -19,7 +19,7 @@ export async function selfRoutes(app: FastifyInstance, o: SelfRoutesOptions): Pr
   const { devices } = o;
   app.addHook('onRequest', o.authenticateDevice);
 
-  app.get('/self', { schema: { tags, summary: 'The device as the relay knows it', response: problemResponses } }, async (request) =>
+  app.get('/self', { schema: { tags, operationId: 'getSelf', security: deviceSecurity, summary: 'The device as the relay knows it', response: { 200: okJson('The device record'), ...problemResponses } } }, async (request) =>
     deviceView(request.device!, devices.jid(request.device!.id), o.presence.isOnline(request.device!.id)),
   );
 
@@ -28,6 +28,8 @@ export async function selfRoutes(app: FastifyInstance, o: SelfRoutesOptions): Pr
     {
       schema: {
         tags,
+        operationId: 'sendSurvival',
+        security: deviceSecurity,
         summary: 'Survival notification, outside the session: does the relay still know this session?',
         body: { type: 'object', properties: { sid: { type: 'string', maxLength: 64 } }, required: ['sid'], additionalProperties: false },
         response: { 200: { type: 'object', properties: { recognized: { type: 'boolean' } } }, 401: { $ref: 'Problem#' } },
@@ -41,9 +43,11 @@ export async function selfRoutes(app: FastifyInstance, o: SelfRoutesOptions): Pr
     {
       schema: {
         tags,
+        operationId: 'updateSelf',
+        security: deviceSecurity,
         summary: 'The device updates its own capability information (only with its own token)',
         body: { type: 'object', properties: { capabilities }, required: ['capabilities'], additionalProperties: false },
-        response: problemResponses,
+        response: { 200: okJson('The device record'), ...problemResponses },
       },
     },
     async (request) => {
