@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { once } from 'node:events';
 import { existsSync } from 'node:fs';
 import { request } from 'node:https';
 import { join } from 'node:path';
@@ -32,6 +33,15 @@ describe('fleetrelay serve', () => {
     } finally {
       await relay.stop();
     }
+  });
+
+  it('starts without deprecation or schema strict-mode warnings', async () => {
+    const relay = await startRelay();
+    assert.equal((await api(relay.url, '/healthz')).status, 200);
+    await relay.stop();
+    if (!relay.proc.stdout!.readableEnded || !relay.proc.stderr!.readableEnded) await once(relay.proc, 'close');
+    const noise = relay.logs.filter((l) => /deprecat|strict mode|warning/i.test(l) && !l.startsWith('{'));
+    assert.deepEqual(noise, []);
   });
 
   it('serves HTTPS with --tls-cert and --tls-key', async () => {
