@@ -93,7 +93,7 @@ describe('the device side of seed 004: supplies, jams, counters, firmware, and f
     assert.equal(r2.code, 0, r2.stderr);
     assert.equal(JSON.parse(r2.stdout).description, 'Type2 toner bottle × 2');
     const bad = cli(relay.dataDir, [...args, 'error', '999']);
-    assert.equal(bad.code, 1);
+    assert.equal(bad.code, 2, 'input the relay refuses is invalid input');
     assert.match(bad.stderr, /422.*error number 999/);
     assert.match(cli(relay.dataDir, [...args, 'counters', '1', 'x', '1']).stderr, /mono is a whole number/);
   });

@@ -20,6 +20,7 @@ describe('fleetrelay serve', () => {
 
   it('makes a default account on first start, marks every device offline at boot, and reports health', async () => {
     const dataDir = tempDir();
+    assert.equal(cli(dataDir, ['init']).code, 0);
     const d = cliJson<{ deviceId: string }>(dataDir, ['device', 'add', '--serial', 'S', '--model', 'M']);
     const db = new Database(join(dataDir, 'fleetrelay.db'));
     db.prepare('UPDATE devices SET online = 1').run(); // as a crashed relay would leave it
@@ -70,7 +71,7 @@ describe('fleetrelay serve', () => {
   it('refuses bad serve options with a clear message', () => {
     const dir = tempDir();
     const r = cli(dir, ['serve', '--port', '70000']);
-    assert.equal(r.code, 1);
+    assert.equal(r.code, 2);
     assert.match(r.stderr, /--port must be a whole number/);
     const t = cli(dir, ['serve', '--tls-cert', 'x.pem']);
     assert.match(t.stderr, /--tls-cert and --tls-key go together/);
@@ -96,7 +97,7 @@ describe('fleetrelay CLI', () => {
       assert.equal(short.code, 2);
       assert.match(short.stderr, /password is 8/);
       const none = cli(relay.dataDir, ['user', 'add', 'sam']);
-      assert.equal(none.code, 1);
+      assert.equal(none.code, 2);
       assert.match(none.stderr, /no password given/);
 
       // Sign in over the form, then use the session on the API: reads work, writes need X-CSRF-Token.

@@ -37,7 +37,7 @@ describe('fleetrelay device simulate, get and set', () => {
     const setOk = cli(relay.dataDir, [...relayArgs, 'set', id, `${OID.sysLocation}=string:Copy room, 2nd floor`]);
     assert.equal(setOk.code, 0, setOk.stderr);
     const refused = cli(relay.dataDir, [...relayArgs, 'set', id, `${OID.sysDescr}=string:nope`]);
-    assert.equal(refused.code, 1);
+    assert.equal(refused.code, 2, 'the device refused the input');
     assert.match(refused.stderr, /422 .*notWritable/);
     assert.equal(cliJson<{ objects: { value: string }[] }>(relay.dataDir, [...relayArgs, 'get', id, OID.sysLocation]).objects[0]!.value, 'Copy room, 2nd floor');
 
@@ -111,7 +111,7 @@ describe('fleetrelay device simulate, get and set', () => {
       [['--fax-every', 'often'], /--fax-every is a number of seconds/],
     ] as const) {
       const r = cli(relay.dataDir, ['--relay', relay.url, 'device', 'simulate', '--count', '2', '--state', stateFile, ...args]);
-      assert.equal(r.code, 1, r.stderr);
+      assert.equal(r.code, 2, r.stderr);
       assert.match(r.stderr, error);
     }
     assert.equal(existsSync(stateFile), false);

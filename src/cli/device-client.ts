@@ -7,10 +7,14 @@ import { SMI_TYPES } from '../domain/push.js';
 import { Simulator, type SimulatedDevice, type SimulatorOptions } from '../device/sim/simulator.js';
 import type { DisablePolicy } from '../device/sdk/cloud-print-settings.js';
 import { sendReport, type DeviceReport } from '../device/sdk/remote-service.js';
-import { callRelay } from './client.js';
+import { defaults } from '../config.js';
+import { callRelay, requireRelay } from './client.js';
 import { faxEndpoint } from './fax.js';
 import { CLI, withServices, type GlobalOptions } from './context.js';
+import { RelayError, UsageError } from './errors.js';
 import { printJson, printTable } from './output.js';
+import { decimal, wholeNumber } from './parse.js';
+import { connectionCause, relayUrl } from './relay-http.js';
 
 interface PushOutput {
   requestId: string;
@@ -26,9 +30,12 @@ const show = (r: PushOutput, json?: boolean): void => {
 export function parseAssignment(a: string): { oid: string; type: string; value: string } {
   const m = /^([0-9.]+)=([a-z0-9]+):(.*)$/s.exec(a);
   if (!m || !(SMI_TYPES as readonly string[]).includes(m[2]!))
-    throw new Error(`not an assignment: ${a} (use OID=TYPE:VALUE, TYPE one of ${SMI_TYPES.join(', ')})`);
+    throw new UsageError(`not an assignment: ${a} (use OID=TYPE:VALUE, TYPE one of ${SMI_TYPES.join(', ')})`);
   return { oid: m[1]!, type: m[2]!, value: m[3]! };
 }
+
+const pushTimeout = (v: string | undefined): { timeoutSeconds?: number } =>
+  v === undefined ? {} : { timeoutSeconds: wholeNumber('--timeout', v, 1, defaults.pushMaxTimeoutSeconds) };
 
 export function pushCommands(program: Command, g: () => GlobalOptions): void {
   program
@@ -37,7 +44,7 @@ export function pushCommands(program: Command, g: () => GlobalOptions): void {
     .option('--timeout <seconds>', 'how long to wait for the device')
     .option('--json', 'print JSON')
     .action(async (deviceId: string, oids: string[], o: { timeout?: string; json?: boolean }) => {
-      const body = { oids, ...(o.timeout ? { timeoutSeconds: Number(o.timeout) } : {}) };
+      const body = { oids, ...pushTimeout(o.timeout) };
       show((await callRelay(g(), 'POST', `api/v1/devices/${encodeURIComponent(deviceId)}/get`, body)) as PushOutput, o.json);
     });
 
@@ -47,7 +54,7 @@ export function pushCommands(program: Command, g: () => GlobalOptions): void {
     .option('--timeout <seconds>', 'how long to wait for the device')
     .option('--json', 'print JSON')
     .action(async (deviceId: string, assignments: string[], o: { timeout?: string; json?: boolean }) => {
-      const body = { objects: assignments.map(parseAssignment), ...(o.timeout ? { timeoutSeconds: Number(o.timeout) } : {}) };
+      const body = { objects: assignments.map(parseAssignment), ...pushTimeout(o.timeout) };
       show((await callRelay(g(), 'POST', `api/v1/devices/${encodeURIComponent(deviceId)}/set`, body)) as PushOutput, o.json);
     });
 }
@@ -62,10 +69,10 @@ const SIM_MODEL = 'FleetRelay VirtualMFP';
 /** "error 341", "user scumming on the left", "order Type2 2", "counters 46456 34842 11614", "cleared 341", "heartbeat". */
 export function parseReportArgs(kind: string, args: string[]): DeviceReport {
   const need = (n: number, usage: string): void => {
-    if (args.length < n) throw new Error(`usage: device report ${kind} ${usage}`);
+    if (args.length < n) throw new UsageError(`usage: device report ${kind} ${usage}`);
   };
   const num = (v: string, name: string): number => {
-    if (!/^\d{1,16}$/.test(v)) throw new Error(`${name} is a whole number`);
+    if (!/^\d{1,16}$/.test(v)) throw new UsageError(`${name} is a whole number`);
     return Number(v);
   };
   switch (kind) {
@@ -85,7 +92,7 @@ export function parseReportArgs(kind: string, args: string[]): DeviceReport {
     case 'heartbeat':
       return { kind: 'heartbeat' };
     default:
-      throw new Error(`unknown report kind ${kind}: error, user, order, counters, cleared or heartbeat`);
+      throw new UsageError(`unknown report kind ${kind}: error, user, order, counters, cleared or heartbeat`);
   }
 }
 
@@ -122,18 +129,22 @@ export function deviceReportCommand(device: Command, g: () => GlobalOptions): vo
   device
     .command('report <kind> [args...]')
     .description('send a report as a device (seed 004): error <code> | user <text> | order <code> [qty] | counters <total> <mono> <colour> | cleared <code> | heartbeat (uses --relay)')
-    .requiredOption('--device-token <token>', 'the device token (env FLEETRELAY_DEVICE_TOKEN)', process.env.FLEETRELAY_DEVICE_TOKEN)
+    .option('--device-token <token>', 'the device token (env FLEETRELAY_DEVICE_TOKEN)')
     .option('--form', "send the seed's CGI form (/cgi-bin/cgi.remoteservice) instead of JSON")
     .option('--registration-number <n>', 'U= in the form')
     .option('--json', 'print JSON')
-    .action(async (kind: string, args: string[], o: { deviceToken: string; form?: boolean; registrationNumber?: string; json?: boolean }) => {
-      const relay = g().relay;
-      if (!relay) throw new Error('give --relay URL (or FLEETRELAY_URL)');
-      const reply = await sendReport({
-        relayUrl: relay.replace(/\/+$/, ''),
-        token: o.deviceToken,
-        report: parseReportArgs(kind, args),
-        form: o.form ? { registrationNumber: o.registrationNumber ?? null } : undefined,
+    .action(async (kind: string, args: string[], o: { deviceToken?: string; form?: boolean; registrationNumber?: string; json?: boolean }) => {
+      const relay = relayUrl(requireRelay(g(), 'device report talks to a running relay').href);
+      const token = o.deviceToken || process.env.FLEETRELAY_DEVICE_TOKEN;
+      if (!token) throw new UsageError('device report needs the device token: give --device-token T (or FLEETRELAY_DEVICE_TOKEN)');
+      const report = parseReportArgs(kind, args);
+      const reply = await sendReport({ relayUrl: relay, token, report, form: o.form ? { registrationNumber: o.registrationNumber ?? null } : undefined }).catch((err: unknown) => {
+        // The SDK's errors start with the relay's status; anything else is the connection.
+        const message = err instanceof Error ? err.message : String(err);
+        const status = /^(\d{3})\b/.exec(message);
+        if (status) throw new RelayError(Number(status[1]), message);
+        if (err instanceof SyntaxError) throw new Error(`the relay at ${relay} did not answer with JSON (${message})`);
+        throw new Error(`cannot reach the relay at ${relay}: ${connectionCause(err)}`);
       });
       if (o.json) return printJson(reply);
       process.stdout.write(`reception ${reply.reception} at ${reply.receivedAt}: ${reply.type} — ${reply.description}\n`);
@@ -157,12 +168,8 @@ const POLICIES: readonly DisablePolicy[] = ['always', 'ask', 'checkbox', 'delaye
 function cloudPrintOptions(o: CloudPrintFlags): NonNullable<SimulatorOptions['cloudPrint']> {
   const policies = o.disablePolicy.split(',').map((p) => p.trim());
   const unknown = policies.find((p) => !POLICIES.includes(p as DisablePolicy));
-  if (unknown !== undefined) throw new Error(`--disable-policy: ${unknown || '(empty)'} is not one of ${POLICIES.join(', ')}`);
-  const number = (flag: string, v: string, min: number, max: number): number => {
-    const n = Number(v);
-    if (!Number.isFinite(n) || n < min || n > max) throw new Error(`${flag} is ${min} to ${max}`);
-    return n;
-  };
+  if (unknown !== undefined) throw new UsageError(`--disable-policy: ${unknown || '(empty)'} is not one of ${POLICIES.join(', ')}`);
+  const number = decimal;
   const webPort = o.webPort === undefined ? undefined : number('--web-port', o.webPort, 0, 65535);
   return {
     canCancel: !o.cannotCancel,
@@ -199,26 +206,29 @@ export function simulateCommand(device: Command, g: () => GlobalOptions): void {
     .option('--fax-every <seconds>', 'with --fax-host: one MFP faxes a page to another this often (0: only listen)', '0')
     .action(async (o: { count: string; state: string; answerVia: string; survival: string; wait: string; source?: string; pagesPerMinute?: string; jamProbability: string; faxHost?: string; faxEvery: string; print?: boolean } & CloudPrintFlags) => {
       const globals = g();
-      if (!globals.relay) throw new Error('give --relay URL (or FLEETRELAY_URL): the relay the devices connect to');
-      const count = Number(o.count);
-      if (!Number.isInteger(count) || count < 1 || count > 100_000) throw new Error('--count is 1 to 100000');
-      if (o.answerVia !== 'session' && o.answerVia !== 'http') throw new Error('--answer-via is session or http');
+      const relay = relayUrl(requireRelay(globals, 'the simulated devices connect to a running relay').href);
+      const count = wholeNumber('--count', o.count, 1, 100_000);
+      if (o.answerVia !== 'session' && o.answerVia !== 'http') throw new UsageError('--answer-via is session or http');
       // Every option is checked before any device is made.
       const cloudPrint = o.print ? cloudPrintOptions(o) : undefined;
+      const survival = wholeNumber('--survival', o.survival, 1, 86_400);
+      const wait = wholeNumber('--wait', o.wait, 1, 300);
+      const pagesPerMinute = o.pagesPerMinute === undefined ? undefined : decimal('--pages-per-minute', o.pagesPerMinute, 0, 10_000);
+      const jamProbability = decimal('--jam-probability', o.jamProbability, 0, 1);
       const faxEvery = Number(o.faxEvery);
-      if (!Number.isFinite(faxEvery) || faxEvery < 0) throw new Error('--fax-every is a number of seconds');
+      if (!Number.isFinite(faxEvery) || faxEvery < 0) throw new UsageError('--fax-every is a number of seconds');
       const faxAt = o.faxHost ? faxEndpoint(o.faxHost) : null;
       const state = await simulatedDevices(globals, count, o.state, !globals.token, Boolean(o.faxHost));
       const sim = new Simulator({
-        relayUrl: globals.relay.replace(/\/+$/, ''),
+        relayUrl: relay,
         domain: state.domain,
         devices: state.devices,
         answerVia: o.answerVia,
-        survivalMs: Number(o.survival) * 1000,
-        wait: Number(o.wait),
+        survivalMs: survival * 1000,
+        wait,
         localAddresses: o.source?.split(',').filter(Boolean),
-        pagesPerMinute: o.pagesPerMinute ? Number(o.pagesPerMinute) : undefined,
-        jamProbability: Number(o.jamProbability),
+        pagesPerMinute,
+        jamProbability,
         cloudPrint,
         fax: faxAt
           ? {
