@@ -1,20 +1,20 @@
 import type { Command } from 'commander';
-import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SMI_TYPES } from '../domain/push.js';
-import { Simulator, type SimulatedDevice, type SimulatorOptions } from '../device/sim/simulator.js';
+import { Simulator, type SimulatorOptions } from '../device/sim/simulator.js';
 import type { DisablePolicy } from '../device/sdk/cloud-print-settings.js';
 import { sendReport, type DeviceReport } from '../device/sdk/remote-service.js';
 import { defaults } from '../config.js';
 import { callRelay, requireRelay } from './client.js';
 import { faxEndpoint } from './fax.js';
-import { CLI, withServices, type GlobalOptions } from './context.js';
+import type { GlobalOptions } from './context.js';
 import { RelayError, UsageError } from './errors.js';
 import { printJson, printTable } from './output.js';
 import { decimal, wholeNumber } from './parse.js';
 import { connectionCause, relayUrl } from './relay-http.js';
+import { SIM_MODELS, simulatedDevices } from './sim-state.js';
 
 interface PushOutput {
   requestId: string;
@@ -59,13 +59,6 @@ export function pushCommands(program: Command, g: () => GlobalOptions): void {
     });
 }
 
-interface SimState {
-  domain: string;
-  devices: SimulatedDevice[];
-}
-
-const SIM_MODEL = 'FleetRelay VirtualMFP';
-
 /** "error 341", "user scumming on the left", "order Type2 2", "counters 46456 34842 11614", "cleared 341", "heartbeat". */
 export function parseReportArgs(kind: string, args: string[]): DeviceReport {
   const need = (n: number, usage: string): void => {
@@ -94,35 +87,6 @@ export function parseReportArgs(kind: string, args: string[]): DeviceReport {
     default:
       throw new UsageError(`unknown report kind ${kind}: error, user, order, counters, cleared or heartbeat`);
   }
-}
-
-/** Devices for the simulator: reused from its state file, the missing ones provisioned. */
-/** Gives each simulated MFP a fax user (fax-<deviceId>) with a random password, kept in the state file. */
-async function addFaxLines(g: GlobalOptions, devices: SimulatedDevice[], viaDataDir: boolean): Promise<void> {
-  for (const d of devices) {
-    if (d.fax) continue;
-    const fax = { user: `fax-${d.deviceId}`, password: randomBytes(18).toString('base64url') };
-    if (viaDataDir) await withServices(g, (s) => s.faxUsers.add(CLI, { id: fax.user, password: fax.password }));
-    else await callRelay({ ...g, token: g.token }, 'POST', 'api/v1/fax/users', { id: fax.user, password: fax.password });
-    d.fax = fax;
-  }
-}
-
-async function simulatedDevices(g: GlobalOptions, count: number, stateFile: string, viaDataDir: boolean, withFax = false): Promise<SimState> {
-  const state: SimState = existsSync(stateFile) ? (JSON.parse(readFileSync(stateFile, 'utf8')) as SimState) : { domain: '', devices: [] };
-  const run = Date.now().toString(36);
-  for (let i = state.devices.length; i < count; i++) {
-    const serial = `SIM-${run}-${i}`;
-    const c = viaDataDir
-      ? (await withServices(g, (s) => s.devices.provision(CLI, { serial, model: SIM_MODEL }))).credentials
-      : ((await callRelay({ ...g, token: g.token }, 'POST', 'api/v1/devices', { serial, model: SIM_MODEL })) as { deviceId: string; jid: string; token: string; vendorPublicKey?: string });
-    state.domain = c.jid.slice(c.jid.indexOf('@') + 1);
-    state.devices.push({ deviceId: c.deviceId, token: c.token, serial, model: SIM_MODEL, ...(c.vendorPublicKey ? { vendorPublicKey: c.vendorPublicKey } : {}) });
-    if (i % 200 === 199) writeFileSync(stateFile, JSON.stringify(state), { mode: 0o600 });
-  }
-  if (withFax) await addFaxLines(g, state.devices.slice(0, count), viaDataDir);
-  writeFileSync(stateFile, JSON.stringify(state), { mode: 0o600 });
-  return { domain: state.domain, devices: state.devices.slice(0, count) };
 }
 
 export function deviceReportCommand(device: Command, g: () => GlobalOptions): void {
@@ -184,9 +148,9 @@ function cloudPrintOptions(o: CloudPrintFlags): NonNullable<SimulatorOptions['cl
 export function simulateCommand(device: Command, g: () => GlobalOptions): void {
   device
     .command('simulate')
-    .description('run N virtual MFPs against a running relay (--relay), provisioning them with --token or from --data-dir, reusing them from --state')
+    .description('run N virtual MFPs (or, with --print, cloud printers) against a running relay (--relay), provisioning them with --token or from --data-dir, reusing them from --state')
     .requiredOption('--count <n>', 'how many devices')
-    .option('--state <file>', 'where the simulated devices and their tokens are kept', 'simulator-state.json')
+    .option('--state <file>', 'where the simulated devices and their tokens are kept, per relay URL', 'simulator-state.json')
     .option('--answer-via <how>', 'answer pushes over the "session" or session-less "http"', 'session')
     .option('--survival <seconds>', 'the device timer: survival notification period', '60')
     .option('--wait <seconds>', 'BOSH wait the devices ask for', '60')
@@ -218,7 +182,10 @@ export function simulateCommand(device: Command, g: () => GlobalOptions): void {
       const faxEvery = Number(o.faxEvery);
       if (!Number.isFinite(faxEvery) || faxEvery < 0) throw new UsageError('--fax-every is a number of seconds');
       const faxAt = o.faxHost ? faxEndpoint(o.faxHost) : null;
-      const state = await simulatedDevices(globals, count, o.state, !globals.token, Boolean(o.faxHost));
+      const kind = o.print ? 'virtual printers' : 'virtual MFPs';
+      const model = o.print ? SIM_MODELS.printer : SIM_MODELS.mfp;
+      const say = (line: string): boolean => process.stderr.write(`${line}\n`);
+      const state = await simulatedDevices(globals, { relay, count, model, stateFile: o.state, withFax: Boolean(o.faxHost), say });
       const sim = new Simulator({
         relayUrl: relay,
         domain: state.domain,
@@ -239,7 +206,7 @@ export function simulateCommand(device: Command, g: () => GlobalOptions): void {
             }
           : undefined,
       });
-      process.stderr.write(`starting ${count} virtual MFPs against ${globals.relay}\n`);
+      say(`starting ${count} ${kind} against ${relay}`);
       await sim.start((n) => process.stderr.write(`  ${n} started\n`));
       process.stdout.write(`${sim.connected} of ${count} devices connected; Ctrl-C to stop\n`);
       if (sim.webUrl) process.stdout.write(`printer web pages at ${sim.webUrl}\n`);
