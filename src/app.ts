@@ -1,7 +1,7 @@
 import cookie from '@fastify/cookie';
 import formbody from '@fastify/formbody';
 import swagger from '@fastify/swagger';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { readFileSync } from 'node:fs';
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
@@ -98,9 +98,9 @@ export async function buildApp({ config, services, runtime, metrics, logger }: A
     return503OnClosing: true,
     // Two info lines per request cost more than the request at push-relay rates; one line at
     // debug (warn for server errors) is written in onResponse instead.
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     routerOptions: { maxParamLength: 200 },
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
+    ajv: { customOptions: { allowUnionTypes: true, removeAdditional: false, coerceTypes: 'array', allErrors: false } },
   } as FastifyServerOptions);
 
   const { failures, registrations } = runtime;

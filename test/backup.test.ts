@@ -45,6 +45,7 @@ describe('backup and restore', () => {
 
   it('refuses to restore something that is not a FleetRelay backup, changing nothing', () => {
     const dir = tempDir();
+    cliJson(dir, ['init']);
     cliJson(dir, ['account', 'add', 'acme']);
     const junk = join(tempDir(), 'junk.db');
     writeFileSync(junk, 'this is not a database'.repeat(100));

@@ -42,6 +42,15 @@ describe('the device side of seed 004: supplies, jams, counters, firmware, and f
     assert.deepEqual(await openAlerts(d.deviceId), []);
   });
 
+  it('reports toner low as well when one print job takes the toner from above low to empty', async () => {
+    const d = await provision('AGENT-5');
+    const replies: string[] = [];
+    const agent = new ManagementAgent({ relayUrl: relay.url, token: d.token, mib: new PrinterMib({ model: 'MP C3004', serial: 'AGENT-5' }), firmwareVersion: '1.0', onReply: (_r, reply) => replies.push(reply.type) });
+    await agent.print(5000);
+    assert.deepEqual(replies, ['consumable-low', 'part-replacement']);
+    assert.deepEqual(await openAlerts(d.deviceId), ['341', '531']);
+  });
+
   it('predicts a feed failure when jams exceed the rule, and reports counters that add up', async () => {
     const d = await provision('AGENT-2');
     let n = 0;
@@ -84,7 +93,7 @@ describe('the device side of seed 004: supplies, jams, counters, firmware, and f
     assert.equal(r2.code, 0, r2.stderr);
     assert.equal(JSON.parse(r2.stdout).description, 'Type2 toner bottle × 2');
     const bad = cli(relay.dataDir, [...args, 'error', '999']);
-    assert.equal(bad.code, 1);
+    assert.equal(bad.code, 2, 'input the relay refuses is invalid input');
     assert.match(bad.stderr, /422.*error number 999/);
     assert.match(cli(relay.dataDir, [...args, 'counters', '1', 'x', '1']).stderr, /mono is a whole number/);
   });

@@ -214,7 +214,7 @@ describe('cloud print (seeds 002, 003): intake, delivery, fetch, cancel C0–C5'
     const canceled = cli(relay.dataDir, [...g, 'job', 'cancel', printed.jobId]);
     assert.equal(canceled.stdout.trim(), `job ${printed.jobId} canceled`);
     const refused = cli(relay.dataDir, [...g, 'print', c.deviceId, file, '--copies', '0']);
-    assert.equal(refused.code, 1);
+    assert.equal(refused.code, 2, 'input the relay refuses is invalid input');
     assert.match(refused.stderr, /400 copies is 1 to 999/);
   });
 

@@ -28,7 +28,7 @@ describe("the simulated printers' own web pages in Chromium: SC1, SC4, SC5 (seed
       /printer web pages at/,
     );
     web = (await sim.ready).replace(/^printer web pages at /, '');
-    ids = (JSON.parse(readFileSync(state, 'utf8')) as { devices: { deviceId: string }[] }).devices.map((d) => d.deviceId);
+    ids = (JSON.parse(readFileSync(state, 'utf8')) as { relays: Record<string, { devices: { deviceId: string }[] }> }).relays[relay.url]!.devices.map((d) => d.deviceId);
     browser = await launchChromium();
   });
   after(async () => {

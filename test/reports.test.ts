@@ -188,7 +188,7 @@ describe('remote-management reports (seed 004), JSON and the CGI form', () => {
     assert.equal(viaCli.stdout, csv);
     assertProblem(await api(relay.url, `/api/v1/billing?from=${day(1)}&to=${day(-1)}`, { token: admin }), 400, 'validation-failed');
     assertProblem(await api(relay.url, '/api/v1/billing?from=soon&to=later', { token: admin }), 400, 'validation-failed');
-    assert.equal(cli(relay.dataDir, ['meter', 'offset', device.deviceId, '--total', 'x', '--mono', '1', '--colour', '1']).code, 1);
+    assert.equal(cli(relay.dataDir, ['meter', 'offset', device.deviceId, '--total', 'x', '--mono', '1', '--colour', '1']).code, 2);
   });
 
   it('edits code tables: admins add codes devices can then report, operators cannot', async () => {

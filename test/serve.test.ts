@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { once } from 'node:events';
 import { existsSync } from 'node:fs';
 import { request } from 'node:https';
 import { join } from 'node:path';
@@ -19,6 +20,7 @@ describe('fleetrelay serve', () => {
 
   it('makes a default account on first start, marks every device offline at boot, and reports health', async () => {
     const dataDir = tempDir();
+    assert.equal(cli(dataDir, ['init']).code, 0);
     const d = cliJson<{ deviceId: string }>(dataDir, ['device', 'add', '--serial', 'S', '--model', 'M']);
     const db = new Database(join(dataDir, 'fleetrelay.db'));
     db.prepare('UPDATE devices SET online = 1').run(); // as a crashed relay would leave it
@@ -32,6 +34,15 @@ describe('fleetrelay serve', () => {
     } finally {
       await relay.stop();
     }
+  });
+
+  it('starts without deprecation or schema strict-mode warnings', async () => {
+    const relay = await startRelay();
+    assert.equal((await api(relay.url, '/healthz')).status, 200);
+    await relay.stop();
+    if (!relay.proc.stdout!.readableEnded || !relay.proc.stderr!.readableEnded) await once(relay.proc, 'close');
+    const noise = relay.logs.filter((l) => /deprecat|strict mode|warning/i.test(l) && !l.startsWith('{'));
+    assert.deepEqual(noise, []);
   });
 
   it('serves HTTPS with --tls-cert and --tls-key', async () => {
@@ -60,7 +71,7 @@ describe('fleetrelay serve', () => {
   it('refuses bad serve options with a clear message', () => {
     const dir = tempDir();
     const r = cli(dir, ['serve', '--port', '70000']);
-    assert.equal(r.code, 1);
+    assert.equal(r.code, 2);
     assert.match(r.stderr, /--port must be a whole number/);
     const t = cli(dir, ['serve', '--tls-cert', 'x.pem']);
     assert.match(t.stderr, /--tls-cert and --tls-key go together/);
@@ -86,7 +97,7 @@ describe('fleetrelay CLI', () => {
       assert.equal(short.code, 2);
       assert.match(short.stderr, /password is 8/);
       const none = cli(relay.dataDir, ['user', 'add', 'sam']);
-      assert.equal(none.code, 1);
+      assert.equal(none.code, 2);
       assert.match(none.stderr, /no password given/);
 
       // Sign in over the form, then use the session on the API: reads work, writes need X-CSRF-Token.

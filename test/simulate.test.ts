@@ -22,7 +22,7 @@ describe('fleetrelay device simulate, get and set', () => {
   it('runs virtual MFPs that the CLI can GET and SET through the relay, and reuses them from its state', async () => {
     const sim = simulate(relay, ['--count', '3', '--state', state]);
     assert.match(await sim.ready, /^3 of 3 devices connected/);
-    const saved = JSON.parse(readFileSync(state, 'utf8')) as { domain: string; devices: { deviceId: string }[] };
+    const saved = (JSON.parse(readFileSync(state, 'utf8')) as { relays: Record<string, { domain: string; devices: { deviceId: string }[] }> }).relays[relay.url]!;
     assert.equal(saved.devices.length, 3);
     assert.equal(saved.domain, 'fleetrelay.local');
     const id = saved.devices[0]!.deviceId;
@@ -37,7 +37,7 @@ describe('fleetrelay device simulate, get and set', () => {
     const setOk = cli(relay.dataDir, [...relayArgs, 'set', id, `${OID.sysLocation}=string:Copy room, 2nd floor`]);
     assert.equal(setOk.code, 0, setOk.stderr);
     const refused = cli(relay.dataDir, [...relayArgs, 'set', id, `${OID.sysDescr}=string:nope`]);
-    assert.equal(refused.code, 1);
+    assert.equal(refused.code, 2, 'the device refused the input');
     assert.match(refused.stderr, /422 .*notWritable/);
     assert.equal(cliJson<{ objects: { value: string }[] }>(relay.dataDir, [...relayArgs, 'get', id, OID.sysLocation]).objects[0]!.value, 'Copy room, 2nd floor');
 
@@ -49,7 +49,7 @@ describe('fleetrelay device simulate, get and set', () => {
 
     const again = simulate(relay, ['--count', '2', '--state', state]);
     assert.match(await again.ready, /^2 of 2 devices connected/);
-    assert.equal((JSON.parse(readFileSync(state, 'utf8')) as { devices: unknown[] }).devices.length, 3, 'no new devices were made');
+    assert.equal((JSON.parse(readFileSync(state, 'utf8')) as { relays: Record<string, { devices: unknown[] }> }).relays[relay.url]!.devices.length, 3, 'no new devices were made');
     again.proc.kill('SIGINT');
     await again.exited;
     assert.equal(cliJson<{ items: unknown[] }>(relay.dataDir, ['device', 'list']).items.length, 3);
@@ -86,8 +86,10 @@ describe('fleetrelay device simulate, get and set', () => {
     const stateFile = join(tempDir(), 'printers.json');
     const sim = simulate(relay, ['--count', '1', '--state', stateFile, '--print', '--cannot-cancel', '--page-ms', '300']);
     await sim.ready;
-    const printerId = (JSON.parse(readFileSync(stateFile, 'utf8')) as { devices: { deviceId: string }[] }).devices[0]!.deviceId;
+    assert.ok(sim.lines.includes(`starting 1 virtual printers against ${relay.url}`), sim.lines.join('\n'));
+    const printerId = (JSON.parse(readFileSync(stateFile, 'utf8')) as { relays: Record<string, { devices: { deviceId: string }[] }> }).relays[relay.url]!.devices[0]!.deviceId;
     assert.equal((await api(relay.url, `/api/v1/printers/${printerId}`, { token })).body.acceptingJobs, true);
+    assert.equal((await api(relay.url, `/api/v1/devices/${printerId}`, { token })).body.model, 'FleetRelay VirtualPrinter');
     const form = new FormData();
     form.append('document', new Blob([new Uint8Array(Buffer.concat([Buffer.from('%PDF-1.4\n'), Buffer.alloc(20_000, 0x20)]))]), 'doc.pdf');
     const res = await fetch(`${relay.url}/api/v1/printers/${printerId}/jobs`, { method: 'POST', headers: { authorization: `Bearer ${token}` }, body: form });
@@ -101,6 +103,31 @@ describe('fleetrelay device simulate, get and set', () => {
     await sim.exited;
   });
 
+  it('keeps its state per relay: another relay gets its own devices, a relay that forgot them is named', async () => {
+    const stateFile = join(tempDir(), 'shared.json');
+    const first = simulate(relay, ['--count', '1', '--state', stateFile]);
+    assert.match(await first.ready, /^1 of 1 devices connected/);
+    first.proc.kill('SIGINT');
+    await first.exited;
+    const other = await startRelay();
+    try {
+      const second = simulate(other, ['--count', '1', '--state', stateFile]);
+      assert.match(await second.ready, /^1 of 1 devices connected/);
+      assert.ok(second.lines.includes(`${stateFile} keeps devices for ${relay.url}, not for ${other.url}: making new ones for it`), second.lines.join('\n'));
+      second.proc.kill('SIGINT');
+      await second.exited;
+    } finally {
+      await other.stop();
+    }
+    const kept = (JSON.parse(readFileSync(stateFile, 'utf8')) as { relays: Record<string, { devices: { deviceId: string }[] }> }).relays;
+    assert.deepEqual(Object.keys(kept).sort(), [relay.url, other.url].sort());
+
+    assert.equal(cli(relay.dataDir, ['device', 'remove', kept[relay.url]!.devices[0]!.deviceId]).code, 0);
+    const forgotten = simulate(relay, ['--count', '1', '--state', stateFile]);
+    assert.equal(await forgotten.exited, 2);
+    assert.ok(forgotten.lines.some((l) => l.includes(`the devices ${stateFile} keeps for ${relay.url} are unknown to it (401)`)), forgotten.lines.join('\n'));
+  });
+
   it('refuses bad options before making any device', async () => {
     const before = (await api(relay.url, '/api/v1/devices', { token })).body.items.length;
     const stateFile = join(tempDir(), 'none.json');
@@ -111,7 +138,7 @@ describe('fleetrelay device simulate, get and set', () => {
       [['--fax-every', 'often'], /--fax-every is a number of seconds/],
     ] as const) {
       const r = cli(relay.dataDir, ['--relay', relay.url, 'device', 'simulate', '--count', '2', '--state', stateFile, ...args]);
-      assert.equal(r.code, 1, r.stderr);
+      assert.equal(r.code, 2, r.stderr);
       assert.match(r.stderr, error);
     }
     assert.equal(existsSync(stateFile), false);

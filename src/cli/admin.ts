@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import { accountView, deviceView, tokenView, userView } from '../http/views.js';
 import { CLI, withServices, type GlobalOptions } from './context.js';
-import { parseDuration, printFields, printJson, printTable } from './output.js';
+import { printFields, printJson, printTable } from './output.js';
+import { parseDuration, parseJsonOption, wholeNumber } from './parse.js';
 import { readPassword } from './prompt.js';
 
 type Globals = () => GlobalOptions;
@@ -121,8 +122,9 @@ export function deviceCommands(program: Command, g: Globals): Command {
     .option('--json', 'print JSON')
     .action(async (o: { account?: string; serial?: string; model?: string; online?: boolean; offline?: boolean; limit: string; cursor?: string; json?: boolean }) => {
       const online = o.online ? true : o.offline ? false : undefined;
+      const limit = wholeNumber('--limit', o.limit, 1, 500);
       const { page, view } = await withServices(g(), async (s) => ({
-        page: await s.devices.list(CLI, { accountId: o.account, serial: o.serial, model: o.model, online, limit: Number(o.limit), cursor: o.cursor }),
+        page: await s.devices.list(CLI, { accountId: o.account, serial: o.serial, model: o.model, online, limit, cursor: o.cursor }),
         view: (d: Parameters<typeof deviceView>[0]) => deviceView(d, s.devices.jid(d.id)),
       }));
       const items = page.items.map(view);
@@ -182,12 +184,4 @@ export function deviceCommands(program: Command, g: Globals): Command {
       o.json ? printJson(c) : printFields({ ...c });
     });
   return device;
-}
-
-function parseJsonOption(name: string, text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    throw new Error(`${name} is not valid JSON`);
-  }
 }

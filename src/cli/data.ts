@@ -1,9 +1,10 @@
 import type { Command } from 'commander';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { openStore, PID_FILE } from '../main.js';
+import { openServices, openStore, PID_FILE } from '../main.js';
+import { dbPath } from '../store/sqlite/open.js';
 import { restoreBackup } from '../store/sqlite/restore.js';
-import type { GlobalOptions } from './context.js';
+import { requireDatabase, type GlobalOptions } from './context.js';
 import { printJson } from './output.js';
 
 function runningRelayPid(dataDir: string): number | null {
@@ -21,11 +22,24 @@ function runningRelayPid(dataDir: string): number | null {
 
 export function dataCommands(program: Command, g: () => GlobalOptions): void {
   program
+    .command('init')
+    .description('create the data directory and its database, with the default account (serve does this too)')
+    .option('--json', 'print JSON')
+    .action(async (o: { json?: boolean }) => {
+      const dataDir = g().dataDir;
+      const created = !existsSync(dbPath(dataDir));
+      await (await openServices({ dataDir, timeZone: 'UTC', domain: process.env.FLEETRELAY_DOMAIN })).close();
+      if (o.json) return printJson({ dataDir, created });
+      process.stdout.write(created ? `created a FleetRelay database in ${dataDir}\n` : `${dataDir} already holds a FleetRelay database; nothing changed\n`);
+    });
+
+  program
     .command('backup <file>')
     .description('online backup of the data directory to one SQLite file (safe while the relay runs)')
     .option('--json', 'print JSON')
     .action(async (file: string, o: { json?: boolean }) => {
       if (existsSync(file)) throw new Error(`${file} exists; choose a new file name`);
+      requireDatabase(g().dataDir);
       const store = openStore(g().dataDir);
       try {
         await store.backup(file);

@@ -1,16 +1,20 @@
 import type { Command } from 'commander';
-import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SMI_TYPES } from '../domain/push.js';
-import { Simulator, type SimulatedDevice, type SimulatorOptions } from '../device/sim/simulator.js';
+import { Simulator, type SimulatorOptions } from '../device/sim/simulator.js';
 import type { DisablePolicy } from '../device/sdk/cloud-print-settings.js';
 import { sendReport, type DeviceReport } from '../device/sdk/remote-service.js';
-import { callRelay } from './client.js';
+import { defaults } from '../config.js';
+import { callRelay, requireRelay } from './client.js';
 import { faxEndpoint } from './fax.js';
-import { CLI, withServices, type GlobalOptions } from './context.js';
+import type { GlobalOptions } from './context.js';
+import { RelayError, UsageError } from './errors.js';
 import { printJson, printTable } from './output.js';
+import { decimal, wholeNumber } from './parse.js';
+import { connectionCause, relayUrl } from './relay-http.js';
+import { SIM_MODELS, simulatedDevices } from './sim-state.js';
 
 interface PushOutput {
   requestId: string;
@@ -26,9 +30,12 @@ const show = (r: PushOutput, json?: boolean): void => {
 export function parseAssignment(a: string): { oid: string; type: string; value: string } {
   const m = /^([0-9.]+)=([a-z0-9]+):(.*)$/s.exec(a);
   if (!m || !(SMI_TYPES as readonly string[]).includes(m[2]!))
-    throw new Error(`not an assignment: ${a} (use OID=TYPE:VALUE, TYPE one of ${SMI_TYPES.join(', ')})`);
+    throw new UsageError(`not an assignment: ${a} (use OID=TYPE:VALUE, TYPE one of ${SMI_TYPES.join(', ')})`);
   return { oid: m[1]!, type: m[2]!, value: m[3]! };
 }
+
+const pushTimeout = (v: string | undefined): { timeoutSeconds?: number } =>
+  v === undefined ? {} : { timeoutSeconds: wholeNumber('--timeout', v, 1, defaults.pushMaxTimeoutSeconds) };
 
 export function pushCommands(program: Command, g: () => GlobalOptions): void {
   program
@@ -37,7 +44,7 @@ export function pushCommands(program: Command, g: () => GlobalOptions): void {
     .option('--timeout <seconds>', 'how long to wait for the device')
     .option('--json', 'print JSON')
     .action(async (deviceId: string, oids: string[], o: { timeout?: string; json?: boolean }) => {
-      const body = { oids, ...(o.timeout ? { timeoutSeconds: Number(o.timeout) } : {}) };
+      const body = { oids, ...pushTimeout(o.timeout) };
       show((await callRelay(g(), 'POST', `api/v1/devices/${encodeURIComponent(deviceId)}/get`, body)) as PushOutput, o.json);
     });
 
@@ -47,25 +54,18 @@ export function pushCommands(program: Command, g: () => GlobalOptions): void {
     .option('--timeout <seconds>', 'how long to wait for the device')
     .option('--json', 'print JSON')
     .action(async (deviceId: string, assignments: string[], o: { timeout?: string; json?: boolean }) => {
-      const body = { objects: assignments.map(parseAssignment), ...(o.timeout ? { timeoutSeconds: Number(o.timeout) } : {}) };
+      const body = { objects: assignments.map(parseAssignment), ...pushTimeout(o.timeout) };
       show((await callRelay(g(), 'POST', `api/v1/devices/${encodeURIComponent(deviceId)}/set`, body)) as PushOutput, o.json);
     });
 }
 
-interface SimState {
-  domain: string;
-  devices: SimulatedDevice[];
-}
-
-const SIM_MODEL = 'FleetRelay VirtualMFP';
-
 /** "error 341", "user scumming on the left", "order Type2 2", "counters 46456 34842 11614", "cleared 341", "heartbeat". */
 export function parseReportArgs(kind: string, args: string[]): DeviceReport {
   const need = (n: number, usage: string): void => {
-    if (args.length < n) throw new Error(`usage: device report ${kind} ${usage}`);
+    if (args.length < n) throw new UsageError(`usage: device report ${kind} ${usage}`);
   };
   const num = (v: string, name: string): number => {
-    if (!/^\d{1,16}$/.test(v)) throw new Error(`${name} is a whole number`);
+    if (!/^\d{1,16}$/.test(v)) throw new UsageError(`${name} is a whole number`);
     return Number(v);
   };
   switch (kind) {
@@ -85,55 +85,30 @@ export function parseReportArgs(kind: string, args: string[]): DeviceReport {
     case 'heartbeat':
       return { kind: 'heartbeat' };
     default:
-      throw new Error(`unknown report kind ${kind}: error, user, order, counters, cleared or heartbeat`);
+      throw new UsageError(`unknown report kind ${kind}: error, user, order, counters, cleared or heartbeat`);
   }
-}
-
-/** Devices for the simulator: reused from its state file, the missing ones provisioned. */
-/** Gives each simulated MFP a fax user (fax-<deviceId>) with a random password, kept in the state file. */
-async function addFaxLines(g: GlobalOptions, devices: SimulatedDevice[], viaDataDir: boolean): Promise<void> {
-  for (const d of devices) {
-    if (d.fax) continue;
-    const fax = { user: `fax-${d.deviceId}`, password: randomBytes(18).toString('base64url') };
-    if (viaDataDir) await withServices(g, (s) => s.faxUsers.add(CLI, { id: fax.user, password: fax.password }));
-    else await callRelay({ ...g, token: g.token }, 'POST', 'api/v1/fax/users', { id: fax.user, password: fax.password });
-    d.fax = fax;
-  }
-}
-
-async function simulatedDevices(g: GlobalOptions, count: number, stateFile: string, viaDataDir: boolean, withFax = false): Promise<SimState> {
-  const state: SimState = existsSync(stateFile) ? (JSON.parse(readFileSync(stateFile, 'utf8')) as SimState) : { domain: '', devices: [] };
-  const run = Date.now().toString(36);
-  for (let i = state.devices.length; i < count; i++) {
-    const serial = `SIM-${run}-${i}`;
-    const c = viaDataDir
-      ? (await withServices(g, (s) => s.devices.provision(CLI, { serial, model: SIM_MODEL }))).credentials
-      : ((await callRelay({ ...g, token: g.token }, 'POST', 'api/v1/devices', { serial, model: SIM_MODEL })) as { deviceId: string; jid: string; token: string; vendorPublicKey?: string });
-    state.domain = c.jid.slice(c.jid.indexOf('@') + 1);
-    state.devices.push({ deviceId: c.deviceId, token: c.token, serial, model: SIM_MODEL, ...(c.vendorPublicKey ? { vendorPublicKey: c.vendorPublicKey } : {}) });
-    if (i % 200 === 199) writeFileSync(stateFile, JSON.stringify(state), { mode: 0o600 });
-  }
-  if (withFax) await addFaxLines(g, state.devices.slice(0, count), viaDataDir);
-  writeFileSync(stateFile, JSON.stringify(state), { mode: 0o600 });
-  return { domain: state.domain, devices: state.devices.slice(0, count) };
 }
 
 export function deviceReportCommand(device: Command, g: () => GlobalOptions): void {
   device
     .command('report <kind> [args...]')
     .description('send a report as a device (seed 004): error <code> | user <text> | order <code> [qty] | counters <total> <mono> <colour> | cleared <code> | heartbeat (uses --relay)')
-    .requiredOption('--device-token <token>', 'the device token (env FLEETRELAY_DEVICE_TOKEN)', process.env.FLEETRELAY_DEVICE_TOKEN)
+    .option('--device-token <token>', 'the device token (env FLEETRELAY_DEVICE_TOKEN)')
     .option('--form', "send the seed's CGI form (/cgi-bin/cgi.remoteservice) instead of JSON")
     .option('--registration-number <n>', 'U= in the form')
     .option('--json', 'print JSON')
-    .action(async (kind: string, args: string[], o: { deviceToken: string; form?: boolean; registrationNumber?: string; json?: boolean }) => {
-      const relay = g().relay;
-      if (!relay) throw new Error('give --relay URL (or FLEETRELAY_URL)');
-      const reply = await sendReport({
-        relayUrl: relay.replace(/\/+$/, ''),
-        token: o.deviceToken,
-        report: parseReportArgs(kind, args),
-        form: o.form ? { registrationNumber: o.registrationNumber ?? null } : undefined,
+    .action(async (kind: string, args: string[], o: { deviceToken?: string; form?: boolean; registrationNumber?: string; json?: boolean }) => {
+      const relay = relayUrl(requireRelay(g(), 'device report talks to a running relay').href);
+      const token = o.deviceToken || process.env.FLEETRELAY_DEVICE_TOKEN;
+      if (!token) throw new UsageError('device report needs the device token: give --device-token T (or FLEETRELAY_DEVICE_TOKEN)');
+      const report = parseReportArgs(kind, args);
+      const reply = await sendReport({ relayUrl: relay, token, report, form: o.form ? { registrationNumber: o.registrationNumber ?? null } : undefined }).catch((err: unknown) => {
+        // The SDK's errors start with the relay's status; anything else is the connection.
+        const message = err instanceof Error ? err.message : String(err);
+        const status = /^(\d{3})\b/.exec(message);
+        if (status) throw new RelayError(Number(status[1]), message);
+        if (err instanceof SyntaxError) throw new Error(`the relay at ${relay} did not answer with JSON (${message})`);
+        throw new Error(`cannot reach the relay at ${relay}: ${connectionCause(err)}`);
       });
       if (o.json) return printJson(reply);
       process.stdout.write(`reception ${reply.reception} at ${reply.receivedAt}: ${reply.type} — ${reply.description}\n`);
@@ -157,12 +132,8 @@ const POLICIES: readonly DisablePolicy[] = ['always', 'ask', 'checkbox', 'delaye
 function cloudPrintOptions(o: CloudPrintFlags): NonNullable<SimulatorOptions['cloudPrint']> {
   const policies = o.disablePolicy.split(',').map((p) => p.trim());
   const unknown = policies.find((p) => !POLICIES.includes(p as DisablePolicy));
-  if (unknown !== undefined) throw new Error(`--disable-policy: ${unknown || '(empty)'} is not one of ${POLICIES.join(', ')}`);
-  const number = (flag: string, v: string, min: number, max: number): number => {
-    const n = Number(v);
-    if (!Number.isFinite(n) || n < min || n > max) throw new Error(`${flag} is ${min} to ${max}`);
-    return n;
-  };
+  if (unknown !== undefined) throw new UsageError(`--disable-policy: ${unknown || '(empty)'} is not one of ${POLICIES.join(', ')}`);
+  const number = decimal;
   const webPort = o.webPort === undefined ? undefined : number('--web-port', o.webPort, 0, 65535);
   return {
     canCancel: !o.cannotCancel,
@@ -177,9 +148,9 @@ function cloudPrintOptions(o: CloudPrintFlags): NonNullable<SimulatorOptions['cl
 export function simulateCommand(device: Command, g: () => GlobalOptions): void {
   device
     .command('simulate')
-    .description('run N virtual MFPs against a running relay (--relay), provisioning them with --token or from --data-dir, reusing them from --state')
+    .description('run N virtual MFPs (or, with --print, cloud printers) against a running relay (--relay), provisioning them with --token or from --data-dir, reusing them from --state')
     .requiredOption('--count <n>', 'how many devices')
-    .option('--state <file>', 'where the simulated devices and their tokens are kept', 'simulator-state.json')
+    .option('--state <file>', 'where the simulated devices and their tokens are kept, per relay URL', 'simulator-state.json')
     .option('--answer-via <how>', 'answer pushes over the "session" or session-less "http"', 'session')
     .option('--survival <seconds>', 'the device timer: survival notification period', '60')
     .option('--wait <seconds>', 'BOSH wait the devices ask for', '60')
@@ -199,26 +170,32 @@ export function simulateCommand(device: Command, g: () => GlobalOptions): void {
     .option('--fax-every <seconds>', 'with --fax-host: one MFP faxes a page to another this often (0: only listen)', '0')
     .action(async (o: { count: string; state: string; answerVia: string; survival: string; wait: string; source?: string; pagesPerMinute?: string; jamProbability: string; faxHost?: string; faxEvery: string; print?: boolean } & CloudPrintFlags) => {
       const globals = g();
-      if (!globals.relay) throw new Error('give --relay URL (or FLEETRELAY_URL): the relay the devices connect to');
-      const count = Number(o.count);
-      if (!Number.isInteger(count) || count < 1 || count > 100_000) throw new Error('--count is 1 to 100000');
-      if (o.answerVia !== 'session' && o.answerVia !== 'http') throw new Error('--answer-via is session or http');
+      const relay = relayUrl(requireRelay(globals, 'the simulated devices connect to a running relay').href);
+      const count = wholeNumber('--count', o.count, 1, 100_000);
+      if (o.answerVia !== 'session' && o.answerVia !== 'http') throw new UsageError('--answer-via is session or http');
       // Every option is checked before any device is made.
       const cloudPrint = o.print ? cloudPrintOptions(o) : undefined;
+      const survival = wholeNumber('--survival', o.survival, 1, 86_400);
+      const wait = wholeNumber('--wait', o.wait, 1, 300);
+      const pagesPerMinute = o.pagesPerMinute === undefined ? undefined : decimal('--pages-per-minute', o.pagesPerMinute, 0, 10_000);
+      const jamProbability = decimal('--jam-probability', o.jamProbability, 0, 1);
       const faxEvery = Number(o.faxEvery);
-      if (!Number.isFinite(faxEvery) || faxEvery < 0) throw new Error('--fax-every is a number of seconds');
+      if (!Number.isFinite(faxEvery) || faxEvery < 0) throw new UsageError('--fax-every is a number of seconds');
       const faxAt = o.faxHost ? faxEndpoint(o.faxHost) : null;
-      const state = await simulatedDevices(globals, count, o.state, !globals.token, Boolean(o.faxHost));
+      const kind = o.print ? 'virtual printers' : 'virtual MFPs';
+      const model = o.print ? SIM_MODELS.printer : SIM_MODELS.mfp;
+      const say = (line: string): boolean => process.stderr.write(`${line}\n`);
+      const state = await simulatedDevices(globals, { relay, count, model, stateFile: o.state, withFax: Boolean(o.faxHost), say });
       const sim = new Simulator({
-        relayUrl: globals.relay.replace(/\/+$/, ''),
+        relayUrl: relay,
         domain: state.domain,
         devices: state.devices,
         answerVia: o.answerVia,
-        survivalMs: Number(o.survival) * 1000,
-        wait: Number(o.wait),
+        survivalMs: survival * 1000,
+        wait,
         localAddresses: o.source?.split(',').filter(Boolean),
-        pagesPerMinute: o.pagesPerMinute ? Number(o.pagesPerMinute) : undefined,
-        jamProbability: Number(o.jamProbability),
+        pagesPerMinute,
+        jamProbability,
         cloudPrint,
         fax: faxAt
           ? {
@@ -229,7 +206,7 @@ export function simulateCommand(device: Command, g: () => GlobalOptions): void {
             }
           : undefined,
       });
-      process.stderr.write(`starting ${count} virtual MFPs against ${globals.relay}\n`);
+      say(`starting ${count} ${kind} against ${relay}`);
       await sim.start((n) => process.stderr.write(`  ${n} started\n`));
       process.stdout.write(`${sim.connected} of ${count} devices connected; Ctrl-C to stop\n`);
       if (sim.webUrl) process.stdout.write(`printer web pages at ${sim.webUrl}\n`);

@@ -8,7 +8,9 @@ import { sendDocument } from '../device/sdk/fax-document.js';
 import { FaxMachine } from '../device/sdk/fax-machine.js';
 import type { PublicFaxUser } from '../services/fax/users.js';
 import { CLI, withServices, type GlobalOptions } from './context.js';
+import { UsageError } from './errors.js';
 import { printJson, printTable } from './output.js';
+import { wholeNumber } from './parse.js';
 import { readPassword } from './prompt.js';
 
 type Globals = () => GlobalOptions;
@@ -29,7 +31,7 @@ const view = (u: PublicFaxUser) => ({ id: u.id, accountId: u.accountId, displayN
 export function faxEndpoint(hostPort: string, port?: string): { host: string; port: number } {
   const m = /^(.*?)(?::(\d+))?$/.exec(hostPort)!;
   const n = Number(port ?? m[2] ?? process.env.FLEETRELAY_FAX_PORT ?? defaults.faxPort);
-  if (!m[1] || !Number.isInteger(n) || n < 1 || n > 65535) throw new Error(`the fax relay is HOST or HOST:PORT, not ${hostPort}`);
+  if (!m[1] || !Number.isInteger(n) || n < 1 || n > 65535) throw new UsageError(`the fax relay is HOST or HOST:PORT, not ${hostPort}`);
   return { host: m[1], port: n };
 }
 
@@ -64,7 +66,7 @@ export function faxCommands(program: Command, g: Globals): void {
     .option('--json', 'print JSON')
     .action(async (id: string, o: { password?: string; account: string; displayName?: string; maxConnections?: string; json?: boolean }) => {
       const pw = o.password ?? (await readPassword(`Fax password for ${id}: `));
-      const settings = { displayName: o.displayName, maxConnections: o.maxConnections === undefined ? undefined : Number(o.maxConnections) };
+      const settings = { displayName: o.displayName, maxConnections: o.maxConnections === undefined ? undefined : wholeNumber('--max-connections', o.maxConnections, 1, Number.MAX_SAFE_INTEGER) };
       const u = await withServices(g(), (s) => s.faxUsers.add(CLI, { id, password: pw, accountId: o.account, settings: JSON.parse(JSON.stringify(settings)) }));
       o.json ? printJson(view(u)) : process.stdout.write(`fax user ${u.id} added to account ${u.accountId}\n`);
     });

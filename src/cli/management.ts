@@ -1,10 +1,12 @@
 import type { Command } from 'commander';
 import { createWriteStream, existsSync, readFileSync } from 'node:fs';
 import { CLI, withServices, type GlobalOptions } from './context.js';
+import { UsageError } from './errors.js';
 import { printJson, printTable } from './output.js';
+import { wholeNumber } from './parse.js';
 
 const count = (name: string, v: string): number => {
-  if (!/^\d{1,16}$/.test(v)) throw new Error(`${name} is a whole number of sheets`);
+  if (!/^\d{1,16}$/.test(v)) throw new UsageError(`${name} is a whole number of sheets`);
   return Number(v);
 };
 
@@ -112,7 +114,7 @@ export function firmwareCommands(program: Command, g: () => GlobalOptions): void
     .requiredOption('--version <version>', 'program version')
     .requiredOption('--percent <p>', '0 to 100')
     .action(async (o: { model: string; version: string; percent: string }) => {
-      const f = await withServices(g(), (s) => s.firmware.rollout(CLI, o.model, o.version, Number(o.percent)));
+      const f = await withServices(g(), (s) => s.firmware.rollout(CLI, o.model, o.version, wholeNumber('--percent', o.percent, 0, 100)));
       process.stdout.write(`${f.model} ${f.version} offered to ${f.rolloutPercent} % of its devices\n`);
     });
   fw.command('list')

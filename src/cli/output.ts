@@ -21,12 +21,3 @@ export function printFields(obj: Record<string, unknown>): void {
     process.stdout.write(`${(k + ':').padEnd(width + 1)} ${v === null ? '-' : typeof v === 'object' ? JSON.stringify(v) : String(v)}\n`);
 }
 
-/** "90d", "12h", "30m", "45s" or plain seconds → seconds. */
-export function parseDuration(s: string): number {
-  const m = /^(\d+)([smhd]?)$/.exec(s.trim());
-  if (!m) throw new Error(`not a duration: ${s} (use e.g. 3600, 45s, 30m, 12h, 90d)`);
-  const unit = { '': 1, s: 1, m: 60, h: 3600, d: 86400 }[m[2] as '' | 's' | 'm' | 'h' | 'd'];
-  const n = Number(m[1]) * unit;
-  if (n <= 0) throw new Error('a duration must be positive');
-  return n;
-}

@@ -3,9 +3,11 @@ import type { Command } from 'commander';
 import { createReadStream, statSync } from 'node:fs';
 import { basename } from 'node:path';
 import { Readable } from 'node:stream';
-import { callRelay } from './client.js';
+import { callRelay, requireRelay } from './client.js';
 import type { GlobalOptions } from './context.js';
+import { UsageError } from './errors.js';
 import { printFields, printJson, printTable } from './output.js';
+import { relayAnswer, relayFetch } from './relay-http.js';
 
 interface JobOut {
   jobId: string;
@@ -45,10 +47,14 @@ export function printCommands(program: Command, g: () => GlobalOptions): void {
     .option('--json', 'print JSON')
     .action(async (printer: string, file: string, o: { copies?: string; media?: string; colorMode?: string; quality?: string; sides?: string; json?: boolean }) => {
       const globals = g();
-      if (!globals.relay || !globals.token) throw new Error('print talks to a running relay: give --relay and --token');
+      const base = requireRelay(globals, 'print talks to a running relay');
+      if (!globals.token) throw new UsageError('print needs an API token: give --token T (or FLEETRELAY_TOKEN)');
       const size = statSync(file).size;
       const ticket: Record<string, unknown> = {};
-      if (o.copies !== undefined) ticket.copies = Number(o.copies);
+      if (o.copies !== undefined) {
+        if (!/^\d{1,9}$/.test(o.copies)) throw new UsageError(`--copies is a whole number, not ${JSON.stringify(o.copies)}`);
+        ticket.copies = Number(o.copies); // the relay says which numbers it takes
+      }
       if (o.media) ticket.media = o.media;
       if (o.colorMode) ticket['print-color-mode'] = o.colorMode;
       if (o.quality) ticket['print-quality'] = o.quality;
@@ -57,15 +63,14 @@ export function printCommands(program: Command, g: () => GlobalOptions): void {
       bar?.start(size, 0);
       let sent = 0;
       const { body, boundary } = multipartBody(file, ticket, (n) => bar?.update((sent += n)));
-      const res = await fetch(new URL(`api/v1/printers/${encodeURIComponent(printer)}/jobs`, globals.relay.replace(/\/?$/, '/')), {
+      const res = await relayFetch(new URL(`api/v1/printers/${encodeURIComponent(printer)}/jobs`, base), {
         method: 'POST',
         headers: { authorization: `Bearer ${globals.token}`, 'content-type': `multipart/form-data; boundary=${boundary}` },
         body,
         duplex: 'half',
       } as RequestInit);
       bar?.stop();
-      const out = (await res.json()) as JobOut & { detail?: string; type?: string };
-      if (!res.ok) throw new Error(`${res.status} ${out.detail ?? res.statusText}${out.type ? ` (${out.type})` : ''}`);
+      const out = (await relayAnswer(res)) as JobOut;
       o.json ? printJson(out) : process.stdout.write(`job ${out.jobId} ${out.state}: ${out.name}, ${out.documentSize} bytes\n`);
     });
 

@@ -1,4 +1,5 @@
 import { createInterface } from 'node:readline';
+import { UsageError } from './errors.js';
 
 /** Reads a password: hidden from a terminal, or the first line of piped standard input. */
 export async function readPassword(prompt: string): Promise<string> {
@@ -9,7 +10,7 @@ export async function readPassword(prompt: string): Promise<string> {
       rl.close();
       return line;
     }
-    throw new Error('no password given: pass --password or type one on standard input');
+    throw new UsageError('no password given: pass --password or type one on standard input');
   }
   process.stderr.write(prompt);
   stdin.setRawMode(true);

@@ -3,6 +3,8 @@ import { readFileSync } from 'node:fs';
 import { capacity, defaults, openFilesLimit, type RelayConfig } from '../config.js';
 import { startRelay } from '../main.js';
 import type { GlobalOptions } from './context.js';
+import { UsageError } from './errors.js';
+import { wholeNumber } from './parse.js';
 
 interface ServeOptions {
   port?: string;
@@ -38,14 +40,10 @@ interface ServeOptions {
 
 const env = process.env;
 
-function intOption(name: string, v: string, min: number, max: number): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < min || n > max) throw new Error(`${name} must be a whole number from ${min} to ${max}`);
-  return n;
-}
+const intOption = wholeNumber;
 
 export function serveConfig(o: ServeOptions, g: GlobalOptions): RelayConfig {
-  if (Boolean(o.tlsCert) !== Boolean(o.tlsKey)) throw new Error('--tls-cert and --tls-key go together');
+  if (Boolean(o.tlsCert) !== Boolean(o.tlsKey)) throw new UsageError('--tls-cert and --tls-key go together');
   return {
     host: o.host,
     port: intOption('--port', o.port ?? env.PORT ?? String(defaults.port), 0, 65535),

@@ -58,8 +58,9 @@ export class ManagementAgent {
     this.colour += colour;
     this.mono += pages - colour;
     const [level, max] = this.o.mib.get([OID.supplyLevel(TONER), OID.supplyMaxCapacity(TONER)]).map((o) => ('value' in o ? Number(o.value) : 0)) as [number, number];
+    // Empty is also low: a job that drains the bottle past both thresholds reports both.
+    if ((level / max) * 100 <= (this.o.tonerLowPercent ?? 10)) await this.once('341', { kind: 'error', code: '341' });
     if (level === 0) await this.once('531', { kind: 'error', code: '531' });
-    else if ((level / max) * 100 <= (this.o.tonerLowPercent ?? 10)) await this.once('341', { kind: 'error', code: '341' });
   }
 
   /** A new toner bottle: the conditions clear. */
