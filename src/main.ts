@@ -20,6 +20,7 @@ import type { Store } from './store/store.js';
 import { TimerWheel } from './sessions/timer-wheel.js';
 import { PresenceService } from './sessions/presence.js';
 import { SessionHub } from './sessions/hub.js';
+import { RevocationWatch } from './sessions/revocations.js';
 import { Answers } from './sessions/answers.js';
 import { DeviceSessions } from './sessions/device-sessions.js';
 import { DEFAULT_PUSH_LIMITS, PushService } from './services/push/push.js';
@@ -128,6 +129,8 @@ export async function startRelay(
   const wheel = new TimerWheel(clock);
   const presence = new PresenceService(store, clock, wheel, config.managementTimerSeconds * 1000);
   const hub = new SessionHub(presence);
+  const revocations = new RevocationWatch(store.devices, hub, clock);
+  services.devices.onRevoked(() => void revocations.check());
   const answers = new Answers(clock);
   const sessions = new DeviceSessions(hub, answers, presence);
   const push = new PushService(services.ctx, services.devices, sessions, {
@@ -211,6 +214,7 @@ export async function startRelay(
   presence.on('online', (id) => logger.debug({ deviceId: id }, 'device online'));
   presence.on('offline', (id, reason) => logger.debug({ deviceId: id, reason }, 'device offline'));
   presence.start();
+  await revocations.start();
 
   const metrics = createMetrics({ sessions: () => bosh.size, online: () => presence.onlineCount, pending: () => answers.size, faxConnections: () => fax.size, faxCalls: () => fax.calls, faxBytes: () => fax.bytesRelayed, outbox: () => outbox.waiting });
   const app = await buildApp({ config, services, runtime: { push, print, mailPrint, reports, alerts, webhooks, presence, bosh, failures, registrations, fax }, metrics, logger });
@@ -222,7 +226,7 @@ export async function startRelay(
   const sweepEvery = Math.min(SWEEP_EVERY_MS, Math.max(1000, shortest * 250));
   const sweep = (): void => {
     const aborted = print.sweep().then((n) => n && logger.info({ jobs: n }, 'print jobs aborted at the retention cap'));
-    void Promise.all([services.registration.sweep(), store.webSessions.deleteExpiredBefore(clock.now()), push.sweep(), reports.sweep(), aborted])
+    void Promise.all([services.registration.sweep(), store.webSessions.deleteExpiredBefore(clock.now()), push.sweep(), reports.sweep(), revocations.sweep(), aborted])
       .catch((err: unknown) => logger.error({ err }, 'sweep failed'))
       .finally(() => (stopSweep = clock.after(sweepEvery, sweep)));
   };
@@ -264,6 +268,7 @@ export async function startRelay(
     close() {
       closing ??= (async () => {
         stopSweep();
+        revocations.stop();
         outbox.stop();
         await new Promise<void>((r) => smtp.close(() => r()));
         fax.stop();

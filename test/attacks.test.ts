@@ -138,3 +138,56 @@ describe('anonymous BOSH sessions against --max-sessions 200 (issue 11 #4)', () 
     assert.ok(rssMiB(relay.proc.pid!) - before < 32, 'memory bounded');
   });
 });
+
+describe('token rotation, revocation and removal with a live session (issue 11 #5)', () => {
+  let relay: RelayProcess;
+  let admin: string;
+  const devices: VirtualDevice[] = [];
+  before(async () => {
+    relay = await startRelay();
+    admin = adminToken(relay.dataDir);
+  });
+  after(async () => {
+    for (const d of devices) await d.stop().catch(() => undefined);
+    await relay.stop();
+  });
+
+  const online = async (serial: string): Promise<{ deviceId: string; token: string }> => {
+    const credentials = cliJson<{ deviceId: string; token: string }>(relay.dataDir, ['device', 'add', '--serial', serial, '--model', 'MFC-L2750']);
+    const device = new VirtualDevice({ relayUrl: relay.url, domain: 'fleetrelay.local', credentials, mib: new PrinterMib({ model: 'MFC-L2750', serial }) });
+    devices.push(device);
+    await device.start();
+    return credentials;
+  };
+  const get = (deviceId: string) => api(relay.url, `/api/v1/devices/${deviceId}/get`, { method: 'POST', token: admin, json: { oids: ['1.3.6.1.2.1.1.5.0'] } });
+  const onlineCount = async (): Promise<number> =>
+    Number(/^fleetrelay_devices_online (\d+)/m.exec((await api(relay.url, '/metrics', { token: admin })).text)?.[1]);
+  const offline = (deviceId: string, ms: number) =>
+    until(`${deviceId}'s session ended`, async () => ((await get(deviceId)).status === 409 ? true : undefined), ms);
+
+  it('a token rotated through the API ends the session at once; the old token is refused; the new one is served', async () => {
+    const old = await online('ROTATE-API');
+    assert.equal((await get(old.deviceId)).status, 200);
+    const rotated = await api(relay.url, `/api/v1/devices/${old.deviceId}/rotate-token`, { method: 'POST', token: admin });
+    assert.equal(rotated.status, 200);
+    const pushed = await get(old.deviceId);
+    assert.equal(pushed.status, 409, 'no push reaches the session of the old token');
+    assert.equal((await api(relay.url, '/device/v1/self', { token: old.token })).status, 401);
+
+    const device = new VirtualDevice({ relayUrl: relay.url, domain: 'fleetrelay.local', credentials: { deviceId: old.deviceId, token: rotated.body.token }, mib: new PrinterMib({ model: 'MFC-L2750', serial: 'ROTATE-API' }) });
+    devices.push(device);
+    await device.start();
+    assert.equal((await get(old.deviceId)).status, 200);
+  });
+
+  it('a token rotated, or a device removed, with the CLI on the same database ends its session within seconds', async () => {
+    const a = await online('ROTATE-CLI');
+    cliJson(relay.dataDir, ['device', 'rotate-token', a.deviceId, '--json']);
+    await offline(a.deviceId, 3000);
+    const b = await online('REMOVE-CLI');
+    const onlineNow = await onlineCount();
+    cliJson(relay.dataDir, ['device', 'remove', b.deviceId, '--json']);
+    await until(`${b.deviceId}'s session ended`, async () => ((await onlineCount()) === onlineNow - 1 ? true : undefined), 3000);
+    assert.equal((await api(relay.url, '/device/v1/self', { token: b.token })).status, 401);
+  });
+});

@@ -5,8 +5,8 @@ import type { PresenceService } from './presence.js';
 export interface DeviceLink {
   /** Queues a message for the device (sent now on a held request, or with the next one). False if it cannot take more. */
   deliver(msg: DeviceMessage): boolean;
-  /** Ends the session: replaced by a newer one, the device went offline, or the relay stops. */
-  close(reason: 'replaced' | 'offline' | 'shutdown'): void;
+  /** Ends the session: replaced by a newer one, the device went offline, its credentials were revoked, or the relay stops. */
+  close(reason: 'replaced' | 'offline' | 'revoked' | 'shutdown'): void;
 }
 
 /**
@@ -52,6 +52,15 @@ export class SessionHub {
   deliver(deviceId: string, msg: DeviceMessage): boolean {
     const link = this.links.get(deviceId);
     return link !== undefined && this.presence.isOnline(deviceId) && link.deliver(msg);
+  }
+
+  /** The device's token was rotated or revoked, or the device removed: its session ends now. */
+  revoke(deviceId: string): void {
+    const link = this.links.get(deviceId);
+    if (!link) return;
+    this.links.delete(deviceId);
+    this.presence.offline(deviceId);
+    link.close('revoked');
   }
 
   closeAll(): void {

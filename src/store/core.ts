@@ -61,6 +61,14 @@ export interface DeviceStore {
   setRegistry(id: string, registry: DeviceRegistry, at: number): Promise<boolean>;
   byRegistrationNumber(registrationNumber: string): Promise<Device | null>;
   remove(id: string): Promise<boolean>;
+  /** The latest entry of the revocation log (0 when empty). */
+  lastRevocation(): Promise<number>;
+  /**
+   * Devices whose token was rotated or revoked, or that were removed, after log entry `seq`,
+   * oldest first. Every change to a token or a removal is logged, whoever made it.
+   */
+  revocationsAfter(seq: number, limit: number): Promise<{ seq: number; deviceId: string }[]>;
+  deleteRevocationsBefore(t: number): Promise<number>;
   /** At boot nobody holds a session yet. */
   markAllOffline(): Promise<void>;
   /** Presence changes, written in one transaction. Unknown devices are skipped. */

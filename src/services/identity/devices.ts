@@ -55,10 +55,17 @@ export function checkRegistry(c: Partial<DeviceRegistry>): Partial<DeviceRegistr
 
 /** The device registry (seed 000 device database 76, seed 003 printer table 138). */
 export class DeviceService {
+  private readonly revoked: ((deviceId: string) => void)[] = [];
+
   constructor(
     private readonly ctx: ServiceContext,
     private readonly accounts: AccountService,
   ) {}
+
+  /** Called after a device's token was rotated or the device removed (the store logs it too, for other processes). */
+  onRevoked(fn: (deviceId: string) => void): void {
+    this.revoked.push(fn);
+  }
 
   jid(deviceId: string): string {
     return deviceJid(deviceId, this.ctx.domain);
@@ -117,11 +124,12 @@ export class DeviceService {
     return d;
   }
 
-  /** A new token replaces the old at once; the old one stops working on the next request. */
+  /** A new token replaces the old at once: the old one stops working on the next request, and the device's session ends. */
   async rotateToken(p: Principal, id: string): Promise<DeviceCredentials> {
     const d = await this.get(p, id);
     const { token, hash } = this.newToken();
     await this.ctx.store.devices.setTokenHash(d.id, hash, this.ctx.clock.now());
+    for (const fn of this.revoked) fn(d.id);
     await audit(this.ctx, p, 'device.rotate-token', d.id, d.accountId);
     return this.credentials(d.id, token);
   }
@@ -135,6 +143,7 @@ export class DeviceService {
   async remove(p: Principal, id: string): Promise<void> {
     const d = await this.get(p, id);
     await this.ctx.store.devices.remove(d.id);
+    for (const fn of this.revoked) fn(d.id);
     await audit(this.ctx, p, 'device.remove', d.id, d.accountId, { serial: d.serial, model: d.model });
   }
 

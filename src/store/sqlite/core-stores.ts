@@ -162,6 +162,18 @@ export function coreStores(q: Sql): CoreStores {
       async remove(id) {
         return run(`DELETE FROM devices WHERE id = ?`, id) === 1;
       },
+      async lastRevocation() {
+        return (one(`SELECT max(seq) AS seq FROM device_revocations`)?.seq as number | null) ?? 0;
+      },
+      async revocationsAfter(seq, limit) {
+        return all(`SELECT seq, device_id FROM device_revocations WHERE seq > ? ORDER BY seq LIMIT ?`, seq, limit).map((r) => ({
+          seq: r.seq as number,
+          deviceId: r.device_id as string,
+        }));
+      },
+      async deleteRevocationsBefore(t) {
+        return run(`DELETE FROM device_revocations WHERE at < ?`, t);
+      },
       async markAllOffline() {
         run(`UPDATE devices SET online = 0 WHERE online = 1`);
       },

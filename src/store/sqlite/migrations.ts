@@ -327,6 +327,21 @@ export const migrations: readonly string[] = [
   ALTER TABLE registrations_v15 RENAME TO registrations;
   CREATE INDEX registrations_expiry ON registrations(expires_at);
   `,
+  // 16: every rotated or revoked device token and every removed device, in order, whoever made
+  // the change (the API or the CLI on the same database): the relay ends those devices' sessions.
+  `
+  CREATE TABLE device_revocations (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    device_id TEXT NOT NULL,
+    at INTEGER NOT NULL
+  );
+  CREATE INDEX device_revocations_at ON device_revocations(at);
+  CREATE TRIGGER device_token_changed AFTER UPDATE OF token_hash ON devices
+    WHEN OLD.token_hash IS NOT NULL AND OLD.token_hash IS NOT NEW.token_hash
+    BEGIN INSERT INTO device_revocations (device_id, at) VALUES (OLD.id, NEW.updated_at); END;
+  CREATE TRIGGER device_removed AFTER DELETE ON devices
+    BEGIN INSERT INTO device_revocations (device_id, at) VALUES (OLD.id, CAST(unixepoch('subsec') * 1000 AS INTEGER)); END;
+  `,
 ];
 
 export const SCHEMA_VERSION = migrations.length;

@@ -151,8 +151,9 @@ export class BoshSession implements DeviceLink, WheelEntry, StreamOutput {
   }
 
   /** DeviceLink: the hub ends the session. */
-  close(reason: 'replaced' | 'offline' | 'shutdown'): void {
+  close(reason: 'replaced' | 'offline' | 'revoked' | 'shutdown'): void {
     if (reason === 'replaced') this.fail('conflict', 'replaced by a newer session');
+    else if (reason === 'revoked') this.fail('not-authorized', 'the device token was rotated or revoked, or the device removed');
     else if (reason === 'shutdown') this.terminate('system-shutdown');
     else this.terminate();
   }
