@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { VirtualPrinter } from '../src/device/sim/printer.js';
@@ -310,6 +311,34 @@ describe('print document retention (--print-retention)', () => {
       assertProblem(await api(relay.url, `/api/v1/jobs/${jobId}/document`, { token: admin }), 410, 'gone');
     } finally {
       await printer.stop();
+      await relay.stop();
+    }
+  });
+});
+
+describe('uploads cut short by a crash', () => {
+  it('a .part file left by kill -9 mid-upload is removed when the relay starts again', async () => {
+    let relay = await startRelay();
+    try {
+      const admin = adminToken(relay.dataDir);
+      const c = cliJson<{ deviceId: string; token: string }>(relay.dataDir, ['device', 'add', '--serial', 'P-KILL', '--model', 'EP']);
+      await api(relay.url, '/device/v1/printer/state', { method: 'POST', token: c.token, json: { acceptingJobs: true } });
+      const upload = request(`${relay.url}/api/v1/printers/${c.deviceId}/jobs`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${admin}`, 'content-type': 'multipart/form-data; boundary=B0UND' },
+      });
+      upload.on('error', () => undefined); // the relay dies under it
+      upload.write('--B0UND\r\nContent-Disposition: form-data; name="document"; filename="big.pdf"\r\nContent-Type: application/pdf\r\n\r\n');
+      upload.write(PDF);
+      const jobs = join(relay.dataDir, 'jobs');
+      const part = await until('the upload is on disk', () => (existsSync(jobs) ? readdirSync(jobs).find((f) => f.endsWith('.part')) : undefined));
+      await relay.stop('SIGKILL');
+      upload.destroy();
+      assert.ok(existsSync(join(jobs, part)), 'the crash left the partial upload');
+      relay = await startRelay({ dataDir: relay.dataDir });
+      assert.deepEqual(readdirSync(jobs).filter((f) => f.endsWith('.part')), [], 'swept at start');
+      assert.deepEqual((await api(relay.url, `/api/v1/jobs?printerId=${c.deviceId}`, { token: admin })).body.items, [], 'no job was made');
+    } finally {
       await relay.stop();
     }
   });

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
-import { createReadStream, createWriteStream, mkdirSync, renameSync, rmSync } from 'node:fs';
+import { createReadStream, createWriteStream, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -64,6 +64,7 @@ export class PrintService {
   ) {
     this.dir = join(o.dataDir, 'jobs');
     this.waiters = new Waiters(ctx.clock, MAX_WAITING_PRINTERS);
+    this.removePartialUploads();
     // Jobs held while the printer was away, or announced but never fetched, are announced again (seed 003 claims).
     sessions.onOnline((deviceId) => void this.announceWaiting(deviceId).catch(() => undefined));
   }
@@ -306,6 +307,22 @@ export class PrintService {
       rmSync(tmp, { force: true });
       throw err;
     }
+  }
+
+  /**
+   * Uploads cut short by a crash (kill -9, power loss) leave `<id>.part` files that no job
+   * refers to. The service is made once when the relay starts, before it takes any upload, so
+   * every `.part` file found then is an orphan.
+   */
+  private removePartialUploads(): void {
+    let names: string[];
+    try {
+      names = readdirSync(this.dir);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw err;
+    }
+    for (const name of names) if (name.endsWith('.part')) rmSync(join(this.dir, name), { force: true });
   }
 
   private file(id: string): string {
