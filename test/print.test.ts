@@ -170,6 +170,29 @@ describe('cloud print (seeds 002, 003): intake, delivery, fetch, cancel C0–C5'
     assertProblem(await api(relay.url, `/device/v1/jobs/${r.body.jobId}`, { token: c.token }), 410, 'gone');
   });
 
+  it('C5 mid-download: a cancel cuts off the document stream of a printer without a session', async () => {
+    const c = provision('PRN-C5-DL');
+    await api(relay.url, '/device/v1/printer/state', { method: 'POST', token: c.token, json: { acceptingJobs: true } });
+    // Larger than every socket buffer between the relay and a reader that has stopped reading.
+    const big = Buffer.concat([Buffer.from('%PDF-1.7\n'), Buffer.alloc(32 * 1024 * 1024, 0x41)]);
+    const r = await submit(c.deviceId, big);
+    assert.equal(r.status, 201, JSON.stringify(r.body));
+    let received = 0;
+    const res = await new Promise<import('node:http').IncomingMessage>((resolve, reject) => {
+      const req = request(`${relay.url}/device/v1/jobs/${r.body.jobId}/document`, { headers: { authorization: `Bearer ${c.token}` } });
+      req.on('response', resolve).on('error', reject).end();
+    });
+    assert.equal(res.statusCode, 200);
+    await new Promise<void>((resolve) => res.once('data', (chunk: Buffer) => ((received += chunk.length), res.pause(), resolve())));
+    const canceled = await cancel(r.body.jobId);
+    assert.equal(canceled.body.state, 'canceled');
+    assert.match((await job(r.body.jobId)).history.at(-1).detail, /^C5/);
+    res.on('data', (chunk: Buffer) => (received += chunk.length)).on('error', () => undefined);
+    await new Promise((resolve) => res.once('close', resolve).resume());
+    assert.equal(res.complete, false, 'the response was cut short');
+    assert.ok(received < big.length, `received ${received} of ${big.length} bytes`);
+  });
+
   it('refuses bad documents, tickets and requests with clear errors, making no job', async () => {
     const c = provision('PRN-BAD');
     await api(relay.url, '/device/v1/printer/state', { method: 'POST', token: c.token, json: { acceptingJobs: true } });

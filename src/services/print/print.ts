@@ -55,6 +55,8 @@ const MAX_POLL_MS = 60_000;
 export class PrintService {
   private readonly dir: string;
   private readonly waiters: Waiters;
+  /** Document streams open now, by job: a cancel or an abort closes them, so no download of a dead job runs on to its end. */
+  private readonly streams = new Map<string, Set<Readable>>();
 
   constructor(
     private readonly ctx: ServiceContext,
@@ -193,7 +195,7 @@ export class PrintService {
   async documentFor(p: Principal, id: string): Promise<{ job: PrintJob; stream: Readable }> {
     const { job } = await this.job(p, id);
     if (job.documentDeleted) throw new ServiceError('gone', `job ${job.id} is ${job.state}; its document is deleted`);
-    return { job, stream: createReadStream(this.file(job.id), { highWaterMark: DOCUMENT_READ_CHUNK }) };
+    return { job, stream: this.track(job.id, createReadStream(this.file(job.id), { highWaterMark: DOCUMENT_READ_CHUNK })) };
   }
 
   /** The document, whole or a byte range (S302/S303). The first fetch moves the job to fetched. */
@@ -203,7 +205,7 @@ export class PrintService {
     const end = Math.min(range?.end ?? job.documentSize - 1, job.documentSize - 1);
     if (start > end || start >= job.documentSize) throw new ServiceError('range-not-satisfiable', `bytes ${start}-${end} are outside the ${job.documentSize}-byte document`, { size: job.documentSize });
     await this.ctx.store.print.transition(job.id, ['pending', 'notified'], 'fetched', this.ctx.clock.now(), 'the printer fetched the document');
-    return { job, stream: createReadStream(this.file(job.id), { start, end, highWaterMark: DOCUMENT_READ_CHUNK }), start, end };
+    return { job, stream: this.track(job.id, createReadStream(this.file(job.id), { start, end, highWaterMark: DOCUMENT_READ_CHUNK })), start, end };
   }
 
   /** Aborts unfinished jobs past the retention cap and deletes their documents, and completed jobs' kept ones; how many it aborted. */
@@ -239,9 +241,26 @@ export class PrintService {
 
   private async finish(id: string, from: readonly JobState[], to: JobState, detail: string, otherwise?: () => never): Promise<PrintJob> {
     if (!(await this.ctx.store.print.transition(id, from, to, this.ctx.clock.now(), detail))) otherwise?.();
-    // A canceled or aborted job's data goes at once (seed 002 §3.3); a completed one's may be kept a while.
+    // A canceled or aborted job's data goes at once (seed 002 §3.3), downloads under way included; a completed one's may be kept a while.
+    if (to !== 'completed') this.closeStreams(id, to);
     if (to !== 'completed' || this.o.keepCompletedMs === 0) await this.deleteDocument(id);
     return (await this.ctx.store.print.job(id))!;
+  }
+
+  private track(jobId: string, stream: Readable): Readable {
+    let open = this.streams.get(jobId);
+    if (!open) this.streams.set(jobId, (open = new Set()));
+    open.add(stream);
+    stream.once('close', () => {
+      open.delete(stream);
+      if (open.size === 0 && this.streams.get(jobId) === open) this.streams.delete(jobId);
+    });
+    return stream;
+  }
+
+  /** Ends every open document stream of the job with an error: the HTTP response is cut short, so the printer sees an incomplete document, not a whole one. */
+  private closeStreams(jobId: string, state: JobState): void {
+    for (const s of this.streams.get(jobId) ?? []) s.destroy(new Error(`job ${jobId} is ${state}`));
   }
 
   private async deleteDocument(id: string): Promise<void> {
