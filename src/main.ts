@@ -243,6 +243,8 @@ export async function startRelay(
     close() {
       closing ??= (async () => {
         stopSweep();
+        print.stop();
+        push.stop();
         outbox.stop();
         await new Promise<void>((r) => smtp.close(() => r()));
         fax.stop();

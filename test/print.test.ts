@@ -4,6 +4,7 @@ import { request } from 'node:http';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { VirtualPrinter } from '../src/device/sim/printer.js';
+import { RawSession } from './helpers/bosh.js';
 import { assertProblem } from './helpers/problem.js';
 import { adminToken, api, cli, cliJson, startRelay, until, tempDir, type RelayProcess } from './helpers/relay.js';
 
@@ -79,6 +80,21 @@ describe('cloud print (seeds 002, 003): intake, delivery, fetch, cancel C0–C5'
     printers.push(back);
     await back.start();
     await until('printed after reconnecting', () => (back.printed.includes(r.body.jobId) ? true : undefined));
+  });
+
+  it('a printer that restarts and logs in again before its old session times out gets its job on the new session', async () => {
+    const c = provision('PRN-REBOOT');
+    await api(relay.url, '/device/v1/printer/state', { method: 'POST', token: c.token, json: { acceptingJobs: true } });
+    const before = new RawSession(relay.url);
+    await before.login(c.deviceId, c.token);
+    const r = await submit(c.deviceId);
+    await until('announced down the first session, which then dies unread', async () => ((await job(r.body.jobId)).state === 'notified' ? true : undefined));
+    const after = new RawSession(relay.url);
+    await after.login(c.deviceId, c.token);
+    assert.equal((await api(relay.url, `/api/v1/printers/${c.deviceId}`, { token: admin })).body.online, true);
+    const next = await after.send();
+    assert.match(next.text, new RegExp(`<job xmlns='urn:fleetrelay:print:1' id='${r.body.jobId}'`));
+    await after.send('', { attrs: "type='terminate'" });
   });
 
   it('serves the document with Range, and long-polls jobs for a printer without a session (variation 1)', async () => {

@@ -24,6 +24,7 @@ import type { ServiceContext } from '../kernel/context.js';
 import type { DeviceService } from '../identity/devices.js';
 import { invalid, notFound, ServiceError } from '../kernel/errors.js';
 import { Waiters } from '../kernel/waiters.js';
+import { DeviceTimers } from '../../sessions/device-timers.js';
 
 export interface PrintOptions {
   dataDir: string;
@@ -37,14 +38,20 @@ export interface PrintOptions {
   keepCompletedMs: number;
   /** How long a printer has to answer a pushed cancel (seed 002 C4: then cancel-failed). */
   cancelTimeoutMs: number;
+  /** A job announced over a session and not fetched within this is announced again (the session may have died under it). */
+  reannounceMs: number;
 }
 
-export const DEFAULT_PRINT: Omit<PrintOptions, 'dataDir'> = { maxDocumentBytes: 64 * 1024 * 1024, retentionMs: 7 * 86400_000, keepCompletedMs: 0, cancelTimeoutMs: 10_000 };
+export const DEFAULT_PRINT: Omit<PrintOptions, 'dataDir'> = { maxDocumentBytes: 64 * 1024 * 1024, retentionMs: 7 * 86400_000, keepCompletedMs: 0, cancelTimeoutMs: 10_000, reannounceMs: 60_000 };
 /** Long-polls held at once. */
 const MAX_WAITING_PRINTERS = 10_000;
 /** Documents are read in large chunks: a printer's download is then limited by the network, not by per-chunk overhead. */
 const DOCUMENT_READ_CHUNK = 1024 * 1024;
 const MAX_POLL_MS = 60_000;
+/** Printers whose announced jobs are watched for a fetch at once. */
+const MAX_WATCHED_PRINTERS = 100_000;
+/** Jobs announced to a printer in one go. */
+const ANNOUNCE_BATCH = 50;
 
 /**
  * Cloud print (seeds 002 and 003): printers' accepting-jobs and status; jobs taken in only
@@ -57,6 +64,8 @@ export class PrintService {
   private readonly waiters: Waiters;
   /** Document streams open now, by job: a cancel or an abort closes them, so no download of a dead job runs on to its end. */
   private readonly streams = new Map<string, Set<Readable>>();
+  /** Printers with jobs announced over a session and not fetched yet: each is announced again after reannounceMs. */
+  private readonly unfetched: DeviceTimers;
 
   constructor(
     private readonly ctx: ServiceContext,
@@ -66,9 +75,16 @@ export class PrintService {
   ) {
     this.dir = join(o.dataDir, 'jobs');
     this.waiters = new Waiters(ctx.clock, MAX_WAITING_PRINTERS);
+    this.unfetched = new DeviceTimers(ctx.clock, MAX_WATCHED_PRINTERS);
     this.removePartialUploads();
-    // Jobs held while the printer was away, or announced but never fetched, are announced again (seed 003 claims).
-    sessions.onOnline((deviceId) => void this.announceWaiting(deviceId).catch(() => undefined));
+    // Jobs held while the printer was away, or announced down a session that has since died (a printer that
+    // restarted and logged in again while still ONLINE), are announced on every new session (seed 003 claims).
+    sessions.onSessionBound((deviceId) => void this.announceWaiting(deviceId, 'announced on a new session').catch(() => undefined));
+  }
+
+  /** Stops re-announcing (the relay is closing). */
+  stop(): void {
+    this.unfetched.stop();
   }
 
   get maxDocumentBytes(): number {
@@ -88,7 +104,7 @@ export class PrintService {
     const current = await this.state(device.id);
     const next = { deviceId: device.id, accepting: s.acceptingJobs ?? current.accepting, status: s.status ?? current.status, updatedAt: this.ctx.clock.now() };
     await this.ctx.store.print.setPrinter(next);
-    if (next.accepting && !current.accepting) void this.announceWaiting(device.id).catch(() => undefined);
+    if (next.accepting && !current.accepting) void this.announceWaiting(device.id, 'announced when the printer accepted jobs again').catch(() => undefined);
     return next;
   }
 
@@ -276,16 +292,33 @@ export class PrintService {
 
   private announce(job: PrintJob): void {
     if (!this.sessions.isOnline(job.deviceId)) return;
-    if (this.sessions.deliver(job.deviceId, { kind: 'job', jobId: job.id }))
-      void this.ctx.store.print.transition(job.id, ['pending'], 'notified', this.ctx.clock.now(), 'announced over the session');
+    if (!this.sessions.deliver(job.deviceId, { kind: 'job', jobId: job.id })) return;
+    void this.ctx.store.print.transition(job.id, ['pending'], 'notified', this.ctx.clock.now(), 'announced over the session');
+    this.watchFetch(job.deviceId);
   }
 
-  private async announceWaiting(deviceId: string): Promise<void> {
+  /**
+   * Announces the printer's pending and notified jobs down its session, oldest first (at most
+   * ANNOUNCE_BATCH), and watches that they are fetched: the session they went down may be dead.
+   */
+  private async announceWaiting(deviceId: string, why: string): Promise<void> {
     if (!(await this.state(deviceId)).accepting) return;
-    for (const j of await this.ctx.store.print.jobs({ deviceId, states: ['pending', 'notified'], limit: 50 })) {
-      if (!this.sessions.deliver(deviceId, { kind: 'job', jobId: j.id })) return;
-      if (j.state === 'pending') await this.ctx.store.print.transition(j.id, ['pending'], 'notified', this.ctx.clock.now(), 'announced when the printer came back');
+    const jobs = await this.ctx.store.print.jobs({ deviceId, states: ['pending', 'notified'], limit: ANNOUNCE_BATCH });
+    let announced = 0;
+    for (const j of jobs.reverse()) {
+      if (!this.sessions.deliver(deviceId, { kind: 'job', jobId: j.id })) break;
+      announced++;
+      if (j.state === 'pending') await this.ctx.store.print.transition(j.id, ['pending'], 'notified', this.ctx.clock.now(), why);
     }
+    if (announced > 0) this.watchFetch(deviceId);
+  }
+
+  /** Jobs announced to this printer and still not fetched after reannounceMs are announced again, for as long as it holds a session. */
+  private watchFetch(deviceId: string): void {
+    this.unfetched.arm(deviceId, this.o.reannounceMs, () => {
+      if (!this.sessions.isOnline(deviceId)) return; // its next session announces them
+      void this.announceWaiting(deviceId, 'announced again: not fetched in time').catch(() => undefined);
+    });
   }
 
   private async state(deviceId: string): Promise<PrinterState> {
