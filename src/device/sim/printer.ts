@@ -32,6 +32,9 @@ export interface VirtualPrinterOptions {
 
 /** Past jobs the toner estimate averages over. */
 const TONER_HISTORY = 10;
+/** Reconnect back-off: first delay, and the longest (each jittered ±50 %). */
+const FIRST_RETRY_MS = 500;
+const MAX_RETRY_MS = 60_000;
 
 interface Current {
   jobId: string;
@@ -60,15 +63,21 @@ export class VirtualPrinter {
   /** What the printer last told the relay: acceptance (true) or acceptance-stop (false). */
   accepting: boolean | null = null;
   private status: string | null = null;
+  /** Between connect() and stop(): a lost session is opened again, with jittered back-off. */
+  private wanted = false;
+  private retryMs = FIRST_RETRY_MS;
+  private cancelRetry: (() => void) | null = null;
+  private readonly clock: Clock;
 
   constructor(private readonly o: VirtualPrinterOptions) {
+    this.clock = o.clock ?? systemClock;
     this.settings = new CloudPrintSettings(
       {
         sendAccepting: (acceptingJobs, status) => this.setState(status ? { acceptingJobs, status } : { acceptingJobs }),
         connect: () => this.connect(),
         disconnect: () => this.stop(),
       },
-      o.clock ?? systemClock,
+      this.clock,
       o.policy,
       o.stopDelayMs,
     );
@@ -77,6 +86,11 @@ export class VirtualPrinter {
 
   get deviceId(): string {
     return this.o.credentials.deviceId;
+  }
+
+  /** Holds a bound session with the relay now. */
+  get connected(): boolean {
+    return this.client !== null && !this.client.ended && this.client.jid !== null;
   }
 
   get hasToner(): boolean {
@@ -108,19 +122,60 @@ export class VirtualPrinter {
     if (this.current?.phase === 'interrupted') this.current.wake?.();
   }
 
-  /** Opens the constant connection (seed 003 T120): an XMPP session over BOSH. */
+  /**
+   * Opens the constant connection (seed 003 T120): an XMPP session over BOSH, kept until stop().
+   * A session the relay ends or the network loses (a relay restart) is opened again with jittered
+   * back-off, as the MFPs do; the first attempt's failure is the caller's.
+   */
   async connect(): Promise<void> {
-    this.client = new BoshClient({
+    this.wanted = true;
+    this.cancelRetry?.();
+    this.cancelRetry = null;
+    try {
+      await this.openSession();
+    } catch (err) {
+      this.wanted = false; // a failed enable leaves the printer as it was
+      throw err;
+    }
+  }
+
+  private async openSession(): Promise<void> {
+    const old = this.client;
+    if (old && !old.ended) await old.terminate();
+    const client: BoshClient = new BoshClient({
       url: `${this.o.relayUrl}/http-bind`,
       domain: this.o.domain,
       wait: 10,
       onStanza: (s) => this.onStanza(s),
-      onEnd: () => undefined,
+      onEnd: () => {
+        if (client !== this.client) return;
+        this.o.onEvent?.('session-ended', this.deviceId);
+        this.retryLater();
+      },
     });
-    await this.client.open(this.o.credentials.deviceId, this.o.credentials.token, 'printer');
+    this.client = client;
+    await client.open(this.o.credentials.deviceId, this.o.credentials.token, 'printer');
+    this.retryMs = FIRST_RETRY_MS;
+  }
+
+  private retryLater(): void {
+    if (!this.wanted || this.cancelRetry) return;
+    const delay = this.retryMs * (0.5 + Math.random());
+    this.retryMs = Math.min(this.retryMs * 2, MAX_RETRY_MS);
+    this.cancelRetry = this.clock.after(delay, () => {
+      this.cancelRetry = null;
+      if (!this.wanted) return;
+      void this.openSession().then(
+        () => this.o.onEvent?.('reconnected', this.deviceId),
+        () => this.retryLater(),
+      );
+    });
   }
 
   async stop(): Promise<void> {
+    this.wanted = false;
+    this.cancelRetry?.();
+    this.cancelRetry = null;
     if (this.current) this.current.stop = true;
     this.current?.download?.destroy();
     this.current?.wake?.();
