@@ -1,9 +1,6 @@
-import { createHash } from 'node:crypto';
-import { once } from 'node:events';
-import { createReadStream, createWriteStream, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { createReadStream, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { CANCEL_ID_PREFIX } from '../../domain/messages.js';
 import { accountScope, actorName, canSeeAccount, type Principal } from '../../domain/principal.js';
 import {
@@ -11,7 +8,6 @@ import {
   checkTicket,
   isFinished,
   planCancel,
-  sniffDocument,
   type CancelAnswer,
   type JobState,
   type PrinterReported,
@@ -23,6 +19,7 @@ import { base32 } from '../../domain/identifiers.js';
 import type { ServiceContext } from '../kernel/context.js';
 import type { DeviceService } from '../identity/devices.js';
 import { invalid, notFound, ServiceError } from '../kernel/errors.js';
+import { storeDocument, type StoredDocument } from './documents.js';
 import { Waiters } from '../kernel/waiters.js';
 import { DeviceTimers } from '../../sessions/device-timers.js';
 
@@ -325,40 +322,9 @@ export class PrintService {
     return (await this.ctx.store.print.printer(deviceId)) ?? { deviceId, accepting: false, status: null, updatedAt: 0 };
   }
 
-  private async store(id: string, input: Readable): Promise<{ size: number; sha256: string; type: NonNullable<ReturnType<typeof sniffDocument>> }> {
+  private async store(id: string, input: Readable): Promise<StoredDocument> {
     mkdirSync(this.dir, { recursive: true, mode: 0o700 });
-    const tmp = `${this.file(id)}.part`;
-    const hash = createHash('sha256');
-    let size = 0;
-    let head = Buffer.alloc(0);
-    const max = this.o.maxDocumentBytes;
-    const out = createWriteStream(tmp, { mode: 0o600 });
-    try {
-      await pipeline(
-        input,
-        async function* (chunks: AsyncIterable<Buffer>) {
-          for await (const c of chunks) {
-            size += c.length;
-            if (size > max) throw new ServiceError('payload-too-large', `a document is at most ${max / 1048576} MiB`);
-            if (head.length < 64) head = Buffer.concat([head, c.subarray(0, 64 - head.length)]);
-            hash.update(c);
-            yield c;
-          }
-        },
-        out,
-      );
-      if ((input as Readable & { truncated?: boolean }).truncated) throw new ServiceError('payload-too-large', `a document is at most ${max / 1048576} MiB`);
-      const type = sniffDocument(head);
-      if (size === 0) throw invalid('the document is empty');
-      if (!type) throw new ServiceError('unsupported-media-type', 'the document is not PDF, JPEG, PNG or plain text');
-      renameSync(tmp, this.file(id));
-      return { size, sha256: hash.digest('hex'), type };
-    } catch (err) {
-      // The file may still be opening when the upload fails: remove it only once it is closed.
-      if (!out.closed) await once(out, 'close').catch(() => undefined);
-      rmSync(tmp, { force: true });
-      throw err;
-    }
+    return storeDocument(input, this.file(id), this.o.maxDocumentBytes);
   }
 
   /**
