@@ -209,6 +209,20 @@ describe('cloud print (seeds 002, 003): intake, delivery, fetch, cancel C0–C5'
     assert.ok(received < big.length, `received ${received} of ${big.length} bytes`);
   });
 
+  it('a printer out of toner with a job in processing raises an alert naming the job; a new cartridge resolves it', async () => {
+    const { credentials, printer, events } = await startPrinter('PRN-TONER', { toner: { percent: 4, perPagePercent: 2, estimatePercent: 1 } });
+    const r = await submit(credentials.deviceId);
+    await until('interrupted', () => (events.includes('interrupted') ? true : undefined));
+    const alerts = async (state: string) => (await api(relay.url, `/api/v1/alerts?deviceId=${credentials.deviceId}&state=${state}`, { token: admin })).body.items as { alert?: unknown; description: string; type: string }[];
+    const [open] = await until('an open alert', async () => ((await alerts('open')).length ? alerts('open') : undefined));
+    assert.match(open!.description, new RegExp(`toner empty.*job ${r.body.jobId} \\(processing\\)`));
+    assert.equal(open!.type, 'consumable-low');
+    assert.equal((await job(r.body.jobId)).state, 'processing');
+    await printer.replaceCartridge();
+    await until('resolved by the new cartridge', async () => ((await alerts('resolved')).length === 1 && (await alerts('open')).length === 0 ? true : undefined));
+    await until('printed', () => (printer.printed.includes(r.body.jobId) ? true : undefined));
+  });
+
   it('refuses bad documents, tickets and requests with clear errors, making no job', async () => {
     const c = provision('PRN-BAD');
     await api(relay.url, '/device/v1/printer/state', { method: 'POST', token: c.token, json: { acceptingJobs: true } });

@@ -8,6 +8,7 @@ import {
   checkTicket,
   isFinished,
   planCancel,
+  statusProblem,
   type CancelAnswer,
   type JobState,
   type PrinterReported,
@@ -37,6 +38,12 @@ export interface PrintOptions {
   cancelTimeoutMs: number;
   /** A job announced over a session and not fetched within this is announced again (the session may have died under it). */
   reannounceMs: number;
+}
+
+/** Where a printer's troubles become operator alerts (AlertService): a status saying it cannot print, cleared when it says it can. */
+export interface PrinterAlerts {
+  raise(d: Device, r: { key: string; type: string; code: string | null; description: string; reception: number }): Promise<void>;
+  clear(d: Device, key: string): Promise<boolean>;
 }
 
 export const DEFAULT_PRINT: Omit<PrintOptions, 'dataDir'> = { maxDocumentBytes: 64 * 1024 * 1024, retentionMs: 7 * 86400_000, keepCompletedMs: 0, cancelTimeoutMs: 10_000, reannounceMs: 60_000 };
@@ -69,6 +76,7 @@ export class PrintService {
     private readonly devices: DeviceService,
     private readonly sessions: DeviceSessions,
     private readonly o: PrintOptions,
+    private readonly alerts?: PrinterAlerts,
   ) {
     this.dir = join(o.dataDir, 'jobs');
     this.waiters = new Waiters(ctx.clock, MAX_WAITING_PRINTERS);
@@ -101,6 +109,7 @@ export class PrintService {
     const current = await this.state(device.id);
     const next = { deviceId: device.id, accepting: s.acceptingJobs ?? current.accepting, status: s.status ?? current.status, updatedAt: this.ctx.clock.now() };
     await this.ctx.store.print.setPrinter(next);
+    if (next.status !== current.status) await this.statusAlert(device, current.status, next.status);
     if (next.accepting && !current.accepting) void this.announceWaiting(device.id, 'announced when the printer accepted jobs again').catch(() => undefined);
     return next;
   }
@@ -316,6 +325,21 @@ export class PrintService {
       if (!this.sessions.isOnline(deviceId)) return; // its next session announces them
       void this.announceWaiting(deviceId, 'announced again: not fetched in time').catch(() => undefined);
     });
+  }
+
+  /**
+   * A status saying the printer cannot print (toner empty, paper jam…) raises an alert naming the
+   * jobs it holds up; the next status clears it. Not from a report: reception number 0.
+   */
+  private async statusAlert(device: Device, before: string | null, now: string | null): Promise<void> {
+    if (!this.alerts) return;
+    const was = statusProblem(before);
+    const is = statusProblem(now);
+    if (was && was.key !== is?.key) await this.alerts.clear(device, was.key);
+    if (!is || is.key === was?.key) return;
+    const held = await this.ctx.store.print.jobs({ deviceId: device.id, states: ['fetched', 'processing', 'cancel-failed'], limit: 5 });
+    const jobs = held.length ? `; held up: ${held.map((j) => `job ${j.id} (${j.state})`).join(', ')}` : '';
+    await this.alerts.raise(device, { key: is.key, type: is.type, code: null, description: `the printer reports "${now}"${jobs}`.slice(0, 500), reception: 0 });
   }
 
   private async state(deviceId: string): Promise<PrinterState> {
