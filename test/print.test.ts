@@ -69,6 +69,21 @@ describe('cloud print (seeds 002, 003): intake, delivery, fetch, cancel C0–C5'
     assertProblem(await cancel(r.body.jobId), 409, 'conflict');
   });
 
+  it('counts the pages of a PDF times the copies, and the printer shows printing while it prints', async () => {
+    const page = (n: number) => `${n} 0 obj\n<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] >>\nendobj\n`;
+    const threePages = Buffer.from(`%PDF-1.7\n1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n2 0 obj\n<< /Type /Pages /Kids [3 0 R 4 0 R 5 0 R] /Count 3 >>\nendobj\n${page(3)}${page(4)}${page(5)}%%EOF\n`);
+    const { credentials, printer } = await startPrinter('PRN-PAGES', { pageMs: 300 });
+    const printerState = async () => (await api(relay.url, `/api/v1/printers/${credentials.deviceId}`, { token: admin })).body;
+    const r = await submit(credentials.deviceId, threePages, { copies: 2 });
+    assert.equal(r.status, 201, JSON.stringify(r.body));
+    await until('printing', async () => ((await job(r.body.jobId)).state === 'processing' ? true : undefined));
+    await until('the printer says it is printing', async () => ((await printerState()).status === 'printing' ? true : undefined));
+    assert.equal((await job(r.body.jobId)).state, 'processing', 'while the job prints');
+    await until('printed', () => (printer.printed.includes(r.body.jobId) ? true : undefined));
+    assert.equal((await job(r.body.jobId)).history.at(-1).detail, '6 pages (3 pages × 2 copies)');
+    await until('idle again', async () => ((await printerState()).status === 'idle' ? true : undefined));
+  });
+
   it('holds jobs for a disconnected printer and prints them when it comes back', async () => {
     const { credentials, printer } = await startPrinter('PRN-HOLD');
     await printer.stop();
