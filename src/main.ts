@@ -153,7 +153,7 @@ export async function startRelay(
   });
   const alerts = new AlertService(services.ctx, { opened: (a, d) => notifications.alertOpened(a, d) });
   const reports = new ReportService(services.ctx, push, alerts, services.firmware, { orderReceived: (d, o) => notifications.orderReceived(d, o) });
-  const print = new PrintService(services.ctx, services.devices, sessions, { ...DEFAULT_PRINT, maxDocumentBytes: config.printMaxDocumentBytes, retentionMs: config.printRetentionSeconds * 1000, keepCompletedMs: config.printKeepSeconds * 1000, dataDir: config.dataDir });
+  const print = new PrintService(services.ctx, services.devices, sessions, { ...DEFAULT_PRINT, maxDocumentBytes: config.printMaxDocumentBytes, retentionMs: config.printRetentionSeconds * 1000, keepCompletedMs: config.printKeepSeconds * 1000, dataDir: config.dataDir }, alerts);
   let publicUrl = config.publicUrl ?? '';
   const mailPrint = new MailPrintService(services.ctx, print, services.devices, {
     dataDir: config.dataDir,
@@ -269,6 +269,8 @@ export async function startRelay(
       closing ??= (async () => {
         stopSweep();
         revocations.stop();
+        print.stop();
+        push.stop();
         outbox.stop();
         await new Promise<void>((r) => smtp.close(() => r()));
         fax.stop();

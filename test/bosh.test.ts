@@ -192,6 +192,18 @@ describe('BOSH connection manager conformance', () => {
     await b.send('', { attrs: "type='terminate'" });
   });
 
+  it('echoes initial presence to the sending resource, from and to its full JID (RFC 6121 §4.2.2)', async () => {
+    const s = new RawSession(relay.url);
+    const jid = await s.login(device.deviceId, device.token);
+    const t0 = Date.now();
+    const echo = await s.send(`<presence xmlns='jabber:client' id='p1'><priority>1</priority></presence>`);
+    assert.ok(Date.now() - t0 < 1500, 'answered at once, not after `wait`');
+    assert.match(echo.text, new RegExp(`<presence from='${jid}' to='${jid}' id='p1'><priority>1</priority></presence>`));
+    const directed = await s.send(`<presence to='someone@fleetrelay.local'/><presence type='unavailable'/>`);
+    assert.doesNotMatch(directed.text, /<presence/, 'only initial presence is echoed');
+    await s.send('', { attrs: "type='terminate'" });
+  });
+
   it('polling sessions (hold=0) answer at once and refuse polling faster than `polling` (I43)', async () => {
     const s = new RawSession(relay.url);
     await s.create(`wait='2' hold='0' ver='1.6'`);

@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { VirtualPrinter } from '../src/device/sim/printer.js';
+import { RawSession } from './helpers/bosh.js';
 import { assertProblem } from './helpers/problem.js';
 import { adminToken, api, cli, cliJson, startRelay, until, tempDir, type RelayProcess } from './helpers/relay.js';
 
@@ -67,6 +69,21 @@ describe('cloud print (seeds 002, 003): intake, delivery, fetch, cancel C0–C5'
     assertProblem(await cancel(r.body.jobId), 409, 'conflict');
   });
 
+  it('counts the pages of a PDF times the copies, and the printer shows printing while it prints', async () => {
+    const page = (n: number) => `${n} 0 obj\n<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] >>\nendobj\n`;
+    const threePages = Buffer.from(`%PDF-1.7\n1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n2 0 obj\n<< /Type /Pages /Kids [3 0 R 4 0 R 5 0 R] /Count 3 >>\nendobj\n${page(3)}${page(4)}${page(5)}%%EOF\n`);
+    const { credentials, printer } = await startPrinter('PRN-PAGES', { pageMs: 300 });
+    const printerState = async () => (await api(relay.url, `/api/v1/printers/${credentials.deviceId}`, { token: admin })).body;
+    const r = await submit(credentials.deviceId, threePages, { copies: 2 });
+    assert.equal(r.status, 201, JSON.stringify(r.body));
+    await until('printing', async () => ((await job(r.body.jobId)).state === 'processing' ? true : undefined));
+    await until('the printer says it is printing', async () => ((await printerState()).status === 'printing' ? true : undefined));
+    assert.equal((await job(r.body.jobId)).state, 'processing', 'while the job prints');
+    await until('printed', () => (printer.printed.includes(r.body.jobId) ? true : undefined));
+    assert.equal((await job(r.body.jobId)).history.at(-1).detail, '6 pages (3 pages × 2 copies)');
+    await until('idle again', async () => ((await printerState()).status === 'idle' ? true : undefined));
+  });
+
   it('holds jobs for a disconnected printer and prints them when it comes back', async () => {
     const { credentials, printer } = await startPrinter('PRN-HOLD');
     await printer.stop();
@@ -78,6 +95,21 @@ describe('cloud print (seeds 002, 003): intake, delivery, fetch, cancel C0–C5'
     printers.push(back);
     await back.start();
     await until('printed after reconnecting', () => (back.printed.includes(r.body.jobId) ? true : undefined));
+  });
+
+  it('a printer that restarts and logs in again before its old session times out gets its job on the new session', async () => {
+    const c = provision('PRN-REBOOT');
+    await api(relay.url, '/device/v1/printer/state', { method: 'POST', token: c.token, json: { acceptingJobs: true } });
+    const before = new RawSession(relay.url);
+    await before.login(c.deviceId, c.token);
+    const r = await submit(c.deviceId);
+    await until('announced down the first session, which then dies unread', async () => ((await job(r.body.jobId)).state === 'notified' ? true : undefined));
+    const after = new RawSession(relay.url);
+    await after.login(c.deviceId, c.token);
+    assert.equal((await api(relay.url, `/api/v1/printers/${c.deviceId}`, { token: admin })).body.online, true);
+    const next = await after.send();
+    assert.match(next.text, new RegExp(`<job xmlns='urn:fleetrelay:print:1' id='${r.body.jobId}'`));
+    await after.send('', { attrs: "type='terminate'" });
   });
 
   it('serves the document with Range, and long-polls jobs for a printer without a session (variation 1)', async () => {
@@ -167,6 +199,43 @@ describe('cloud print (seeds 002, 003): intake, delivery, fetch, cancel C0–C5'
     assert.equal(res.body.state, 'canceled');
     assert.match((await job(r.body.jobId)).history.at(-1).detail, /^C5/);
     assertProblem(await api(relay.url, `/device/v1/jobs/${r.body.jobId}`, { token: c.token }), 410, 'gone');
+  });
+
+  it('C5 mid-download: a cancel cuts off the document stream of a printer without a session', async () => {
+    const c = provision('PRN-C5-DL');
+    await api(relay.url, '/device/v1/printer/state', { method: 'POST', token: c.token, json: { acceptingJobs: true } });
+    // Larger than every socket buffer between the relay and a reader that has stopped reading.
+    const big = Buffer.concat([Buffer.from('%PDF-1.7\n'), Buffer.alloc(32 * 1024 * 1024, 0x41)]);
+    const r = await submit(c.deviceId, big);
+    assert.equal(r.status, 201, JSON.stringify(r.body));
+    let received = 0;
+    const res = await new Promise<import('node:http').IncomingMessage>((resolve, reject) => {
+      const req = request(`${relay.url}/device/v1/jobs/${r.body.jobId}/document`, { headers: { authorization: `Bearer ${c.token}` } });
+      req.on('response', resolve).on('error', reject).end();
+    });
+    assert.equal(res.statusCode, 200);
+    await new Promise<void>((resolve) => res.once('data', (chunk: Buffer) => ((received += chunk.length), res.pause(), resolve())));
+    const canceled = await cancel(r.body.jobId);
+    assert.equal(canceled.body.state, 'canceled');
+    assert.match((await job(r.body.jobId)).history.at(-1).detail, /^C5/);
+    res.on('data', (chunk: Buffer) => (received += chunk.length)).on('error', () => undefined);
+    await new Promise((resolve) => res.once('close', resolve).resume());
+    assert.equal(res.complete, false, 'the response was cut short');
+    assert.ok(received < big.length, `received ${received} of ${big.length} bytes`);
+  });
+
+  it('a printer out of toner with a job in processing raises an alert naming the job; a new cartridge resolves it', async () => {
+    const { credentials, printer, events } = await startPrinter('PRN-TONER', { toner: { percent: 4, perPagePercent: 2, estimatePercent: 1 } });
+    const r = await submit(credentials.deviceId);
+    await until('interrupted', () => (events.includes('interrupted') ? true : undefined));
+    const alerts = async (state: string) => (await api(relay.url, `/api/v1/alerts?deviceId=${credentials.deviceId}&state=${state}`, { token: admin })).body.items as { alert?: unknown; description: string; type: string }[];
+    const [open] = await until('an open alert', async () => ((await alerts('open')).length ? alerts('open') : undefined));
+    assert.match(open!.description, new RegExp(`toner empty.*job ${r.body.jobId} \\(processing\\)`));
+    assert.equal(open!.type, 'consumable-low');
+    assert.equal((await job(r.body.jobId)).state, 'processing');
+    await printer.replaceCartridge();
+    await until('resolved by the new cartridge', async () => ((await alerts('resolved')).length === 1 && (await alerts('open')).length === 0 ? true : undefined));
+    await until('printed', () => (printer.printed.includes(r.body.jobId) ? true : undefined));
   });
 
   it('refuses bad documents, tickets and requests with clear errors, making no job', async () => {
@@ -310,6 +379,34 @@ describe('print document retention (--print-retention)', () => {
       assertProblem(await api(relay.url, `/api/v1/jobs/${jobId}/document`, { token: admin }), 410, 'gone');
     } finally {
       await printer.stop();
+      await relay.stop();
+    }
+  });
+});
+
+describe('uploads cut short by a crash', () => {
+  it('a .part file left by kill -9 mid-upload is removed when the relay starts again', async () => {
+    let relay = await startRelay();
+    try {
+      const admin = adminToken(relay.dataDir);
+      const c = cliJson<{ deviceId: string; token: string }>(relay.dataDir, ['device', 'add', '--serial', 'P-KILL', '--model', 'EP']);
+      await api(relay.url, '/device/v1/printer/state', { method: 'POST', token: c.token, json: { acceptingJobs: true } });
+      const upload = request(`${relay.url}/api/v1/printers/${c.deviceId}/jobs`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${admin}`, 'content-type': 'multipart/form-data; boundary=B0UND' },
+      });
+      upload.on('error', () => undefined); // the relay dies under it
+      upload.write('--B0UND\r\nContent-Disposition: form-data; name="document"; filename="big.pdf"\r\nContent-Type: application/pdf\r\n\r\n');
+      upload.write(PDF);
+      const jobs = join(relay.dataDir, 'jobs');
+      const part = await until('the upload is on disk', () => (existsSync(jobs) ? readdirSync(jobs).find((f) => f.endsWith('.part')) : undefined));
+      await relay.stop('SIGKILL');
+      upload.destroy();
+      assert.ok(existsSync(join(jobs, part)), 'the crash left the partial upload');
+      relay = await startRelay({ dataDir: relay.dataDir });
+      assert.deepEqual(readdirSync(jobs).filter((f) => f.endsWith('.part')), [], 'swept at start');
+      assert.deepEqual((await api(relay.url, `/api/v1/jobs?printerId=${c.deviceId}`, { token: admin })).body.items, [], 'no job was made');
+    } finally {
       await relay.stop();
     }
   });

@@ -100,6 +100,16 @@ export function cancelResult(a: CancelAnswer): 'canceled' | 'cancel-failed' {
   return a === 'canceled' || a === 'not-printing' ? 'canceled' : 'cancel-failed';
 }
 
+/** What a printer's status message says is wrong, for an alert; null when it says nothing is (idle, printing, warming up…). */
+export function statusProblem(status: string | null): { key: string; type: 'consumable-low' | 'abnormal' } | null {
+  if (status === null) return null;
+  const s = status.toLowerCase().replace(/\s+/g, ' ').trim();
+  const consumable = /\b(toner|ink|drum|cartridge)\b/.test(s) || (/\b(paper|media)\b/.test(s) && /\b(out|empty|low|no)\b/.test(s));
+  if (consumable) return { key: `printer-status:${s}`, type: 'consumable-low' };
+  if (/\b(jam|jammed|error|fault|failure|door|cover|open|stopped|offline|service)\b/.test(s)) return { key: `printer-status:${s}`, type: 'abnormal' };
+  return null;
+}
+
 export interface PrinterState {
   deviceId: string;
   accepting: boolean;

@@ -23,6 +23,15 @@ export class DeviceSessions {
     this.presence.on('online', fn);
   }
 
+  /**
+   * Calls `fn` whenever a device binds a new session, whether it was OFFLINE or still ONLINE
+   * with an older session (which the new one replaces): whatever was sent down the old session
+   * and not acted on must be sent again.
+   */
+  onSessionBound(fn: (deviceId: string) => void): void {
+    this.hub.onBound(fn);
+  }
+
   /** Hands a message to the device's session; false if it has none or it is full. */
   deliver(deviceId: string, msg: DeviceMessage): boolean {
     return this.hub.deliver(deviceId, msg);

@@ -16,6 +16,7 @@ export interface DeviceLink {
  */
 export class SessionHub {
   private readonly links = new Map<string, DeviceLink>();
+  private readonly boundListeners: ((deviceId: string) => void)[] = [];
 
   constructor(private readonly presence: PresenceService) {
     presence.on('offline', (deviceId, reason) => {
@@ -30,11 +31,27 @@ export class SessionHub {
     return this.links.size;
   }
 
+  /**
+   * Calls `fn` whenever a device binds a session: the first one (OFFLINE → ONLINE) and every
+   * later one that replaces another while the device stays ONLINE (a printer that restarted and
+   * logged in again before its old session timed out). What went down the old session is lost.
+   */
+  onBound(fn: (deviceId: string) => void): void {
+    this.boundListeners.push(fn);
+  }
+
   bind(deviceId: string, link: DeviceLink): void {
     const old = this.links.get(deviceId);
     this.links.set(deviceId, link);
     if (old && old !== link) old.close('replaced');
     this.presence.online(deviceId);
+    for (const fn of this.boundListeners) {
+      try {
+        fn(deviceId);
+      } catch {
+        // A listener's failure must not undo the bind; listeners handle their own errors.
+      }
+    }
   }
 
   /** Any request on the session (S364). */

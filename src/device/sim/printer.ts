@@ -32,6 +32,9 @@ export interface VirtualPrinterOptions {
 
 /** Past jobs the toner estimate averages over. */
 const TONER_HISTORY = 10;
+/** Reconnect back-off: first delay, and the longest (each jittered ±50 %). */
+const FIRST_RETRY_MS = 500;
+const MAX_RETRY_MS = 60_000;
 
 interface Current {
   jobId: string;
@@ -60,15 +63,21 @@ export class VirtualPrinter {
   /** What the printer last told the relay: acceptance (true) or acceptance-stop (false). */
   accepting: boolean | null = null;
   private status: string | null = null;
+  /** Between connect() and stop(): a lost session is opened again, with jittered back-off. */
+  private wanted = false;
+  private retryMs = FIRST_RETRY_MS;
+  private cancelRetry: (() => void) | null = null;
+  private readonly clock: Clock;
 
   constructor(private readonly o: VirtualPrinterOptions) {
+    this.clock = o.clock ?? systemClock;
     this.settings = new CloudPrintSettings(
       {
         sendAccepting: (acceptingJobs, status) => this.setState(status ? { acceptingJobs, status } : { acceptingJobs }),
         connect: () => this.connect(),
         disconnect: () => this.stop(),
       },
-      o.clock ?? systemClock,
+      this.clock,
       o.policy,
       o.stopDelayMs,
     );
@@ -77,6 +86,11 @@ export class VirtualPrinter {
 
   get deviceId(): string {
     return this.o.credentials.deviceId;
+  }
+
+  /** Holds a bound session with the relay now. */
+  get connected(): boolean {
+    return this.client !== null && !this.client.ended && this.client.jid !== null;
   }
 
   get hasToner(): boolean {
@@ -108,19 +122,60 @@ export class VirtualPrinter {
     if (this.current?.phase === 'interrupted') this.current.wake?.();
   }
 
-  /** Opens the constant connection (seed 003 T120): an XMPP session over BOSH. */
+  /**
+   * Opens the constant connection (seed 003 T120): an XMPP session over BOSH, kept until stop().
+   * A session the relay ends or the network loses (a relay restart) is opened again with jittered
+   * back-off, as the MFPs do; the first attempt's failure is the caller's.
+   */
   async connect(): Promise<void> {
-    this.client = new BoshClient({
+    this.wanted = true;
+    this.cancelRetry?.();
+    this.cancelRetry = null;
+    try {
+      await this.openSession();
+    } catch (err) {
+      this.wanted = false; // a failed enable leaves the printer as it was
+      throw err;
+    }
+  }
+
+  private async openSession(): Promise<void> {
+    const old = this.client;
+    if (old && !old.ended) await old.terminate();
+    const client: BoshClient = new BoshClient({
       url: `${this.o.relayUrl}/http-bind`,
       domain: this.o.domain,
       wait: 10,
       onStanza: (s) => this.onStanza(s),
-      onEnd: () => undefined,
+      onEnd: () => {
+        if (client !== this.client) return;
+        this.o.onEvent?.('session-ended', this.deviceId);
+        this.retryLater();
+      },
     });
-    await this.client.open(this.o.credentials.deviceId, this.o.credentials.token, 'printer');
+    this.client = client;
+    await client.open(this.o.credentials.deviceId, this.o.credentials.token, 'printer');
+    this.retryMs = FIRST_RETRY_MS;
+  }
+
+  private retryLater(): void {
+    if (!this.wanted || this.cancelRetry) return;
+    const delay = this.retryMs * (0.5 + Math.random());
+    this.retryMs = Math.min(this.retryMs * 2, MAX_RETRY_MS);
+    this.cancelRetry = this.clock.after(delay, () => {
+      this.cancelRetry = null;
+      if (!this.wanted) return;
+      void this.openSession().then(
+        () => this.o.onEvent?.('reconnected', this.deviceId),
+        () => this.retryLater(),
+      );
+    });
   }
 
   async stop(): Promise<void> {
+    this.wanted = false;
+    this.cancelRetry?.();
+    this.cancelRetry = null;
     if (this.current) this.current.stop = true;
     this.current?.download?.destroy();
     this.current?.wake?.();
@@ -177,13 +232,17 @@ export class VirtualPrinter {
     const c: Current = { jobId, phase: 'downloading', download: null, stop: false, wake: null };
     this.current = c;
     try {
-      const bytes = await this.download(c);
+      const copies = await this.copies(jobId);
+      const doc = await this.download(c);
       if (c.stop) return;
       c.phase = 'printing';
       await this.report(jobId, 'processing');
-      const pages = Math.max(1, Math.ceil(bytes / 4096));
+      if (this.status !== 'printing') await this.setState({ status: 'printing' }).catch(() => undefined);
+      // A PDF's page objects; for other documents (and PDFs we cannot read) a page per 4 KiB.
+      const pages = doc.pdfPages || Math.max(1, Math.ceil(doc.bytes / 4096));
+      const sheets = pages * copies;
       let used = 0;
-      for (let p = 0; p < pages && !c.stop; p++) {
+      for (let p = 0; p < sheets && !c.stop; p++) {
         if (!(await this.tonerFor(c))) break;
         await new Promise((r) => setTimeout(r, this.o.pageMs ?? 5));
         if (this.o.toner) {
@@ -196,7 +255,7 @@ export class VirtualPrinter {
         this.tonerPerJob.push(used);
         if (this.tonerPerJob.length > TONER_HISTORY) this.tonerPerJob.shift();
       }
-      await this.report(jobId, 'completed', `${pages} pages`);
+      await this.report(jobId, 'completed', pagesPrinted(pages, copies));
       this.printed.push(jobId);
       this.o.onEvent?.('completed', jobId);
     } catch (err) {
@@ -224,7 +283,15 @@ export class VirtualPrinter {
     return true;
   }
 
-  private download(c: Current): Promise<number> {
+  /** The job's ticket says how many copies (seed 002 S302: the printer fetches the job information first). */
+  private async copies(jobId: string): Promise<number> {
+    const res = await fetch(`${this.o.relayUrl}${jobHref(jobId)}`, { headers: { authorization: `Bearer ${this.o.credentials.token}` }, signal: AbortSignal.timeout(10_000) });
+    if (res.status !== 200) throw new Error(`job information: HTTP ${res.status}`);
+    const copies = ((await res.json()) as { ticket?: { copies?: unknown } }).ticket?.copies;
+    return Number.isInteger(copies) && (copies as number) > 0 ? (copies as number) : 1;
+  }
+
+  private download(c: Current): Promise<{ bytes: number; pdfPages: number }> {
     return new Promise((resolve, reject) => {
       const req = request(`${this.o.relayUrl}${jobHref(c.jobId)}/document`, { headers: { authorization: `Bearer ${this.o.credentials.token}` } });
       c.download = req;
@@ -235,15 +302,17 @@ export class VirtualPrinter {
         }
         this.o.onEvent?.('downloading', c.jobId);
         let n = 0;
+        const pages = String(res.headers['content-type']).startsWith('application/pdf') ? new PdfPageCounter() : null;
         res.on('data', (chunk: Buffer) => {
           n += chunk.length;
+          pages?.feed(chunk);
           const rate = this.o.bytesPerSecond;
           if (rate) {
             res.pause();
             setTimeout(() => res.resume(), (chunk.length / rate) * 1000);
           }
         });
-        res.on('end', () => resolve(n));
+        res.on('end', () => resolve({ bytes: n, pdfPages: pages?.end() ?? 0 }));
         res.on('error', reject);
         res.on('aborted', () => reject(new Error('aborted')));
       });
@@ -254,5 +323,43 @@ export class VirtualPrinter {
 
   private async report(jobId: string, state: string, detail?: string): Promise<void> {
     await httpPost(`${this.o.relayUrl}${jobHref(jobId)}/state`, JSON.stringify({ state, ...(detail ? { detail } : {}) }), this.headers(), { timeoutMs: 10_000 });
+  }
+}
+
+/** "1 page", "3 pages", "6 pages (3 pages × 2 copies)". */
+export function pagesPrinted(pages: number, copies: number): string {
+  const n = (k: number, one: string, many: string): string => `${k} ${k === 1 ? one : many}`;
+  return copies === 1 ? n(pages, 'page', 'pages') : `${n(pages * copies, 'page', 'pages')} (${n(pages, 'page', 'pages')} × ${n(copies, 'copy', 'copies')})`;
+}
+
+/**
+ * Counts a PDF's page objects (`/Type /Page`, not `/Pages`) as it streams by, without holding it:
+ * a little of each chunk is kept so a name cut between two chunks is still seen, once.
+ */
+export class PdfPageCounter {
+  private static readonly PAGE = /\/Type\s{0,8}\/Page(?![A-Za-z])/g;
+  private tail = '';
+  /** Stream offset of the tail's first character, and of the last page object counted. */
+  private tailAt = 0;
+  private lastAt = -1;
+  private pages = 0;
+
+  feed(chunk: Buffer, final = false): void {
+    const text = this.tail + chunk.toString('latin1');
+    for (const m of text.matchAll(PdfPageCounter.PAGE)) {
+      const at = this.tailAt + m.index;
+      if (at <= this.lastAt) continue;
+      if (!final && m.index + m[0].length >= text.length) continue; // /Page or /Pages: the next chunk tells
+      this.lastAt = at;
+      this.pages++;
+    }
+    const keep = Math.min(64, text.length);
+    this.tailAt += text.length - keep;
+    this.tail = text.slice(text.length - keep);
+  }
+
+  end(): number {
+    this.feed(Buffer.alloc(0), true);
+    return this.pages;
   }
 }

@@ -1,9 +1,6 @@
-import { createHash } from 'node:crypto';
-import { once } from 'node:events';
-import { createReadStream, createWriteStream, mkdirSync, renameSync, rmSync } from 'node:fs';
+import { createReadStream, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { CANCEL_ID_PREFIX } from '../../domain/messages.js';
 import { accountScope, actorName, canSeeAccount, type Principal } from '../../domain/principal.js';
 import {
@@ -11,7 +8,7 @@ import {
   checkTicket,
   isFinished,
   planCancel,
-  sniffDocument,
+  statusProblem,
   type CancelAnswer,
   type JobState,
   type PrinterReported,
@@ -24,7 +21,9 @@ import { base32 } from '../../domain/identifiers.js';
 import type { ServiceContext } from '../kernel/context.js';
 import type { DeviceService } from '../identity/devices.js';
 import { invalid, notFound, ServiceError } from '../kernel/errors.js';
+import { storeDocument, type StoredDocument } from './documents.js';
 import { Waiters } from '../kernel/waiters.js';
+import { DeviceTimers } from '../../sessions/device-timers.js';
 
 export interface PrintOptions {
   dataDir: string;
@@ -38,14 +37,26 @@ export interface PrintOptions {
   keepCompletedMs: number;
   /** How long a printer has to answer a pushed cancel (seed 002 C4: then cancel-failed). */
   cancelTimeoutMs: number;
+  /** A job announced over a session and not fetched within this is announced again (the session may have died under it). */
+  reannounceMs: number;
 }
 
-export const DEFAULT_PRINT: Omit<PrintOptions, 'dataDir'> = { maxDocumentBytes: 64 * 1024 * 1024, retentionMs: 7 * 86400_000, keepCompletedMs: 0, cancelTimeoutMs: 10_000 };
+/** Where a printer's troubles become operator alerts (AlertService): a status saying it cannot print, cleared when it says it can. */
+export interface PrinterAlerts {
+  raise(d: Device, r: { key: string; type: string; code: string | null; description: string; reception: number }): Promise<void>;
+  clear(d: Device, key: string): Promise<boolean>;
+}
+
+export const DEFAULT_PRINT: Omit<PrintOptions, 'dataDir'> = { maxDocumentBytes: 64 * 1024 * 1024, retentionMs: 7 * 86400_000, keepCompletedMs: 0, cancelTimeoutMs: 10_000, reannounceMs: 60_000 };
 /** Long-polls held at once. */
 const MAX_WAITING_PRINTERS = 10_000;
 /** Documents are read in large chunks: a printer's download is then limited by the network, not by per-chunk overhead. */
 const DOCUMENT_READ_CHUNK = 1024 * 1024;
 const MAX_POLL_MS = 60_000;
+/** Printers whose announced jobs are watched for a fetch at once. */
+const MAX_WATCHED_PRINTERS = 100_000;
+/** Jobs announced to a printer in one go. */
+const ANNOUNCE_BATCH = 50;
 
 /**
  * Cloud print (seeds 002 and 003): printers' accepting-jobs and status; jobs taken in only
@@ -56,17 +67,30 @@ const MAX_POLL_MS = 60_000;
 export class PrintService {
   private readonly dir: string;
   private readonly waiters: Waiters;
+  /** Document streams open now, by job: a cancel or an abort closes them, so no download of a dead job runs on to its end. */
+  private readonly streams = new Map<string, Set<Readable>>();
+  /** Printers with jobs announced over a session and not fetched yet: each is announced again after reannounceMs. */
+  private readonly unfetched: DeviceTimers;
 
   constructor(
     private readonly ctx: ServiceContext,
     private readonly devices: DeviceService,
     private readonly sessions: DeviceSessions,
     private readonly o: PrintOptions,
+    private readonly alerts?: PrinterAlerts,
   ) {
     this.dir = join(o.dataDir, 'jobs');
     this.waiters = new Waiters(ctx.clock, MAX_WAITING_PRINTERS);
-    // Jobs held while the printer was away, or announced but never fetched, are announced again (seed 003 claims).
-    sessions.onOnline((deviceId) => void this.announceWaiting(deviceId).catch(() => undefined));
+    this.unfetched = new DeviceTimers(ctx.clock, MAX_WATCHED_PRINTERS);
+    this.removePartialUploads();
+    // Jobs held while the printer was away, or announced down a session that has since died (a printer that
+    // restarted and logged in again while still ONLINE), are announced on every new session (seed 003 claims).
+    sessions.onSessionBound((deviceId) => void this.announceWaiting(deviceId, 'announced on a new session').catch(() => undefined));
+  }
+
+  /** Stops re-announcing (the relay is closing). */
+  stop(): void {
+    this.unfetched.stop();
   }
 
   get maxDocumentBytes(): number {
@@ -93,7 +117,8 @@ export class PrintService {
     const current = await this.state(device.id);
     const next = { deviceId: device.id, accepting: s.acceptingJobs ?? current.accepting, status: s.status ?? current.status, updatedAt: this.ctx.clock.now() };
     await this.ctx.store.print.setPrinter(next);
-    if (next.accepting && !current.accepting) void this.announceWaiting(device.id).catch(() => undefined);
+    if (next.status !== current.status) await this.statusAlert(device, current.status, next.status);
+    if (next.accepting && !current.accepting) void this.announceWaiting(device.id, 'announced when the printer accepted jobs again').catch(() => undefined);
     return next;
   }
 
@@ -200,7 +225,7 @@ export class PrintService {
   async documentFor(p: Principal, id: string): Promise<{ job: PrintJob; stream: Readable }> {
     const { job } = await this.job(p, id);
     if (job.documentDeleted) throw new ServiceError('gone', `job ${job.id} is ${job.state}; its document is deleted`);
-    return { job, stream: createReadStream(this.file(job.id), { highWaterMark: DOCUMENT_READ_CHUNK }) };
+    return { job, stream: this.track(job.id, createReadStream(this.file(job.id), { highWaterMark: DOCUMENT_READ_CHUNK })) };
   }
 
   /** The document, whole or a byte range (S302/S303). The first fetch moves the job to fetched. */
@@ -210,7 +235,7 @@ export class PrintService {
     const end = Math.min(range?.end ?? job.documentSize - 1, job.documentSize - 1);
     if (start > end || start >= job.documentSize) throw new ServiceError('range-not-satisfiable', `bytes ${start}-${end} are outside the ${job.documentSize}-byte document`, { size: job.documentSize });
     await this.ctx.store.print.transition(job.id, ['pending', 'notified'], 'fetched', this.ctx.clock.now(), 'the printer fetched the document');
-    return { job, stream: createReadStream(this.file(job.id), { start, end, highWaterMark: DOCUMENT_READ_CHUNK }), start, end };
+    return { job, stream: this.track(job.id, createReadStream(this.file(job.id), { start, end, highWaterMark: DOCUMENT_READ_CHUNK })), start, end };
   }
 
   /** Aborts unfinished jobs past the retention cap and deletes their documents, and completed jobs' kept ones; how many it aborted. */
@@ -246,9 +271,26 @@ export class PrintService {
 
   private async finish(id: string, from: readonly JobState[], to: JobState, detail: string, otherwise?: () => never): Promise<PrintJob> {
     if (!(await this.ctx.store.print.transition(id, from, to, this.ctx.clock.now(), detail))) otherwise?.();
-    // A canceled or aborted job's data goes at once (seed 002 §3.3); a completed one's may be kept a while.
+    // A canceled or aborted job's data goes at once (seed 002 §3.3), downloads under way included; a completed one's may be kept a while.
+    if (to !== 'completed') this.closeStreams(id, to);
     if (to !== 'completed' || this.o.keepCompletedMs === 0) await this.deleteDocument(id);
     return (await this.ctx.store.print.job(id))!;
+  }
+
+  private track(jobId: string, stream: Readable): Readable {
+    let open = this.streams.get(jobId);
+    if (!open) this.streams.set(jobId, (open = new Set()));
+    open.add(stream);
+    stream.once('close', () => {
+      open.delete(stream);
+      if (open.size === 0 && this.streams.get(jobId) === open) this.streams.delete(jobId);
+    });
+    return stream;
+  }
+
+  /** Ends every open document stream of the job with an error: the HTTP response is cut short, so the printer sees an incomplete document, not a whole one. */
+  private closeStreams(jobId: string, state: JobState): void {
+    for (const s of this.streams.get(jobId) ?? []) s.destroy(new Error(`job ${jobId} is ${state}`));
   }
 
   private async deleteDocument(id: string): Promise<void> {
@@ -264,56 +306,73 @@ export class PrintService {
 
   private announce(job: PrintJob): void {
     if (!this.sessions.isOnline(job.deviceId)) return;
-    if (this.sessions.deliver(job.deviceId, { kind: 'job', jobId: job.id }))
-      void this.ctx.store.print.transition(job.id, ['pending'], 'notified', this.ctx.clock.now(), 'announced over the session');
+    if (!this.sessions.deliver(job.deviceId, { kind: 'job', jobId: job.id })) return;
+    void this.ctx.store.print.transition(job.id, ['pending'], 'notified', this.ctx.clock.now(), 'announced over the session');
+    this.watchFetch(job.deviceId);
   }
 
-  private async announceWaiting(deviceId: string): Promise<void> {
+  /**
+   * Announces the printer's pending and notified jobs down its session, oldest first (at most
+   * ANNOUNCE_BATCH), and watches that they are fetched: the session they went down may be dead.
+   */
+  private async announceWaiting(deviceId: string, why: string): Promise<void> {
     if (!(await this.state(deviceId)).accepting) return;
-    for (const j of await this.ctx.store.print.jobs({ deviceId, states: ['pending', 'notified'], limit: 50 })) {
-      if (!this.sessions.deliver(deviceId, { kind: 'job', jobId: j.id })) return;
-      if (j.state === 'pending') await this.ctx.store.print.transition(j.id, ['pending'], 'notified', this.ctx.clock.now(), 'announced when the printer came back');
+    const jobs = await this.ctx.store.print.jobs({ deviceId, states: ['pending', 'notified'], limit: ANNOUNCE_BATCH });
+    let announced = 0;
+    for (const j of jobs.reverse()) {
+      if (!this.sessions.deliver(deviceId, { kind: 'job', jobId: j.id })) break;
+      announced++;
+      if (j.state === 'pending') await this.ctx.store.print.transition(j.id, ['pending'], 'notified', this.ctx.clock.now(), why);
     }
+    if (announced > 0) this.watchFetch(deviceId);
+  }
+
+  /** Jobs announced to this printer and still not fetched after reannounceMs are announced again, for as long as it holds a session. */
+  private watchFetch(deviceId: string): void {
+    this.unfetched.arm(deviceId, this.o.reannounceMs, () => {
+      if (!this.sessions.isOnline(deviceId)) return; // its next session announces them
+      void this.announceWaiting(deviceId, 'announced again: not fetched in time').catch(() => undefined);
+    });
+  }
+
+  /**
+   * A status saying the printer cannot print (toner empty, paper jam…) raises an alert naming the
+   * jobs it holds up; the next status clears it. Not from a report: reception number 0.
+   */
+  private async statusAlert(device: Device, before: string | null, now: string | null): Promise<void> {
+    if (!this.alerts) return;
+    const was = statusProblem(before);
+    const is = statusProblem(now);
+    if (was && was.key !== is?.key) await this.alerts.clear(device, was.key);
+    if (!is || is.key === was?.key) return;
+    const held = await this.ctx.store.print.jobs({ deviceId: device.id, states: ['fetched', 'processing', 'cancel-failed'], limit: 5 });
+    const jobs = held.length ? `; held up: ${held.map((j) => `job ${j.id} (${j.state})`).join(', ')}` : '';
+    await this.alerts.raise(device, { key: is.key, type: is.type, code: null, description: `the printer reports "${now}"${jobs}`.slice(0, 500), reception: 0 });
   }
 
   private async state(deviceId: string): Promise<PrinterState> {
     return (await this.ctx.store.print.printer(deviceId)) ?? { deviceId, accepting: false, status: null, updatedAt: 0 };
   }
 
-  private async store(id: string, input: Readable): Promise<{ size: number; sha256: string; type: NonNullable<ReturnType<typeof sniffDocument>> }> {
+  private async store(id: string, input: Readable): Promise<StoredDocument> {
     mkdirSync(this.dir, { recursive: true, mode: 0o700 });
-    const tmp = `${this.file(id)}.part`;
-    const hash = createHash('sha256');
-    let size = 0;
-    let head = Buffer.alloc(0);
-    const max = this.o.maxDocumentBytes;
-    const out = createWriteStream(tmp, { mode: 0o600 });
+    return storeDocument(input, this.file(id), this.o.maxDocumentBytes);
+  }
+
+  /**
+   * Uploads cut short by a crash (kill -9, power loss) leave `<id>.part` files that no job
+   * refers to. The service is made once when the relay starts, before it takes any upload, so
+   * every `.part` file found then is an orphan.
+   */
+  private removePartialUploads(): void {
+    let names: string[];
     try {
-      await pipeline(
-        input,
-        async function* (chunks: AsyncIterable<Buffer>) {
-          for await (const c of chunks) {
-            size += c.length;
-            if (size > max) throw new ServiceError('payload-too-large', `a document is at most ${max / 1048576} MiB`);
-            if (head.length < 64) head = Buffer.concat([head, c.subarray(0, 64 - head.length)]);
-            hash.update(c);
-            yield c;
-          }
-        },
-        out,
-      );
-      if ((input as Readable & { truncated?: boolean }).truncated) throw new ServiceError('payload-too-large', `a document is at most ${max / 1048576} MiB`);
-      const type = sniffDocument(head);
-      if (size === 0) throw invalid('the document is empty');
-      if (!type) throw new ServiceError('unsupported-media-type', 'the document is not PDF, JPEG, PNG or plain text');
-      renameSync(tmp, this.file(id));
-      return { size, sha256: hash.digest('hex'), type };
+      names = readdirSync(this.dir);
     } catch (err) {
-      // The file may still be opening when the upload fails: remove it only once it is closed.
-      if (!out.closed) await once(out, 'close').catch(() => undefined);
-      rmSync(tmp, { force: true });
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
       throw err;
     }
+    for (const name of names) if (name.endsWith('.part')) rmSync(join(this.dir, name), { force: true });
   }
 
   private file(id: string): string {

@@ -3,6 +3,7 @@ import { canSeeAccount, type Principal } from '../../domain/principal.js';
 import type { QueuedRequest } from '../../domain/push.js';
 import { base32 } from '../../domain/identifiers.js';
 import type { DeviceSessions } from '../../sessions/device-sessions.js';
+import { DeviceTimers } from '../../sessions/device-timers.js';
 import type { ServiceContext } from '../kernel/context.js';
 import type { DeviceService } from '../identity/devices.js';
 import { invalid, notFound, ServiceError } from '../kernel/errors.js';
@@ -13,9 +14,11 @@ export interface PushLimits {
   /** Requests waiting for answers, relay-wide and per device. */
   maxPending: number;
   maxPendingPerDevice: number;
+  /** A queued request delivered down a session and not answered within this is delivered again (the session may have died under it). */
+  redeliverMs: number;
 }
 
-export const DEFAULT_PUSH_LIMITS: PushLimits = { defaultTimeoutMs: 30_000, maxTimeoutMs: 300_000, maxPending: 100_000, maxPendingPerDevice: 32 };
+export const DEFAULT_PUSH_LIMITS: PushLimits = { defaultTimeoutMs: 30_000, maxTimeoutMs: 300_000, maxPending: 100_000, maxPendingPerDevice: 32, redeliverMs: 60_000 };
 
 export interface PushResult {
   requestId: string;
@@ -32,6 +35,8 @@ export const MAX_QUEUED_PER_DEVICE = 32;
 export const MAX_QUEUE_TTL_SECONDS = 7 * 86400;
 /** Finished and expired queued requests stay readable this long after their expiry. */
 export const KEEP_QUEUED_MS = 24 * 3600_000;
+/** Queued requests delivered down sessions and watched for an answer, relay-wide. */
+const MAX_UNANSWERED = 100_000;
 
 /** Input objects for SET may carry 32-bit values as JSON numbers; everything travels as strings. */
 export interface SetObjectInput {
@@ -48,13 +53,26 @@ export interface SetObjectInput {
  * wait in the session layer's correlator (Answers).
  */
 export class PushService {
+  /** Queued requests delivered down a device's session and not answered yet, with their expiry, by device (capped at MAX_UNANSWERED in all). */
+  private readonly unanswered = new Map<string, Map<string, number>>();
+  private unansweredCount = 0;
+  private readonly redeliver: DeviceTimers;
+
   constructor(
     private readonly ctx: ServiceContext,
     private readonly devices: DeviceService,
     private readonly sessions: DeviceSessions,
     private readonly limits: PushLimits = DEFAULT_PUSH_LIMITS,
   ) {
-    sessions.onOnline((deviceId) => void this.deliverQueued(deviceId).catch(() => undefined));
+    this.redeliver = new DeviceTimers(ctx.clock, MAX_UNANSWERED);
+    // Every new session, not only OFFLINE → ONLINE: a device that restarted and logged in again while
+    // still ONLINE lost what went down its old session.
+    sessions.onSessionBound((deviceId) => void this.deliverQueued(deviceId).catch(() => undefined));
+  }
+
+  /** Stops redelivering (the relay is closing). */
+  stop(): void {
+    this.redeliver.stop();
   }
 
   async get(p: Principal, deviceId: string, oids: string[], o: PushOptions = {}): Promise<PushResult | QueuedRequest> {
@@ -93,7 +111,9 @@ export class PushService {
   async answer(deviceId: string, requestId: string, answer: PushAnswer): Promise<boolean> {
     const { answers } = this.sessions;
     if (answers.kindOf(requestId) === 'push') return answers.settle(deviceId, requestId, 'push', answer);
-    return this.ctx.store.pushQueue.complete(requestId, deviceId, answer, this.ctx.clock.now());
+    const completed = await this.ctx.store.pushQueue.complete(requestId, deviceId, answer, this.ctx.clock.now());
+    if (completed) this.forget(deviceId, requestId);
+    return completed;
   }
 
   /** A queued request as its submitter sees it: another account's is absent. */
@@ -114,15 +134,57 @@ export class PushService {
   }
 
   async sweep(): Promise<number> {
+    const now = this.ctx.clock.now();
+    for (const [deviceId, ids] of [...this.unanswered]) for (const [requestId, expiresAt] of [...ids]) if (expiresAt <= now) this.forget(deviceId, requestId);
     return this.ctx.store.pushQueue.deleteExpiredBefore(this.ctx.clock.now() - KEEP_QUEUED_MS);
   }
 
-  /** At the device's next session (ONLINE), its queued requests go down that session. */
+  /**
+   * At each new session of the device, and again while they stay unanswered, its requests go down
+   * that session: first those delivered before and not answered (the session they went down may
+   * have died), then those still queued.
+   */
   private async deliverQueued(deviceId: string): Promise<void> {
-    for (const q of await this.takeQueued(deviceId)) {
-      const req: PushRequest = { requestId: q.requestId, deviceId, op: q.op, ...(q.op === 'get' ? { oids: q.oids } : { objects: q.objects }) };
-      if (!this.sessions.deliver(deviceId, { kind: 'push', req })) await this.ctx.store.pushQueue.release(q.requestId);
+    const now = this.ctx.clock.now();
+    for (const requestId of [...(this.unanswered.get(deviceId)?.keys() ?? [])]) {
+      const q = await this.ctx.store.pushQueue.get(requestId);
+      if (!q || q.state !== 'delivered' || q.expiresAt <= now) {
+        this.forget(deviceId, requestId);
+        continue;
+      }
+      if (!this.sessions.deliver(deviceId, { kind: 'push', req: toRequest(q) })) return;
     }
+    for (const q of await this.takeQueued(deviceId)) {
+      if (this.sessions.deliver(deviceId, { kind: 'push', req: toRequest(q) })) this.watch(q);
+      else await this.ctx.store.pushQueue.release(q.requestId);
+    }
+    if (this.unanswered.has(deviceId)) this.armRedelivery(deviceId);
+  }
+
+  /** Remembers a request delivered down a session until it is answered; past the cap it is not watched (it still completes on an answer). */
+  private watch(q: QueuedRequest): void {
+    if (this.unansweredCount >= MAX_UNANSWERED) return;
+    let ids = this.unanswered.get(q.deviceId);
+    if (!ids) this.unanswered.set(q.deviceId, (ids = new Map()));
+    if (!ids.has(q.requestId)) this.unansweredCount++;
+    ids.set(q.requestId, q.expiresAt);
+  }
+
+  private forget(deviceId: string, requestId: string): void {
+    const ids = this.unanswered.get(deviceId);
+    if (!ids?.delete(requestId)) return;
+    this.unansweredCount--;
+    if (ids.size === 0) {
+      this.unanswered.delete(deviceId);
+      this.redeliver.cancel(deviceId);
+    }
+  }
+
+  private armRedelivery(deviceId: string): void {
+    this.redeliver.arm(deviceId, this.limits.redeliverMs, () => {
+      if (!this.sessions.isOnline(deviceId)) return; // its next session delivers them
+      void this.deliverQueued(deviceId).catch(() => undefined);
+    });
   }
 
   private async enqueue(deviceId: string, accountId: string, op: PushOp, body: { oids?: string[]; objects?: TypedValue[] }, ttlSeconds: number): Promise<QueuedRequest> {
@@ -187,6 +249,10 @@ export class PushService {
       throw new ServiceError('device-error', 'the device answered with objects other than those asked for', { requestId: req.requestId });
     return { requestId: req.requestId, objects: answer.objects };
   }
+}
+
+function toRequest(q: QueuedRequest): PushRequest {
+  return { requestId: q.requestId, deviceId: q.deviceId, op: q.op, ...(q.op === 'get' ? { oids: q.oids } : { objects: q.objects }) };
 }
 
 function offline(deviceId: string): ServiceError {

@@ -78,7 +78,8 @@ export class XmppStream {
       return this.out.fail('not-authorized', 'authenticate first');
     }
     if (name === 'iq') return this.iq(stanza);
-    if (name === 'presence' || name === 'message') return; // devices have no roster; nothing to route
+    if (name === 'presence') return this.presence(stanza);
+    if (name === 'message') return; // devices have no roster; nothing to route
     this.out.fail('unsupported-stanza-type', name);
   }
 
@@ -124,6 +125,19 @@ export class XmppStream {
     if (type === 'get' && what === `ping ${NS.ping}`) return this.out.send(el('iq', { type: 'result', id, from: this.port.domain }));
     if (type === 'get' && what === `query ${NS.roster}`) return this.out.send(el('iq', { type: 'result', id }, el('query', { xmlns: NS.roster })));
     this.out.send(iqError(id, 'cancel', 'service-unavailable'));
+  }
+
+  /**
+   * Initial presence (no `to`, no `type`) is echoed to the sending resource, from and to its full
+   * JID (RFC 6121 §4.2.2), so a client waiting for its own presence goes on at once. Devices have
+   * no roster and no subscribers: nothing else is routed, and other presence is dropped.
+   */
+  private presence(p: XmlElement): void {
+    if (this.stage !== 'bound' || p.attrs.to !== undefined || p.attrs.type !== undefined) return;
+    const jid = this.jid!;
+    const attrs: Record<string, string> = { from: jid, to: jid };
+    if (p.attrs.id) attrs.id = p.attrs.id;
+    this.out.send(el('presence', attrs, ...elements(p).filter((e) => ['show', 'status', 'priority'].includes(localName(e)))));
   }
 
   /** Resource binding completes the session (seed 000 S321): the hub records it and the device is ONLINE (S327). */
