@@ -1,5 +1,6 @@
 /** Everything the relay is configured by, read once at the edge (CLI flags and environment). */
 export interface RelayConfig {
+  /** Address of the HTTP listener. */
   host: string;
   port: number;
   dataDir: string;
@@ -40,8 +41,9 @@ export interface RelayConfig {
   notifyEmails: string[];
   /** Let webhooks reach loopback and private addresses. */
   allowPrivateWebhooks: boolean;
-  /** Print-by-mail listener (0: any free port). */
+  /** Print-by-mail listener (0: any free port) and its address. */
   smtpPort: number;
+  smtpHost: string;
   /** Printers' mail addresses are <deviceId>@<mailDomain>. */
   mailDomain: string;
   /** Largest print document accepted (bytes). */
@@ -50,8 +52,9 @@ export interface RelayConfig {
   printRetentionSeconds: number;
   /** A completed job's document is kept this long for its account (0: deleted at completion). */
   printKeepSeconds: number;
-  /** Fax relay TCP port (0: any free port); TLS when `tls` is set. */
+  /** Fax relay TCP port (0: any free port) and its address; TLS when `tls` is set. */
   faxPort: number;
+  faxHost: string;
   /** Largest fax frame (length field) accepted. */
   faxMaxFrame: number;
   /** Hold interval told to fax machines at login (seconds). */

@@ -232,15 +232,8 @@ export async function startRelay(
   };
   sweep();
 
-  const url = await app.listen({ port: config.port, host: config.host });
-  publicUrl ||= url;
   const smtp = smtpIntake(mailPrint, logger, { spoolDir: join(config.dataDir, 'mail-spool') });
-  await new Promise<void>((resolve, reject) => {
-    smtp.once('error', reject);
-    smtp.listen(config.smtpPort, config.host, () => resolve());
-  });
   smtp.on('error', (err: unknown) => logger.error({ err }, 'print-by-mail listener error'));
-  const smtpPort = (smtp.server.address() as { port: number }).port;
   const faxListener = faxServer(
     fax,
     {
@@ -250,42 +243,61 @@ export async function startRelay(
     },
     logger,
   );
-  await listen(faxListener, config.faxPort, config.host);
   faxListener.on('error', (err: unknown) => logger.error({ err }, 'fax listener error'));
+  const pidFile = join(config.dataDir, PID_FILE);
+
+  let closing: Promise<void> | undefined;
+  const close = (): Promise<void> => {
+    closing ??= (async () => {
+      stopSweep();
+      revocations.stop();
+      print.stop();
+      push.stop();
+      outbox.stop();
+      await new Promise<void>((r) => smtp.close(() => r()));
+      fax.stop();
+      await new Promise<void>((r) => faxListener.close(() => r()));
+      bosh.closeAll();
+      hub.closeAll();
+      await app.close();
+      await presence.stop();
+      wheel.stop();
+      await store.close();
+      rmSync(pidFile, { force: true });
+    })();
+    return closing;
+  };
+
+  // Every listener binds, or the relay stops whole: a relay without its fax or mail port must not look healthy.
+  let url: string;
+  try {
+    url = await bind('HTTP', config.host, config.port, () => app.listen({ port: config.port, host: config.host }));
+    await bind('print-by-mail (SMTP)', config.smtpHost, config.smtpPort, () => listen(smtp.server, config.smtpPort, config.smtpHost));
+    await bind('fax', config.faxHost, config.faxPort, () => listen(faxListener, config.faxPort, config.faxHost));
+  } catch (err) {
+    await close();
+    throw err;
+  }
+  publicUrl ||= url;
   fax.start();
+  const smtpPort = (smtp.server.address() as { port: number }).port;
   const faxPort = (faxListener.address() as { port: number }).port;
   logger.info({ maxSessions: config.maxSessions, maxConnections: config.maxConnections }, 'capacity');
-  const pidFile = join(config.dataDir, PID_FILE);
   writeFileSync(pidFile, String(process.pid), { mode: 0o600 });
   chmodSync(pidFile, 0o600); // a stale one left by a killed relay keeps its mode otherwise
   logger.info({ url, smtpPort, faxPort, dataDir: config.dataDir, domain: config.domain }, 'relay ready');
+  return { url, app, services, close };
+}
 
-  let closing: Promise<void> | undefined;
-  return {
-    url,
-    app,
-    services,
-    close() {
-      closing ??= (async () => {
-        stopSweep();
-        revocations.stop();
-        print.stop();
-        push.stop();
-        outbox.stop();
-        await new Promise<void>((r) => smtp.close(() => r()));
-        fax.stop();
-        await new Promise<void>((r) => faxListener.close(() => r()));
-        bosh.closeAll();
-        hub.closeAll();
-        await app.close();
-        await presence.stop();
-        wheel.stop();
-        await store.close();
-        rmSync(pidFile, { force: true });
-      })();
-      return closing;
-    },
-  };
+/** Runs one listener's bind; a failure says which port could not be had, and why. */
+async function bind<T>(what: string, host: string, port: number, listen: () => Promise<T>): Promise<T> {
+  try {
+    return await listen();
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why = code === 'EADDRINUSE' ? 'the port is in use (is another relay running?)' : code === 'EACCES' ? 'permission denied (ports below 1024 need privileges)' : code ?? String(err);
+    throw new Error(`cannot listen for ${what} on ${host}:${port}: ${why}`);
+  }
 }
 
 /** The key behind print control-page links, made once per data directory (backups do not carry it: old links then stop working). */

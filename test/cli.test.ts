@@ -38,7 +38,7 @@ describe('the CLI: global options, exit codes, errors a first-time user meets', 
 
   it('takes global options after the command as well as before it', async () => {
     const dataDir = join(tempDir(), 'data');
-    const p = spawn(process.execPath, [CLI, 'serve', '--data-dir', dataDir, '--port', '0', '--host', '127.0.0.1', '--smtp-port', '0', '--fax-port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const p = spawn(process.execPath, [CLI, 'serve', '--data-dir', dataDir, '--port', '0', '--host', '127.0.0.1', '--smtp-host', '127.0.0.1', '--fax-host', '127.0.0.1', '--smtp-port', '0', '--fax-port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
     try {
       const lines = createInterface({ input: p.stdout });
       let ready: { dataDir?: string } | undefined;

@@ -28,11 +28,13 @@ interface ServeOptions {
   notifyEmail?: string;
   allowPrivateWebhooks?: boolean;
   smtpPort: string;
+  smtpHost: string;
   mailDomain?: string;
   maxDocument: string;
   printRetention: string;
   printKeep: string;
   faxPort: string;
+  faxHost: string;
   faxMaxFrame: string;
   faxHoldInterval: string;
   faxCallTimeout: string;
@@ -69,11 +71,13 @@ export function serveConfig(o: ServeOptions, g: GlobalOptions): RelayConfig {
     notifyEmails: (o.notifyEmail ?? env.FLEETRELAY_NOTIFY_EMAIL ?? '').split(',').map((x) => x.trim()).filter(Boolean),
     allowPrivateWebhooks: Boolean(o.allowPrivateWebhooks ?? env.FLEETRELAY_ALLOW_PRIVATE_WEBHOOKS === '1'),
     smtpPort: intOption('--smtp-port', o.smtpPort, 0, 65535),
+    smtpHost: o.smtpHost,
     mailDomain: o.mailDomain ?? env.FLEETRELAY_MAIL_DOMAIN ?? o.xmppDomain ?? env.FLEETRELAY_DOMAIN ?? defaults.domain,
     printMaxDocumentBytes: intOption('--max-document', o.maxDocument, 1024, 4 * 1024 ** 3),
     printRetentionSeconds: intOption('--print-retention', o.printRetention, 1, 365 * 86400),
     printKeepSeconds: intOption('--print-keep', o.printKeep, 0, 365 * 86400),
     faxPort: intOption('--fax-port', o.faxPort, 0, 65535),
+    faxHost: o.faxHost,
     faxMaxFrame: intOption('--fax-max-frame', o.faxMaxFrame, 1024, 64 * 1024 * 1024),
     faxHoldIntervalSeconds: intOption('--fax-hold-interval', o.faxHoldInterval, 1, 3600),
     faxCallTimeoutSeconds: intOption('--fax-call-timeout', o.faxCallTimeout, 1, 600),
@@ -92,7 +96,7 @@ export function serveCommand(program: Command, g: () => GlobalOptions): void {
     .command('serve')
     .description('run the relay: device endpoints, REST API (/api/v1) and web pages on one HTTP port')
     .option('--port <port>', `HTTP port (env PORT, default ${defaults.port})`)
-    .option('--host <address>', 'address to listen on', env.FLEETRELAY_HOST ?? defaults.host)
+    .option('--host <address>', 'address of the HTTP listener (env FLEETRELAY_HOST)', env.FLEETRELAY_HOST ?? defaults.host)
     .option('--xmpp-domain <domain>', `XMPP domain of device JIDs (env FLEETRELAY_DOMAIN, default ${defaults.domain})`)
     .option('--public-url <url>', 'base URL people and devices reach the relay at, for claim links (env FLEETRELAY_PUBLIC_URL)')
     .option('--tls-cert <file>', 'serve HTTPS with this certificate (PEM)')
@@ -111,11 +115,13 @@ export function serveCommand(program: Command, g: () => GlobalOptions): void {
     .option('--notify-email <addresses>', 'operators to mail on new alerts and orders, comma-separated (env FLEETRELAY_NOTIFY_EMAIL)')
     .option('--allow-private-webhooks', 'let webhooks reach loopback and private addresses (env FLEETRELAY_ALLOW_PRIVATE_WEBHOOKS=1)')
     .option('--smtp-port <port>', 'print-by-mail listener port (env FLEETRELAY_SMTP_PORT; 0: any free port)', env.FLEETRELAY_SMTP_PORT ?? '2525')
+    .option('--smtp-host <address>', 'address of the print-by-mail listener (env FLEETRELAY_SMTP_HOST)', env.FLEETRELAY_SMTP_HOST ?? defaults.host)
     .option('--mail-domain <domain>', "domain of printers' mail addresses (env FLEETRELAY_MAIL_DOMAIN; default: the XMPP domain)")
     .option('--max-document <bytes>', 'largest print document accepted (env FLEETRELAY_MAX_DOCUMENT)', env.FLEETRELAY_MAX_DOCUMENT ?? String(defaults.printMaxDocumentBytes))
     .option('--print-retention <seconds>', 'an unfinished print job without progress this long is aborted and its document deleted (env FLEETRELAY_PRINT_RETENTION)', env.FLEETRELAY_PRINT_RETENTION ?? String(defaults.printRetentionSeconds))
     .option('--print-keep <seconds>', "keep a completed job's document this long for its account (GET /api/v1/jobs/{id}/document); 0 deletes it at completion (env FLEETRELAY_PRINT_KEEP)", env.FLEETRELAY_PRINT_KEEP ?? String(defaults.printKeepSeconds))
     .option('--fax-port <port>', `fax relay TCP port, TLS when --tls-cert is given (env FLEETRELAY_FAX_PORT; 0: any free port)`, env.FLEETRELAY_FAX_PORT ?? String(defaults.faxPort))
+    .option('--fax-host <address>', 'address of the fax relay listener (env FLEETRELAY_FAX_HOST)', env.FLEETRELAY_FAX_HOST ?? defaults.host)
     .option('--fax-max-frame <bytes>', 'largest fax frame accepted', env.FLEETRELAY_FAX_MAX_FRAME ?? String(defaults.faxMaxFrame))
     .option('--fax-hold-interval <seconds>', 'hold interval told to fax machines; silent for 3 intervals: closed', env.FLEETRELAY_FAX_HOLD_INTERVAL ?? String(defaults.faxHoldIntervalSeconds))
     .option('--fax-call-timeout <seconds>', 'how long a called fax machine has to answer', env.FLEETRELAY_FAX_CALL_TIMEOUT ?? String(defaults.faxCallTimeoutSeconds))

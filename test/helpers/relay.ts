@@ -62,7 +62,7 @@ export async function startRelay(o: { dataDir?: string; args?: string[]; env?: N
   const logDir = o.logDir ?? process.env[TEST_LOG_DIR_ENV];
   const proc = spawn(
     process.execPath,
-    [...(o.nodeArgs ?? []), CLI, '--data-dir', dataDir, 'serve', '--port', '0', '--host', '127.0.0.1', ...(o.args?.includes('--smtp-port') ? [] : ['--smtp-port', '0']), ...(o.args?.includes('--fax-port') ? [] : ['--fax-port', '0']), ...(o.args ?? [])],
+    [...(o.nodeArgs ?? []), CLI, '--data-dir', dataDir, 'serve', '--port', '0', '--host', '127.0.0.1', '--smtp-host', '127.0.0.1', '--fax-host', '127.0.0.1', ...(o.args?.includes('--smtp-port') ? [] : ['--smtp-port', '0']), ...(o.args?.includes('--fax-port') ? [] : ['--fax-port', '0']), ...(o.args ?? [])],
     { env: { ...process.env, ...(logDir ? { FLEETRELAY_LOG_LEVEL: 'debug' } : {}), ...o.env }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let logFile: NodeJS.WritableStream | null = null;
