@@ -18,6 +18,7 @@ describe('virtual printers across a relay restart', () => {
       await printer.start();
       assert.equal(await online(), true);
       await relay.stop();
+      await until('the printer knows it lost its session', () => (printer.connected ? undefined : true), 10_000);
       relay = await startRelay({ dataDir: relay.dataDir, args: ['--port', port] });
       assert.equal(relay.url, `http://127.0.0.1:${port}`);
       assert.equal(await online(), false, 'the relay starts with every device offline');

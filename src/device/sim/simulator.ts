@@ -58,7 +58,6 @@ export interface SimulatorOptions {
 export class Simulator {
   readonly devices: VirtualDevice[];
   readonly printers: VirtualPrinter[];
-  private printersStarted = 0;
   private web: PrinterWebServer | null = null;
   /** Where the printers' web pages are, once started with cloudPrint.web. */
   webUrl: string | null = null;
@@ -102,7 +101,7 @@ export class Simulator {
   }
 
   get connected(): number {
-    return this.devices.filter((d) => d.connected).length + this.printersStarted;
+    return [...this.devices, ...this.printers].filter((d) => d.connected).length;
   }
 
   get answered(): number {
@@ -117,7 +116,6 @@ export class Simulator {
       while (next < units.length) {
         const u = units[next++]!;
         await u.start();
-        if (u instanceof VirtualPrinter) this.printersStarted++;
         if (++started % 500 === 0) onProgress?.(started);
       }
     };
