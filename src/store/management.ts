@@ -15,7 +15,12 @@ export interface CodeStore {
 export interface ReportStore {
   /** Stores a report and returns its reception number (unique, increasing). */
   insert(r: Omit<StoredReport, 'reception'>): Promise<number>;
-  lastCounters(deviceId: string): Promise<MeterRead | null>;
+  /**
+   * Stores a counters report unless `refuse` gives a reason against it, given the device's last
+   * counters and its meter offsets — read and written in one transaction, so two reports in
+   * flight cannot both pass the check. The reception number, or the reason.
+   */
+  insertCounters(r: Omit<StoredReport, 'reception'>, refuse: (last: MeterRead | null, offsets: MeterOffset[]) => string | null): Promise<number | { refused: string }>;
   /** For billing [from, to): the last read at or before `from` and every read after it and before `to`, in time order. */
   readsForPeriod(deviceId: string, from: number, to: number): Promise<MeterRead[]>;
   list(f: { accountId?: string; deviceId?: string; limit: number }): Promise<StoredReport[]>;

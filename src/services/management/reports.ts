@@ -69,11 +69,13 @@ export class ReportService {
         return { receivedAt: now, type: 'order', reception, description: `${input.code} ${code.description} × ${input.quantity}` };
       }
       case 'counters': {
-        const last = await this.ctx.store.reports.lastCounters(device.id);
-        const offsets = last ? await this.ctx.store.meter.offsets(device.id) : [];
-        const problem = counterProblem(last && effective(last, offsets), effective({ ...input, at: now }, offsets));
-        if (problem) throw new ServiceError('conflict', problem);
-        const reception = await store({ type: 'counters', total: input.total, mono: input.mono, colour: input.colour });
+        // The counters rule (they never go down) is checked and the read stored in one store transaction.
+        const stored = await this.ctx.store.reports.insertCounters(
+          { ...base, type: 'counters', total: input.total, mono: input.mono, colour: input.colour },
+          (last, offsets) => counterProblem(last && effective(last, offsets), effective({ ...input, at: now }, offsets)),
+        );
+        if (typeof stored !== 'number') throw new ServiceError('conflict', stored.refused);
+        const reception = stored;
         return { receivedAt: now, type: 'counters', reception, description: `sheets output: total ${input.total}, mono ${input.mono}, colour ${input.colour}` };
       }
       case 'cleared': {

@@ -1,3 +1,5 @@
+import type { MeterOffset, MeterRead } from '../../domain/billing.js';
+import type { StoredReport } from '../../domain/reports.js';
 import type { QueuedRequest } from '../../domain/push.js';
 import type { Store } from '../store.js';
 import { toAlert, toCode, toFirmware, toQueued, toRead, toReport, toWebhook } from './rows.js';
@@ -8,6 +10,22 @@ type ManagementStores = Pick<Store, 'codes' | 'reports' | 'alerts' | 'firmware' 
 /** Push queue, reports, code tables, alerts, meter offsets, firmware, webhooks. */
 export function managementStores(q: Sql): ManagementStores {
   const { db, one, all, run, first, stmt } = q;
+
+  const insertReport = (r: Omit<StoredReport, 'reception'>): number =>
+    Number(
+      stmt(
+        `INSERT INTO reports (device_id, account_id, type, namespace, code, text, quantity, total, mono, colour, via, received_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      ).run(r.deviceId, r.accountId, r.type, r.namespace, r.code, r.text, r.quantity, r.total, r.mono, r.colour, r.via, r.receivedAt).lastInsertRowid,
+    );
+  const lastCounters = (deviceId: string): MeterRead | null =>
+    first(toRead, `SELECT received_at, total, mono, colour FROM reports WHERE device_id = ? AND type = 'counters' ORDER BY reception DESC LIMIT 1`, deviceId);
+  const offsets = (deviceId: string): MeterOffset[] => all(`SELECT at, total, mono, colour FROM meter_offsets WHERE device_id = ? ORDER BY at, id`, deviceId).map(toRead);
+  // IMMEDIATE: the write lock is taken before the read, so another process cannot slip a report in between either.
+  const countersTx = db.transaction((r: Omit<StoredReport, 'reception'>, refuse: (last: MeterRead | null, o: MeterOffset[]) => string | null): number | { refused: string } => {
+    const why = refuse(lastCounters(r.deviceId), offsets(r.deviceId));
+    return why ? { refused: why } : insertReport(r);
+  });
 
   const takeTx = db.transaction((deviceId: string, now: number, limit: number): QueuedRequest[] => {
     const rows = all(
@@ -58,15 +76,10 @@ export function managementStores(q: Sql): ManagementStores {
 
     reports: {
       async insert(r) {
-        return Number(
-          stmt(
-            `INSERT INTO reports (device_id, account_id, type, namespace, code, text, quantity, total, mono, colour, via, received_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-          ).run(r.deviceId, r.accountId, r.type, r.namespace, r.code, r.text, r.quantity, r.total, r.mono, r.colour, r.via, r.receivedAt).lastInsertRowid,
-        );
+        return insertReport(r);
       },
-      async lastCounters(deviceId) {
-        return first(toRead, `SELECT received_at, total, mono, colour FROM reports WHERE device_id = ? AND type = 'counters' ORDER BY reception DESC LIMIT 1`, deviceId);
+      async insertCounters(r, refuse) {
+        return countersTx.immediate(r, refuse);
       },
       async readsForPeriod(deviceId, from, to) {
         const before = one(
@@ -172,7 +185,7 @@ export function managementStores(q: Sql): ManagementStores {
         run(`INSERT INTO meter_offsets (device_id, at, total, mono, colour, created_by) VALUES (?, ?, ?, ?, ?, ?)`, deviceId, o.at, o.total, o.mono, o.colour, createdBy);
       },
       async offsets(deviceId) {
-        return all(`SELECT at, total, mono, colour FROM meter_offsets WHERE device_id = ? ORDER BY at, id`, deviceId).map(toRead);
+        return offsets(deviceId);
       },
     },
 
