@@ -2,21 +2,9 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { billingLine, csvCell, parseBillingTime } from '../../src/domain/billing.js';
 import { ManualClock } from '../helpers/clock.js';
+import { reportService, serviceRig } from '../helpers/services.js';
 import type { Principal } from '../../src/domain/principal.js';
-import { AlertService } from '../../src/services/management/alerts.js';
 import { ServiceError } from '../../src/services/kernel/errors.js';
-import { createServices } from '../../src/services/index.js';
-import { PushService } from '../../src/services/push/push.js';
-import { ReportService } from '../../src/services/management/reports.js';
-import { cryptoRandom } from '../../src/services/kernel/secrets.js';
-import { Answers } from '../../src/sessions/answers.js';
-import { DeviceSessions } from '../../src/sessions/device-sessions.js';
-import { SessionHub } from '../../src/sessions/hub.js';
-import { PresenceService } from '../../src/sessions/presence.js';
-import { TimerWheel } from '../../src/sessions/timer-wheel.js';
-import { openDatabase } from '../../src/store/sqlite/open.js';
-import { sqliteStore } from '../../src/store/sqlite/sqlite-store.js';
-import { tempDir } from '../helpers/relay.js';
 
 const CLI: Principal = { kind: 'cli' };
 const DAY = 86400_000;
@@ -30,12 +18,9 @@ function parseCsv(text: string): Record<string, string>[] {
 describe('billing', () => {
   it('takes a month of daily reads, with a board swap and its offset, to one CSV line per device', async () => {
     const clock = new ManualClock(Date.UTC(2026, 9, 31, 12)); // 31 Oct, noon UTC
-    const store = sqliteStore(openDatabase(tempDir()));
-    const s = createServices({ store, clock, random: cryptoRandom(), domain: 'example.net' }, { registrationTtlMs: 60_000, timeZone: 'Asia/Tokyo', dataDir: tempDir() });
-    await s.accounts.ensureDefaultAccount();
-    const presence = new PresenceService(store, clock, new TimerWheel(clock));
-    const push = new PushService(s.ctx, s.devices, new DeviceSessions(new SessionHub(presence), new Answers(clock), presence));
-    const reports = new ReportService(s.ctx, push, new AlertService(s.ctx), s.firmware);
+    const rig = await serviceRig({ clock, timeZone: 'Asia/Tokyo' });
+    const { store, s } = rig;
+    const reports = reportService(rig);
     const { device } = await s.devices.provision(CLI, { serial: 'BILL-1', model: 'MP C3004' });
     await s.devices.updateRegistry(CLI, device.id, { registrationNumber: '123456', installationPlace: '=HYPERLINK("http://evil")' });
     const idle = (await s.devices.provision(CLI, { serial: 'BILL-2', model: 'MP C3004' })).device;

@@ -1,21 +1,17 @@
 import assert from 'node:assert/strict';
 import { beforeEach, describe, it } from 'node:test';
 import { ManualClock } from '../helpers/clock.js';
+import { serviceRig } from '../helpers/services.js';
 import type { PushRequest } from '../../src/domain/push.js';
 import type { DeviceMessage } from '../../src/domain/messages.js';
 import type { Principal } from '../../src/domain/principal.js';
-import { createServices, type Services } from '../../src/services/index.js';
+import { type Services } from '../../src/services/index.js';
 import { ServiceError } from '../../src/services/kernel/errors.js';
 import { PushService } from '../../src/services/push/push.js';
-import { cryptoRandom } from '../../src/services/kernel/secrets.js';
 import { Answers } from '../../src/sessions/answers.js';
-import { DeviceSessions } from '../../src/sessions/device-sessions.js';
 import { SessionHub, type DeviceLink } from '../../src/sessions/hub.js';
 import { PresenceService } from '../../src/sessions/presence.js';
 import { TimerWheel, type WheelEntry } from '../../src/sessions/timer-wheel.js';
-import { openDatabase } from '../../src/store/sqlite/open.js';
-import { sqliteStore } from '../../src/store/sqlite/sqlite-store.js';
-import { tempDir } from '../helpers/relay.js';
 
 const CLI: Principal = { kind: 'cli' };
 const problem = (name: string) => (err: unknown) => err instanceof ServiceError && err.problem === name;
@@ -69,14 +65,9 @@ describe('presence and push on an injected clock (seed 000 S327–S333, S349–S
   let deviceId: string;
 
   beforeEach(async () => {
-    clock = new ManualClock();
-    const store = sqliteStore(openDatabase(tempDir()));
-    s = createServices({ store, clock, random: cryptoRandom(), domain: 'example.net' }, { registrationTtlMs: 60_000, dataDir: tempDir() });
-    await s.accounts.ensureDefaultAccount();
-    presence = new PresenceService(store, clock, new TimerWheel(clock), 120_000);
-    hub = new SessionHub(presence);
-    answers = new Answers(clock);
-    push = new PushService(s.ctx, s.devices, new DeviceSessions(hub, answers, presence));
+    const rig = await serviceRig();
+    ({ clock, s, presence, hub, answers } = rig);
+    push = new PushService(s.ctx, s.devices, rig.sessions);
     deviceId = (await s.devices.provision(CLI, { serial: 'S', model: 'M' })).device.id;
   });
 

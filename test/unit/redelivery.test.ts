@@ -2,20 +2,15 @@ import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
 import { beforeEach, describe, it } from 'node:test';
 import { ManualClock } from '../helpers/clock.js';
+import { serviceRig } from '../helpers/services.js';
 import type { Device } from '../../src/domain/devices.js';
 import type { DeviceMessage } from '../../src/domain/messages.js';
 import type { Principal } from '../../src/domain/principal.js';
-import { createServices, type Services } from '../../src/services/index.js';
+import { type Services } from '../../src/services/index.js';
 import { DEFAULT_PRINT, PrintService } from '../../src/services/print/print.js';
 import { DEFAULT_PUSH_LIMITS, PushService } from '../../src/services/push/push.js';
-import { cryptoRandom } from '../../src/services/kernel/secrets.js';
-import { Answers } from '../../src/sessions/answers.js';
-import { DeviceSessions } from '../../src/sessions/device-sessions.js';
 import { SessionHub, type DeviceLink } from '../../src/sessions/hub.js';
 import { PresenceService } from '../../src/sessions/presence.js';
-import { TimerWheel } from '../../src/sessions/timer-wheel.js';
-import { openDatabase } from '../../src/store/sqlite/open.js';
-import { sqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { tempDir } from '../helpers/relay.js';
 
 const CLI: Principal = { kind: 'cli' };
@@ -56,13 +51,9 @@ describe('what went down a dead session is sent again (issue 11 item 10)', () =>
   let printer: Device;
 
   beforeEach(async () => {
-    clock = new ManualClock();
-    const store = sqliteStore(openDatabase(tempDir()));
-    s = createServices({ store, clock, random: cryptoRandom(), domain: 'example.net' }, { registrationTtlMs: 60_000, dataDir: tempDir() });
-    await s.accounts.ensureDefaultAccount();
-    presence = new PresenceService(store, clock, new TimerWheel(clock), 120_000);
-    hub = new SessionHub(presence);
-    const sessions = new DeviceSessions(hub, new Answers(clock), presence);
+    const rig = await serviceRig();
+    ({ clock, s, presence, hub } = rig);
+    const { sessions } = rig;
     print = new PrintService(s.ctx, s.devices, sessions, { ...DEFAULT_PRINT, reannounceMs: REANNOUNCE_MS, dataDir: tempDir() });
     push = new PushService(s.ctx, s.devices, sessions, { ...DEFAULT_PUSH_LIMITS, redeliverMs: REANNOUNCE_MS });
     printer = (await s.devices.provision(CLI, { serial: 'P', model: 'EP' })).device;

@@ -3,19 +3,11 @@ import { after, before, describe, it } from 'node:test';
 import type { Device } from '../../src/domain/devices.js';
 import type { Principal } from '../../src/domain/principal.js';
 import { ERROR_NAMESPACE, ORDER_NAMESPACE, parseCgi, ReportError, type CgiReport, type ReportInput } from '../../src/domain/reports.js';
-import { createServices } from '../../src/services/index.js';
-import { cryptoRandom } from '../../src/services/kernel/secrets.js';
-import { AlertService } from '../../src/services/management/alerts.js';
 import { ReportService } from '../../src/services/management/reports.js';
-import { PushService } from '../../src/services/push/push.js';
-import { Answers } from '../../src/sessions/answers.js';
-import { DeviceSessions } from '../../src/sessions/device-sessions.js';
-import { SessionHub } from '../../src/sessions/hub.js';
-import { PresenceService } from '../../src/sessions/presence.js';
-import { TimerWheel } from '../../src/sessions/timer-wheel.js';
 import { openDatabase } from '../../src/store/sqlite/open.js';
 import { sqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { ManualClock } from '../helpers/clock.js';
+import { reportService, serviceRig } from '../helpers/services.js';
 import { tempDir } from '../helpers/relay.js';
 
 /**
@@ -152,12 +144,9 @@ describe('seed 004 reply to each report (reception time, type of contents, recep
   const clock = new ManualClock(Date.UTC(2026, 2, 19, 10));
   before(async () => {
     db = openDatabase(tempDir());
-    const store = sqliteStore(db);
-    const s = createServices({ store, clock, random: cryptoRandom(), domain: 'example.net' }, { registrationTtlMs: 60_000, timeZone: 'UTC', dataDir: tempDir() });
-    await s.accounts.ensureDefaultAccount();
-    const presence = new PresenceService(store, clock, new TimerWheel(clock));
-    const push = new PushService(s.ctx, s.devices, new DeviceSessions(new SessionHub(presence), new Answers(clock), presence));
-    reports = new ReportService(s.ctx, push, new AlertService(s.ctx), s.firmware);
+    const rig = await serviceRig({ clock, store: sqliteStore(db), timeZone: 'UTC' });
+    const { s, store } = rig;
+    reports = reportService(rig);
     const CLI: Principal = { kind: 'cli' };
     const made = (await s.devices.provision(CLI, { serial: 'SEED4-1', model: 'MP C3004' })).device;
     await s.devices.updateRegistry(CLI, made.id, { registrationNumber: REG });
