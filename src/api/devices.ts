@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Services } from '../services/index.js';
 import type { PresenceService } from '../sessions/presence.js';
 import type { Device, DeviceRegistry } from '../domain/devices.js';
-import { accountId, capabilities, countedPageOf, deviceIdParam, label, problemResponses, registryFields } from '../http/schemas.js';
+import { accountId, capabilities, countedPageOf, deviceIdParam, label, paging, problemResponses, registryFields } from '../http/schemas.js';
 import { deviceView } from '../http/views.js';
 
 const tags = ['devices'];
@@ -48,8 +48,7 @@ export async function deviceRoutes(app: FastifyInstance, { services, presence }:
             model: label,
             online: { type: 'boolean' },
             accountId,
-            cursor: { type: 'string', maxLength: 200, pattern: '^[A-Za-z0-9_-]*$' },
-            limit: { type: 'integer', minimum: 1, maximum: 500, default: 100 },
+            ...paging,
           },
           additionalProperties: false,
         },

@@ -7,7 +7,7 @@ import type { PrintService } from '../services/print/print.js';
 import type { MailPrintService } from '../services/print/mail-print.js';
 import type { JobEvent, PrintJob, PrinterState } from '../domain/print.js';
 import type { Device } from '../domain/devices.js';
-import { accountId, countedPageOf, deviceIdParam, rawBody, okJson, problemResponses } from '../http/schemas.js';
+import { accountId, countedPageOf, deviceIdParam, rawBody, okJson, paging, problemResponses } from '../http/schemas.js';
 import { iso } from '../http/views.js';
 
 const tags = ['print'];
@@ -78,8 +78,7 @@ export async function printRoutes(app: FastifyInstance, { print, mail }: { print
           type: 'object',
           properties: {
             accountId,
-            cursor: { type: 'string', maxLength: 200, pattern: '^[A-Za-z0-9_-]*$' },
-            limit: { type: 'integer', minimum: 1, maximum: 500, default: 100 },
+            ...paging,
           },
           additionalProperties: false,
         },

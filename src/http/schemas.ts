@@ -38,6 +38,12 @@ export const registryFields = {
   legacyAuth: { type: 'boolean', description: 'may report with its registration number alone (CGI U=), without its token' },
 } as const;
 
+/** Query parameters of a paged list: follow `nextCursor`; at most 500 items a page. */
+export const paging = {
+  cursor: { type: 'string', maxLength: 200, pattern: '^[A-Za-z0-9_-]*$' },
+  limit: { type: 'integer', minimum: 1, maximum: 500, default: 100 },
+} as const;
+
 export const deviceIdParam = {
   type: 'object',
   properties: { id: { type: 'string', pattern: DEVICE_ID_PATTERN } },
