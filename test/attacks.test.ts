@@ -1,9 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { request } from 'node:http';
-import { connect } from 'node:net';
 import nodemailer from 'nodemailer';
-import { LineClient, peakRssDuring, rssMiB } from './helpers/attack.js';
+import { anonymousBoshSession, oversizeMail, partialFaxFrame, peakRssDuring, rssMiB } from './helpers/attack.js';
 import { RawFax, T } from './helpers/fax.js';
 import { PrinterMib } from '../src/device/sim/printer-mib.js';
 import { VirtualDevice } from '../src/device/sim/virtual-device.js';
@@ -25,18 +23,15 @@ describe('SMTP intake under a 400 MiB DATA (issue 11 #2)', () => {
   after(() => relay.stop());
 
   it('reads past the limit without holding it, answers 552, and still takes the next mail', async () => {
-    const smtp = await LineClient.open(relay.smtpPort);
-    assert.match(await smtp.reply(), /^220 /);
-    assert.match(await smtp.command('EHLO attacker.example'), /SIZE 26214400/);
-    assert.match(await smtp.command('MAIL FROM:<mallory@example.com>'), /^250 /);
-    assert.match(await smtp.command(`RCPT TO:<${printerId}@fleetrelay.local>`), /^250 /);
-    assert.match(await smtp.command('DATA'), /^354 /);
     const before = rssMiB(relay.proc.pid!);
-    const line = Buffer.from('X'.repeat(1022) + '\r\n');
-    const peak = await peakRssDuring(relay.proc.pid!, () => smtp.pump(Buffer.concat(Array(1024).fill(line)), 400)); // 400 MiB
-    const answer = await smtp.command('.');
-    smtp.close();
-    assert.match(answer, /^552 5\.3\.4 /);
+    let replies: string[] = [];
+    const peak = await peakRssDuring(relay.proc.pid!, async () => void (replies = await oversizeMail(relay.smtpPort, `${printerId}@fleetrelay.local`, 400)));
+    const [greeting, ehlo, mail, rcpt, data, answer] = replies;
+    assert.match(greeting!, /^220 /);
+    assert.match(ehlo!, /SIZE 26214400/);
+    for (const r of [mail, rcpt]) assert.match(r!, /^250 /);
+    assert.match(data!, /^354 /);
+    assert.match(answer!, /^552 5\.3\.4 /);
     assert.ok(peak - before < 100, `RSS grew ${Math.round(peak - before)} MiB under 400 MiB of DATA (bound: 100 MiB; it grew 408 MiB when DATA was buffered)`);
 
     await nodemailer
@@ -56,25 +51,10 @@ describe('fax port before login (issue 11 #3)', () => {
   after(() => relay.stop());
 
   it('1,500 anonymous connections each sending most of a 1 MiB frame are cut off at the header; memory stays bounded; a fax machine still logs in', async () => {
-    // A frame of exactly --fax-max-frame (1 MiB, allowed after login), sent all but its last byte:
-    // the relay used to hold every such frame whole, waiting for the end.
-    const header = Buffer.alloc(5);
-    header.writeUInt32BE(1024 * 1024, 0);
-    header[4] = 0x20; // DATA
-    const payload = Buffer.alloc(1024 * 1024 - 2, 0x5a);
-    const attack = (i: number): Promise<void> =>
-      new Promise((resolve) => {
-        const s = connect({ host: '127.0.0.1', port: relay.faxPort, localAddress: `127.0.0.${2 + (i % 50)}` }, () => {
-          s.write(header);
-          s.write(payload);
-        });
-        s.on('error', () => {});
-        s.on('close', () => resolve());
-        s.resume();
-      });
     const before = rssMiB(relay.proc.pid!);
     const peak = await peakRssDuring(relay.proc.pid!, async () => {
-      const closed = Promise.all(Array.from({ length: 1500 }, (_, i) => attack(i)));
+      // Each sends all but the last byte of a 1 MiB frame: the relay used to hold every such frame whole, waiting for the end.
+      const closed = Promise.all(Array.from({ length: 1500 }, (_, i) => partialFaxFrame(relay.faxPort, `127.0.0.${2 + (i % 50)}`)));
       const bounded = new Promise((_, reject) => setTimeout(() => reject(new Error('attack connections still open after 60 s')), 60_000).unref());
       await Promise.race([closed, bounded]);
     });
@@ -105,18 +85,6 @@ describe('anonymous BOSH sessions against --max-sessions 200 (issue 11 #4)', () 
     await relay.stop();
   });
 
-  /** Creates a BOSH session from a loopback source address and never authenticates; its sid, or the refusal. */
-  const anonymousSession = (from: string): Promise<string> =>
-    new Promise((resolve, reject) => {
-      const body = `<body rid='1000' to='fleetrelay.local' wait='60' hold='1' ver='1.6' xmlns='http://jabber.org/protocol/httpbind' xmlns:xmpp='urn:xmpp:xbosh' xmpp:version='1.0'/>`;
-      const req = request(`${relay.url}/http-bind`, { method: 'POST', localAddress: from, agent: false, headers: { 'content-type': 'text/xml' } }, (res) => {
-        let text = '';
-        res.on('data', (c) => (text += c));
-        res.on('end', () => resolve(/sid='([^']+)'/.exec(text)?.[1] ?? text));
-      });
-      req.on('error', reject);
-      req.end(body);
-    });
   const sessions = async (): Promise<number> => {
     const text = (await api(relay.url, '/metrics', { token: adminToken(relay.dataDir) })).text;
     return Number(/^fleetrelay_bosh_sessions (\d+)/m.exec(text)?.[1]);
@@ -124,7 +92,7 @@ describe('anonymous BOSH sessions against --max-sessions 200 (issue 11 #4)', () 
 
   it('do not lock out a device with a valid token, and end at the authentication deadline', async () => {
     const before = rssMiB(relay.proc.pid!);
-    await Promise.all(Array.from({ length: 200 }, (_, i) => anonymousSession(`127.0.0.${2 + (i % 10)}`)));
+    await Promise.all(Array.from({ length: 200 }, (_, i) => anonymousBoshSession(relay.url, `127.0.0.${2 + (i % 10)}`)));
     assert.ok((await sessions()) <= 20, 'at most a tenth of the capacity waits to authenticate');
 
     const credentials = cliJson<{ deviceId: string; token: string }>(relay.dataDir, ['device', 'add', '--serial', 'BOSH-ATTACK', '--model', 'MFC-L2750']);

@@ -1,5 +1,6 @@
 /** Measuring a relay process under attack: its resident memory, read from /proc. */
 import { readFileSync } from 'node:fs';
+import { request } from 'node:http';
 import { connect, type Socket } from 'node:net';
 
 /** Resident set size of a process, in MiB. */
@@ -84,4 +85,51 @@ export class LineClient {
       };
     });
   }
+}
+
+/**
+ * One SMTP client sending `mib` MiB of DATA to `to`: every reply of the dialogue, in order
+ * (greeting, EHLO, MAIL, RCPT, DATA, and the answer to the final dot).
+ */
+export async function oversizeMail(port: number, to: string, mib: number): Promise<string[]> {
+  const smtp = await LineClient.open(port);
+  try {
+    const replies = [await smtp.reply()];
+    for (const line of ['EHLO attacker.example', 'MAIL FROM:<mallory@example.com>', `RCPT TO:<${to}>`, 'DATA']) replies.push(await smtp.command(line));
+    await smtp.pump(Buffer.concat(Array(1024).fill(Buffer.from('X'.repeat(1022) + '\r\n'))), mib);
+    replies.push(await smtp.command('.'));
+    return replies;
+  } finally {
+    smtp.close();
+  }
+}
+
+/**
+ * A fax connection from `from` that never logs in and sends all but the last byte of a DATA
+ * frame of exactly 1 MiB (the default --fax-max-frame); resolves once the relay has closed it.
+ */
+export function partialFaxFrame(port: number, from: string): Promise<void> {
+  const frame = Buffer.alloc(4 + 1024 * 1024 - 1, 0x5a);
+  frame.writeUInt32BE(1024 * 1024, 0);
+  frame[4] = 0x20; // DATA
+  return new Promise((resolve) => {
+    const s = connect({ host: '127.0.0.1', port, localAddress: from }, () => s.write(frame));
+    s.on('error', () => {});
+    s.on('close', () => resolve());
+    s.resume();
+  });
+}
+
+/** Creates a BOSH session from `from` and never authenticates: its sid, or the relay's answer when it refused. */
+export function anonymousBoshSession(relayUrl: string, from: string): Promise<string> {
+  const body = `<body rid='1000' to='fleetrelay.local' wait='60' hold='1' ver='1.6' xmlns='http://jabber.org/protocol/httpbind' xmlns:xmpp='urn:xmpp:xbosh' xmpp:version='1.0'/>`;
+  return new Promise((resolve, reject) => {
+    const req = request(`${relayUrl}/http-bind`, { method: 'POST', localAddress: from, agent: false, headers: { 'content-type': 'text/xml' } }, (res) => {
+      let text = '';
+      res.on('data', (c) => (text += c));
+      res.on('end', () => resolve(/sid='([^']+)'/.exec(text)?.[1] ?? text));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
 }
