@@ -63,14 +63,19 @@ describe('print by e-mail (seed 002 S101–S205) with the control page in real C
     assert.match((await page.textContent('main')) ?? '', /alice@example\.com.*Quarterly report/s);
     assert.equal(await page.getAttribute('#preview', 'src'), `/print/${link.split('/print/')[1]}/files/0`);
     await page.selectOption('#file', '1');
-    // Wait for the new document only: a PDF preview can hold its load events back for long in headless Chromium.
-    await Promise.all([page.waitForNavigation({ waitUntil: 'commit' }), page.click('button[value=preview]')]);
+    // Buttons are pressed from the keyboard: the PDF preview can still be laying itself out, moving
+    // the page under a mouse click, and it can hold load events back, so only the commit is awaited.
+    const press = async (button: string): Promise<void> => {
+      await page.focus(`button[value=${button}]`);
+      await Promise.all([page.waitForNavigation({ waitUntil: 'commit' }), page.keyboard.press('Enter')]);
+    };
+    await press('preview');
     await page.waitForSelector('#preview[src$="files/1"]');
     await page.selectOption('#file', '1');
     await page.selectOption('#media', 'na_letter_8.5x11in');
     await page.selectOption('#color', 'monochrome');
     await page.fill('#copies', '2');
-    await Promise.all([page.waitForNavigation({ waitUntil: 'commit' }), page.click('button[value=print]')]);
+    await press('print');
     await page.waitForSelector('#job-state');
     assert.match((await page.textContent('#job-state')) ?? '', /Job j[0-9a-z]+/);
     await page.waitForFunction(() => /completed/.test(document.querySelector('#job-state')?.textContent ?? ''), undefined, { timeout: 15_000 });
