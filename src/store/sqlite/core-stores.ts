@@ -2,7 +2,7 @@ import type { Device } from '../../domain/devices.js';
 import type { CountedPage, DeviceFilter, NewAudit } from '../core.js';
 import type { WebSession } from '../../domain/accounts.js';
 import type { Store } from '../store.js';
-import { decodeCursor, encodeCursor, toAccount, toAudit, toDevice, toRegistration, toToken, toUser } from './rows.js';
+import { decodeCursor, encodeCursor, toAccount, toAudit, toDevice, toRegistration, toToken, toUser } from '../rows.js';
 import { uniquely, where, type Sql } from './sql.js';
 
 type CoreStores = Pick<Store, 'settings' | 'accounts' | 'users' | 'tokens' | 'devices' | 'registrations' | 'webSessions' | 'audit'>;

@@ -1,16 +1,7 @@
-import type { FaxUser } from '../../domain/fax.js';
 import type { Store } from '../store.js';
-import type { Row } from './rows.js';
+import { toFaxUser } from '../rows.js';
 import { uniquely, where, type Sql } from './sql.js';
 
-const toFaxUser = (r: Row): FaxUser => ({
-  id: String(r.id),
-  accountId: String(r.account_id),
-  passwordHash: String(r.password_hash),
-  settings: JSON.parse(String(r.settings)) as FaxUser['settings'],
-  createdAt: Number(r.created_at),
-  updatedAt: Number(r.updated_at),
-});
 
 /** Fax relay users (seed 001). */
 export function faxStores(q: Sql): Pick<Store, 'faxUsers'> {

@@ -2,7 +2,7 @@ import type { MeterOffset, MeterRead } from '../../domain/billing.js';
 import type { StoredReport } from '../../domain/reports.js';
 import type { QueuedRequest } from '../../domain/push.js';
 import type { Store } from '../store.js';
-import { toAlert, toCode, toFirmware, toQueued, toRead, toReport, toWebhook } from './rows.js';
+import { toAlert, toCode, toFirmware, toQueued, toRead, toReport, toWebhook } from '../rows.js';
 import { uniquely, where, type Sql } from './sql.js';
 
 type ManagementStores = Pick<Store, 'codes' | 'reports' | 'alerts' | 'firmware' | 'webhooks' | 'meter' | 'pushQueue'>;

@@ -1,16 +1,7 @@
-import type { OutboxEntry } from '../outbox.js';
 import type { Store } from '../store.js';
-import type { Row } from './rows.js';
+import { toEntry } from '../rows.js';
 import type { Sql } from './sql.js';
 
-const toEntry = (r: Row): OutboxEntry => ({
-  id: Number(r.id),
-  kind: String(r.kind) as OutboxEntry['kind'],
-  message: String(r.message),
-  attempts: Number(r.attempts),
-  nextAt: Number(r.next_at),
-  createdAt: Number(r.created_at),
-});
 
 /** Webhook calls and mails waiting for an attempt. */
 export function outboxStores(q: Sql): Pick<Store, 'outbox'> {

@@ -1,45 +1,10 @@
-import type { JobState, Ticket } from '../../domain/print.js';
-import type { PrintJob, PrintPage, PrinterState } from '../../domain/print.js';
+import type { JobState } from '../../domain/print.js';
 import type { Store } from '../store.js';
-import { decodeCursor, encodeCursor, str, toDevice, type Row } from './rows.js';
+import { decodeCursor, encodeCursor, str, toDevice, toJob, toPage, toPrinter } from '../rows.js';
 import { where, type Sql } from './sql.js';
 
-const toJob = (r: Row): PrintJob => ({
-  id: String(r.id),
-  deviceId: String(r.device_id),
-  accountId: String(r.account_id),
-  state: r.state as JobState,
-  name: String(r.name),
-  documentType: String(r.document_type),
-  documentSize: Number(r.document_size),
-  documentSha256: String(r.document_sha256),
-  documentDeleted: r.document_deleted === 1,
-  ticket: JSON.parse(String(r.ticket)) as Ticket,
-  source: r.source as PrintJob['source'],
-  createdBy: String(r.created_by),
-  createdAt: Number(r.created_at),
-  updatedAt: Number(r.updated_at),
-});
 
-const toPage = (r: Row): PrintPage => ({
-  id: String(r.id),
-  deviceId: String(r.device_id),
-  accountId: String(r.account_id),
-  sender: String(r.sender),
-  subject: String(r.subject),
-  files: JSON.parse(String(r.files)) as PrintPage['files'],
-  jobId: str(r.job_id),
-  createdAt: Number(r.created_at),
-  expiresAt: Number(r.expires_at),
-});
 
-const toPrinter = (deviceId: string, r: Row, updatedAt: number): PrinterState => ({
-  deviceId,
-  accepting: r.accepting === 1,
-  status: str(r.status),
-  updatedAt,
-  allowedSenders: r.allowed_senders ? (JSON.parse(String(r.allowed_senders)) as string[]) : null,
-});
 
 /** Printers' accepting-jobs and status, print jobs and every state they passed through. */
 export function printStores(q: Sql): Pick<Store, 'print'> {

@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import { ConflictError } from '../store.js';
-import { isUniqueViolation, type Row } from './rows.js';
+import type { Row } from '../rows.js';
 
 /** Prepared-statement helpers. Statements are compiled once and reused: compiling costs more than running a point query. */
 export class Sql {
@@ -38,3 +38,7 @@ export function where(conditions: [string, unknown][]): { clause: string; params
   const used = conditions.filter(([, v]) => v !== undefined);
   return { clause: used.length ? `WHERE ${used.map(([c]) => c).join(' AND ')}` : '', params: used.map(([, v]) => v) };
 }
+
+const isUniqueViolation = (err: unknown): boolean =>
+  (err as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE' ||
+  (err as { code?: string }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY';

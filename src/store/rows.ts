@@ -1,18 +1,24 @@
-/** Row ↔ object mapping for the SQLite adapter. */
-import type { Registration } from '../../domain/registration.js';
-import type { Account, ApiToken, AuditEntry, User } from '../../domain/accounts.js';
-import type { Device } from '../../domain/devices.js';
-import type { QueuedRequest } from '../../domain/push.js';
-import type { Alert } from '../../domain/alerts.js';
-import type { Code, StoredReport } from '../../domain/reports.js';
-import type { Firmware } from '../../domain/firmware.js';
-import type { Webhook } from '../../domain/webhooks.js';
-
+/**
+ * Row ↔ object mapping shared by both adapters: each returns rows with the same column names,
+ * timestamps as epoch milliseconds, booleans as 0/1 (SQLite) or true/false (PostgreSQL), JSON as text.
+ */
+import type { Registration } from '../domain/registration.js';
+import type { Account, ApiToken, AuditEntry, User } from '../domain/accounts.js';
+import type { Device } from '../domain/devices.js';
+import type { QueuedRequest } from '../domain/push.js';
+import type { Alert } from '../domain/alerts.js';
+import type { Code, StoredReport } from '../domain/reports.js';
+import type { Firmware } from '../domain/firmware.js';
+import type { Webhook } from '../domain/webhooks.js';
+import type { JobState, PrintJob, PrintPage, PrinterState, Ticket } from '../domain/print.js';
+import type { FaxUser } from '../domain/fax.js';
+import type { OutboxEntry } from './outbox.js';
 
 export type Row = Record<string, unknown>;
 
 export const json = (v: unknown): Record<string, unknown> => (v ? (JSON.parse(String(v)) as Record<string, unknown>) : {});
 export const str = (v: unknown): string | null => (v === null || v === undefined ? null : String(v));
+export const bool = (v: unknown): boolean => v === 1 || v === true;
 export const num = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
 
 export const toAccount = (r: Row): Account => ({ id: String(r.id), name: String(r.name), createdAt: Number(r.created_at) });
@@ -21,7 +27,7 @@ export const toUser = (r: Row): User => ({
   id: String(r.id),
   name: String(r.name),
   accountId: String(r.account_id),
-  admin: r.admin === 1,
+  admin: bool(r.admin),
   passwordHash: String(r.password_hash),
   createdAt: Number(r.created_at),
 });
@@ -29,7 +35,7 @@ export const toUser = (r: Row): User => ({
 export const toToken = (r: Row): ApiToken => ({
   id: String(r.id),
   accountId: r.account_id === null ? null : String(r.account_id),
-  admin: r.admin === 1,
+  admin: bool(r.admin),
   label: r.label === null ? null : String(r.label),
   createdAt: Number(r.created_at),
   expiresAt: num(r.expires_at),
@@ -49,10 +55,10 @@ export const toDevice = (r: Row): Device => ({
     installer: str(r.installer),
     contact: str(r.contact),
     contactEmail: str(r.contact_email),
-    legacyAuth: r.legacy_auth === 1,
+    legacyAuth: bool(r.legacy_auth),
   },
   firmwareVersion: str(r.firmware_version),
-  online: r.online === 1,
+  online: bool(r.online),
   lastSeenAt: num(r.last_seen_at),
   createdAt: Number(r.created_at),
   updatedAt: Number(r.updated_at),
@@ -164,9 +170,61 @@ export const toFirmware = (r: Row): Firmware => ({
   uploadedBy: String(r.uploaded_by),
 });
 
-export const isUniqueViolation = (err: unknown): boolean =>
-  (err as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE' ||
-  (err as { code?: string }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
 
 export const encodeCursor = (id: string): string => Buffer.from(id).toString('base64url');
 export const decodeCursor = (c: string): string => Buffer.from(c, 'base64url').toString();
+
+export const toJob = (r: Row): PrintJob => ({
+  id: String(r.id),
+  deviceId: String(r.device_id),
+  accountId: String(r.account_id),
+  state: r.state as JobState,
+  name: String(r.name),
+  documentType: String(r.document_type),
+  documentSize: Number(r.document_size),
+  documentSha256: String(r.document_sha256),
+  documentDeleted: bool(r.document_deleted),
+  ticket: JSON.parse(String(r.ticket)) as Ticket,
+  source: r.source as PrintJob['source'],
+  createdBy: String(r.created_by),
+  createdAt: Number(r.created_at),
+  updatedAt: Number(r.updated_at),
+});
+
+export const toPage = (r: Row): PrintPage => ({
+  id: String(r.id),
+  deviceId: String(r.device_id),
+  accountId: String(r.account_id),
+  sender: String(r.sender),
+  subject: String(r.subject),
+  files: JSON.parse(String(r.files)) as PrintPage['files'],
+  jobId: str(r.job_id),
+  createdAt: Number(r.created_at),
+  expiresAt: Number(r.expires_at),
+});
+
+export const toPrinter = (deviceId: string, r: Row, updatedAt: number): PrinterState => ({
+  deviceId,
+  accepting: bool(r.accepting),
+  status: str(r.status),
+  updatedAt,
+  allowedSenders: r.allowed_senders ? (JSON.parse(String(r.allowed_senders)) as string[]) : null,
+});
+
+export const toFaxUser = (r: Row): FaxUser => ({
+  id: String(r.id),
+  accountId: String(r.account_id),
+  passwordHash: String(r.password_hash),
+  settings: JSON.parse(String(r.settings)) as FaxUser['settings'],
+  createdAt: Number(r.created_at),
+  updatedAt: Number(r.updated_at),
+});
+
+export const toEntry = (r: Row): OutboxEntry => ({
+  id: Number(r.id),
+  kind: String(r.kind) as OutboxEntry['kind'],
+  message: String(r.message),
+  attempts: Number(r.attempts),
+  nextAt: Number(r.next_at),
+  createdAt: Number(r.created_at),
+});
