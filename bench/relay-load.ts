@@ -13,7 +13,8 @@ import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { OID } from '../src/device/sim/printer-mib.js';
 import type { SimulatedDevice } from '../src/device/sim/simulator.js';
-import { openStore } from '../src/main.js';
+import { openStore } from '../src/stores.js';
+import { databaseUrlFor } from '../test/helpers/store.js';
 import { createServices } from '../src/services/index.js';
 import { cryptoRandom } from '../src/services/kernel/secrets.js';
 import { systemClock } from '../src/domain/clock.js';
@@ -61,7 +62,7 @@ try {
   const token = cliJson<{ token: string }>(relay.dataDir, ['token', 'create', '--admin']).token;
 
   // Provision the fleet straight into the data directory (the relay sees it at once).
-  const store = openStore(relay.dataDir);
+  const store = await openStore({ dataDir: relay.dataDir, databaseUrl: databaseUrlFor(relay.dataDir) });
   const services = createServices({ store, clock: systemClock, random: cryptoRandom(), domain: 'fleetrelay.local' }, { registrationTtlMs: 60_000, dataDir: relay.dataDir });
   const fleet: SimulatedDevice[] = [];
   for (let i = 0; i < SESSIONS + 1; i++) {

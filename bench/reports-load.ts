@@ -11,7 +11,8 @@ import { join } from 'node:path';
 import { Agent, request } from 'node:http';
 import { parseArgs } from 'node:util';
 import Database from 'better-sqlite3';
-import { openStore } from '../src/main.js';
+import { openStore } from '../src/stores.js';
+import { databaseUrlFor } from '../test/helpers/store.js';
 import { createServices } from '../src/services/index.js';
 import { cryptoRandom } from '../src/services/kernel/secrets.js';
 import { systemClock } from '../src/domain/clock.js';
@@ -73,7 +74,7 @@ const get = (path: string, token: string): Promise<{ status: number; ms: number;
 
 try {
   const admin = cliJson<{ token: string }>(relay.dataDir, ['token', 'create', '--admin']).token;
-  const store = openStore(relay.dataDir);
+  const store = await openStore({ dataDir: relay.dataDir, databaseUrl: databaseUrlFor(relay.dataDir) });
   const services = createServices({ store, clock: systemClock, random: cryptoRandom(), domain: 'fleetrelay.local' }, { registrationTtlMs: 60_000, dataDir: relay.dataDir });
   const fleet: { token: string; total: number }[] = [];
   for (let i = 0; i < DEVICES; i++)

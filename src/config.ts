@@ -4,6 +4,8 @@ export interface RelayConfig {
   host: string;
   port: number;
   dataDir: string;
+  /** PostgreSQL instead of SQLite in dataDir (which then keeps only local files: pid, keys, spools). */
+  databaseUrl?: string;
   /** XMPP domain of device JIDs. */
   domain: string;
   /** Base URL people and devices reach the relay at (claim URLs); derived from the request if unset. */

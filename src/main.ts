@@ -14,9 +14,7 @@ import { audit } from './services/kernel/context.js';
 import { createServices, type Services } from './services/index.js';
 import { cryptoRandom, type Random } from './services/kernel/secrets.js';
 import { REDACT_PATHS, REDACTED, redactText } from './services/kernel/redact.js';
-import { openDatabase } from './store/sqlite/open.js';
-import { sqliteStore } from './store/sqlite/sqlite-store.js';
-import type { Store } from './store/store.js';
+import { openStore, type StoreLocation } from './stores.js';
 import { TimerWheel } from './sessions/timer-wheel.js';
 import { PresenceService } from './sessions/presence.js';
 import { SessionHub } from './sessions/hub.js';
@@ -82,17 +80,13 @@ function listen(server: Server, port: number, host: string): Promise<void> {
   });
 }
 
-export function openStore(dataDir: string): Store {
-  return sqliteStore(openDatabase(dataDir));
-}
-
 /**
  * The store-backed services alone, for administrative commands that work on the data directory
  * while a relay may run on it: no sessions, no listeners. The XMPP domain is the one the relay
  * last ran with unless `domain` says otherwise, so both print the same JIDs.
  */
-export async function openServices(o: { dataDir: string; timeZone: string; domain?: string }): Promise<{ services: Services; close(): Promise<void> }> {
-  const store = openStore(o.dataDir);
+export async function openServices(o: StoreLocation & { timeZone: string; domain?: string; mustExist?: boolean }): Promise<{ services: Services; close(): Promise<void> }> {
+  const store = await openStore(o);
   try {
     const domain = o.domain ?? (await store.settings.get(XMPP_DOMAIN_SETTING)) ?? defaults.domain;
     const services = createServices(
@@ -113,7 +107,7 @@ export async function startRelay(
 ): Promise<Relay> {
   const clock = o.clock ?? systemClock;
   const logger = o.logger ?? relayLogger(config.logLevel);
-  const store = openStore(config.dataDir);
+  const store = await openStore(config);
   const services = createServices(
     { store, clock, random: o.random ?? cryptoRandom(), domain: config.domain },
     { registrationTtlMs: config.registrationTtlSeconds * 1000, timeZone: config.timeZone, dataDir: config.dataDir },

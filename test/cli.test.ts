@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { after, before, describe, it } from 'node:test';
 import { CLI, cliJson, startRelay, tempDir, type CliResult, type RelayProcess } from './helpers/relay.js';
+import { ON_POSTGRES, storeArgs } from './helpers/store.js';
 
 /** The CLI as a child process, asynchronously, so servers in this process can answer it; no --data-dir added. */
 async function run(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
@@ -38,7 +39,7 @@ describe('the CLI: global options, exit codes, errors a first-time user meets', 
 
   it('takes global options after the command as well as before it', async () => {
     const dataDir = join(tempDir(), 'data');
-    const p = spawn(process.execPath, [CLI, 'serve', '--data-dir', dataDir, '--port', '0', '--host', '127.0.0.1', '--smtp-host', '127.0.0.1', '--fax-host', '127.0.0.1', '--smtp-port', '0', '--fax-port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const p = spawn(process.execPath, [CLI, 'serve', '--data-dir', dataDir, ...storeArgs(dataDir), '--port', '0', '--host', '127.0.0.1', '--smtp-host', '127.0.0.1', '--fax-host', '127.0.0.1', '--smtp-port', '0', '--fax-port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
     try {
       const lines = createInterface({ input: p.stdout });
       let ready: { dataDir?: string } | undefined;
@@ -52,7 +53,7 @@ describe('the CLI: global options, exit codes, errors a first-time user meets', 
       p.kill('SIGTERM');
       await once(p, 'close');
     }
-    const accounts = await run(['account', 'list', '--json', '--data-dir', dataDir]);
+    const accounts = await run(['account', 'list', '--json', '--data-dir', dataDir, ...storeArgs(dataDir)]);
     assert.equal(accounts.code, 0, accounts.stderr);
     assert.deepEqual((JSON.parse(accounts.stdout) as { id: string }[]).map((a) => a.id), ['default']);
     const me = await run(['whoami', '--json', '--relay', relay.url, '--token', token]);
@@ -61,7 +62,7 @@ describe('the CLI: global options, exit codes, errors a first-time user meets', 
   });
 
   it('exits 2 for invalid input, ours or the relay’s 400, and 1 for other failures', async () => {
-    const g = ['--data-dir', relay.dataDir, '--relay', relay.url, '--token', token];
+    const g = ['--data-dir', relay.dataDir, ...storeArgs(relay.dataDir), '--relay', relay.url, '--token', token];
     const cases: [string[], 0 | 1 | 2, RegExp][] = [
       [[...g, 'account', 'list', '--no-such-option'], 2, /unknown option '--no-such-option'/],
       [[...g, 'set', 'd1', '1.3.6.1.2.1.1.5.0=text:x'], 2, /not an assignment/],
@@ -83,7 +84,7 @@ describe('the CLI: global options, exit codes, errors a first-time user meets', 
   });
 
   it('--limit abc is a usage error, not an SQLite message', async () => {
-    const r = await run(['--data-dir', relay.dataDir, 'device', 'list', '--limit', 'abc']);
+    const r = await run(['--data-dir', relay.dataDir, ...storeArgs(relay.dataDir), 'device', 'list', '--limit', 'abc']);
     assert.equal(r.code, 2);
     assert.match(r.stderr, /--limit must be a whole number from 1 to 500, not "abc"/);
     assert.doesNotMatch(r.stderr, /SQLite|datatype/i);
@@ -133,24 +134,24 @@ describe('the CLI: global options, exit codes, errors a first-time user meets', 
 
   it('administrative commands refuse a --data-dir without a database; init and serve create one', async () => {
     const dataDir = join(tempDir(), 'typo');
-    const r = await run(['--data-dir', dataDir, 'token', 'create', '--admin']);
+    const r = await run(['--data-dir', dataDir, ...storeArgs(dataDir), 'token', 'create', '--admin']);
     assert.equal(r.code, 2);
-    assert.match(r.stderr, /no FleetRelay database in .*typo.*fleetrelay init/);
+    assert.match(r.stderr, ON_POSTGRES ? /no FleetRelay database in postgres:.*fleetrelay init/ : /no FleetRelay database in .*typo.*fleetrelay init/);
     assert.equal(existsSync(dataDir), false, 'nothing was made');
-    const backup = await run(['--data-dir', dataDir, 'backup', join(tempDir(), 'b.db')]);
+    const backup = await run(['--data-dir', dataDir, ...storeArgs(dataDir), 'backup', join(tempDir(), 'b.db')]);
     assert.equal(backup.code, 2);
     assert.equal(existsSync(dataDir), false);
 
-    const init = await run(['init', '--data-dir', dataDir]);
+    const init = await run(['init', '--data-dir', dataDir, ...storeArgs(dataDir)]);
     assert.equal(init.code, 0, init.stderr);
     assert.match(init.stdout, /created a FleetRelay database/);
-    assert.match((await run(['init', '--data-dir', dataDir])).stdout, /already holds a FleetRelay database; nothing changed/);
-    const made = await run(['--data-dir', dataDir, 'token', 'create', '--admin', '--json']);
+    assert.match((await run(['init', '--data-dir', dataDir, ...storeArgs(dataDir)])).stdout, /already holds a FleetRelay database; nothing changed/);
+    const made = await run(['--data-dir', dataDir, ...storeArgs(dataDir), 'token', 'create', '--admin', '--json']);
     assert.equal(made.code, 0, made.stderr);
   });
 
   it('stops quietly when its reader goes away (| head)', async () => {
-    const p = spawn(process.execPath, [CLI, '--data-dir', relay.dataDir, 'token', 'list'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const p = spawn(process.execPath, [CLI, '--data-dir', relay.dataDir, ...storeArgs(relay.dataDir), 'token', 'list'], { stdio: ['ignore', 'pipe', 'pipe'] });
     p.stdout.destroy(); // the reader is gone before anything is written
     let stderr = '';
     p.stderr.on('data', (c: Buffer) => (stderr += c.toString()));

@@ -5,6 +5,7 @@ import { connect, createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { CLI, cli, startRelay, tempDir } from './helpers/relay.js';
+import { storeArgs } from './helpers/store.js';
 
 const occupy = (): Promise<Server> =>
   new Promise((resolve) => {
@@ -23,7 +24,7 @@ const reachable = (host: string, port: number): Promise<boolean> =>
 
 /** `fleetrelay serve` until it exits (bounded): a relay that cannot bind must not stay up. */
 function serve(dataDir: string, args: string[]) {
-  return spawnSync(process.execPath, [CLI, '--data-dir', dataDir, 'serve', '--port', '0', '--host', '127.0.0.1', '--smtp-host', '127.0.0.1', '--fax-host', '127.0.0.1', ...args], {
+  return spawnSync(process.execPath, [CLI, '--data-dir', dataDir, ...storeArgs(dataDir), 'serve', '--port', '0', '--host', '127.0.0.1', '--smtp-host', '127.0.0.1', '--fax-host', '127.0.0.1', ...args], {
     encoding: 'utf8',
     timeout: 30_000,
   });

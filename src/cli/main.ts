@@ -22,6 +22,7 @@ for (const stream of [process.stdout, process.stderr])
 // No defaults from the environment here: help prints defaults, and FLEETRELAY_TOKEN is a secret.
 const GLOBAL_OPTIONS = [
   ['--data-dir <dir>', `data directory (env FLEETRELAY_DATA, default ${defaults.dataDir})`],
+  ['--database-url <url>', 'PostgreSQL instead of SQLite in the data directory, e.g. postgres://user@host:5432/fleetrelay (env FLEETRELAY_DATABASE_URL)'],
   ['--relay <url>', 'URL of a running relay, for client commands (env FLEETRELAY_URL)'],
   ['--token <token>', 'API token, for client commands (env FLEETRELAY_TOKEN)'],
 ] as const;
@@ -55,13 +56,14 @@ const globals = (): GlobalOptions => {
   const given = { ...program.opts<Partial<GlobalOptions>>(), ...definedOnly(running.opts<Partial<GlobalOptions>>()) };
   return {
     dataDir: given.dataDir || process.env.FLEETRELAY_DATA || defaults.dataDir,
+    databaseUrl: given.databaseUrl || process.env.FLEETRELAY_DATABASE_URL || undefined,
     relay: given.relay || process.env.FLEETRELAY_URL || undefined,
     token: given.token || process.env.FLEETRELAY_TOKEN || undefined,
   };
 };
 
 function definedOnly(o: Partial<GlobalOptions>): Partial<GlobalOptions> {
-  return Object.fromEntries(Object.entries(o).filter(([k, v]) => v !== undefined && ['dataDir', 'relay', 'token'].includes(k)));
+  return Object.fromEntries(Object.entries(o).filter(([k, v]) => v !== undefined && ['dataDir', 'databaseUrl', 'relay', 'token'].includes(k)));
 }
 
 /** The global options on every command that runs an action, hidden from its help (shown once, as global options). */

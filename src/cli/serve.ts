@@ -50,6 +50,7 @@ export function serveConfig(o: ServeOptions, g: GlobalOptions): RelayConfig {
     host: o.host,
     port: intOption('--port', o.port ?? env.PORT ?? String(defaults.port), 0, 65535),
     dataDir: g.dataDir,
+    databaseUrl: g.databaseUrl,
     domain: o.xmppDomain ?? env.FLEETRELAY_DOMAIN ?? defaults.domain,
     publicUrl: (o.publicUrl ?? env.FLEETRELAY_PUBLIC_URL)?.replace(/\/+$/, ''),
     tls: o.tlsCert && o.tlsKey ? { cert: o.tlsCert, key: o.tlsKey } : undefined,

@@ -41,13 +41,21 @@ export class ConflictError extends Error {
   }
 }
 
+/** An administrative command named a store that holds no FleetRelay database (a mistyped --data-dir or --database-url). */
+export class NoDatabaseError extends Error {
+  constructor(where: string) {
+    super(`no FleetRelay database in ${where}: give the relay's --data-dir (FLEETRELAY_DATA) or --database-url (FLEETRELAY_DATABASE_URL), or create one with "fleetrelay init" (or "fleetrelay migrate")`);
+    this.name = 'NoDatabaseError';
+  }
+}
+
 export class SchemaTooNewError extends Error {
   constructor(
     readonly found: number,
     readonly supported: number,
   ) {
     super(
-      `the data directory has schema version ${found}, but this FleetRelay knows only up to ${supported}; ` +
+      `the database has schema version ${found}, but this FleetRelay knows only up to ${supported}; ` +
         'run a newer FleetRelay (or restore a backup made by this version)',
     );
     this.name = 'SchemaTooNewError';

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { storeArgs } from './store.js';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 export const CLI = join(ROOT, 'dist/src/cli/main.js');
@@ -20,7 +21,7 @@ export interface CliResult {
 }
 
 export function cli(dataDir: string, args: string[], o: { input?: string; env?: NodeJS.ProcessEnv } = {}): CliResult {
-  const r = spawnSync(process.execPath, [CLI, '--data-dir', dataDir, ...args], {
+  const r = spawnSync(process.execPath, [CLI, '--data-dir', dataDir, ...storeArgs(dataDir), ...args], {
     input: o.input ?? '',
     env: { ...process.env, ...o.env },
     encoding: 'utf8',
@@ -62,7 +63,7 @@ export async function startRelay(o: { dataDir?: string; args?: string[]; env?: N
   const logDir = o.logDir ?? process.env[TEST_LOG_DIR_ENV];
   const proc = spawn(
     process.execPath,
-    [...(o.nodeArgs ?? []), CLI, '--data-dir', dataDir, 'serve', '--port', '0', '--host', '127.0.0.1', '--smtp-host', '127.0.0.1', '--fax-host', '127.0.0.1', ...(o.args?.includes('--smtp-port') ? [] : ['--smtp-port', '0']), ...(o.args?.includes('--fax-port') ? [] : ['--fax-port', '0']), ...(o.args ?? [])],
+    [...(o.nodeArgs ?? []), CLI, '--data-dir', dataDir, ...storeArgs(dataDir), 'serve', '--port', '0', '--host', '127.0.0.1', '--smtp-host', '127.0.0.1', '--fax-host', '127.0.0.1', ...(o.args?.includes('--smtp-port') ? [] : ['--smtp-port', '0']), ...(o.args?.includes('--fax-port') ? [] : ['--fax-port', '0']), ...(o.args ?? [])],
     { env: { ...process.env, ...(logDir ? { FLEETRELAY_LOG_LEVEL: 'debug' } : {}), ...o.env }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let logFile: NodeJS.WritableStream | null = null;

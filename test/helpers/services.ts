@@ -1,4 +1,4 @@
-/** The relay's services over a fresh SQLite database on a manual clock, without transports: what unit tests of services build on. */
+/** The relay's services over a fresh store of the kind this run tests (test/helpers/store.ts) on a manual clock, without transports: what unit tests of services build on. */
 import { createServices } from '../../src/services/index.js';
 import { cryptoRandom } from '../../src/services/kernel/secrets.js';
 import { AlertService } from '../../src/services/management/alerts.js';
@@ -9,15 +9,14 @@ import { DeviceSessions } from '../../src/sessions/device-sessions.js';
 import { SessionHub } from '../../src/sessions/hub.js';
 import { PresenceService } from '../../src/sessions/presence.js';
 import { TimerWheel } from '../../src/sessions/timer-wheel.js';
-import { openDatabase } from '../../src/store/sqlite/open.js';
-import { sqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import type { Store } from '../../src/store/store.js';
 import { ManualClock } from './clock.js';
 import { tempDir } from './relay.js';
+import { testStore } from './store.js';
 
 export async function serviceRig(o: { clock?: ManualClock; store?: Store; timeZone?: string } = {}) {
   const clock = o.clock ?? new ManualClock();
-  const store = o.store ?? sqliteStore(openDatabase(tempDir()));
+  const store = o.store ?? (await testStore());
   const s = createServices({ store, clock, random: cryptoRandom(), domain: 'example.net' }, { registrationTtlMs: 60_000, timeZone: o.timeZone, dataDir: tempDir() });
   await s.accounts.ensureDefaultAccount();
   const presence = new PresenceService(store, clock, new TimerWheel(clock));

@@ -1,10 +1,11 @@
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { CLI, type RelayProcess } from './relay.js';
+import { storeArgs } from './store.js';
 
 /** `fleetrelay device simulate …` against the relay; `ready` is the first stdout line matching `until`. */
 export function simulate(relay: RelayProcess, args: string[], until = /devices connected/) {
-  const proc = spawn(process.execPath, [CLI, '--data-dir', relay.dataDir, '--relay', relay.url, 'device', 'simulate', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(process.execPath, [CLI, '--data-dir', relay.dataDir, ...storeArgs(relay.dataDir), '--relay', relay.url, 'device', 'simulate', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   const lines: string[] = [];
   const ready = new Promise<string>((resolve, reject) => {
     const t = setTimeout(() => reject(new Error(`simulator not ready: ${lines.join('\n')}`)), 20_000);

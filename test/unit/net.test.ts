@@ -9,8 +9,7 @@ import { createServices } from '../../src/services/index.js';
 import { Outbox } from '../../src/services/kernel/outbox.js';
 import { cryptoRandom } from '../../src/services/kernel/secrets.js';
 import { WebhookService, type WebhookTransport } from '../../src/services/management/webhooks.js';
-import { openDatabase } from '../../src/store/sqlite/open.js';
-import { sqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import { testStore } from '../helpers/store.js';
 import { webhookHttp } from '../../src/transports/webhook-http/client.js';
 import { ManualClock } from '../helpers/clock.js';
 
@@ -60,7 +59,7 @@ describe('webhook target addresses (SSRF)', () => {
 describe('webhook delivery', () => {
   it('checks the address again before every attempt and posts to the address it checked (DNS rebinding)', async () => {
     const clock = new ManualClock();
-    const store = sqliteStore(openDatabase(mkdtempSync(join(tmpdir(), 'webhook-'))));
+    const store = await testStore(mkdtempSync(join(tmpdir(), 'webhook-')));
     const s = createServices({ store, clock, random: cryptoRandom(), domain: 'example.net' }, { registrationTtlMs: 60_000, dataDir: tmpdir() });
     await s.accounts.ensureDefaultAccount();
     let resolvesTo = ['93.184.216.34'];

@@ -5,15 +5,14 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { ManualClock } from '../helpers/clock.js';
 import { Outbox, RETRY_S } from '../../src/services/kernel/outbox.js';
-import { openDatabase } from '../../src/store/sqlite/open.js';
-import { sqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import { testStore } from '../helpers/store.js';
 
 const settle = async (): Promise<void> => {
   for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
 };
 
-function setup(dir = mkdtempSync(join(tmpdir(), 'outbox-'))) {
-  const store = sqliteStore(openDatabase(dir));
+async function setup(dir = mkdtempSync(join(tmpdir(), 'outbox-'))) {
+  const store = await testStore(dir);
   const clock = new ManualClock();
   const givenUp: { kind: string; message: unknown; error: string }[] = [];
   const outbox = new Outbox(store.outbox, clock, (kind, message, error) => givenUp.push({ kind, message, error }));
@@ -22,7 +21,7 @@ function setup(dir = mkdtempSync(join(tmpdir(), 'outbox-'))) {
 
 describe('the outbox: mails and webhook calls stored, attempted, retried with back-off (injected clock)', () => {
   it('sends at once; a failure is retried after 1, 5, 30, 120 and 600 s, then given up and removed', async () => {
-    const { clock, outbox, givenUp, store } = setup();
+    const { clock, outbox, givenUp, store } = await setup();
     const attempts: number[] = [];
     outbox.handle('webhook', async () => {
       attempts.push(clock.now());
@@ -49,7 +48,7 @@ describe('the outbox: mails and webhook calls stored, attempted, retried with ba
   });
 
   it('keeps what was not sent across a restart, and sends it then', async () => {
-    const first = setup();
+    const first = await setup();
     first.outbox.handle('mail', async () => {
       throw new Error('connection refused');
     });
@@ -59,7 +58,7 @@ describe('the outbox: mails and webhook calls stored, attempted, retried with ba
     first.outbox.stop();
     await first.store.close();
 
-    const again = setup(first.dir);
+    const again = await setup(first.dir);
     const sent: unknown[] = [];
     again.outbox.mailer({ send: async (m) => void sent.push(m) });
     await again.outbox.start();
@@ -72,7 +71,7 @@ describe('the outbox: mails and webhook calls stored, attempted, retried with ba
   });
 
   it('gives up at once on a kind nothing sends (mail left from a run that had outbound mail)', async () => {
-    const { clock, outbox, givenUp } = setup();
+    const { clock, outbox, givenUp } = await setup();
     await outbox.start();
     await outbox.add('mail', { to: ['a@example.com'], subject: 's', text: 't' });
     clock.advance(1000);

@@ -6,8 +6,7 @@ import { createServices, type Services } from '../../src/services/index.js';
 import { ServiceError } from '../../src/services/kernel/errors.js';
 import { cryptoRandom } from '../../src/services/kernel/secrets.js';
 import { KEEP_EXPIRED_MS } from '../../src/services/identity/registration.js';
-import { openDatabase } from '../../src/store/sqlite/open.js';
-import { sqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import { testStore } from '../helpers/store.js';
 import { tempDir } from '../helpers/relay.js';
 
 const TTL = 15 * 60_000;
@@ -21,7 +20,7 @@ describe('registration service on an injected clock', () => {
 
   beforeEach(async () => {
     clock = new ManualClock();
-    s = createServices({ store: sqliteStore(openDatabase(tempDir())), clock, random: cryptoRandom(), domain: 'example.net' }, { registrationTtlMs: TTL, dataDir: tempDir() });
+    s = createServices({ store: await testStore(), clock, random: cryptoRandom(), domain: 'example.net' }, { registrationTtlMs: TTL, dataDir: tempDir() });
     await s.accounts.ensureDefaultAccount();
   });
 

@@ -4,11 +4,10 @@ import type { Device } from '../../src/domain/devices.js';
 import type { Principal } from '../../src/domain/principal.js';
 import { ERROR_NAMESPACE, ORDER_NAMESPACE, parseCgi, ReportError, type CgiReport, type ReportInput } from '../../src/domain/reports.js';
 import { ReportService } from '../../src/services/management/reports.js';
-import { openDatabase } from '../../src/store/sqlite/open.js';
-import { sqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import { testStore } from '../helpers/store.js';
+import type { Store } from '../../src/store/store.js';
 import { ManualClock } from '../helpers/clock.js';
 import { reportService, serviceRig } from '../helpers/services.js';
-import { tempDir } from '../helpers/relay.js';
 
 /**
  * Seed 004 (/work/shared/spec/seed-004.md, original /work/shared/seeds/004_*.txt): the CGI form
@@ -118,14 +117,14 @@ const REPLY_TABLE: { name: string; query: string; type: string; description: Reg
 ];
 
 describe('seed 004 error content and order content tables', () => {
-  let db: ReturnType<typeof openDatabase>;
-  before(() => {
-    db = openDatabase(tempDir());
+  let store: Store;
+  before(async () => {
+    store = await testStore();
   });
-  after(() => db.close());
+  after(() => store.close());
   for (const row of CODE_TABLE)
     it(row.name, async () => {
-      const c = await sqliteStore(db).codes.get(row.namespace, row.code);
+      const c = await store.codes.get(row.namespace, row.code);
       assert.ok(c, `${row.namespace}:${row.code} is in the code tables`);
       assert.equal(c.kind, row.kind);
       assert.match(c.description, row.description);
@@ -138,21 +137,21 @@ describe('seed 004 error content and order content tables', () => {
 });
 
 describe('seed 004 reply to each report (reception time, type of contents, reception number, description)', () => {
-  let db: ReturnType<typeof openDatabase>;
+  let store: Store;
   let reports: ReportService;
   let device: () => Promise<Device>;
   const clock = new ManualClock(Date.UTC(2026, 2, 19, 10));
   before(async () => {
-    db = openDatabase(tempDir());
-    const rig = await serviceRig({ clock, store: sqliteStore(db), timeZone: 'UTC' });
-    const { s, store } = rig;
+    store = await testStore();
+    const rig = await serviceRig({ clock, store, timeZone: 'UTC' });
+    const { s } = rig;
     reports = reportService(rig);
     const CLI: Principal = { kind: 'cli' };
     const made = (await s.devices.provision(CLI, { serial: 'SEED4-1', model: 'MP C3004' })).device;
     await s.devices.updateRegistry(CLI, made.id, { registrationNumber: REG });
     device = async () => (await store.devices.get(made.id))!;
   });
-  after(() => db.close());
+  after(() => store.close());
   let lastReception = 0;
   for (const row of REPLY_TABLE)
     it(row.name, async () => {

@@ -3,7 +3,8 @@ import type { CountedPage, DeviceFilter, NewAudit } from '../core.js';
 import type { WebSession } from '../../domain/accounts.js';
 import type { Store } from '../store.js';
 import { decodeCursor, encodeCursor, toAccount, toAudit, toDevice, toRegistration, toToken, toUser } from '../rows.js';
-import { uniquely, where, type Sql } from './sql.js';
+import { uniquely, type Sql } from './sql.js';
+import { where } from '../where.js';
 
 type CoreStores = Pick<Store, 'settings' | 'accounts' | 'users' | 'tokens' | 'devices' | 'registrations' | 'webSessions' | 'audit'>;
 

@@ -1,6 +1,7 @@
 import type { Store } from '../store.js';
 import { toFaxUser } from '../rows.js';
-import { uniquely, where, type Sql } from './sql.js';
+import { uniquely, type Sql } from './sql.js';
+import { where } from '../where.js';
 
 
 /** Fax relay users (seed 001). */

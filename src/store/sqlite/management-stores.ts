@@ -3,7 +3,8 @@ import type { StoredReport } from '../../domain/reports.js';
 import type { QueuedRequest } from '../../domain/push.js';
 import type { Store } from '../store.js';
 import { toAlert, toCode, toFirmware, toQueued, toRead, toReport, toWebhook } from '../rows.js';
-import { uniquely, where, type Sql } from './sql.js';
+import { uniquely, type Sql } from './sql.js';
+import { where } from '../where.js';
 
 type ManagementStores = Pick<Store, 'codes' | 'reports' | 'alerts' | 'firmware' | 'webhooks' | 'meter' | 'pushQueue'>;
 

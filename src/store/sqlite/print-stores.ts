@@ -1,7 +1,8 @@
 import type { JobState } from '../../domain/print.js';
 import type { Store } from '../store.js';
 import { decodeCursor, encodeCursor, str, toDevice, toJob, toPage, toPrinter } from '../rows.js';
-import { where, type Sql } from './sql.js';
+import type { Sql } from './sql.js';
+import { where } from '../where.js';
 
 
 

@@ -33,11 +33,6 @@ export function uniquely<T>(write: () => T, conflict: string): T {
   }
 }
 
-/** "WHERE a = ? AND b = ?" from the conditions whose value is given. */
-export function where(conditions: [string, unknown][]): { clause: string; params: unknown[] } {
-  const used = conditions.filter(([, v]) => v !== undefined);
-  return { clause: used.length ? `WHERE ${used.map(([c]) => c).join(' AND ')}` : '', params: used.map(([, v]) => v) };
-}
 
 const isUniqueViolation = (err: unknown): boolean =>
   (err as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE' ||

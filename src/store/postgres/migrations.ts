@@ -1,0 +1,310 @@
+/**
+ * Versioned PostgreSQL schema. Each entry moves the schema from version i to i+1 and is applied
+ * in one transaction under an advisory lock (open.ts); the version lives in fleetrelay_schema.
+ * Version 1 is the whole schema of SQLite version 16 at once; from here on a change to the
+ * schema adds an entry to both lists. Never edit a released entry: add a new one.
+ *
+ * Times are timestamptz (the adapter reads them as epoch milliseconds); JSON the relay never
+ * queries inside is kept as the text it wrote, so both stores return the same bytes.
+ */
+export const migrations: readonly string[] = [
+  // 1: everything SQLite's migrations 1–16 made
+  `
+  CREATE TABLE settings (
+    key text PRIMARY KEY,
+    value text NOT NULL
+  );
+  CREATE TABLE accounts (
+    id text PRIMARY KEY,
+    name text NOT NULL,
+    created_at timestamptz NOT NULL
+  );
+  CREATE TABLE users (
+    id text PRIMARY KEY,
+    name text NOT NULL UNIQUE,
+    account_id text NOT NULL REFERENCES accounts(id),
+    admin boolean NOT NULL DEFAULT false,
+    password_hash text NOT NULL,
+    created_at timestamptz NOT NULL
+  );
+  CREATE TABLE api_tokens (
+    id text PRIMARY KEY,
+    hash text NOT NULL UNIQUE,
+    account_id text REFERENCES accounts(id),
+    admin boolean NOT NULL DEFAULT false,
+    label text,
+    created_at timestamptz NOT NULL,
+    expires_at timestamptz,
+    revoked_at timestamptz,
+    last_used_at timestamptz
+  );
+  CREATE TABLE web_sessions (
+    hash text PRIMARY KEY,
+    user_id text NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    csrf text NOT NULL,
+    created_at timestamptz NOT NULL,
+    expires_at timestamptz NOT NULL
+  );
+  CREATE INDEX web_sessions_expiry ON web_sessions(expires_at);
+  CREATE TABLE devices (
+    id text PRIMARY KEY,
+    account_id text NOT NULL REFERENCES accounts(id),
+    serial text NOT NULL,
+    model text NOT NULL,
+    capabilities text NOT NULL DEFAULT '{}',
+    token_hash text UNIQUE,
+    online boolean NOT NULL DEFAULT false,
+    last_seen_at timestamptz,
+    created_at timestamptz NOT NULL,
+    updated_at timestamptz NOT NULL,
+    registration_number text UNIQUE,
+    installation_place text,
+    installer text,
+    contact text,
+    contact_email text,
+    legacy_auth boolean NOT NULL DEFAULT false,
+    firmware_version text,
+    UNIQUE (model, serial)
+  );
+  CREATE INDEX devices_account ON devices(account_id, id);
+  CREATE INDEX devices_serial ON devices(serial);
+  CREATE TABLE audit_log (
+    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    at timestamptz NOT NULL,
+    actor text NOT NULL,
+    account_id text,
+    action text NOT NULL,
+    target text,
+    detail text
+  );
+  CREATE INDEX audit_account ON audit_log(account_id, id);
+
+  CREATE TABLE registrations (
+    id text PRIMARY KEY,
+    poll_hash text NOT NULL UNIQUE,
+    claim_hash text NOT NULL UNIQUE,
+    pin_hash text NOT NULL,
+    serial text NOT NULL,
+    model text NOT NULL,
+    capabilities text NOT NULL DEFAULT '{}',
+    state text NOT NULL CHECK (state IN ('pending', 'claimed', 'delivered', 'refused')),
+    attempts integer NOT NULL DEFAULT 0,
+    device_id text REFERENCES devices(id) ON DELETE SET NULL,
+    created_at timestamptz NOT NULL,
+    expires_at timestamptz NOT NULL
+  );
+  CREATE INDEX registrations_expiry ON registrations(expires_at);
+
+  CREATE TABLE push_queue (
+    id text PRIMARY KEY,
+    device_id text NOT NULL REFERENCES devices(id) ON DELETE CASCADE,
+    account_id text NOT NULL,
+    op text NOT NULL CHECK (op IN ('get', 'set')),
+    payload text NOT NULL,
+    state text NOT NULL CHECK (state IN ('queued', 'delivered', 'answered')),
+    answer text,
+    created_at timestamptz NOT NULL,
+    expires_at timestamptz NOT NULL,
+    delivered_at timestamptz,
+    answered_at timestamptz
+  );
+  CREATE INDEX push_queue_device ON push_queue(device_id, state, created_at);
+  CREATE INDEX push_queue_expiry ON push_queue(expires_at);
+
+  CREATE TABLE codes (
+    namespace text NOT NULL,
+    code text NOT NULL,
+    kind text,
+    description text NOT NULL,
+    reply text NOT NULL,
+    PRIMARY KEY (namespace, code)
+  );
+  INSERT INTO codes (namespace, code, kind, description, reply) VALUES
+    ('error', '341', 'consumable-low', 'remaining amount of toner is low', 'toner end'),
+    ('error', '531', 'part-replacement', 'toner bottle should be replaced', 'toner bottle should be replaced'),
+    ('error', '784', 'abnormal', 'abnormal condition occurred in the fixing drum', 'abnormal condition in fixing drum'),
+    ('order', 'Type2', NULL, 'toner bottle', 'toner'),
+    ('mib-alert', '8', 'abnormal', 'paper jam', 'jam'),
+    ('mib-alert', '1101', 'consumable-low', 'toner empty', 'toner empty'),
+    ('mib-alert', '1104', 'consumable-low', 'toner almost empty', 'toner low');
+  CREATE TABLE reports (
+    reception bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    device_id text NOT NULL REFERENCES devices(id) ON DELETE CASCADE,
+    account_id text NOT NULL,
+    type text NOT NULL,
+    namespace text,
+    code text,
+    text text,
+    quantity bigint,
+    total bigint,
+    mono bigint,
+    colour bigint,
+    via text NOT NULL,
+    received_at timestamptz NOT NULL
+  );
+  CREATE INDEX reports_device ON reports(device_id, type, reception);
+  CREATE INDEX reports_counters ON reports(device_id, received_at) WHERE type = 'counters';
+  CREATE INDEX reports_account ON reports(account_id, reception);
+  CREATE TABLE alerts (
+    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    device_id text NOT NULL REFERENCES devices(id) ON DELETE CASCADE,
+    account_id text NOT NULL,
+    key text NOT NULL,
+    type text NOT NULL,
+    code text,
+    description text NOT NULL,
+    state text NOT NULL CHECK (state IN ('open', 'acknowledged', 'resolved')),
+    count integer NOT NULL DEFAULT 1,
+    first_reception bigint NOT NULL,
+    last_reception bigint NOT NULL,
+    opened_at timestamptz NOT NULL,
+    updated_at timestamptz NOT NULL,
+    acknowledged_at timestamptz,
+    acknowledged_by text,
+    resolved_at timestamptz,
+    resolved_by text
+  );
+  CREATE UNIQUE INDEX alerts_active ON alerts(device_id, key) WHERE state <> 'resolved';
+  CREATE INDEX alerts_account ON alerts(account_id, state, id);
+  CREATE TABLE meter_offsets (
+    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    device_id text NOT NULL REFERENCES devices(id) ON DELETE CASCADE,
+    at timestamptz NOT NULL,
+    total bigint NOT NULL,
+    mono bigint NOT NULL,
+    colour bigint NOT NULL,
+    created_by text NOT NULL
+  );
+  CREATE INDEX meter_offsets_device ON meter_offsets(device_id, at);
+  CREATE TABLE webhooks (
+    id text PRIMARY KEY,
+    account_id text REFERENCES accounts(id),
+    url text NOT NULL,
+    events text NOT NULL,
+    secret text NOT NULL,
+    created_at timestamptz NOT NULL
+  );
+  CREATE TABLE firmware (
+    id text PRIMARY KEY,
+    model text NOT NULL,
+    version text NOT NULL,
+    size bigint NOT NULL,
+    sha256 text NOT NULL,
+    signature text NOT NULL,
+    rollout_percent integer NOT NULL DEFAULT 0 CHECK (rollout_percent BETWEEN 0 AND 100),
+    uploaded_at timestamptz NOT NULL,
+    uploaded_by text NOT NULL,
+    UNIQUE (model, version)
+  );
+  CREATE TABLE firmware_history (
+    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    device_id text NOT NULL REFERENCES devices(id) ON DELETE CASCADE,
+    firmware_id text NOT NULL REFERENCES firmware(id),
+    version text NOT NULL,
+    reception bigint NOT NULL,
+    sent_at timestamptz NOT NULL
+  );
+  CREATE INDEX firmware_history_device ON firmware_history(device_id, id);
+
+  CREATE TABLE printers (
+    device_id text PRIMARY KEY REFERENCES devices(id) ON DELETE CASCADE,
+    accepting boolean NOT NULL DEFAULT false,
+    status text,
+    updated_at timestamptz NOT NULL,
+    allowed_senders text
+  );
+  CREATE TABLE jobs (
+    id text PRIMARY KEY,
+    device_id text NOT NULL REFERENCES devices(id) ON DELETE CASCADE,
+    account_id text NOT NULL,
+    state text NOT NULL,
+    name text NOT NULL,
+    document_type text NOT NULL,
+    document_size bigint NOT NULL,
+    document_sha256 text NOT NULL,
+    document_deleted boolean NOT NULL DEFAULT false,
+    ticket text NOT NULL,
+    source text NOT NULL,
+    created_by text NOT NULL,
+    created_at timestamptz NOT NULL,
+    updated_at timestamptz NOT NULL
+  );
+  CREATE INDEX jobs_device ON jobs(device_id, state, created_at);
+  CREATE INDEX jobs_account ON jobs(account_id, created_at);
+  CREATE INDEX jobs_with_document ON jobs(updated_at) WHERE NOT document_deleted;
+  CREATE TABLE job_events (
+    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    job_id text NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,
+    at timestamptz NOT NULL,
+    state text NOT NULL,
+    detail text
+  );
+  CREATE INDEX job_events_job ON job_events(job_id, id);
+  CREATE TABLE print_pages (
+    id text PRIMARY KEY,
+    token_hash text NOT NULL UNIQUE,
+    device_id text NOT NULL REFERENCES devices(id) ON DELETE CASCADE,
+    account_id text NOT NULL,
+    sender text NOT NULL,
+    subject text NOT NULL,
+    files text NOT NULL,
+    job_id text,
+    created_at timestamptz NOT NULL,
+    expires_at timestamptz NOT NULL,
+    cancel_hash text UNIQUE
+  );
+  CREATE INDEX print_pages_device ON print_pages(device_id, created_at);
+
+  CREATE TABLE fax_users (
+    id text PRIMARY KEY,
+    account_id text NOT NULL REFERENCES accounts(id),
+    password_hash text NOT NULL,
+    settings text NOT NULL DEFAULT '{}',
+    created_at timestamptz NOT NULL,
+    updated_at timestamptz NOT NULL
+  );
+  CREATE INDEX fax_users_account ON fax_users(account_id, id);
+
+  CREATE TABLE outbox (
+    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    kind text NOT NULL,
+    message text NOT NULL,
+    attempts integer NOT NULL DEFAULT 0,
+    next_at timestamptz NOT NULL,
+    last_error text,
+    created_at timestamptz NOT NULL
+  );
+  CREATE INDEX outbox_due ON outbox(next_at);
+
+  CREATE TABLE device_revocations (
+    seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    device_id text NOT NULL,
+    at timestamptz NOT NULL
+  );
+  CREATE INDEX device_revocations_at ON device_revocations(at);
+  CREATE FUNCTION log_device_revocation() RETURNS trigger LANGUAGE plpgsql AS $$
+  BEGIN
+    IF TG_OP = 'DELETE' THEN
+      INSERT INTO device_revocations (device_id, at) VALUES (OLD.id, now());
+    ELSIF OLD.token_hash IS NOT NULL AND OLD.token_hash IS DISTINCT FROM NEW.token_hash THEN
+      INSERT INTO device_revocations (device_id, at) VALUES (OLD.id, NEW.updated_at);
+    END IF;
+    RETURN NULL;
+  END $$;
+  CREATE TRIGGER device_token_changed AFTER UPDATE OF token_hash ON devices
+    FOR EACH ROW EXECUTE FUNCTION log_device_revocation();
+  CREATE TRIGGER device_removed AFTER DELETE ON devices
+    FOR EACH ROW EXECUTE FUNCTION log_device_revocation();
+
+  CREATE TABLE blobs (
+    area text NOT NULL,
+    key text NOT NULL,
+    oid oid NOT NULL,
+    size bigint NOT NULL,
+    created_at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (area, key)
+  );
+  `,
+];
+
+export const SCHEMA_VERSION = migrations.length;

@@ -1,0 +1,30 @@
+import type pg from 'pg';
+import type { Store } from '../store.js';
+import { coreStores } from './core-stores.js';
+import { managementStores } from './management-stores.js';
+import { printStores } from './print-stores.js';
+import { faxStores } from './fax-stores.js';
+import { outboxStores } from './outbox-stores.js';
+import { PgSql } from './sql.js';
+
+/**
+ * The shared adapter: several relays (and the CLI) on one PostgreSQL database. Nothing is
+ * cached, as on SQLite: a token revoked by the CLI is seen by every relay on its next request.
+ */
+export function postgresStore(pool: pg.Pool): Store {
+  const q = new PgSql(pool);
+  return {
+    ...coreStores(q),
+    ...managementStores(q),
+    ...printStores(q),
+    ...faxStores(q),
+    ...outboxStores(q),
+    async backup() {
+      throw new Error('on PostgreSQL, back up with pg_dump (large objects included)');
+    },
+    async close() {
+      await pool.end();
+    },
+  };
+}
+
