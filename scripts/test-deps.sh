@@ -4,7 +4,23 @@
 # nginx (the documented reverse-proxy configuration runs in front of a relay; the package's own
 # service is not started: the test runs its own nginx on a loopback port).
 # Installs them with apt-get when missing and we are root; otherwise fails loudly.
+# The suite also runs on PostgreSQL: a local server that is down is started (as the machine's
+# notes say); one that cannot be had fails the run here, before any test.
 set -euo pipefail
+if [ -z "${FLEETRELAY_TEST_DATABASE_URL:-}" ] && [ "${FLEETRELAY_TEST_STORES:-sqlite postgres}" != sqlite ]; then
+  if ! pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then
+    if command -v pg_ctlcluster >/dev/null && [ -d /etc/postgresql ]; then
+      echo "test-deps: starting the local PostgreSQL" >&2
+      pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | tail -1)" main start || true
+      for _ in $(seq 1 30); do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 1; done
+    fi
+    pg_isready -q -h 127.0.0.1 -p 5432 || {
+      echo "test-deps: PostgreSQL is not running on 127.0.0.1:5432 and could not be started; the suite runs on PostgreSQL too:" >&2
+      echo "test-deps: install and start it (apt-get install postgresql), or set FLEETRELAY_TEST_DATABASE_URL to a server where you may create databases" >&2
+      exit 1
+    }
+  fi
+fi
 missing=()
 [ -x "${CHROMIUM_PATH:-/usr/bin/chromium}" ] || missing+=(chromium)
 command -v openssl >/dev/null || missing+=(openssl)
