@@ -3,7 +3,7 @@
  * The only place that knows every concrete adapter.
  */
 import type { FastifyInstance } from 'fastify';
-import { chmodSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pino from 'pino';
 import { buildApp } from './app.js';
@@ -15,6 +15,7 @@ import { createServices, type Services } from './services/index.js';
 import { cryptoRandom, type Random } from './services/kernel/secrets.js';
 import { REDACT_PATHS, REDACTED, redactText } from './services/kernel/redact.js';
 import { openStore, type StoreLocation } from './stores.js';
+import type { Store } from './store/store.js';
 import { TimerWheel } from './sessions/timer-wheel.js';
 import { PresenceService } from './sessions/presence.js';
 import { SessionHub } from './sessions/hub.js';
@@ -69,6 +70,7 @@ const SWEEP_EVERY_MS = 10 * 60_000;
 export const PID_FILE = 'relay.pid';
 /** The relay records its XMPP domain so the CLI prints the same JIDs it uses. */
 export const XMPP_DOMAIN_SETTING = 'xmpp_domain';
+const PRINT_LINK_KEY_SETTING = 'print_link_key';
 
 function listen(server: Server, port: number, host: string): Promise<void> {
   return new Promise<void>((resolve, reject) => {
@@ -156,7 +158,7 @@ export async function startRelay(
       return publicUrl;
     },
     pageTtlMs: 7 * 86400_000,
-    linkKey: printLinkKey(config.dataDir, services.ctx.random),
+    linkKey: await printLinkKey(store, config.dataDir, services.ctx.random),
     mailer,
     log: (msg, fields) => logger.info(fields, msg),
   });
@@ -295,14 +297,13 @@ async function bind<T>(what: string, host: string, port: number, listen: () => P
 }
 
 /** The key behind print control-page links, made once per data directory (backups do not carry it: old links then stop working). */
-function printLinkKey(dataDir: string, random: Random): Buffer {
+/**
+ * The key print control links are signed with, in the store so every relay sharing it (and a
+ * restored backup) accepts links any of them made. A data directory from before keeps its key.
+ */
+async function printLinkKey(store: Store, dataDir: string, random: Random): Promise<Buffer> {
   const file = join(dataDir, 'print-link.key');
-  try {
-    return readFileSync(file);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-  }
-  const key = random.bytes(32);
-  writeFileSync(file, key, { mode: 0o600, flag: 'wx' });
-  return key;
+  const earlier = existsSync(file) ? readFileSync(file) : null;
+  const key = await store.settings.ensure(PRINT_LINK_KEY_SETTING, (earlier ?? random.bytes(32)).toString('base64'));
+  return Buffer.from(key, 'base64');
 }

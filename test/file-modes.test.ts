@@ -23,7 +23,7 @@ describe('file modes: everything the relay and the CLI write is the owner\'s alo
       assert.equal(job.status, 201, await job.text());
 
       assert.equal(mode(dataDir), '700', 'data dir');
-      for (const f of ['fleetrelay.db', 'fleetrelay.db-wal', 'fleetrelay.db-shm', 'relay.pid', 'print-link.key']) assert.equal(mode(join(dataDir, f)), '600', f);
+      for (const f of ['fleetrelay.db', 'fleetrelay.db-wal', 'fleetrelay.db-shm', 'relay.pid']) assert.equal(mode(join(dataDir, f)), '600', f);
       const jobs = join(dataDir, 'jobs');
       assert.equal(mode(jobs), '700', 'jobs folder');
       const documents = readdirSync(jobs);

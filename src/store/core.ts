@@ -125,4 +125,6 @@ export interface PushQueueStore {
 export interface SettingsStore {
   get(key: string): Promise<string | null>;
   set(key: string, value: string): Promise<void>;
+  /** The key's value, storing `value` first if it has none: relays starting at once all get the first one stored. */
+  ensure(key: string, value: string): Promise<string>;
 }

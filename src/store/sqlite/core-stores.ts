@@ -54,6 +54,10 @@ export function coreStores(q: Sql): CoreStores {
       async set(key, value) {
         run(`INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`, key, value);
       },
+      async ensure(key, value) {
+        run(`INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING`, key, value);
+        return String(one(`SELECT value FROM settings WHERE key = ?`, key)!.value);
+      },
     },
 
     accounts: {
