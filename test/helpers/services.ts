@@ -1,6 +1,6 @@
 /** The relay's services over a fresh store of the kind this run tests (test/helpers/store.ts) on a manual clock, without transports: what unit tests of services build on. */
 import { createServices } from '../../src/services/index.js';
-import { cryptoRandom } from '../../src/services/kernel/secrets.js';
+import { cryptoRandom, type Random } from '../../src/services/kernel/secrets.js';
 import { AlertService } from '../../src/services/management/alerts.js';
 import { ReportService } from '../../src/services/management/reports.js';
 import { PushService } from '../../src/services/push/push.js';
@@ -14,10 +14,10 @@ import { ManualClock } from './clock.js';
 import { tempDir } from './relay.js';
 import { testStore } from './store.js';
 
-export async function serviceRig(o: { clock?: ManualClock; store?: Store; timeZone?: string } = {}) {
+export async function serviceRig(o: { clock?: ManualClock; store?: Store; timeZone?: string; random?: Random } = {}) {
   const clock = o.clock ?? new ManualClock();
   const store = o.store ?? (await testStore());
-  const s = createServices({ store, clock, random: cryptoRandom(), domain: 'example.net' }, { registrationTtlMs: 60_000, timeZone: o.timeZone, dataDir: tempDir() });
+  const s = createServices({ store, clock, random: o.random ?? cryptoRandom(), domain: 'example.net' }, { registrationTtlMs: 60_000, timeZone: o.timeZone, dataDir: tempDir() });
   await s.accounts.ensureDefaultAccount();
   const presence = new PresenceService(store, clock, new TimerWheel(clock));
   const hub = new SessionHub(presence);

@@ -16,7 +16,11 @@ const made = new Set<string>();
 
 /** The database URL of a data directory's store on PostgreSQL (its schema made on first use); undefined on SQLite. */
 export function databaseUrlFor(dataDir: string): string | undefined {
-  if (!ON_POSTGRES) return undefined;
+  return ON_POSTGRES ? postgresUrlFor(dataDir) : undefined;
+}
+
+/** A PostgreSQL store for a data directory whichever half of the suite runs (tests comparing both stores). */
+export function postgresUrlFor(dataDir: string): string {
   const schema = `t_${createHash('sha256').update(dataDir).digest('hex').slice(0, 16)}`;
   if (!made.has(schema)) {
     // Synchronous because the CLI helper is: a child process with the same pg driver.
