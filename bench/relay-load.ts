@@ -62,7 +62,7 @@ try {
 
   // Provision the fleet straight into the data directory (the relay sees it at once).
   const store = openStore(relay.dataDir);
-  const services = createServices({ store, clock: systemClock, random: cryptoRandom(), domain: 'fleetrelay.local' }, { registrationTtlMs: 60_000, dataDir: relay.dataDir });
+  const services = createServices({ store, clock: systemClock, random: cryptoRandom(), domain: 'fleetrelay.local' }, { registrationTtlMs: 60_000 });
   const fleet: SimulatedDevice[] = [];
   for (let i = 0; i < SESSIONS + 1; i++) {
     const serial = `LOAD-${i}`;

@@ -17,8 +17,9 @@ import { tempDir } from './relay.js';
 
 export async function serviceRig(o: { clock?: ManualClock; store?: Store; timeZone?: string } = {}) {
   const clock = o.clock ?? new ManualClock();
-  const store = o.store ?? sqliteStore(openDatabase(tempDir()));
-  const s = createServices({ store, clock, random: cryptoRandom(), domain: 'example.net' }, { registrationTtlMs: 60_000, timeZone: o.timeZone, dataDir: tempDir() });
+  const dir = tempDir();
+  const store = o.store ?? sqliteStore(openDatabase(dir), dir);
+  const s = createServices({ store, clock, random: cryptoRandom(), domain: 'example.net' }, { registrationTtlMs: 60_000, timeZone: o.timeZone });
   await s.accounts.ensureDefaultAccount();
   const presence = new PresenceService(store, clock, new TimerWheel(clock));
   const hub = new SessionHub(presence);

@@ -60,8 +60,9 @@ describe('webhook target addresses (SSRF)', () => {
 describe('webhook delivery', () => {
   it('checks the address again before every attempt and posts to the address it checked (DNS rebinding)', async () => {
     const clock = new ManualClock();
-    const store = sqliteStore(openDatabase(mkdtempSync(join(tmpdir(), 'webhook-'))));
-    const s = createServices({ store, clock, random: cryptoRandom(), domain: 'example.net' }, { registrationTtlMs: 60_000, dataDir: tmpdir() });
+    const dir = mkdtempSync(join(tmpdir(), 'webhook-'));
+    const store = sqliteStore(openDatabase(dir), dir);
+    const s = createServices({ store, clock, random: cryptoRandom(), domain: 'example.net' }, { registrationTtlMs: 60_000 });
     await s.accounts.ensureDefaultAccount();
     let resolvesTo = ['93.184.216.34'];
     const posts: string[] = [];

@@ -13,7 +13,7 @@ const settle = async (): Promise<void> => {
 };
 
 function setup(dir = mkdtempSync(join(tmpdir(), 'outbox-'))) {
-  const store = sqliteStore(openDatabase(dir));
+  const store = sqliteStore(openDatabase(dir), dir);
   const clock = new ManualClock();
   const givenUp: { kind: string; message: unknown; error: string }[] = [];
   const outbox = new Outbox(store.outbox, clock, (kind, message, error) => givenUp.push({ kind, message, error }));

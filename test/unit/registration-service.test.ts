@@ -21,7 +21,8 @@ describe('registration service on an injected clock', () => {
 
   beforeEach(async () => {
     clock = new ManualClock();
-    s = createServices({ store: sqliteStore(openDatabase(tempDir())), clock, random: cryptoRandom(), domain: 'example.net' }, { registrationTtlMs: TTL, dataDir: tempDir() });
+    const dir = tempDir();
+    s = createServices({ store: sqliteStore(openDatabase(dir), dir), clock, random: cryptoRandom(), domain: 'example.net' }, { registrationTtlMs: TTL });
     await s.accounts.ensureDefaultAccount();
   });
 

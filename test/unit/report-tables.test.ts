@@ -119,13 +119,15 @@ const REPLY_TABLE: { name: string; query: string; type: string; description: Reg
 
 describe('seed 004 error content and order content tables', () => {
   let db: ReturnType<typeof openDatabase>;
+  let dir: string;
   before(() => {
-    db = openDatabase(tempDir());
+    dir = tempDir();
+    db = openDatabase(dir);
   });
   after(() => db.close());
   for (const row of CODE_TABLE)
     it(row.name, async () => {
-      const c = await sqliteStore(db).codes.get(row.namespace, row.code);
+      const c = await sqliteStore(db, dir).codes.get(row.namespace, row.code);
       assert.ok(c, `${row.namespace}:${row.code} is in the code tables`);
       assert.equal(c.kind, row.kind);
       assert.match(c.description, row.description);
@@ -143,8 +145,9 @@ describe('seed 004 reply to each report (reception time, type of contents, recep
   let device: () => Promise<Device>;
   const clock = new ManualClock(Date.UTC(2026, 2, 19, 10));
   before(async () => {
-    db = openDatabase(tempDir());
-    const rig = await serviceRig({ clock, store: sqliteStore(db), timeZone: 'UTC' });
+    const dir = tempDir();
+    db = openDatabase(dir);
+    const rig = await serviceRig({ clock, store: sqliteStore(db, dir), timeZone: 'UTC' });
     const { s, store } = rig;
     reports = reportService(rig);
     const CLI: Principal = { kind: 'cli' };
