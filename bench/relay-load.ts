@@ -63,7 +63,7 @@ try {
 
   // Provision the fleet straight into the data directory (the relay sees it at once).
   const store = await openStore({ dataDir: relay.dataDir, databaseUrl: databaseUrlFor(relay.dataDir) });
-  const services = createServices({ store, clock: systemClock, random: cryptoRandom(), domain: 'fleetrelay.local' }, { registrationTtlMs: 60_000, dataDir: relay.dataDir });
+  const services = createServices({ store, clock: systemClock, random: cryptoRandom(), domain: 'fleetrelay.local' }, { registrationTtlMs: 60_000 });
   const fleet: SimulatedDevice[] = [];
   for (let i = 0; i < SESSIONS + 1; i++) {
     const serial = `LOAD-${i}`;

@@ -75,7 +75,7 @@ const get = (path: string, token: string): Promise<{ status: number; ms: number;
 try {
   const admin = cliJson<{ token: string }>(relay.dataDir, ['token', 'create', '--admin']).token;
   const store = await openStore({ dataDir: relay.dataDir, databaseUrl: databaseUrlFor(relay.dataDir) });
-  const services = createServices({ store, clock: systemClock, random: cryptoRandom(), domain: 'fleetrelay.local' }, { registrationTtlMs: 60_000, dataDir: relay.dataDir });
+  const services = createServices({ store, clock: systemClock, random: cryptoRandom(), domain: 'fleetrelay.local' }, { registrationTtlMs: 60_000 });
   const fleet: { token: string; total: number }[] = [];
   for (let i = 0; i < DEVICES; i++)
     fleet.push({ token: (await services.devices.provision({ kind: 'cli' }, { serial: `RPT-${i}`, model: 'LoadJet' })).credentials.token, total: 0 });

@@ -93,7 +93,7 @@ export async function openServices(o: StoreLocation & { timeZone: string; domain
     const domain = o.domain ?? (await store.settings.get(XMPP_DOMAIN_SETTING)) ?? defaults.domain;
     const services = createServices(
       { store, clock: systemClock, random: cryptoRandom(), domain },
-      { registrationTtlMs: defaults.registrationTtlSeconds * 1000, timeZone: o.timeZone, dataDir: o.dataDir },
+      { registrationTtlMs: defaults.registrationTtlSeconds * 1000, timeZone: o.timeZone },
     );
     await services.accounts.ensureDefaultAccount();
     return { services, close: () => store.close() };
@@ -110,9 +110,11 @@ export async function startRelay(
   const clock = o.clock ?? systemClock;
   const logger = o.logger ?? relayLogger(config.logLevel);
   const store = await openStore(config);
+  // Uploads cut short by a crash (kill -9, power loss) left staging files no blob refers to; none is under way yet.
+  await store.blobs.removeStaging();
   const services = createServices(
     { store, clock, random: o.random ?? cryptoRandom(), domain: config.domain },
-    { registrationTtlMs: config.registrationTtlSeconds * 1000, timeZone: config.timeZone, dataDir: config.dataDir },
+    { registrationTtlMs: config.registrationTtlSeconds * 1000, timeZone: config.timeZone },
   );
   await services.accounts.ensureDefaultAccount();
   await store.devices.markAllOffline();
@@ -149,10 +151,9 @@ export async function startRelay(
   });
   const alerts = new AlertService(services.ctx, { opened: (a, d) => notifications.alertOpened(a, d) });
   const reports = new ReportService(services.ctx, push, alerts, services.firmware, { orderReceived: (d, o) => notifications.orderReceived(d, o) });
-  const print = new PrintService(services.ctx, services.devices, sessions, { ...DEFAULT_PRINT, maxDocumentBytes: config.printMaxDocumentBytes, retentionMs: config.printRetentionSeconds * 1000, keepCompletedMs: config.printKeepSeconds * 1000, dataDir: config.dataDir }, alerts);
+  const print = new PrintService(services.ctx, services.devices, sessions, { ...DEFAULT_PRINT, maxDocumentBytes: config.printMaxDocumentBytes, retentionMs: config.printRetentionSeconds * 1000, keepCompletedMs: config.printKeepSeconds * 1000 }, alerts);
   let publicUrl = config.publicUrl ?? '';
   const mailPrint = new MailPrintService(services.ctx, print, services.devices, {
-    dataDir: config.dataDir,
     mailDomain: config.mailDomain,
     get publicUrl() {
       return publicUrl;

@@ -27,13 +27,13 @@ export interface StoreLocation {
 export async function openStore(o: StoreLocation & { mustExist?: boolean }): Promise<Store> {
   if (!o.databaseUrl) {
     if (o.mustExist && !existsSync(dbPath(o.dataDir))) throw new NoDatabaseError(o.dataDir);
-    return sqliteStore(openDatabase(o.dataDir));
+    return sqliteStore(openDatabase(o.dataDir), o.dataDir);
   }
   const pool = createPool(o.databaseUrl);
   try {
     if (o.mustExist && (await pgSchemaVersion(pool)) === 0) throw new NoDatabaseError(safeUrl(o.databaseUrl));
     await migrate(pool);
-    return postgresStore(pool);
+    return postgresStore(pool, o.dataDir);
   } catch (err) {
     await pool.end();
     throw err;

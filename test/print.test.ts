@@ -332,9 +332,10 @@ describe('print document retention (--print-retention)', () => {
       assert.equal(held.status, 201);
       const file = join(relay.dataDir, 'jobs', held.body.jobId);
       assert.ok(existsSync(file));
+      // The document is deleted once the job is aborted: documentAvailable turns false when it is gone.
       const aborted = await until('aborted at the cap', async () => {
         const j = (await api(relay.url, `/api/v1/jobs/${held.body.jobId}`, { token: admin })).body;
-        return j.state === 'aborted' ? j : undefined;
+        return j.state === 'aborted' && j.documentAvailable === false ? j : undefined;
       }, 8000);
       assert.match(aborted.history.at(-1).detail, /retention cap/);
       assert.ok(!existsSync(file), 'document deleted');
@@ -348,7 +349,10 @@ describe('print document retention (--print-retention)', () => {
       await until('printing', async () => ((await api(relay.url, `/api/v1/jobs/${r.body.jobId}`, { token: admin })).body.state === 'processing' ? true : undefined));
       assert.equal((await api(relay.url, `/api/v1/jobs/${r.body.jobId}/cancel`, { method: 'POST', token: admin })).body.state, 'cancel-failed');
       assert.ok(existsSync(join(relay.dataDir, 'jobs', r.body.jobId)), 'C4: data kept for now');
-      await until('aborted at the cap', async () => ((await api(relay.url, `/api/v1/jobs/${r.body.jobId}`, { token: admin })).body.state === 'aborted' ? true : undefined), 8000);
+      await until('aborted at the cap', async () => {
+        const j = (await api(relay.url, `/api/v1/jobs/${r.body.jobId}`, { token: admin })).body;
+        return j.state === 'aborted' && j.documentAvailable === false ? true : undefined;
+      }, 8000);
       assert.ok(!existsSync(join(relay.dataDir, 'jobs', r.body.jobId)), 'C4 data deleted at the cap');
     } finally {
       await printer?.stop();

@@ -20,7 +20,7 @@ export interface Services {
   faxUsers: FaxUserService;
 }
 
-export function createServices(ctx: ServiceContext, o: { registrationTtlMs: number; timeZone?: string; dataDir: string }): Services {
+export function createServices(ctx: ServiceContext, o: { registrationTtlMs: number; timeZone?: string }): Services {
   const accounts = new AccountService(ctx);
   const devices = new DeviceService(ctx, accounts);
   return {
@@ -31,7 +31,7 @@ export function createServices(ctx: ServiceContext, o: { registrationTtlMs: numb
     registration: new RegistrationService(ctx, accounts, devices, o.registrationTtlMs),
     billing: new BillingService(ctx, devices, o.timeZone ?? 'UTC'),
     codes: new CodeService(ctx),
-    firmware: new FirmwareService(ctx, o.dataDir),
+    firmware: new FirmwareService(ctx),
     faxUsers: new FaxUserService(ctx, accounts),
   };
 }

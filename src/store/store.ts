@@ -1,9 +1,10 @@
 /**
- * The Store port: one interface per area (core, management, print, fax, outbox), each in its
+ * The Store port: one interface per area (core, management, print, fax, outbox, blobs), each in its
  * own file beside this one. Every method is async so a networked adapter (PostgreSQL) can follow
  * the embedded SQLite one without changing a caller. Listings are paged with a bounded limit so
  * no single read holds the event loop for long.
  */
+import type { BlobStore } from './blobs.js';
 import type { AccountStore, AuditStore, DeviceStore, PushQueueStore, RegistrationStore, SettingsStore, TokenStore, UserStore, WebSessionStore } from './core.js';
 import type { FaxUserStore } from './fax.js';
 import type { AlertStore, CodeStore, FirmwareStore, MeterStore, ReportStore, WebhookStore } from './management.js';
@@ -29,6 +30,8 @@ export interface Store {
   print: PrintStore;
   faxUsers: FaxUserStore;
   outbox: OutboxStore;
+  /** Job documents, mail-print attachments, firmware programs: bytes streamed in and out, not rows. */
+  blobs: BlobStore;
   /** Online copy of the whole database to a file. */
   backup(file: string): Promise<void>;
   close(): Promise<void>;

@@ -136,7 +136,7 @@ export async function printPageRoutes(app: FastifyInstance, { mail }: { mail: Ma
         const p = await mail.page(request.params.token);
         const f = p.files[request.params.n];
         if (!f || p.jobId === 'discarded') return send(reply, 404, html`<p class="error">No such file.</p>`);
-        return reply.type(f.type === 'text/plain' ? 'text/plain; charset=utf-8' : f.type).header('content-disposition', 'inline').send(mail.file(p, request.params.n));
+        return reply.type(f.type === 'text/plain' ? 'text/plain; charset=utf-8' : f.type).header('content-disposition', 'inline').send(await mail.file(p, request.params.n));
       } catch (err) {
         return failed(reply, err);
       }

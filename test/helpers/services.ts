@@ -11,13 +11,12 @@ import { PresenceService } from '../../src/sessions/presence.js';
 import { TimerWheel } from '../../src/sessions/timer-wheel.js';
 import type { Store } from '../../src/store/store.js';
 import { ManualClock } from './clock.js';
-import { tempDir } from './relay.js';
 import { testStore } from './store.js';
 
 export async function serviceRig(o: { clock?: ManualClock; store?: Store; timeZone?: string; random?: Random } = {}) {
   const clock = o.clock ?? new ManualClock();
   const store = o.store ?? (await testStore());
-  const s = createServices({ store, clock, random: o.random ?? cryptoRandom(), domain: 'example.net' }, { registrationTtlMs: 60_000, timeZone: o.timeZone, dataDir: tempDir() });
+  const s = createServices({ store, clock, random: o.random ?? cryptoRandom(), domain: 'example.net' }, { registrationTtlMs: 60_000, timeZone: o.timeZone });
   await s.accounts.ensureDefaultAccount();
   const presence = new PresenceService(store, clock, new TimerWheel(clock));
   const hub = new SessionHub(presence);

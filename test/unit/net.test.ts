@@ -60,7 +60,7 @@ describe('webhook delivery', () => {
   it('checks the address again before every attempt and posts to the address it checked (DNS rebinding)', async () => {
     const clock = new ManualClock();
     const store = await testStore(mkdtempSync(join(tmpdir(), 'webhook-')));
-    const s = createServices({ store, clock, random: cryptoRandom(), domain: 'example.net' }, { registrationTtlMs: 60_000, dataDir: tmpdir() });
+    const s = createServices({ store, clock, random: cryptoRandom(), domain: 'example.net' }, { registrationTtlMs: 60_000 });
     await s.accounts.ensureDefaultAccount();
     let resolvesTo = ['93.184.216.34'];
     const posts: string[] = [];

@@ -11,7 +11,6 @@ import { DEFAULT_PRINT, PrintService } from '../../src/services/print/print.js';
 import { DEFAULT_PUSH_LIMITS, PushService } from '../../src/services/push/push.js';
 import { SessionHub, type DeviceLink } from '../../src/sessions/hub.js';
 import { PresenceService } from '../../src/sessions/presence.js';
-import { tempDir } from '../helpers/relay.js';
 
 const CLI: Principal = { kind: 'cli' };
 const PDF = Buffer.from('%PDF-1.7\n%%EOF\n');
@@ -54,7 +53,7 @@ describe('what went down a dead session is sent again (issue 11 item 10)', () =>
     const rig = await serviceRig();
     ({ clock, s, presence, hub } = rig);
     const { sessions } = rig;
-    print = new PrintService(s.ctx, s.devices, sessions, { ...DEFAULT_PRINT, reannounceMs: REANNOUNCE_MS, dataDir: tempDir() });
+    print = new PrintService(s.ctx, s.devices, sessions, { ...DEFAULT_PRINT, reannounceMs: REANNOUNCE_MS });
     push = new PushService(s.ctx, s.devices, sessions, { ...DEFAULT_PUSH_LIMITS, redeliverMs: REANNOUNCE_MS });
     printer = (await s.devices.provision(CLI, { serial: 'P', model: 'EP' })).device;
     await print.setState(printer, { acceptingJobs: true, status: 'idle' });

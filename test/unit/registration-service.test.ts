@@ -7,7 +7,6 @@ import { ServiceError } from '../../src/services/kernel/errors.js';
 import { cryptoRandom } from '../../src/services/kernel/secrets.js';
 import { KEEP_EXPIRED_MS } from '../../src/services/identity/registration.js';
 import { testStore } from '../helpers/store.js';
-import { tempDir } from '../helpers/relay.js';
 
 const TTL = 15 * 60_000;
 const person: Principal = { kind: 'user', userId: 'usr-1', name: 'olivia', accountId: 'default', admin: false };
@@ -20,7 +19,7 @@ describe('registration service on an injected clock', () => {
 
   beforeEach(async () => {
     clock = new ManualClock();
-    s = createServices({ store: await testStore(), clock, random: cryptoRandom(), domain: 'example.net' }, { registrationTtlMs: TTL, dataDir: tempDir() });
+    s = createServices({ store: await testStore(), clock, random: cryptoRandom(), domain: 'example.net' }, { registrationTtlMs: TTL });
     await s.accounts.ensureDefaultAccount();
   });
 

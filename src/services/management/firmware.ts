@@ -1,9 +1,10 @@
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { writeFileSync } from 'node:fs';
+import { buffer } from 'node:stream/consumers';
 import { isVersion, pickUpdate, sha256Hex, vendorKey, verifyProgram } from '../../domain/firmware.js';
 import { isAdmin, actorName, type Principal } from '../../domain/principal.js';
 import type { Device } from '../../domain/devices.js';
 import type { Firmware } from '../../domain/firmware.js';
+import { BlobNotFoundError } from '../../store/blobs.js';
 import { audit, type ServiceContext } from '../kernel/context.js';
 import { invalid, notFound, ServiceError } from '../kernel/errors.js';
 import { newId } from '../kernel/secrets.js';
@@ -18,18 +19,11 @@ const adminOnly = (p: Principal): void => {
 /**
  * Firmware (seed 004 state 6, the program update check): the vendor's Ed25519 key, programs per
  * model verified on upload, staged rollout by percentage of a model's devices, and the update
- * check with its history (sending time and program ID). Program bytes live in the data
- * directory under their SHA-256; SQLite keeps the rest.
+ * check with its history (sending time and program ID). Program bytes are the store's blobs
+ * under their SHA-256.
  */
 export class FirmwareService {
-  private readonly dir: string;
-
-  constructor(
-    private readonly ctx: ServiceContext,
-    dataDir: string,
-  ) {
-    this.dir = join(dataDir, 'firmware');
-  }
+  constructor(private readonly ctx: ServiceContext) {}
 
   async setVendorKey(p: Principal, text: string): Promise<string> {
     adminOnly(p);
@@ -52,10 +46,9 @@ export class FirmwareService {
     if (!pem) throw new ServiceError('conflict', 'register the vendor public key first (fleetrelay firmware key set)');
     if (!verifyProgram(u.program, u.signature, vendorKey(pem))) throw invalid('the signature does not verify with the vendor key: the program was not signed by the vendor, or was changed');
     const sha256 = sha256Hex(u.program);
-    mkdirSync(this.dir, { recursive: true, mode: 0o700 });
-    const file = join(this.dir, sha256);
-    writeFileSync(`${file}.tmp`, u.program, { mode: 0o600 });
-    renameSync(`${file}.tmp`, file);
+    const staged = this.ctx.store.blobs.stagingFile('firmware', sha256);
+    writeFileSync(staged, u.program, { mode: 0o600 });
+    await this.ctx.store.blobs.putFile('firmware', sha256, staged);
     const f: Firmware = {
       id: newId(this.ctx.random, 'fw-', 8),
       model: u.model,
@@ -89,7 +82,7 @@ export class FirmwareService {
   /**
    * The device's update check (seed 004 state 6): records the version it runs, and returns the newer
    * program its rollout includes, if any, with its bytes — checked against the stored SHA-256,
-   * so a program changed on disk is never sent.
+   * so a program changed in the store is never sent.
    */
   async check(d: Device, current: string | null): Promise<{ firmware: Firmware; program: Buffer } | null> {
     if (current !== null) {
@@ -98,8 +91,7 @@ export class FirmwareService {
     }
     const f = pickUpdate(await this.ctx.store.firmware.forModel(d.model), d.id, d.model, current ?? d.firmwareVersion);
     if (!f) return null;
-    const program = this.program(f);
-    return { firmware: f, program };
+    return { firmware: f, program: await this.program(f) };
   }
 
   async recordSent(d: Device, f: Firmware, reception: number): Promise<void> {
@@ -111,15 +103,18 @@ export class FirmwareService {
     const sent = (await this.ctx.store.firmware.history(d.id)).some((h) => h.firmwareId === firmwareId);
     const f = sent ? await this.ctx.store.firmware.get(firmwareId) : null;
     if (!f) throw notFound(`firmware ${firmwareId.slice(0, 40)}`);
-    return { firmware: f, program: this.program(f) };
+    return { firmware: f, program: await this.program(f) };
   }
 
   async vendorPublicKey(): Promise<string | null> {
     return this.ctx.store.settings.get(VENDOR_KEY_SETTING);
   }
 
-  private program(f: Firmware): Buffer {
-    const program = readFileSync(join(this.dir, f.sha256));
+  /** Whole in memory: the device protocol sends a program inline. */
+  private async program(f: Firmware): Promise<Buffer> {
+    const program = await this.ctx.store.blobs.read('firmware', f.sha256).then(buffer, (err: unknown) => {
+      throw err instanceof BlobNotFoundError ? new ServiceError('internal', `stored program ${f.model} ${f.version} is missing; not sent`) : err;
+    });
     if (sha256Hex(program) !== f.sha256) throw new ServiceError('internal', `stored program ${f.model} ${f.version} does not match its SHA-256; not sent`);
     return program;
   }

@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
-import { createWriteStream, renameSync, rmSync } from 'node:fs';
+import { createWriteStream, rmSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { sniffDocument, type DocumentType } from '../../domain/print.js';
+import type { BlobStore } from '../../store/blobs.js';
 import { invalid, ServiceError } from '../kernel/errors.js';
 
 export interface StoredDocument {
@@ -13,12 +14,12 @@ export interface StoredDocument {
 }
 
 /**
- * Streams a job's document to `file` (never held whole in memory) through `<file>.part`, with its
- * SHA-256 and sniffed type, refusing it past `max` bytes, empty, or of a type we do not print.
- * On any failure the partial file is removed.
+ * Streams job `id`'s document into the blob store (never held whole in memory) through a staging
+ * file, with its SHA-256 and sniffed type, refusing it past `max` bytes, empty, or of a type we
+ * do not print. On any failure the partial file is removed.
  */
-export async function storeDocument(input: Readable, file: string, max: number): Promise<StoredDocument> {
-  const tmp = `${file}.part`;
+export async function storeDocument(input: Readable, blobs: BlobStore, id: string, max: number): Promise<StoredDocument> {
+  const tmp = blobs.stagingFile('jobs', id);
   const hash = createHash('sha256');
   let size = 0;
   let head = Buffer.alloc(0);
@@ -41,7 +42,7 @@ export async function storeDocument(input: Readable, file: string, max: number):
     const type = sniffDocument(head);
     if (size === 0) throw invalid('the document is empty');
     if (!type) throw new ServiceError('unsupported-media-type', 'the document is not PDF, JPEG, PNG or plain text');
-    renameSync(tmp, file);
+    await blobs.putFile('jobs', id, tmp);
     return { size, sha256: hash.digest('hex'), type };
   } catch (err) {
     // The file may still be opening when the upload fails: remove it only once it is closed.

@@ -1,10 +1,10 @@
 import { createHmac } from 'node:crypto';
-import { createReadStream, mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { writeFileSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import type { Principal } from '../../domain/principal.js';
 import { checkTicket, sniffDocument } from '../../domain/print.js';
 import type { Device } from '../../domain/devices.js';
+import { BlobNotFoundError } from '../../store/blobs.js';
 import type { PrintJob, PrintPage } from '../../domain/print.js';
 import type { ServiceContext } from '../kernel/context.js';
 import type { DeviceService } from '../identity/devices.js';
@@ -14,7 +14,6 @@ import type { PrintService } from './print.js';
 import { newId, sha256 } from '../kernel/secrets.js';
 
 export interface MailPrintOptions {
-  dataDir: string;
   /** Printers' addresses are <deviceId>@<mailDomain>. */
   mailDomain: string;
   /** Base of the control-page links mailed to senders. */
@@ -103,9 +102,11 @@ export class MailPrintService {
       createdAt: now,
       expiresAt: now + this.o.pageTtlMs,
     };
-    const dir = this.dir(page.id);
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
-    objects.forEach((o, i) => writeFileSync(join(dir, String(i)), o.content, { mode: 0o600 }));
+    for (const [i, o] of objects.entries()) {
+      const staged = this.ctx.store.blobs.stagingFile('pages', fileKey(page.id, i));
+      writeFileSync(staged, o.content, { mode: 0o600 });
+      await this.ctx.store.blobs.putFile('pages', fileKey(page.id, i), staged);
+    }
     const token = this.token(page.id);
     const cancelCode = newId(this.ctx.random, '', 16);
     await this.ctx.store.print.insertPage(page, sha256(token), sha256(cancelCode));
@@ -131,9 +132,11 @@ export class MailPrintService {
     return p;
   }
 
-  file(page: PrintPage, n: number): Readable {
+  async file(page: PrintPage, n: number): Promise<Readable> {
     if (!Number.isInteger(n) || n < 0 || n >= page.files.length) throw notFound('file');
-    return createReadStream(join(this.dir(page.id), String(n)));
+    return this.ctx.store.blobs.read('pages', fileKey(page.id, n)).catch((err: unknown) => {
+      throw err instanceof BlobNotFoundError ? notFound('file') : err;
+    });
   }
 
   /** Print pressed (S205): the job is made now, from the chosen file and settings. */
@@ -142,7 +145,11 @@ export class MailPrintService {
     if (page.jobId) throw new ServiceError('conflict', 'this page has already printed');
     const checked = checkTicket(ticket);
     if (typeof checked === 'string') throw invalid(checked);
-    const job = await this.print.submit(this.principal(page), page.deviceId, { name: page.files[n]?.name ?? 'document', stream: this.file(page, n) }, ticket, 'mail');
+    const stream = await this.file(page, n);
+    const job = await this.print.submit(this.principal(page), page.deviceId, { name: page.files[n]?.name ?? 'document', stream }, ticket, 'mail').catch((err: unknown) => {
+      stream.destroy();
+      throw err;
+    });
     await this.ctx.store.print.setPageJob(page.id, job.id);
     return job;
   }
@@ -176,7 +183,7 @@ export class MailPrintService {
   private async cancelPage(page: PrintPage): Promise<PrintJob | null> {
     if (page.jobId === 'discarded') return null;
     if (page.jobId) return this.print.cancel(this.principal(page), page.jobId);
-    rmSync(this.dir(page.id), { recursive: true, force: true });
+    for (let n = 0; n < page.files.length; n++) await this.ctx.store.blobs.remove('pages', fileKey(page.id, n));
     await this.ctx.store.print.setPageJob(page.id, 'discarded');
     return null;
   }
@@ -210,8 +217,7 @@ export class MailPrintService {
   private principal(page: PrintPage): Principal {
     return { kind: 'token', tokenId: `page:${page.id}`, accountId: page.accountId, admin: false };
   }
-
-  private dir(pageId: string): string {
-    return join(this.o.dataDir, 'pages', pageId);
-  }
 }
+
+/** A page's attachments are blobs `<page ID>/<n>`. */
+const fileKey = (pageId: string, n: number): string => `${pageId}/${n}`;

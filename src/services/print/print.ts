@@ -1,5 +1,3 @@
-import { createReadStream, mkdirSync, readdirSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { CANCEL_ID_PREFIX } from '../../domain/messages.js';
 import { accountScope, actorName, canSeeAccount, type Principal } from '../../domain/principal.js';
@@ -14,6 +12,7 @@ import {
   type PrinterReported,
 } from '../../domain/print.js';
 import type { DeviceSessions } from '../../sessions/device-sessions.js';
+import { BlobNotFoundError } from '../../store/blobs.js';
 import type { CountedPage } from '../../store/core.js';
 import type { Device } from '../../domain/devices.js';
 import type { JobEvent, PrintJob, PrinterState } from '../../domain/print.js';
@@ -21,12 +20,11 @@ import { base32 } from '../../domain/identifiers.js';
 import type { ServiceContext } from '../kernel/context.js';
 import type { DeviceService } from '../identity/devices.js';
 import { invalid, notFound, ServiceError } from '../kernel/errors.js';
-import { storeDocument, type StoredDocument } from './documents.js';
+import { storeDocument } from './documents.js';
 import { Waiters } from '../kernel/waiters.js';
 import { DeviceTimers } from '../../sessions/device-timers.js';
 
 export interface PrintOptions {
-  dataDir: string;
   maxDocumentBytes: number;
   /**
    * Longest an unfinished job keeps its document without any progress: a job held for a printer
@@ -47,11 +45,9 @@ export interface PrinterAlerts {
   clear(d: Device, key: string): Promise<boolean>;
 }
 
-export const DEFAULT_PRINT: Omit<PrintOptions, 'dataDir'> = { maxDocumentBytes: 64 * 1024 * 1024, retentionMs: 7 * 86400_000, keepCompletedMs: 0, cancelTimeoutMs: 10_000, reannounceMs: 60_000 };
+export const DEFAULT_PRINT: PrintOptions = { maxDocumentBytes: 64 * 1024 * 1024, retentionMs: 7 * 86400_000, keepCompletedMs: 0, cancelTimeoutMs: 10_000, reannounceMs: 60_000 };
 /** Long-polls held at once. */
 const MAX_WAITING_PRINTERS = 10_000;
-/** Documents are read in large chunks: a printer's download is then limited by the network, not by per-chunk overhead. */
-const DOCUMENT_READ_CHUNK = 1024 * 1024;
 const MAX_POLL_MS = 60_000;
 /** Printers whose announced jobs are watched for a fetch at once. */
 const MAX_WATCHED_PRINTERS = 100_000;
@@ -60,15 +56,17 @@ const ANNOUNCE_BATCH = 50;
 
 /**
  * Cloud print (seeds 002 and 003): printers' accepting-jobs and status; jobs taken in only
- * while the printer accepts them, stored on disk as streamed, announced over the printer's
- * session when it is online (or collected by long-poll), fetched over HTTP, and canceled by the
- * decision table of seed 002 §3.3.
+ * while the printer accepts them, their documents streamed into the store's blobs, announced
+ * over the printer's session when it is online (or collected by long-poll), fetched over HTTP,
+ * and canceled by the decision table of seed 002 §3.3.
  */
 export class PrintService {
-  private readonly dir: string;
   private readonly waiters: Waiters;
-  /** Document streams open now, by job: a cancel or an abort closes them, so no download of a dead job runs on to its end. */
-  private readonly streams = new Map<string, Set<Readable>>();
+  /**
+   * Document streams open now, or being opened, by job: a cancel or an abort closes them, so no
+   * download of a dead job runs on to its end.
+   */
+  private readonly streams = new Map<string, Set<{ destroy(err: Error): void }>>();
   /** Printers with jobs announced over a session and not fetched yet: each is announced again after reannounceMs. */
   private readonly unfetched: DeviceTimers;
 
@@ -79,10 +77,8 @@ export class PrintService {
     private readonly o: PrintOptions,
     private readonly alerts?: PrinterAlerts,
   ) {
-    this.dir = join(o.dataDir, 'jobs');
     this.waiters = new Waiters(ctx.clock, MAX_WAITING_PRINTERS);
     this.unfetched = new DeviceTimers(ctx.clock, MAX_WATCHED_PRINTERS);
-    this.removePartialUploads();
     // Jobs held while the printer was away, or announced down a session that has since died (a printer that
     // restarted and logged in again while still ONLINE), are announced on every new session (seed 003 claims).
     sessions.onSessionBound((deviceId) => void this.announceWaiting(deviceId, 'announced on a new session').catch(() => undefined));
@@ -139,7 +135,7 @@ export class PrintService {
     return device;
   }
 
-  /** A new job: the document is streamed to disk (never held whole in memory), sniffed and size-limited. */
+  /** A new job: the document is streamed into the store (never held whole in memory), sniffed and size-limited. */
   async submit(p: Principal, deviceId: string, doc: { name: string; stream: Readable }, ticketInput: Record<string, unknown>, source: PrintJob['source']): Promise<PrintJob> {
     const ticket = checkTicket(ticketInput);
     if (typeof ticket === 'string') {
@@ -148,7 +144,7 @@ export class PrintService {
     }
     const device = await this.assertAccepting(p, deviceId);
     const id = `j${this.ctx.clock.now().toString(16).padStart(12, '0')}${base32(this.ctx.random.bytes(8))}`;
-    const stored = await this.store(id, doc.stream);
+    const stored = await storeDocument(doc.stream, this.ctx.store.blobs, id, this.o.maxDocumentBytes);
     const now = this.ctx.clock.now();
     const job: PrintJob = {
       id, deviceId: device.id, accountId: device.accountId, state: 'pending', name: (doc.name || 'document').slice(0, 200),
@@ -225,7 +221,7 @@ export class PrintService {
   async documentFor(p: Principal, id: string): Promise<{ job: PrintJob; stream: Readable }> {
     const { job } = await this.job(p, id);
     if (job.documentDeleted) throw new ServiceError('gone', `job ${job.id} is ${job.state}; its document is deleted`);
-    return { job, stream: this.track(job.id, createReadStream(this.file(job.id), { highWaterMark: DOCUMENT_READ_CHUNK })) };
+    return { job, stream: await this.readDocument(job) };
   }
 
   /** The document, whole or a byte range (S302/S303). The first fetch moves the job to fetched. */
@@ -234,8 +230,14 @@ export class PrintService {
     const start = range?.start ?? 0;
     const end = Math.min(range?.end ?? job.documentSize - 1, job.documentSize - 1);
     if (start > end || start >= job.documentSize) throw new ServiceError('range-not-satisfiable', `bytes ${start}-${end} are outside the ${job.documentSize}-byte document`, { size: job.documentSize });
-    await this.ctx.store.print.transition(job.id, ['pending', 'notified'], 'fetched', this.ctx.clock.now(), 'the printer fetched the document');
-    return { job, stream: this.track(job.id, createReadStream(this.file(job.id), { start, end, highWaterMark: DOCUMENT_READ_CHUNK })), start, end };
+    const stream = await this.readDocument(job, { start, end });
+    try {
+      await this.ctx.store.print.transition(job.id, ['pending', 'notified'], 'fetched', this.ctx.clock.now(), 'the printer fetched the document');
+    } catch (err) {
+      stream.destroy();
+      throw err;
+    }
+    return { job, stream, start, end };
   }
 
   /** Aborts unfinished jobs past the retention cap and deletes their documents, and completed jobs' kept ones; how many it aborted. */
@@ -277,15 +279,44 @@ export class PrintService {
     return (await this.ctx.store.print.job(id))!;
   }
 
-  private track(jobId: string, stream: Readable): Readable {
+  /**
+   * The job's document (or a range of it) from the store, tracked from before it is open: a
+   * cancel that comes while the store opens it is not missed, and the stream is closed at once.
+   */
+  private async readDocument(job: PrintJob, range?: { start: number; end: number }): Promise<Readable> {
+    const opening = {
+      closed: null as Error | null,
+      destroy(err: Error) {
+        this.closed = err;
+      },
+    };
+    const untrack = this.track(job.id, opening);
+    let stream: Readable;
+    try {
+      stream = await this.ctx.store.blobs.read('jobs', job.id, range);
+    } catch (err) {
+      if (err instanceof BlobNotFoundError) throw new ServiceError('gone', `job ${job.id}'s document is deleted`);
+      throw err;
+    } finally {
+      untrack();
+    }
+    if (opening.closed) {
+      stream.destroy();
+      throw new ServiceError('gone', `${opening.closed.message}; its document is deleted`);
+    }
+    stream.once('close', this.track(job.id, stream));
+    return stream;
+  }
+
+  /** Adds an open stream to its job's; returns what takes it off again. */
+  private track(jobId: string, stream: { destroy(err: Error): void }): () => void {
     let open = this.streams.get(jobId);
     if (!open) this.streams.set(jobId, (open = new Set()));
     open.add(stream);
-    stream.once('close', () => {
+    return () => {
       open.delete(stream);
       if (open.size === 0 && this.streams.get(jobId) === open) this.streams.delete(jobId);
-    });
-    return stream;
+    };
   }
 
   /** Ends every open document stream of the job with an error: the HTTP response is cut short, so the printer sees an incomplete document, not a whole one. */
@@ -294,7 +325,7 @@ export class PrintService {
   }
 
   private async deleteDocument(id: string): Promise<void> {
-    rmSync(this.file(id), { force: true });
+    await this.ctx.store.blobs.remove('jobs', id);
     await this.ctx.store.print.markDocumentDeleted(id);
   }
 
@@ -353,31 +384,5 @@ export class PrintService {
   private async state(deviceId: string): Promise<PrinterState> {
     return (await this.ctx.store.print.printer(deviceId)) ?? { deviceId, accepting: false, status: null, updatedAt: 0 };
   }
-
-  private async store(id: string, input: Readable): Promise<StoredDocument> {
-    mkdirSync(this.dir, { recursive: true, mode: 0o700 });
-    return storeDocument(input, this.file(id), this.o.maxDocumentBytes);
-  }
-
-  /**
-   * Uploads cut short by a crash (kill -9, power loss) leave `<id>.part` files that no job
-   * refers to. The service is made once when the relay starts, before it takes any upload, so
-   * every `.part` file found then is an orphan.
-   */
-  private removePartialUploads(): void {
-    let names: string[];
-    try {
-      names = readdirSync(this.dir);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
-      throw err;
-    }
-    for (const name of names) if (name.endsWith('.part')) rmSync(join(this.dir, name), { force: true });
-  }
-
-  private file(id: string): string {
-    return join(this.dir, id);
-  }
-
 }
 

@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import { closeSync, openSync, rmSync } from 'node:fs';
 import type { Store } from '../store.js';
+import { fileBlobs } from '../files/blobs.js';
 import { coreStores } from './core-stores.js';
 import { managementStores } from './management-stores.js';
 import { printStores } from './print-stores.js';
@@ -13,8 +14,9 @@ import { PRIVATE_FILE } from './open.js';
  * The embedded default adapter. better-sqlite3 is synchronous; every statement here is an
  * indexed point read or write, and listings are bounded pages, so none holds the loop long.
  * Nothing is cached: a token revoked by the CLI in another process is seen on the next request.
+ * Large objects are files beside the database, in `dataDir`.
  */
-export function sqliteStore(db: Database.Database): Store {
+export function sqliteStore(db: Database.Database, dataDir: string): Store {
   const q = new Sql(db);
   return {
     ...coreStores(q),
@@ -22,6 +24,7 @@ export function sqliteStore(db: Database.Database): Store {
     ...printStores(q),
     ...faxStores(q),
     ...outboxStores(q),
+    blobs: fileBlobs(dataDir),
     async backup(file) {
       // Made here, owner-only, before SQLite writes into it: a backup holds every secret the
       // database does. 'wx' also refuses to overwrite an existing file.
