@@ -3,7 +3,7 @@
  * The only place that knows every concrete adapter.
  */
 import type { FastifyInstance } from 'fastify';
-import { chmodSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pino from 'pino';
 import { buildApp } from './app.js';
@@ -107,6 +107,8 @@ export async function startRelay(
 ): Promise<Relay> {
   const clock = o.clock ?? systemClock;
   const logger = o.logger ?? relayLogger(config.logLevel);
+  // The data directory keeps files (pid, link key, documents) even when the store is PostgreSQL: owner-only, like SQLite's.
+  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const store = await openStore(config);
   const services = createServices(
     { store, clock, random: o.random ?? cryptoRandom(), domain: config.domain },
