@@ -3,7 +3,7 @@
  * The only place that knows every concrete adapter.
  */
 import type { FastifyInstance } from 'fastify';
-import { chmodSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pino from 'pino';
 import { buildApp } from './app.js';
@@ -109,6 +109,8 @@ export async function startRelay(
 ): Promise<Relay> {
   const clock = o.clock ?? systemClock;
   const logger = o.logger ?? relayLogger(config.logLevel);
+  // The data directory keeps local files (pid, staging, the SMTP spool) even when the store is PostgreSQL: owner-only, like SQLite's.
+  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const store = await openStore(config);
   // Uploads cut short by a crash (kill -9, power loss) left staging files no blob refers to; none is under way yet.
   await store.blobs.removeStaging();

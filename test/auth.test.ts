@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { assertProblem } from './helpers/problem.js';
 import { adminToken, api, cli, cliJson, startRelay, type RelayProcess } from './helpers/relay.js';
+import { storeSql } from './helpers/store.js';
 
 describe('authentication and account isolation (real relay process)', () => {
   let relay: RelayProcess;
@@ -109,10 +110,7 @@ describe('authentication and account isolation (real relay process)', () => {
     const list = await api(relay.url, '/api/v1/tokens', { token: opA });
     assert.ok(list.body.items.every((t: Record<string, unknown>) => !('token' in t) && !('hash' in t)));
     assert.ok(list.body.items.every((t: { accountId: string }) => t.accountId === 'acme'));
-    const { default: Database } = await import('better-sqlite3');
-    const db = new Database(`${relay.dataDir}/fleetrelay.db`, { readonly: true });
-    const stored = db.prepare('SELECT hash FROM api_tokens WHERE id = ?').get(created.body.id) as { hash: string };
-    db.close();
+    const [stored] = (await storeSql(relay.dataDir, 'SELECT hash FROM api_tokens WHERE id = ?', created.body.id)) as [{ hash: string }];
     assert.match(stored.hash, /^[0-9a-f]{64}$/);
     assert.ok(!stored.hash.includes(created.body.token));
   });

@@ -3,9 +3,13 @@ import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { api, cli, cliJson, startRelay, tempDir } from './helpers/relay.js';
+import { ON_POSTGRES } from './helpers/store.js';
+
+/** backup and restore copy the SQLite file; on PostgreSQL they refuse and point to pg_dump and pg_restore (the last case). */
+const SQLITE_FILE = { skip: ON_POSTGRES && 'copies the SQLite file; PostgreSQL is backed up with pg_dump' };
 
 describe('backup and restore', () => {
-  it('backs up a running relay online and restores it into a data directory another relay then serves', async () => {
+  it('backs up a running relay online and restores it into a data directory another relay then serves', SQLITE_FILE, async () => {
     const relay = await startRelay();
     const admin = cliJson<{ token: string }>(relay.dataDir, ['token', 'create', '--admin']).token;
     const made = await api(relay.url, '/api/v1/devices', { method: 'POST', token: admin, json: { serial: 'BK-1', model: 'M' } });
@@ -43,7 +47,7 @@ describe('backup and restore', () => {
     assert.ok(readdirSync(relay.dataDir).some((f) => f.startsWith('fleetrelay.db.before-restore-')));
   });
 
-  it('refuses to restore something that is not a FleetRelay backup, changing nothing', () => {
+  it('refuses to restore something that is not a FleetRelay backup, changing nothing', SQLITE_FILE, () => {
     const dir = tempDir();
     cliJson(dir, ['init']);
     cliJson(dir, ['account', 'add', 'acme']);
@@ -57,5 +61,21 @@ describe('backup and restore', () => {
     assert.match(missing.stderr, /does not exist/);
     const accounts = cliJson<{ id: string }[]>(dir, ['account', 'list']);
     assert.deepEqual(accounts.map((a) => a.id).sort(), ['acme', 'default']);
+  });
+
+  it('on PostgreSQL, points to pg_dump and pg_restore instead, changing nothing', { skip: !ON_POSTGRES && 'the PostgreSQL store only' }, () => {
+    const dir = tempDir();
+    cliJson(dir, ['init']);
+    cliJson(dir, ['account', 'add', 'acme']);
+    const file = join(tempDir(), 'relay-backup.db');
+    const backup = cli(dir, ['backup', file]);
+    assert.equal(backup.code, 2);
+    assert.match(backup.stderr, /pg_dump/);
+    assert.ok(!existsSync(file));
+    writeFileSync(file, 'this is not a database');
+    const restore = cli(dir, ['restore', file]);
+    assert.equal(restore.code, 2);
+    assert.match(restore.stderr, /pg_restore/);
+    assert.deepEqual(cliJson<{ id: string }[]>(dir, ['account', 'list']).map((a) => a.id).sort(), ['acme', 'default']);
   });
 });

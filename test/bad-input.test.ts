@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import Database from 'better-sqlite3';
 import { assertProblem } from './helpers/problem.js';
 import { adminToken, api, cli, cliJson, startRelay, type RelayProcess } from './helpers/relay.js';
+import { storeSql, storeTables } from './helpers/store.js';
 
 const SQLISH = [
   `'; DROP TABLE devices; --`,
@@ -12,14 +12,11 @@ const SQLISH = [
 ];
 
 /** Row counts of every table: "nothing changed" means these are equal before and after. */
-function snapshot(dataDir: string): Record<string, number> {
-  const db = new Database(`${dataDir}/fleetrelay.db`, { readonly: true });
-  try {
-    const tables = db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name != 'audit_log'`).all() as { name: string }[];
-    return Object.fromEntries(tables.map(({ name }) => [name, (db.prepare(`SELECT count(*) AS n FROM "${name}"`).get() as { n: number }).n]));
-  } finally {
-    db.close();
-  }
+async function snapshot(dataDir: string): Promise<Record<string, number>> {
+  const tables = (await storeTables(dataDir)).filter((name) => name !== 'audit_log');
+  const counts: Record<string, number> = {};
+  for (const name of tables) counts[name] = Number((await storeSql(dataDir, `SELECT count(*) AS n FROM "${name}"`))[0]!.n);
+  return counts;
 }
 
 describe('bad input gets a clear problem+json error and changes nothing', () => {
@@ -45,33 +42,33 @@ describe('bad input gets a clear problem+json error and changes nothing', () => 
   ];
 
   it('malformed JSON → 400 malformed-request', async () => {
-    const before = snapshot(relay.dataDir);
+    const before = await snapshot(relay.dataDir);
     for (const [path, token] of posts()) {
       for (const body of ['{"serial":', '{serial: 1}', 'null garbage', '\u0000\u0001']) {
         assertProblem(await api(relay.url, path, { method: 'POST', token, body, headers: { 'content-type': 'application/json' } }), 400, 'malformed-request');
       }
     }
-    assert.deepEqual(snapshot(relay.dataDir), before);
+    assert.deepEqual(await snapshot(relay.dataDir), before);
   });
 
   it('oversize bodies → 413 payload-too-large', async () => {
-    const before = snapshot(relay.dataDir);
+    const before = await snapshot(relay.dataDir);
     const huge = JSON.stringify({ serial: 'S', model: 'M', capabilities: { blob: 'x'.repeat(200_000) } });
     for (const [path, token] of posts())
       assertProblem(await api(relay.url, path, { method: 'POST', token, body: huge, headers: { 'content-type': 'application/json' } }), 413, 'payload-too-large');
     // Under the body limit but over the capabilities limit: a validation error.
     const big = { serial: 'S', model: 'M', capabilities: { blob: 'x'.repeat(20_000) } };
     assertProblem(await api(relay.url, '/api/v1/devices', { method: 'POST', token: admin, json: big }), 400, 'validation-failed');
-    assert.deepEqual(snapshot(relay.dataDir), before);
+    assert.deepEqual(await snapshot(relay.dataDir), before);
   });
 
   it('wrong content types → 415, wrong shapes → 400 validation-failed', async () => {
-    const before = snapshot(relay.dataDir);
+    const before = await snapshot(relay.dataDir);
     assertProblem(await api(relay.url, '/api/v1/devices', { method: 'POST', token: admin, body: 'serial=1', headers: { 'content-type': 'text/plain' } }), 415, 'unsupported-media-type');
     assertProblem(await api(relay.url, '/device/v1/register', { method: 'POST', body: '<xml/>', headers: { 'content-type': 'application/xml' } }), 415, 'unsupported-media-type');
     for (const json of [[], 'string', 42, { serial: 'S' }, { serial: '', model: 'M' }, { serial: 'S', model: 'M', extra: true }, { serial: 'S', model: 'M', capabilities: [1] }, { serial: ' S', model: 'M' }, { serial: 'S\n', model: 'M' }, { serial: 'S', model: 'x'.repeat(65) }])
       assertProblem(await api(relay.url, '/api/v1/devices', { method: 'POST', token: admin, json }), 400, 'validation-failed');
-    assert.deepEqual(snapshot(relay.dataDir), before);
+    assert.deepEqual(await snapshot(relay.dataDir), before);
   });
 
   it('unknown routes and methods → 404 not-found', async () => {
@@ -87,7 +84,7 @@ describe('bad input gets a clear problem+json error and changes nothing', () => 
   });
 
   it('SQL-ish strings in every text field are stored as text or refused, never executed', async () => {
-    const before = snapshot(relay.dataDir);
+    const before = await snapshot(relay.dataDir);
     for (const s of SQLISH) {
       // Identifiers with a fixed shape refuse them.
       assertProblem(await api(relay.url, '/api/v1/accounts', { method: 'POST', token: admin, json: { id: s } }), 400, 'validation-failed');
@@ -104,7 +101,7 @@ describe('bad input gets a clear problem+json error and changes nothing', () => 
       assert.match(bad.stderr, /user name/);
       assert.notEqual(cli(relay.dataDir, ['token', 'revoke', s]).code, 0);
     }
-    assert.deepEqual(snapshot(relay.dataDir), before, 'refused input changed nothing');
+    assert.deepEqual(await snapshot(relay.dataDir), before, 'refused input changed nothing');
 
     // Free text (serial, model, labels, capabilities) is data: stored and returned verbatim.
     for (const [i, s] of SQLISH.entries()) {
@@ -121,7 +118,7 @@ describe('bad input gets a clear problem+json error and changes nothing', () => 
       const patched = await api(relay.url, '/device/v1/self', { method: 'PATCH', token: deviceToken, json: { capabilities: { note: s } } });
       assert.equal(patched.body.capabilities.note, s);
     }
-    const after = snapshot(relay.dataDir);
+    const after = await snapshot(relay.dataDir);
     assert.equal(after.devices, before.devices! + SQLISH.length);
     assert.equal(after.accounts, before.accounts);
     assert.ok((await api(relay.url, `/api/v1/devices/${deviceId}`, { token: admin })).status === 200);

@@ -3,16 +3,16 @@ import { chmodSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { adminToken, api, cli, cliJson, startRelay, tempDir } from './helpers/relay.js';
+import { ON_POSTGRES } from './helpers/store.js';
 
 const mode = (file: string): string => (statSync(file).mode & 0o777).toString(8);
 
 describe('file modes: everything the relay and the CLI write is the owner\'s alone', () => {
-  it('data dir 0700; database, WAL, shared memory, pid file, link key, job documents and backups 0600', async () => {
+  it('data dir 0700; database, WAL, shared memory (SQLite), pid file, link key and job documents 0600', async () => {
     // The usual umask, under which SQLite's own default (0644) would leave the files readable to all.
     process.umask(0o022);
     const dataDir = join(tempDir(), 'data'); // made by the relay itself
     const relay = await startRelay({ dataDir });
-    let stopped = false;
     try {
       const admin = adminToken(dataDir);
       const c = cliJson<{ deviceId: string; token: string }>(dataDir, ['device', 'add', '--serial', 'MODE-1', '--model', 'EP-884A']);
@@ -23,13 +23,28 @@ describe('file modes: everything the relay and the CLI write is the owner\'s alo
       assert.equal(job.status, 201, await job.text());
 
       assert.equal(mode(dataDir), '700', 'data dir');
-      for (const f of ['fleetrelay.db', 'fleetrelay.db-wal', 'fleetrelay.db-shm', 'relay.pid']) assert.equal(mode(join(dataDir, f)), '600', f);
-      const jobs = join(dataDir, 'jobs');
-      assert.equal(mode(jobs), '700', 'jobs folder');
-      const documents = readdirSync(jobs);
-      assert.ok(documents.length > 0, 'the job document is on disk');
-      for (const f of documents) assert.equal(mode(join(jobs, f)), '600', `jobs/${f}`);
+      const database = ON_POSTGRES ? [] : ['fleetrelay.db', 'fleetrelay.db-wal', 'fleetrelay.db-shm'];
+      for (const f of [...database, 'relay.pid']) assert.equal(mode(join(dataDir, f)), '600', f);
+      if (!ON_POSTGRES) {
+        // On PostgreSQL documents are large objects in the database, not files.
+        const jobs = join(dataDir, 'jobs');
+        assert.equal(mode(jobs), '700', 'jobs folder');
+        const documents = readdirSync(jobs);
+        assert.ok(documents.length > 0, 'the job document is on disk');
+        for (const f of documents) assert.equal(mode(join(jobs, f)), '600', `jobs/${f}`);
+      }
+    } finally {
+      await relay.stop();
+    }
+  });
 
+  it('backups, restored databases and the database kept beside a restore 0600', { skip: ON_POSTGRES && 'SQLite files; PostgreSQL is backed up with pg_dump' }, async () => {
+    process.umask(0o022);
+    const dataDir = join(tempDir(), 'data');
+    const relay = await startRelay({ dataDir });
+    let stopped = false;
+    try {
+      cliJson(dataDir, ['device', 'add', '--serial', 'MODE-2', '--model', 'EP-884A']);
       const backup = join(tempDir(), 'backup.db');
       const b = cli(dataDir, ['backup', backup]);
       assert.equal(b.code, 0, b.stderr);

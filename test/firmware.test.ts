@@ -5,10 +5,10 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import Database from 'better-sqlite3';
 import { checkFirmware } from '../src/device/sdk/firmware.js';
 import { assertProblem } from './helpers/problem.js';
 import { adminToken, api, cli, cliJson, startRelay, tempDir, type RelayProcess } from './helpers/relay.js';
+import { storeSql } from './helpers/store.js';
 
 const vendor = generateKeyPairSync('ed25519');
 const vendorPem = vendor.publicKey.export({ format: 'pem', type: 'spki' }).toString();
@@ -74,10 +74,8 @@ describe('firmware (seed 004 state 6): signed uploads, staged rollout, devices v
     const at100 = await Promise.all(fleet.map((d, i) => check(d, at50[i]!.kind === 'applied' ? '2.0' : '1.0')));
     assert.ok(at100.every((o, i) => (in50.has(fleet[i]!.deviceId) ? o.kind === 'none' : o.kind === 'applied')), 'devices already at 2.0 get nothing; the rest get it now');
 
-    const db = new Database(join(relay.dataDir, 'fleetrelay.db'), { readonly: true });
-    const sent = db.prepare(`SELECT count(*) AS n FROM firmware_history WHERE version = '2.0'`).get() as { n: number };
-    const versions = db.prepare(`SELECT firmware_version AS v, count(*) AS n FROM devices WHERE model = 'MP C3004' GROUP BY v`).all();
-    db.close();
+    const [sent] = (await storeSql(relay.dataDir, `SELECT count(*) AS n FROM firmware_history WHERE version = '2.0'`)) as [{ n: number }];
+    const versions = await storeSql(relay.dataDir, `SELECT firmware_version AS v, count(*) AS n FROM devices WHERE model = 'MP C3004' GROUP BY firmware_version ORDER BY v NULLS FIRST`);
     assert.equal(sent.n, fleet.length, 'one send per device');
     assert.deepEqual(versions, [{ v: null, n: 1 }, { v: '1.0', n: fleet.length - in50.size }, { v: '2.0', n: in50.size }]);
   });

@@ -5,8 +5,8 @@ import { existsSync } from 'node:fs';
 import { request } from 'node:https';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import Database from 'better-sqlite3';
 import { api, cli, cliJson, CLI, startRelay, tempDir, waitForLog } from './helpers/relay.js';
+import { storeSql } from './helpers/store.js';
 
 describe('fleetrelay serve', () => {
   it('shuts down gracefully on SIGTERM, removing its pid file', async () => {
@@ -22,9 +22,7 @@ describe('fleetrelay serve', () => {
     const dataDir = tempDir();
     assert.equal(cli(dataDir, ['init']).code, 0);
     const d = cliJson<{ deviceId: string }>(dataDir, ['device', 'add', '--serial', 'S', '--model', 'M']);
-    const db = new Database(join(dataDir, 'fleetrelay.db'));
-    db.prepare('UPDATE devices SET online = 1').run(); // as a crashed relay would leave it
-    db.close();
+    await storeSql(dataDir, 'UPDATE devices SET online = true'); // as a crashed relay would leave it
     const relay = await startRelay({ dataDir });
     try {
       assert.equal(cliJson<{ online: boolean }>(dataDir, ['device', 'show', d.deviceId]).online, false);

@@ -4,9 +4,13 @@
  * in a database made for the run (FLEETRELAY_TEST_RUN_DATABASE_URL), where each data directory a
  * test uses gets a schema of its own, so tests running at once never see each other's rows.
  */
+import Database from 'better-sqlite3';
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import pg from 'pg';
 import { openStore } from '../../src/stores.js';
+import { pgTypes } from '../../src/store/postgres/sql.js';
+import { dbPath } from '../../src/store/sqlite/open.js';
 import type { Store } from '../../src/store/store.js';
 import { ROOT, tempDir } from './relay.js';
 
@@ -43,7 +47,81 @@ export function storeArgs(dataDir: string): string[] {
   return url ? ['--database-url', url] : [];
 }
 
-/** A fresh store of the kind this run tests, migrated to the newest schema. */
+/** A fresh store of the kind this run tests, migrated to the newest schema; `settle()` waits for its calls. */
 export async function testStore(dataDir = tempDir()): Promise<Store> {
-  return openStore({ dataDir, databaseUrl: databaseUrlFor(dataDir) });
+  return tracked(await openStore({ dataDir, databaseUrl: databaseUrlFor(dataDir) }));
+}
+
+/** Store calls of testStore()s not yet answered. */
+const inFlight = new Set<Promise<unknown>>();
+
+function tracked(store: Store): Store {
+  const track = (area: object): object =>
+    new Proxy(area, {
+      get(target, key) {
+        const v: unknown = Reflect.get(target, key);
+        if (typeof v !== 'function') return v;
+        return (...args: unknown[]) => {
+          const p: unknown = v.apply(target, args);
+          if (p instanceof Promise) {
+            inFlight.add(p);
+            const done = (): void => void inFlight.delete(p);
+            p.then(done, done);
+          }
+          return p;
+        };
+      },
+    });
+  return Object.fromEntries(Object.entries(store).map(([k, v]) => [k, typeof v === 'object' && v !== null ? track(v) : v])) as unknown as Store;
+}
+
+/**
+ * Lets what a test set off (on an injected clock, say) run to its end: a few turns of the event
+ * loop, and on PostgreSQL, where a store call takes real I/O rather than a microtask, until no
+ * call of a testStore() is in flight any more.
+ */
+export async function settle(turns = 20): Promise<void> {
+  for (;;) {
+    for (let i = 0; i < turns; i++) await new Promise((r) => setImmediate(r));
+    if (!inFlight.size) return;
+    await Promise.allSettled([...inFlight]);
+  }
+}
+
+/**
+ * Runs SQL straight on a data directory's database, beside the relay, as an operator (or a
+ * crashed relay) would: the SQLite file, or the directory's schema on PostgreSQL. `?`
+ * placeholders; write SQL both dialects take (`true`/`false` for booleans). The rows, with
+ * counts and timestamps as numbers on both.
+ */
+export async function storeSql(dataDir: string, sql: string, ...params: unknown[]): Promise<Record<string, unknown>[]> {
+  const url = databaseUrlFor(dataDir);
+  if (!url) {
+    const db = new Database(dbPath(dataDir), { fileMustExist: true });
+    try {
+      const st = db.prepare(sql);
+      return st.reader ? (st.all(...params) as Record<string, unknown>[]) : (st.run(...params), []);
+    } finally {
+      db.close();
+    }
+  }
+  const client = new pg.Client({ connectionString: url, types: pgTypes });
+  await client.connect();
+  try {
+    let n = 0;
+    return (await client.query(sql.replace(/\?/g, () => `$${++n}`), params)).rows as Record<string, unknown>[];
+  } finally {
+    await client.end();
+  }
+}
+
+/** The store's tables (not SQLite's own), by name. */
+export async function storeTables(dataDir: string): Promise<string[]> {
+  const rows = await storeSql(
+    dataDir,
+    ON_POSTGRES
+      ? `SELECT table_name AS name FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE' ORDER BY 1`
+      : `SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY 1`,
+  );
+  return rows.map((r) => String(r.name));
 }

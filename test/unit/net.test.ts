@@ -9,13 +9,9 @@ import { createServices } from '../../src/services/index.js';
 import { Outbox } from '../../src/services/kernel/outbox.js';
 import { cryptoRandom } from '../../src/services/kernel/secrets.js';
 import { WebhookService, type WebhookTransport } from '../../src/services/management/webhooks.js';
-import { testStore } from '../helpers/store.js';
+import { settle, testStore } from '../helpers/store.js';
 import { webhookHttp } from '../../src/transports/webhook-http/client.js';
 import { ManualClock } from '../helpers/clock.js';
-
-const settle = async (): Promise<void> => {
-  for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
-};
 
 /** Addresses a webhook must not reach, in every spelling an outside review tried, and public ones beside them. */
 const ADDRESSES: [address: string, isPrivate: boolean, carries?: string][] = [

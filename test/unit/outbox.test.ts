@@ -5,11 +5,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { ManualClock } from '../helpers/clock.js';
 import { Outbox, RETRY_S } from '../../src/services/kernel/outbox.js';
-import { testStore } from '../helpers/store.js';
-
-const settle = async (): Promise<void> => {
-  for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
-};
+import { settle, testStore } from '../helpers/store.js';
 
 async function setup(dir = mkdtempSync(join(tmpdir(), 'outbox-'))) {
   const store = await testStore(dir);

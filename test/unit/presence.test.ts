@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { beforeEach, describe, it } from 'node:test';
 import { ManualClock } from '../helpers/clock.js';
 import { serviceRig } from '../helpers/services.js';
+import { settle } from '../helpers/store.js';
 import type { PushRequest } from '../../src/domain/push.js';
 import type { DeviceMessage } from '../../src/domain/messages.js';
 import type { Principal } from '../../src/domain/principal.js';
@@ -121,7 +122,7 @@ describe('presence and push on an injected clock (seed 000 S327–S333, S349–S
     const link = new FakeLink();
     hub.bind(deviceId, link);
     const pending = push.get(CLI, deviceId, ['1.3.6.1.2.1.1.5.0']);
-    await new Promise((r) => setImmediate(r));
+    await settle();
     const req = link.pushed[0]!;
     assert.match(req.requestId, /^r[a-z2-7]{24}$/);
     assert.equal(await push.answer('dsomeoneelse', req.requestId, { objects: [] }), false, 'only the addressed device may answer');
@@ -133,7 +134,7 @@ describe('presence and push on an injected clock (seed 000 S327–S333, S349–S
   it('times out on the injected clock and forgets the request', async () => {
     hub.bind(deviceId, new FakeLink());
     const pending = push.get(CLI, deviceId, ['1.3.6.1.2.1.1.5.0'], { timeoutSeconds: 5 });
-    await new Promise((r) => setImmediate(r));
+    await settle();
     clock.advance(4999);
     assert.equal(answers.size, 1);
     clock.advance(1);
@@ -144,7 +145,7 @@ describe('presence and push on an injected clock (seed 000 S327–S333, S349–S
   it('caps the requests waiting per device', async () => {
     hub.bind(deviceId, new FakeLink());
     const waiting = Array.from({ length: 32 }, () => push.get(CLI, deviceId, ['1.3.6.1.2.1.1.5.0'], { timeoutSeconds: 1 }));
-    await new Promise((r) => setImmediate(r));
+    await settle();
     await assert.rejects(push.get(CLI, deviceId, ['1.3.6.1.2.1.1.5.0'], { timeoutSeconds: 1 }), problem('device-busy'));
     clock.advance(1000);
     for (const w of waiting) await assert.rejects(w, problem('device-timeout'));

@@ -3,6 +3,7 @@ import { Readable } from 'node:stream';
 import { beforeEach, describe, it } from 'node:test';
 import { ManualClock } from '../helpers/clock.js';
 import { serviceRig } from '../helpers/services.js';
+import { settle } from '../helpers/store.js';
 import type { Device } from '../../src/domain/devices.js';
 import type { DeviceMessage } from '../../src/domain/messages.js';
 import type { Principal } from '../../src/domain/principal.js';
@@ -35,11 +36,6 @@ class Link implements DeviceLink {
   }
 }
 
-/** Lets the services' store calls (promises over synchronous SQLite) run to the end. */
-async function settle(): Promise<void> {
-  for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
-}
-
 describe('what went down a dead session is sent again (issue 11 item 10)', () => {
   let clock: ManualClock;
   let s: Services;
@@ -65,6 +61,7 @@ describe('what went down a dead session is sent again (issue 11 item 10)', () =>
   it('a printer that logs in again while still ONLINE gets its announced jobs on the new session', async () => {
     const old = new Link();
     hub.bind(printer.id, old);
+    await settle(); // the new session's look for waiting jobs is over before the job comes
     const job = await submit();
     await settle();
     assert.deepEqual(old.jobs(), [job.id]);
@@ -84,6 +81,7 @@ describe('what went down a dead session is sent again (issue 11 item 10)', () =>
   it('a job announced and not fetched is announced again after a while, and no more once fetched', async () => {
     const link = new Link();
     hub.bind(printer.id, link);
+    await settle();
     const job = await submit();
     await settle();
     assert.deepEqual(link.jobs(), [job.id]);

@@ -6,7 +6,7 @@ import { createServices, type Services } from '../../src/services/index.js';
 import { ServiceError } from '../../src/services/kernel/errors.js';
 import { cryptoRandom } from '../../src/services/kernel/secrets.js';
 import { KEEP_EXPIRED_MS } from '../../src/services/identity/registration.js';
-import { testStore } from '../helpers/store.js';
+import { settle, testStore } from '../helpers/store.js';
 
 const TTL = 15 * 60_000;
 const person: Principal = { kind: 'user', userId: 'usr-1', name: 'olivia', accountId: 'default', admin: false };
@@ -49,11 +49,11 @@ describe('registration service on an injected clock', () => {
   it('a long poll with no claim answers pending when its wait is over', async () => {
     const t = await s.registration.register({ serial: 'S3', model: 'M' });
     const waiting = s.registration.poll(t.pollToken, 20_000);
-    await new Promise((r) => setImmediate(r)); // let the poll reach its wait
+    await settle(); // let the poll reach its wait
     clock.advance(19_999);
     let done = false;
     void waiting.then(() => (done = true));
-    await new Promise((r) => setImmediate(r));
+    await settle();
     assert.equal(done, false, 'still waiting before the bound');
     clock.advance(1);
     assert.equal((await waiting).kind, 'pending');

@@ -22,6 +22,8 @@ type MailMessage = Parameters<Mailer['send']>[0];
 export class Outbox {
   private readonly handlers = new Map<Kind, (message: unknown) => Promise<void>>();
   private readonly inFlight = new Set<number>();
+  /** Attempts that ended while due() was being asked: its answer may predate their remove or retry. */
+  private endedWhileLooking: Set<number> | null = null;
   private size = 0;
   private running = false;
   private again = false;
@@ -87,8 +89,9 @@ export class Outbox {
         this.again = false;
         const room = MAX_IN_FLIGHT - this.inFlight.size;
         if (room <= 0) break; // an attempt that ends calls drain() again
-        const due = await this.store.due(this.clock.now(), room + this.inFlight.size);
-        for (const e of due.filter((x) => !this.inFlight.has(x.id)).slice(0, room)) void this.attempt(e).catch(() => undefined);
+        const ended = (this.endedWhileLooking = new Set());
+        const due = await this.store.due(this.clock.now(), room + this.inFlight.size).finally(() => (this.endedWhileLooking = null));
+        for (const e of due.filter((x) => !this.inFlight.has(x.id) && !ended.has(x.id)).slice(0, room)) void this.attempt(e).catch(() => undefined);
       }
     } finally {
       this.running = false;
@@ -112,6 +115,7 @@ export class Outbox {
       } else await this.store.retryAt(e.id, this.clock.now() + delay * 1000, error);
     } finally {
       this.inFlight.delete(e.id);
+      this.endedWhileLooking?.add(e.id);
     }
     this.drain(); // room again for what waited
   }

@@ -26,6 +26,8 @@ export function createPool(url: string, max = POOL_SIZE): pg.Pool {
     types: pgTypes,
     connectionTimeoutMillis: 10_000,
     idleTimeoutMillis: 30_000,
+    // Idle connections alone do not keep a process alive (a CLI command, a test file ends at once).
+    allowExitOnIdle: true,
     application_name: 'fleetrelay',
   });
   // An idle connection that dies (server restart) must not crash the relay: the next query reconnects.

@@ -1,7 +1,109 @@
+import type { JobState } from '../../domain/print.js';
 import type { Store } from '../store.js';
-import type { PgSql } from './sql.js';
+import { decodeCursor, encodeCursor, str, toDevice, toJob, toPage, toPrinter } from '../rows.js';
+import { ts, type PgSql } from './sql.js';
+import { where } from '../where.js';
 
-/** Not written yet: the PostgreSQL tables of this area. */
-export function printStores(_q: PgSql): Pick<Store, 'print'> {
-  throw new Error('print-stores: not written yet');
+/** Printers' accepting-jobs and status, print jobs and every state they passed through. */
+export function printStores(q: PgSql): Pick<Store, 'print'> {
+  const { one, all, run, first, tx } = q;
+
+  return {
+    print: {
+      async printer(deviceId) {
+        const r = await one(`SELECT * FROM printers WHERE device_id = ?`, deviceId);
+        return r ? toPrinter(deviceId, r, Number(r.updated_at)) : null;
+      },
+      async printers(f) {
+        const scope = where([['d.account_id = ?', f.accountId]]);
+        const w = where([['d.account_id = ?', f.accountId], ['d.id > ?', f.cursor === undefined ? undefined : decodeCursor(f.cursor)]]);
+        const rows = await all(
+          `SELECT d.*, p.accepting, p.status, p.updated_at AS printer_updated_at, p.allowed_senders
+           FROM printers p JOIN devices d ON d.id = p.device_id ${w.clause} ORDER BY d.id LIMIT ?`,
+          ...w.params,
+          f.limit + 1,
+        );
+        const items = rows.slice(0, f.limit).map((r) => ({ device: toDevice(r), state: toPrinter(String(r.id), r, Number(r.printer_updated_at)) }));
+        const last = items[items.length - 1];
+        const total = Number((await one(`SELECT COUNT(*) AS n FROM printers p JOIN devices d ON d.id = p.device_id ${scope.clause}`, ...scope.params))!.n);
+        return { items, nextCursor: rows.length > f.limit && last ? encodeCursor(last.device.id) : null, total };
+      },
+      async setPrinter(p) {
+        await run(
+          `INSERT INTO printers (device_id, accepting, status, updated_at) VALUES (?, ?, ?, ?)
+           ON CONFLICT (device_id) DO UPDATE SET accepting = excluded.accepting, status = excluded.status, updated_at = excluded.updated_at`,
+          p.deviceId, p.accepting, p.status, ts(p.updatedAt),
+        );
+      },
+      async insertJob(j) {
+        await tx(async (t) => {
+          await t.run(
+            `INSERT INTO jobs (id, device_id, account_id, state, name, document_type, document_size, document_sha256, ticket, source, created_by, created_at, updated_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+            j.id, j.deviceId, j.accountId, j.state, j.name, j.documentType, j.documentSize, j.documentSha256, JSON.stringify(j.ticket), j.source, j.createdBy, ts(j.createdAt), ts(j.updatedAt),
+          );
+          await t.run(`INSERT INTO job_events (job_id, at, state, detail) VALUES (?, ?, ?, ?)`, j.id, ts(j.createdAt), j.state, `created by ${j.createdBy} via ${j.source}`);
+        });
+      },
+      async job(id) {
+        return first(toJob, `SELECT * FROM jobs WHERE id = ?`, id);
+      },
+      async transition(id, from, to, at, detail) {
+        return tx(async (t) => {
+          // Compare-and-set on the state: of two transitions at once, the second re-reads the row once the first commits.
+          if ((await t.run(`UPDATE jobs SET state = ?, updated_at = ? WHERE id = ? AND state = ANY(?::text[])`, to, ts(at), id, [...from])) !== 1) return false;
+          await t.run(`INSERT INTO job_events (job_id, at, state, detail) VALUES (?, ?, ?, ?)`, id, ts(at), to, detail ?? null);
+          return true;
+        });
+      },
+      async setAllowedSenders(deviceId, senders) {
+        await run(
+          `INSERT INTO printers (device_id, accepting, updated_at, allowed_senders) VALUES (?, false, to_timestamp(0), ?)
+           ON CONFLICT (device_id) DO UPDATE SET allowed_senders = excluded.allowed_senders`,
+          deviceId, senders ? JSON.stringify(senders) : null,
+        );
+      },
+      async insertPage(p, tokenHash, cancelHash) {
+        await run(
+          `INSERT INTO print_pages (id, token_hash, cancel_hash, device_id, account_id, sender, subject, files, job_id, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+          p.id, tokenHash, cancelHash, p.deviceId, p.accountId, p.sender, p.subject, JSON.stringify(p.files), p.jobId, ts(p.createdAt), ts(p.expiresAt),
+        );
+      },
+      async pageByTokenHash(hash) {
+        return first(toPage, `SELECT * FROM print_pages WHERE token_hash = ?`, hash);
+      },
+      async pageByCancelHash(hash) {
+        return first(toPage, `SELECT * FROM print_pages WHERE cancel_hash = ?`, hash);
+      },
+      async setPageJob(pageId, jobId) {
+        await run(`UPDATE print_pages SET job_id = ? WHERE id = ?`, jobId, pageId);
+      },
+      async pages(deviceId, limit) {
+        return (await all(`SELECT * FROM print_pages WHERE device_id = ? ORDER BY created_at DESC LIMIT ?`, deviceId, limit)).map(toPage);
+      },
+      async markDocumentDeleted(id) {
+        await run(`UPDATE jobs SET document_deleted = true WHERE id = ?`, id);
+      },
+      async events(id) {
+        return (await all(`SELECT at, state, detail FROM job_events WHERE job_id = ? ORDER BY id`, id)).map((r) => ({ at: Number(r.at), state: r.state as JobState, detail: str(r.detail) }));
+      },
+      async jobs(f) {
+        const w = where([
+          ['account_id = ?', f.accountId],
+          ['device_id = ?', f.deviceId],
+          ['id < ?', f.cursor],
+          ['state = ANY(?::text[])', f.states?.length ? [...f.states] : undefined],
+        ]);
+        return (await all(`SELECT * FROM jobs ${w.clause} ORDER BY id DESC LIMIT ?`, ...w.params, f.limit)).map(toJob);
+      },
+      async staleJobs(before, limit) {
+        return (
+          await all(`SELECT * FROM jobs WHERE NOT document_deleted AND state NOT IN ('completed', 'canceled', 'aborted') AND updated_at < ? ORDER BY updated_at LIMIT ?`, ts(before), limit)
+        ).map(toJob);
+      },
+      async keptDocuments(before, limit) {
+        return (await all(`SELECT id FROM jobs WHERE NOT document_deleted AND state = 'completed' AND updated_at < ? ORDER BY updated_at LIMIT ?`, ts(before), limit)).map((r) => String(r.id));
+      },
+    },
+  };
 }
