@@ -39,6 +39,7 @@ import { webRoutes } from './web/routes.js';
 import { authHooks, bearer, refuseAuth } from './http/auth.js';
 import type { Metrics } from './http/metrics.js';
 import { installProblemHandlers } from './http/problems.js';
+import { refuseNul } from './http/text-guard.js';
 import { accountRoutes } from './api/accounts.js';
 import { deviceRoutes } from './api/devices.js';
 import { okJson, rawBody, sharedSchemas } from './http/schemas.js';
@@ -114,6 +115,7 @@ export async function buildApp({ config, services, runtime, metrics, logger }: A
   await app.register(formbody, { bodyLimit: 16 * 1024 });
   await app.register(swagger, openapiOptions({ version: VERSION, publicUrl: config.publicUrl }));
 
+  app.addHook('preValidation', refuseNul);
   app.addHook('onResponse', async (request, reply) => {
     const level = reply.statusCode >= 500 ? 'warn' : 'debug';
     request.log[level]({ req: request, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10 }, 'request');

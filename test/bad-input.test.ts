@@ -71,6 +71,24 @@ describe('bad input gets a clear problem+json error and changes nothing', () => 
     assert.deepEqual(await snapshot(relay.dataDir), before);
   });
 
+  it('NUL in any text (body, query, CGI report form) → 400 validation-failed, on both stores alike', async () => {
+    const before = await snapshot(relay.dataDir);
+    const nul = 'tray\u00002';
+    for (const [path, token, json] of [
+      ['/api/v1/tokens', admin, { label: nul }],
+      ['/api/v1/devices', admin, { serial: 'S', model: 'M', capabilities: { note: nul } }],
+      ['/api/v1/accounts', admin, { id: 'acme', name: nul }],
+      ['/device/v1/reports', deviceToken, { kind: 'user-report', text: nul }],
+      ['/device/v1/reports', deviceToken, { kind: 'user-report', [nul]: 'x' }],
+    ] as const)
+      assertProblem(await api(relay.url, path, { method: 'POST', token, json }), 400, 'validation-failed');
+    assertProblem(await api(relay.url, `/api/v1/devices?serial=a%00b`, { token: admin }), 400, 'validation-failed');
+    const form = `U=123456&W=${encodeURIComponent(nul)}`;
+    assertProblem(await api(relay.url, `/cgi-bin/cgi.remoteservice?${form}`, { token: deviceToken }), 400, 'validation-failed');
+    assertProblem(await api(relay.url, '/cgi-bin/cgi.remoteservice', { method: 'POST', token: deviceToken, body: form, headers: { 'content-type': 'application/x-www-form-urlencoded' } }), 400, 'validation-failed');
+    assert.deepEqual(await snapshot(relay.dataDir), before);
+  });
+
   it('unknown routes and methods → 404 not-found', async () => {
     for (const [method, path] of [['GET', '/nope'], ['GET', '/api/v1/nope'], ['POST', '/api/v1/devices/x/y/z'], ['GET', '/device/v1/nope'], ['PUT', '/healthz']] as const)
       assertProblem(await api(relay.url, path, { method, token: admin }), 404, 'not-found');

@@ -96,8 +96,9 @@ export class MailPrintService {
       deviceId: device.id,
       accountId: device.accountId,
       sender,
-      subject: subject.slice(0, 200),
-      files: objects.map((o) => ({ name: o.name.slice(0, 200), type: sniffDocument(o.content.subarray(0, 64))!, size: o.content.length })),
+      // A mail header may carry NUL (an encoded word); it is not text, and PostgreSQL cannot store it.
+      subject: subject.replace(/\0/g, '').slice(0, 200),
+      files: objects.map((o) => ({ name: o.name.replace(/\0/g, '').slice(0, 200), type: sniffDocument(o.content.subarray(0, 64))!, size: o.content.length })),
       jobId: null,
       createdAt: now,
       expiresAt: now + this.o.pageTtlMs,

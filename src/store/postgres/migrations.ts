@@ -5,7 +5,9 @@
  * schema adds an entry to both lists. Never edit a released entry: add a new one.
  *
  * Times are timestamptz (the adapter reads them as epoch milliseconds); JSON the relay never
- * queries inside is kept as the text it wrote, so both stores return the same bytes.
+ * queries inside is kept as the text it wrote, so both stores return the same bytes. Text the
+ * relay sorts or pages by (ids, names, models, codes) is COLLATE "C": byte order, as SQLite's,
+ * whatever the database's default collation.
  */
 export const migrations: readonly string[] = [
   // 1: everything SQLite's migrations 1–16 made
@@ -15,22 +17,22 @@ export const migrations: readonly string[] = [
     value text NOT NULL
   );
   CREATE TABLE accounts (
-    id text PRIMARY KEY,
-    name text NOT NULL,
+    id text COLLATE "C" PRIMARY KEY,
+    name text COLLATE "C" NOT NULL,
     created_at timestamptz NOT NULL
   );
   CREATE TABLE users (
-    id text PRIMARY KEY,
-    name text NOT NULL UNIQUE,
-    account_id text NOT NULL REFERENCES accounts(id),
+    id text COLLATE "C" PRIMARY KEY,
+    name text COLLATE "C" NOT NULL UNIQUE,
+    account_id text COLLATE "C" NOT NULL REFERENCES accounts(id),
     admin boolean NOT NULL DEFAULT false,
     password_hash text NOT NULL,
     created_at timestamptz NOT NULL
   );
   CREATE TABLE api_tokens (
-    id text PRIMARY KEY,
+    id text COLLATE "C" PRIMARY KEY,
     hash text NOT NULL UNIQUE,
-    account_id text REFERENCES accounts(id),
+    account_id text COLLATE "C" REFERENCES accounts(id),
     admin boolean NOT NULL DEFAULT false,
     label text,
     created_at timestamptz NOT NULL,
@@ -40,17 +42,17 @@ export const migrations: readonly string[] = [
   );
   CREATE TABLE web_sessions (
     hash text PRIMARY KEY,
-    user_id text NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    user_id text COLLATE "C" NOT NULL REFERENCES users(id) ON DELETE CASCADE,
     csrf text NOT NULL,
     created_at timestamptz NOT NULL,
     expires_at timestamptz NOT NULL
   );
   CREATE INDEX web_sessions_expiry ON web_sessions(expires_at);
   CREATE TABLE devices (
-    id text PRIMARY KEY,
-    account_id text NOT NULL REFERENCES accounts(id),
-    serial text NOT NULL,
-    model text NOT NULL,
+    id text COLLATE "C" PRIMARY KEY,
+    account_id text COLLATE "C" NOT NULL REFERENCES accounts(id),
+    serial text COLLATE "C" NOT NULL,
+    model text COLLATE "C" NOT NULL,
     capabilities text NOT NULL DEFAULT '{}',
     token_hash text UNIQUE,
     online boolean NOT NULL DEFAULT false,
@@ -72,7 +74,7 @@ export const migrations: readonly string[] = [
     id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     at timestamptz NOT NULL,
     actor text NOT NULL,
-    account_id text,
+    account_id text COLLATE "C",
     action text NOT NULL,
     target text,
     detail text
@@ -80,25 +82,25 @@ export const migrations: readonly string[] = [
   CREATE INDEX audit_account ON audit_log(account_id, id);
 
   CREATE TABLE registrations (
-    id text PRIMARY KEY,
+    id text COLLATE "C" PRIMARY KEY,
     poll_hash text NOT NULL UNIQUE,
     claim_hash text NOT NULL UNIQUE,
     pin_hash text NOT NULL,
-    serial text NOT NULL,
-    model text NOT NULL,
+    serial text COLLATE "C" NOT NULL,
+    model text COLLATE "C" NOT NULL,
     capabilities text NOT NULL DEFAULT '{}',
     state text NOT NULL CHECK (state IN ('pending', 'claimed', 'delivered', 'refused')),
     attempts integer NOT NULL DEFAULT 0,
-    device_id text REFERENCES devices(id) ON DELETE SET NULL,
+    device_id text COLLATE "C" REFERENCES devices(id) ON DELETE SET NULL,
     created_at timestamptz NOT NULL,
     expires_at timestamptz NOT NULL
   );
   CREATE INDEX registrations_expiry ON registrations(expires_at);
 
   CREATE TABLE push_queue (
-    id text PRIMARY KEY,
-    device_id text NOT NULL REFERENCES devices(id) ON DELETE CASCADE,
-    account_id text NOT NULL,
+    id text COLLATE "C" PRIMARY KEY,
+    device_id text COLLATE "C" NOT NULL REFERENCES devices(id) ON DELETE CASCADE,
+    account_id text COLLATE "C" NOT NULL,
     op text NOT NULL CHECK (op IN ('get', 'set')),
     payload text NOT NULL,
     state text NOT NULL CHECK (state IN ('queued', 'delivered', 'answered')),
@@ -112,8 +114,8 @@ export const migrations: readonly string[] = [
   CREATE INDEX push_queue_expiry ON push_queue(expires_at);
 
   CREATE TABLE codes (
-    namespace text NOT NULL,
-    code text NOT NULL,
+    namespace text COLLATE "C" NOT NULL,
+    code text COLLATE "C" NOT NULL,
     kind text,
     description text NOT NULL,
     reply text NOT NULL,
@@ -129,11 +131,11 @@ export const migrations: readonly string[] = [
     ('mib-alert', '1104', 'consumable-low', 'toner almost empty', 'toner low');
   CREATE TABLE reports (
     reception bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-    device_id text NOT NULL REFERENCES devices(id) ON DELETE CASCADE,
-    account_id text NOT NULL,
+    device_id text COLLATE "C" NOT NULL REFERENCES devices(id) ON DELETE CASCADE,
+    account_id text COLLATE "C" NOT NULL,
     type text NOT NULL,
-    namespace text,
-    code text,
+    namespace text COLLATE "C",
+    code text COLLATE "C",
     text text,
     quantity bigint,
     total bigint,
@@ -147,11 +149,11 @@ export const migrations: readonly string[] = [
   CREATE INDEX reports_account ON reports(account_id, reception);
   CREATE TABLE alerts (
     id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-    device_id text NOT NULL REFERENCES devices(id) ON DELETE CASCADE,
-    account_id text NOT NULL,
+    device_id text COLLATE "C" NOT NULL REFERENCES devices(id) ON DELETE CASCADE,
+    account_id text COLLATE "C" NOT NULL,
     key text NOT NULL,
     type text NOT NULL,
-    code text,
+    code text COLLATE "C",
     description text NOT NULL,
     state text NOT NULL CHECK (state IN ('open', 'acknowledged', 'resolved')),
     count integer NOT NULL DEFAULT 1,
@@ -168,7 +170,7 @@ export const migrations: readonly string[] = [
   CREATE INDEX alerts_account ON alerts(account_id, state, id);
   CREATE TABLE meter_offsets (
     id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-    device_id text NOT NULL REFERENCES devices(id) ON DELETE CASCADE,
+    device_id text COLLATE "C" NOT NULL REFERENCES devices(id) ON DELETE CASCADE,
     at timestamptz NOT NULL,
     total bigint NOT NULL,
     mono bigint NOT NULL,
@@ -177,16 +179,16 @@ export const migrations: readonly string[] = [
   );
   CREATE INDEX meter_offsets_device ON meter_offsets(device_id, at);
   CREATE TABLE webhooks (
-    id text PRIMARY KEY,
-    account_id text REFERENCES accounts(id),
+    id text COLLATE "C" PRIMARY KEY,
+    account_id text COLLATE "C" REFERENCES accounts(id),
     url text NOT NULL,
     events text NOT NULL,
     secret text NOT NULL,
     created_at timestamptz NOT NULL
   );
   CREATE TABLE firmware (
-    id text PRIMARY KEY,
-    model text NOT NULL,
+    id text COLLATE "C" PRIMARY KEY,
+    model text COLLATE "C" NOT NULL,
     version text NOT NULL,
     size bigint NOT NULL,
     sha256 text NOT NULL,
@@ -198,8 +200,8 @@ export const migrations: readonly string[] = [
   );
   CREATE TABLE firmware_history (
     id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-    device_id text NOT NULL REFERENCES devices(id) ON DELETE CASCADE,
-    firmware_id text NOT NULL REFERENCES firmware(id),
+    device_id text COLLATE "C" NOT NULL REFERENCES devices(id) ON DELETE CASCADE,
+    firmware_id text COLLATE "C" NOT NULL REFERENCES firmware(id),
     version text NOT NULL,
     reception bigint NOT NULL,
     sent_at timestamptz NOT NULL
@@ -207,18 +209,18 @@ export const migrations: readonly string[] = [
   CREATE INDEX firmware_history_device ON firmware_history(device_id, id);
 
   CREATE TABLE printers (
-    device_id text PRIMARY KEY REFERENCES devices(id) ON DELETE CASCADE,
+    device_id text COLLATE "C" PRIMARY KEY REFERENCES devices(id) ON DELETE CASCADE,
     accepting boolean NOT NULL DEFAULT false,
     status text,
     updated_at timestamptz NOT NULL,
     allowed_senders text
   );
   CREATE TABLE jobs (
-    id text PRIMARY KEY,
-    device_id text NOT NULL REFERENCES devices(id) ON DELETE CASCADE,
-    account_id text NOT NULL,
+    id text COLLATE "C" PRIMARY KEY,
+    device_id text COLLATE "C" NOT NULL REFERENCES devices(id) ON DELETE CASCADE,
+    account_id text COLLATE "C" NOT NULL,
     state text NOT NULL,
-    name text NOT NULL,
+    name text COLLATE "C" NOT NULL,
     document_type text NOT NULL,
     document_size bigint NOT NULL,
     document_sha256 text NOT NULL,
@@ -234,21 +236,21 @@ export const migrations: readonly string[] = [
   CREATE INDEX jobs_with_document ON jobs(updated_at) WHERE NOT document_deleted;
   CREATE TABLE job_events (
     id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-    job_id text NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,
+    job_id text COLLATE "C" NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,
     at timestamptz NOT NULL,
     state text NOT NULL,
     detail text
   );
   CREATE INDEX job_events_job ON job_events(job_id, id);
   CREATE TABLE print_pages (
-    id text PRIMARY KEY,
+    id text COLLATE "C" PRIMARY KEY,
     token_hash text NOT NULL UNIQUE,
-    device_id text NOT NULL REFERENCES devices(id) ON DELETE CASCADE,
-    account_id text NOT NULL,
+    device_id text COLLATE "C" NOT NULL REFERENCES devices(id) ON DELETE CASCADE,
+    account_id text COLLATE "C" NOT NULL,
     sender text NOT NULL,
     subject text NOT NULL,
     files text NOT NULL,
-    job_id text,
+    job_id text COLLATE "C",
     created_at timestamptz NOT NULL,
     expires_at timestamptz NOT NULL,
     cancel_hash text UNIQUE
@@ -256,8 +258,8 @@ export const migrations: readonly string[] = [
   CREATE INDEX print_pages_device ON print_pages(device_id, created_at);
 
   CREATE TABLE fax_users (
-    id text PRIMARY KEY,
-    account_id text NOT NULL REFERENCES accounts(id),
+    id text COLLATE "C" PRIMARY KEY,
+    account_id text COLLATE "C" NOT NULL REFERENCES accounts(id),
     password_hash text NOT NULL,
     settings text NOT NULL DEFAULT '{}',
     created_at timestamptz NOT NULL,
@@ -278,7 +280,7 @@ export const migrations: readonly string[] = [
 
   CREATE TABLE device_revocations (
     seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-    device_id text NOT NULL,
+    device_id text COLLATE "C" NOT NULL,
     at timestamptz NOT NULL
   );
   CREATE INDEX device_revocations_at ON device_revocations(at);

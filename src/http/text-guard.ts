@@ -1,0 +1,20 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { sendProblem } from './problems.js';
+
+/** Whether a parsed body, query or path holds a NUL character anywhere (bounded depth: bodies are small and parsed). */
+export function holdsNul(v: unknown, depth = 0): boolean {
+  if (typeof v === 'string') return v.includes('\u0000');
+  if (depth > 32 || v === null || typeof v !== 'object') return false;
+  for (const [k, x] of Object.entries(v)) if (k.includes('\u0000') || holdsNul(x, depth + 1)) return true;
+  return false;
+}
+
+/**
+ * NUL is not text: nothing a person or a device sends needs it, and PostgreSQL cannot store it
+ * in a text column. Refused on every route before validation, so both stores behave alike.
+ */
+export async function refuseNul(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> {
+  if (holdsNul(request.body) || holdsNul(request.query) || holdsNul(request.params))
+    return sendProblem(reply, 'validation-failed', 'text may not contain NUL characters');
+  return undefined;
+}
