@@ -7,6 +7,7 @@ import { printStores } from './print-stores.js';
 import { faxStores } from './fax-stores.js';
 import { outboxStores } from './outbox-stores.js';
 import { Sql } from './sql.js';
+import { GroupCommit } from './group-commit.js';
 import { PRIVATE_FILE } from './open.js';
 
 /**
@@ -16,9 +17,10 @@ import { PRIVATE_FILE } from './open.js';
  */
 export function sqliteStore(db: Database.Database): Store {
   const q = new Sql(db);
+  const group = new GroupCommit(db);
   return {
     ...coreStores(q),
-    ...managementStores(q),
+    ...managementStores(q, group),
     ...printStores(q),
     ...faxStores(q),
     ...outboxStores(q),
@@ -34,6 +36,7 @@ export function sqliteStore(db: Database.Database): Store {
       }
     },
     async close() {
+      group.flush();
       db.close();
     },
   };
