@@ -14,6 +14,8 @@ import { PRIVATE_FILE } from './open.js';
  * The embedded default adapter. better-sqlite3 is synchronous; every statement here is an
  * indexed point read or write, and listings are bounded pages, so none holds the loop long.
  * Nothing is cached: a token revoked by the CLI in another process is seen on the next request.
+ * The writes of device reports go through a group commit (group-commit.ts): those made in one
+ * event-loop turn share one transaction, which `close` writes before closing.
  */
 export function sqliteStore(db: Database.Database): Store {
   const q = new Sql(db);
