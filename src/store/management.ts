@@ -12,6 +12,13 @@ export interface CodeStore {
   remove(namespace: string, code: string): Promise<boolean>;
 }
 
+/**
+ * Reports are the device hot path. An adapter may write several calls of `insert`,
+ * `insertCounters` and `AlertStore.raise` in one transaction (a group commit: the SQLite adapter
+ * groups the calls made in one event-loop turn) provided that each call still resolves only once
+ * its own write is committed, with its own result; that a call that fails fails alone; and that
+ * the counters check of `insertCounters` sees every report committed or grouped before it.
+ */
 export interface ReportStore {
   /** Stores a report and returns its reception number (unique, increasing). */
   insert(r: Omit<StoredReport, 'reception'>): Promise<number>;

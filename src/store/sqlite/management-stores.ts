@@ -5,11 +5,15 @@ import type { Store } from '../store.js';
 import { toAlert, toCode, toFirmware, toQueued, toRead, toReport, toWebhook } from '../rows.js';
 import { uniquely, type Sql } from './sql.js';
 import { where } from '../where.js';
+import type { GroupCommit } from './group-commit.js';
 
 type ManagementStores = Pick<Store, 'codes' | 'reports' | 'alerts' | 'firmware' | 'webhooks' | 'meter' | 'pushQueue'>;
 
-/** Push queue, reports, code tables, alerts, meter offsets, firmware, webhooks. */
-export function managementStores(q: Sql): ManagementStores {
+/**
+ * Push queue, reports, code tables, alerts, meter offsets, firmware, webhooks. The writes every
+ * device report makes (the report, the counters check, the alert) go through the group commit.
+ */
+export function managementStores(q: Sql, group: GroupCommit): ManagementStores {
   const { db, one, all, run, first, stmt } = q;
 
   const insertReport = (r: Omit<StoredReport, 'reception'>): number =>
@@ -22,11 +26,12 @@ export function managementStores(q: Sql): ManagementStores {
   const lastCounters = (deviceId: string): MeterRead | null =>
     first(toRead, `SELECT received_at, total, mono, colour FROM reports WHERE device_id = ? AND type = 'counters' ORDER BY reception DESC LIMIT 1`, deviceId);
   const offsets = (deviceId: string): MeterOffset[] => all(`SELECT at, total, mono, colour FROM meter_offsets WHERE device_id = ? ORDER BY at, id`, deviceId).map(toRead);
-  // IMMEDIATE: the write lock is taken before the read, so another process cannot slip a report in between either.
-  const countersTx = db.transaction((r: Omit<StoredReport, 'reception'>, refuse: (last: MeterRead | null, o: MeterOffset[]) => string | null): number | { refused: string } => {
+  // Runs inside the group's IMMEDIATE transaction: the write lock is taken before the read, so
+  // another process cannot slip a report in between either; earlier reports of the group are seen.
+  const counters = (r: Omit<StoredReport, 'reception'>, refuse: (last: MeterRead | null, o: MeterOffset[]) => string | null): number | { refused: string } => {
     const why = refuse(lastCounters(r.deviceId), offsets(r.deviceId));
     return why ? { refused: why } : insertReport(r);
-  });
+  };
 
   const takeTx = db.transaction((deviceId: string, now: number, limit: number): QueuedRequest[] => {
     const rows = all(
@@ -37,22 +42,22 @@ export function managementStores(q: Sql): ManagementStores {
     return rows.map((r) => ({ ...toQueued(r), state: 'delivered' as const, deliveredAt: now }));
   });
 
-  const raiseTx = db.transaction(
-    (a: { deviceId: string; accountId: string; key: string; type: string; code: string | null; description: string; reception: number; at: number }) => {
-      const open = one(`SELECT * FROM alerts WHERE device_id = ? AND key = ? AND state != 'resolved'`, a.deviceId, a.key);
-      if (open) {
-        run(`UPDATE alerts SET count = count + 1, last_reception = ?, updated_at = ? WHERE id = ?`, a.reception, a.at, open.id);
-        return { alert: toAlert(one(`SELECT * FROM alerts WHERE id = ?`, open.id)!), opened: false };
-      }
-      run(
-        `INSERT INTO alerts (device_id, account_id, key, type, code, description, state, first_reception, last_reception, opened_at, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?, 'open', ?, ?, ?, ?)`,
-        a.deviceId, a.accountId, a.key, a.type, a.code, a.description, a.reception, a.reception, a.at, a.at,
-      );
-      return { alert: toAlert(one(`SELECT * FROM alerts WHERE id = last_insert_rowid()`)!), opened: true };
-    },
-  );
-
+  // A repeat counts on the unresolved alert (the partial unique index alerts_active finds it) in
+  // one UPDATE … RETURNING; otherwise a new one opens. Runs inside the group's transaction, and
+  // makes one change at most (the UPDATE or the INSERT), so it needs no savepoint of its own.
+  const raise = (a: { deviceId: string; accountId: string; key: string; type: string; code: string | null; description: string; reception: number; at: number }) => {
+    const repeat = one(
+      `UPDATE alerts SET count = count + 1, last_reception = ?, updated_at = ? WHERE device_id = ? AND key = ? AND state != 'resolved' RETURNING *`,
+      a.reception, a.at, a.deviceId, a.key,
+    );
+    if (repeat) return { alert: toAlert(repeat), opened: false };
+    const opened = one(
+      `INSERT INTO alerts (device_id, account_id, key, type, code, description, state, first_reception, last_reception, opened_at, updated_at)
+       VALUES (?, ?, ?, ?, ?, ?, 'open', ?, ?, ?, ?) RETURNING *`,
+      a.deviceId, a.accountId, a.key, a.type, a.code, a.description, a.reception, a.reception, a.at, a.at,
+    );
+    return { alert: toAlert(opened!), opened: true };
+  };
 
   return {
     codes: {
@@ -76,11 +81,12 @@ export function managementStores(q: Sql): ManagementStores {
     },
 
     reports: {
-      async insert(r) {
-        return insertReport(r);
+      insert(r) {
+        return group.run(() => insertReport(r), { oneChange: true });
       },
-      async insertCounters(r, refuse) {
-        return countersTx.immediate(r, refuse);
+      insertCounters(r, refuse) {
+        // Two reads, then (unless refused) one insert.
+        return group.run(() => counters(r, refuse), { oneChange: true });
       },
       async readsForPeriod(deviceId, from, to) {
         const before = one(
@@ -103,8 +109,8 @@ export function managementStores(q: Sql): ManagementStores {
     },
 
     alerts: {
-      async raise(a) {
-        return raiseTx.immediate(a);
+      raise(a) {
+        return group.run(() => raise(a), { oneChange: true });
       },
       async get(id) {
         return first(toAlert, `SELECT * FROM alerts WHERE id = ?`, id);

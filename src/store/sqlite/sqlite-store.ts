@@ -8,6 +8,7 @@ import { printStores } from './print-stores.js';
 import { faxStores } from './fax-stores.js';
 import { outboxStores } from './outbox-stores.js';
 import { Sql } from './sql.js';
+import { GroupCommit } from './group-commit.js';
 import { PRIVATE_FILE } from './open.js';
 
 /**
@@ -15,12 +16,15 @@ import { PRIVATE_FILE } from './open.js';
  * indexed point read or write, and listings are bounded pages, so none holds the loop long.
  * Nothing is cached: a token revoked by the CLI in another process is seen on the next request.
  * Large objects are files beside the database, in `dataDir`.
+ * The writes of device reports go through a group commit (group-commit.ts): those made in one
+ * event-loop turn share one transaction, which `close` writes before closing.
  */
 export function sqliteStore(db: Database.Database, dataDir: string): Store {
   const q = new Sql(db);
+  const group = new GroupCommit(db);
   return {
     ...coreStores(q),
-    ...managementStores(q),
+    ...managementStores(q, group),
     ...printStores(q),
     ...faxStores(q),
     ...outboxStores(q),
@@ -37,6 +41,7 @@ export function sqliteStore(db: Database.Database, dataDir: string): Store {
       }
     },
     async close() {
+      group.flush();
       db.close();
     },
   };
