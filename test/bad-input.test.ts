@@ -83,9 +83,13 @@ describe('bad input gets a clear problem+json error and changes nothing', () => 
     ] as const)
       assertProblem(await api(relay.url, path, { method: 'POST', token, json }), 400, 'validation-failed');
     assertProblem(await api(relay.url, `/api/v1/devices?serial=a%00b`, { token: admin }), 400, 'validation-failed');
+    // The seed's CGI form answers in its own text form.
     const form = `U=123456&W=${encodeURIComponent(nul)}`;
-    assertProblem(await api(relay.url, `/cgi-bin/cgi.remoteservice?${form}`, { token: deviceToken }), 400, 'validation-failed');
-    assertProblem(await api(relay.url, '/cgi-bin/cgi.remoteservice', { method: 'POST', token: deviceToken, body: form, headers: { 'content-type': 'application/x-www-form-urlencoded' } }), 400, 'validation-failed');
+    for (const o of [{ path: `/cgi-bin/cgi.remoteservice?${form}` }, { path: '/cgi-bin/cgi.remoteservice', method: 'POST', body: form, headers: { 'content-type': 'application/x-www-form-urlencoded' } }, { path: `/cgi-bin/cgi.checkupdate?V=${encodeURIComponent(nul)}` }]) {
+      const r = await api(relay.url, o.path, { token: deviceToken, ...o });
+      assert.equal(r.status, 400, o.path);
+      assert.match(r.text, /^error=validation-failed\r\n/);
+    }
     assert.deepEqual(await snapshot(relay.dataDir), before);
   });
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { generateKeyPairSync, sign, createHash } from 'node:crypto';
-import { readdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -8,7 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import { checkFirmware } from '../src/device/sdk/firmware.js';
 import { assertProblem } from './helpers/problem.js';
 import { adminToken, api, cli, cliJson, startRelay, tempDir, type RelayProcess } from './helpers/relay.js';
-import { storeSql } from './helpers/store.js';
+import { blobKeys, storeSql, tamperBlob } from './helpers/store.js';
 
 const vendor = generateKeyPairSync('ed25519');
 const vendorPem = vendor.publicKey.export({ format: 'pem', type: 'spki' }).toString();
@@ -85,9 +85,8 @@ describe('firmware (seed 004 state 6): signed uploads, staged rollout, devices v
     assert.equal(cli(relay.dataDir, ['firmware', 'upload', '--model', 'MP C3004', '--version', '3.0', '--signature', signed(v3), writeTemp(v3)]).code, 0);
     await api(relay.url, '/api/v1/firmware/MP%20C3004/3.0/rollout', { method: 'POST', token: admin, json: { percent: 100 } });
     const sha = createHash('sha256').update(v3).digest('hex');
-    const dir = join(relay.dataDir, 'firmware');
-    assert.ok(readdirSync(dir).includes(sha));
-    writeFileSync(join(dir, sha), Buffer.concat([v3, Buffer.from('backdoor')]));
+    assert.ok((await blobKeys(relay.dataDir, 'firmware')).includes(sha));
+    await tamperBlob(relay.dataDir, 'firmware', sha, Buffer.concat([Buffer.from('backdoor'), v3.subarray(8)]));
     const d = fleet[0]!;
     await assert.rejects(checkFirmware({ relayUrl: relay.url, token: d.token, currentVersion: '2.0', vendorPublicKey: d.vendorPublicKey! }), /500.*does not match its SHA-256/s);
 

@@ -7,6 +7,7 @@ import { VirtualPrinter } from '../src/device/sim/printer.js';
 import { RawSession } from './helpers/bosh.js';
 import { assertProblem } from './helpers/problem.js';
 import { adminToken, api, cli, cliJson, startRelay, until, tempDir, type RelayProcess } from './helpers/relay.js';
+import { blobKeys, stagingDir } from './helpers/store.js';
 
 const PDF = Buffer.concat([Buffer.from('%PDF-1.7\n'), Buffer.alloc(20_000, 0x20), Buffer.from('\n%%EOF\n')]);
 
@@ -64,7 +65,7 @@ describe('cloud print (seeds 002, 003): intake, delivery, fetch, cancel C0–C5'
     const done = await until('completion', async () => ((await job(r.body.jobId)).state === 'completed' ? job(r.body.jobId) : undefined));
     assert.deepEqual(done.history.map((h: { state: string }) => h.state), ['pending', 'notified', 'fetched', 'processing', 'completed']);
     assert.deepEqual(printer.printed, [r.body.jobId]);
-    assert.ok(!existsSync(join(relay.dataDir, 'jobs', r.body.jobId)), 'the document is deleted after completion');
+    assert.ok(!(await blobKeys(relay.dataDir, 'jobs')).includes(r.body.jobId), 'the document is deleted after completion');
     assertProblem(await api(relay.url, `/device/v1/jobs/${r.body.jobId}`, { token: credentials.token }), 410, 'gone');
     assertProblem(await cancel(r.body.jobId), 409, 'conflict');
   });
@@ -140,7 +141,7 @@ describe('cloud print (seeds 002, 003): intake, delivery, fetch, cancel C0–C5'
     assert.equal(canceled.body.state, 'canceled');
     assert.match((await job(r.body.jobId)).history.at(-1).detail, /^C0/);
     assertProblem(await api(relay.url, `/device/v1/jobs/${r.body.jobId}/document`, { token: c.token }), 410, 'gone');
-    assert.ok(!readdirSync(join(relay.dataDir, 'jobs')).includes(r.body.jobId));
+    assert.ok(!(await blobKeys(relay.dataDir, 'jobs')).includes(r.body.jobId));
   });
 
   it('C1: a cancel pushed while the document downloads on the other connection stops it', async () => {
@@ -184,10 +185,10 @@ describe('cloud print (seeds 002, 003): intake, delivery, fetch, cancel C0–C5'
     const res = await cancel(r.body.jobId);
     assert.equal(res.body.state, 'cancel-failed');
     assert.match((await job(r.body.jobId)).history.at(-1).detail, /^C4: the printer cannot cancel/);
-    assert.ok(existsSync(join(relay.dataDir, 'jobs', r.body.jobId)), 'data kept');
+    assert.ok((await blobKeys(relay.dataDir, 'jobs')).includes(r.body.jobId), 'data kept');
     await until('completed anyway', () => (printer.printed.includes(r.body.jobId) ? true : undefined));
     assert.equal((await job(r.body.jobId)).state, 'completed');
-    assert.ok(!existsSync(join(relay.dataDir, 'jobs', r.body.jobId)), 'deleted at completion');
+    assert.ok(!(await blobKeys(relay.dataDir, 'jobs')).includes(r.body.jobId), 'deleted at completion');
   });
 
   it('C5: fetched but no session to ask over → the job is deleted', async () => {
@@ -260,7 +261,7 @@ describe('cloud print (seeds 002, 003): intake, delivery, fetch, cancel C0–C5'
     assertProblem(await api(relay.url, '/api/v1/printers/dnosuchprinter', { token: admin }), 404, 'not-found');
     assert.equal((await submit('dnosuchprinter')).status, 404);
     assert.deepEqual((await api(relay.url, `/api/v1/jobs?printerId=${c.deviceId}`, { token: admin })).body.items, []);
-    assert.deepEqual(readdirSync(join(relay.dataDir, 'jobs')).filter((f) => f.endsWith('.part')), [], 'no partial files left');
+    assert.deepEqual(readdirSync(stagingDir(relay.dataDir, 'jobs')).filter((f) => f.endsWith('.part')), [], 'no partial files left');
     cliJson(relay.dataDir, ['account', 'add', 'elsewhere']);
     const other = cliJson<{ token: string }>(relay.dataDir, ['token', 'create', '--account', 'elsewhere']).token;
     const mine = (await api(relay.url, '/api/v1/jobs', { token: admin })).body.items[0].jobId;
@@ -330,15 +331,14 @@ describe('print document retention (--print-retention)', () => {
       assert.equal((await submit(away.deviceId, Buffer.concat([PDF, Buffer.alloc(100_000)]))).status, 413, '--max-document limits intake');
       const held = await submit(away.deviceId, PDF);
       assert.equal(held.status, 201);
-      const file = join(relay.dataDir, 'jobs', held.body.jobId);
-      assert.ok(existsSync(file));
+      assert.ok((await blobKeys(relay.dataDir, 'jobs')).includes(held.body.jobId));
       // The document is deleted once the job is aborted: documentAvailable turns false when it is gone.
       const aborted = await until('aborted at the cap', async () => {
         const j = (await api(relay.url, `/api/v1/jobs/${held.body.jobId}`, { token: admin })).body;
         return j.state === 'aborted' && j.documentAvailable === false ? j : undefined;
       }, 8000);
       assert.match(aborted.history.at(-1).detail, /retention cap/);
-      assert.ok(!existsSync(file), 'document deleted');
+      assert.ok(!(await blobKeys(relay.dataDir, 'jobs')).includes(held.body.jobId), 'document deleted');
       assertProblem(await api(relay.url, `/device/v1/jobs/${held.body.jobId}`, { token: away.token }), 410, 'gone');
 
       // C4: the printer cannot cancel and never finishes within the cap → aborted, data deleted.
@@ -348,12 +348,12 @@ describe('print document retention (--print-retention)', () => {
       const r = await submit(c4.deviceId, PDF);
       await until('printing', async () => ((await api(relay.url, `/api/v1/jobs/${r.body.jobId}`, { token: admin })).body.state === 'processing' ? true : undefined));
       assert.equal((await api(relay.url, `/api/v1/jobs/${r.body.jobId}/cancel`, { method: 'POST', token: admin })).body.state, 'cancel-failed');
-      assert.ok(existsSync(join(relay.dataDir, 'jobs', r.body.jobId)), 'C4: data kept for now');
+      assert.ok((await blobKeys(relay.dataDir, 'jobs')).includes(r.body.jobId), 'C4: data kept for now');
       await until('aborted at the cap', async () => {
         const j = (await api(relay.url, `/api/v1/jobs/${r.body.jobId}`, { token: admin })).body;
         return j.state === 'aborted' && j.documentAvailable === false ? true : undefined;
       }, 8000);
-      assert.ok(!existsSync(join(relay.dataDir, 'jobs', r.body.jobId)), 'C4 data deleted at the cap');
+      assert.ok(!(await blobKeys(relay.dataDir, 'jobs')).includes(r.body.jobId), 'C4 data deleted at the cap');
     } finally {
       await printer?.stop();
       await relay.stop();
@@ -379,7 +379,7 @@ describe('print document retention (--print-retention)', () => {
       assert.deepEqual(Buffer.from(await doc.arrayBuffer()), PDF);
       assertProblem(await api(relay.url, `/device/v1/jobs/${jobId}/document`, { token: c.token }), 410, 'gone');
       await until('deleted after the keep time', async () => ((await api(relay.url, `/api/v1/jobs/${jobId}`, { token: admin })).body.documentAvailable === false ? true : undefined), 8000);
-      assert.ok(!existsSync(join(relay.dataDir, 'jobs', jobId)));
+      assert.ok(!(await blobKeys(relay.dataDir, 'jobs')).includes(jobId));
       assertProblem(await api(relay.url, `/api/v1/jobs/${jobId}/document`, { token: admin }), 410, 'gone');
     } finally {
       await printer.stop();
@@ -402,7 +402,7 @@ describe('uploads cut short by a crash', () => {
       upload.on('error', () => undefined); // the relay dies under it
       upload.write('--B0UND\r\nContent-Disposition: form-data; name="document"; filename="big.pdf"\r\nContent-Type: application/pdf\r\n\r\n');
       upload.write(PDF);
-      const jobs = join(relay.dataDir, 'jobs');
+      const jobs = stagingDir(relay.dataDir, 'jobs');
       const part = await until('the upload is on disk', () => (existsSync(jobs) ? readdirSync(jobs).find((f) => f.endsWith('.part')) : undefined));
       await relay.stop('SIGKILL');
       upload.destroy();

@@ -1,5 +1,5 @@
-import type { FastifyReply, FastifyRequest } from 'fastify';
-import { sendProblem } from './problems.js';
+import type { FastifyRequest } from 'fastify';
+import { invalid } from '../services/kernel/errors.js';
 
 /** Whether a parsed body, query or path holds a NUL character anywhere (bounded depth: bodies are small and parsed). */
 export function holdsNul(v: unknown, depth = 0): boolean {
@@ -11,10 +11,9 @@ export function holdsNul(v: unknown, depth = 0): boolean {
 
 /**
  * NUL is not text: nothing a person or a device sends needs it, and PostgreSQL cannot store it
- * in a text column. Refused on every route before validation, so both stores behave alike.
+ * in a text column. Refused on every route before validation, so both stores behave alike; the
+ * error goes to the route's own error handler (problem+json, or the seed's CGI text form).
  */
-export async function refuseNul(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> {
-  if (holdsNul(request.body) || holdsNul(request.query) || holdsNul(request.params))
-    return sendProblem(reply, 'validation-failed', 'text may not contain NUL characters');
-  return undefined;
+export async function refuseNul(request: FastifyRequest): Promise<void> {
+  if (holdsNul(request.body) || holdsNul(request.query) || holdsNul(request.params)) throw invalid('text may not contain NUL characters');
 }

@@ -7,6 +7,8 @@
 import Database from 'better-sqlite3';
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import pg from 'pg';
 import { openStore } from '../../src/stores.js';
 import { pgTypes } from '../../src/store/postgres/sql.js';
@@ -124,4 +126,23 @@ export async function storeTables(dataDir: string): Promise<string[]> {
       : `SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY 1`,
   );
   return rows.map((r) => String(r.name));
+}
+
+/** The keys of an area's blobs (job documents, firmware programs): files in the data directory, or rows naming large objects. */
+export async function blobKeys(dataDir: string, area: 'jobs' | 'firmware'): Promise<string[]> {
+  if (ON_POSTGRES) return (await storeSql(dataDir, `SELECT key FROM blobs WHERE area = ? ORDER BY key`, area)).map((r) => String(r.key));
+  const dir = join(dataDir, area);
+  return existsSync(dir) ? readdirSync(dir).filter((f) => !f.endsWith('.part')).sort() : [];
+}
+
+/** Where uploads are written before they become blobs: beside the files on SQLite, the staging folder on PostgreSQL. */
+export function stagingDir(dataDir: string, area: 'jobs' | 'firmware'): string {
+  return join(dataDir, ON_POSTGRES ? 'staging' : area);
+}
+
+/** Overwrites a blob's bytes in place, behind the relay's back, as a disk fault or an intruder would. */
+export async function tamperBlob(dataDir: string, area: 'jobs' | 'firmware', key: string, bytes: Buffer): Promise<void> {
+  if (!ON_POSTGRES) return writeFileSync(join(dataDir, area, key), bytes);
+  const changed = await storeSql(dataDir, `SELECT lo_put(oid, 0, ?) FROM blobs WHERE area = ? AND key = ?`, bytes, area, key);
+  if (changed.length !== 1) throw new Error(`no blob ${area}/${key}`);
 }

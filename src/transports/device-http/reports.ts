@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { parseCgi, ReportError, type ReportInput } from '../../domain/reports.js';
-import { PROBLEMS, ServiceError, type ProblemName } from '../../services/kernel/errors.js';
+import { invalid, PROBLEMS, ServiceError, type ProblemName } from '../../services/kernel/errors.js';
+import { holdsNul } from '../../http/text-guard.js';
 import type { Reception, ReportService } from '../../services/management/reports.js';
 import type { FirmwareService } from '../../services/management/firmware.js';
 import type { AuthService } from '../../services/identity/auth.js';
@@ -152,14 +153,21 @@ export async function reportRoutes(app: FastifyInstance, o: ReportRoutesOptions)
     cgi.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: 16 * 1024 }, (_req, body, done) => done(null, body));
     cgi.addContentTypeParser('*', { parseAs: 'string', bodyLimit: 16 * 1024 }, (_req, body, done) => done(null, body));
     cgi.setErrorHandler((err: Error, _request, reply) => {
+      if (err instanceof ServiceError) return cgiError(reply, err.problem, err.message);
       const status = (err as { statusCode?: number }).statusCode;
       return cgiError(reply, status === 413 ? 'payload-too-large' : 'malformed-request', err.message);
     });
 
-    const handle = async (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
-      const query = request.raw.url?.split('?')[1] ?? '';
+    /** The arguments of the query string, then of an urlencoded body, in order. The body is raw here: NUL is refused as on every route. */
+    const argumentsOf = (request: FastifyRequest): [string, string][] => {
       const body = typeof request.body === 'string' ? request.body : '';
-      const pairs = [...new URLSearchParams(query), ...new URLSearchParams(body)];
+      const pairs = [...new URLSearchParams(request.raw.url?.split('?')[1] ?? ''), ...new URLSearchParams(body)];
+      if (holdsNul(pairs)) throw invalid('text may not contain NUL characters');
+      return pairs;
+    };
+
+    const handle = async (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
+      const pairs = argumentsOf(request);
       let parsed;
       try {
         parsed = parseCgi(pairs);
@@ -221,7 +229,7 @@ export async function reportRoutes(app: FastifyInstance, o: ReportRoutesOptions)
         response: { 200: rawBody("The answer in the seed's text form, with the program after \"Next Part\" when there is one", 'text/plain'), 400: cgiProblem, 401: cgiProblem },
       },
       handler: async (request, reply) => {
-        const pairs = [...new URLSearchParams(request.raw.url?.split('?')[1] ?? ''), ...new URLSearchParams(typeof request.body === 'string' ? request.body : '')];
+        const pairs = argumentsOf(request);
         const get = (k: string): string | null => pairs.find(([x]) => x === k)?.[1] ?? null;
         const unknown = pairs.find(([k]) => !['U', 'K', 'V'].includes(k));
         if (unknown) return cgiError(reply, 'validation-failed', `unknown argument ${unknown[0].slice(0, 20)}`);
