@@ -12,7 +12,7 @@ import { Agent, request } from 'node:http';
 import { parseArgs } from 'node:util';
 import Database from 'better-sqlite3';
 import { openStore } from '../src/stores.js';
-import { databaseUrlFor } from '../test/helpers/store.js';
+import { databaseUrlFor, ON_POSTGRES, storeSql } from '../test/helpers/store.js';
 import { createServices } from '../src/services/index.js';
 import { cryptoRandom } from '../src/services/kernel/secrets.js';
 import { systemClock } from '../src/domain/clock.js';
@@ -116,25 +116,28 @@ try {
   // A year of daily reads for a large fleet, written straight into the database.
   {
     const t0 = performance.now();
-    const db = new Database(join(relay.dataDir, 'fleetrelay.db'));
-    db.pragma('busy_timeout = 10000');
-    const day0 = Date.UTC(2025, 0, 1);
-    const insertDevice = db.prepare(`INSERT INTO devices (id, account_id, serial, model, capabilities, created_at, updated_at) VALUES (?, 'default', ?, 'BillJet', '{}', ?, ?)`);
-    const insertRead = db.prepare(`INSERT INTO reports (device_id, account_id, type, total, mono, colour, via, received_at) VALUES (?, 'default', 'counters', ?, ?, ?, 'json', ?)`);
-    for (let start = 0; start < BILLING_DEVICES; start += 500) {
-      db.transaction(() => {
-        for (let i = start; i < Math.min(start + 500, BILLING_DEVICES); i++) {
-          const id = `dbill${String(i).padStart(8, '0')}`;
-          insertDevice.run(id, `BILL-${i}`, day0, day0);
-          let total = 0;
-          for (let day = 0; day < BILLING_DAYS; day++) {
-            total += 50 + (i % 40);
-            insertRead.run(id, total, Math.floor(total * 0.7), total - Math.floor(total * 0.7), day0 + day * 86400_000 + 10 * 3600_000);
+    if (ON_POSTGRES) await billingDataOnPostgres(relay.dataDir);
+    else {
+      const db = new Database(join(relay.dataDir, 'fleetrelay.db'));
+      db.pragma('busy_timeout = 10000');
+      const day0 = Date.UTC(2025, 0, 1);
+      const insertDevice = db.prepare(`INSERT INTO devices (id, account_id, serial, model, capabilities, created_at, updated_at) VALUES (?, 'default', ?, 'BillJet', '{}', ?, ?)`);
+      const insertRead = db.prepare(`INSERT INTO reports (device_id, account_id, type, total, mono, colour, via, received_at) VALUES (?, 'default', 'counters', ?, ?, ?, 'json', ?)`);
+      for (let start = 0; start < BILLING_DEVICES; start += 500) {
+        db.transaction(() => {
+          for (let i = start; i < Math.min(start + 500, BILLING_DEVICES); i++) {
+            const id = `dbill${String(i).padStart(8, '0')}`;
+            insertDevice.run(id, `BILL-${i}`, day0, day0);
+            let total = 0;
+            for (let day = 0; day < BILLING_DAYS; day++) {
+              total += 50 + (i % 40);
+              insertRead.run(id, total, Math.floor(total * 0.7), total - Math.floor(total * 0.7), day0 + day * 86400_000 + 10 * 3600_000);
+            }
           }
-        }
-      })();
+        })();
+      }
+      db.close();
     }
-    db.close();
     console.log(`billing data:              ${BILLING_DEVICES} devices × ${BILLING_DAYS} daily reads written in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
 
     // Export the year while a client keeps asking for one device every 20 ms.
@@ -158,4 +161,23 @@ try {
 } finally {
   agent.destroy();
   await relay.stop();
+}
+
+/** The same year of reads as the SQLite loop above (day d's total is (d + 1) × (50 + i % 40)), in two statements. */
+async function billingDataOnPostgres(dataDir: string): Promise<void> {
+  const day0 = Date.UTC(2025, 0, 1);
+  await storeSql(
+    dataDir,
+    `INSERT INTO devices (id, account_id, serial, model, capabilities, created_at, updated_at)
+     SELECT 'dbill' || lpad(i::text, 8, '0'), 'default', 'BILL-' || i, 'BillJet', '{}', to_timestamp(? / 1000.0), to_timestamp(? / 1000.0)
+     FROM generate_series(0, ? - 1) AS i`,
+    day0, day0, BILLING_DEVICES,
+  );
+  await storeSql(
+    dataDir,
+    `INSERT INTO reports (device_id, account_id, type, total, mono, colour, via, received_at)
+     SELECT 'dbill' || lpad(i::text, 8, '0'), 'default', 'counters', t, floor(t * 0.7), t - floor(t * 0.7), 'json', to_timestamp(? / 1000.0 + d * 86400 + 36000)
+     FROM generate_series(0, ? - 1) AS i, generate_series(0, ? - 1) AS d, LATERAL (SELECT (d + 1) * (50 + i % 40) AS t) AS read`,
+    day0, BILLING_DEVICES, BILLING_DAYS,
+  );
 }

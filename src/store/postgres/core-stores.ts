@@ -89,8 +89,7 @@ export function coreStores(q: PgSql): CoreStores {
         return (await run(`UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL`, ts(at), id)) === 1;
       },
       async touch(id, at) {
-        // At most one write a minute per token: last-used is a hint, not a ledger.
-        await run(`UPDATE api_tokens SET last_used_at = ? WHERE id = ? AND (last_used_at IS NULL OR last_used_at < ?)`, ts(at), id, ts(at - 60_000));
+        await run(`UPDATE api_tokens SET last_used_at = ? WHERE id = ?`, ts(at), id);
       },
     },
 

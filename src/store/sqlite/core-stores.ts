@@ -114,8 +114,7 @@ export function coreStores(q: Sql): CoreStores {
         return run(`UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL`, at, id) === 1;
       },
       async touch(id, at) {
-        // At most one write a minute per token: last-used is a hint, not a ledger.
-        run(`UPDATE api_tokens SET last_used_at = ? WHERE id = ? AND (last_used_at IS NULL OR last_used_at < ?)`, at, id, at - 60_000);
+        run(`UPDATE api_tokens SET last_used_at = ? WHERE id = ?`, at, id);
       },
     },
 
