@@ -19,8 +19,22 @@ export function managementStores(q: PgSql): ManagementStores {
         r.deviceId, r.accountId, r.type, r.namespace, r.code, r.text, r.quantity, r.total, r.mono, r.colour, r.via, ts(r.receivedAt),
       ))!.reception,
     );
-  const lastCounters = (s: PgSql, deviceId: string): Promise<MeterRead | null> =>
-    s.first(toRead, `SELECT received_at, total, mono, colour FROM reports WHERE device_id = ? AND type = 'counters' ORDER BY reception DESC LIMIT 1`, deviceId);
+  /**
+   * The device row lock serializes its counters reports: the second waits here (NO KEY UPDATE, so
+   * plain reports, whose foreign key check takes KEY SHARE, are not held up). The reads come in a
+   * statement of their own, after the lock: one statement's snapshot is taken before it waits, so
+   * it would not see the report the lock holder has just committed.
+   */
+  const lockForCounters = async (s: PgSql, deviceId: string): Promise<{ last: MeterRead | null; hasOffsets: boolean }> => {
+    await s.one(`SELECT 1 FROM devices WHERE id = ? FOR NO KEY UPDATE`, deviceId);
+    const row = await s.one(
+      `SELECT l.received_at, l.total, l.mono, l.colour, EXISTS (SELECT 1 FROM meter_offsets WHERE device_id = ?) AS has_offsets
+       FROM (SELECT 1) AS one
+       LEFT JOIN LATERAL (SELECT received_at, total, mono, colour FROM reports WHERE device_id = ? AND type = 'counters' ORDER BY reception DESC LIMIT 1) l ON true`,
+      deviceId, deviceId,
+    );
+    return { last: row && row.received_at !== null ? toRead(row) : null, hasOffsets: row?.has_offsets === true };
+  };
   const offsets = async (s: PgSql, deviceId: string): Promise<MeterOffset[]> =>
     (await s.all(`SELECT at, total, mono, colour FROM meter_offsets WHERE device_id = ? ORDER BY at, id`, deviceId)).map(toRead);
 
@@ -51,11 +65,8 @@ export function managementStores(q: PgSql): ManagementStores {
       },
       async insertCounters(r, refuse) {
         return tx(async (t) => {
-          // The device row lock serializes a device's counters reports: the second waits here, then
-          // reads the first's report. NO KEY UPDATE, so plain reports (whose foreign key check only
-          // takes KEY SHARE) are not held up.
-          await t.one(`SELECT 1 FROM devices WHERE id = ? FOR NO KEY UPDATE`, r.deviceId);
-          const why = refuse(await lastCounters(t, r.deviceId), await offsets(t, r.deviceId));
+          const { last, hasOffsets } = await lockForCounters(t, r.deviceId);
+          const why = refuse(last, hasOffsets ? await offsets(t, r.deviceId) : []);
           return why ? { refused: why } : insertReport(t, r);
         });
       },
