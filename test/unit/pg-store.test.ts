@@ -123,6 +123,34 @@ describe('the PostgreSQL store', () => {
     }
   });
 
+  it('writes the revocation log in commit order: a second writer waits for the first to commit', async () => {
+    const url = await freshSchema();
+    const { store } = await withDevice(url, 1_700_000_000_000);
+    await store.devices.insert(device('dpg2', 1_700_000_000_000), null);
+    await store.devices.setTokenHash('dpg1', 'h1', 1_700_000_001_000);
+    await store.devices.setTokenHash('dpg2', 'h2', 1_700_000_001_000);
+    const before = await store.devices.lastRevocation();
+    const first = new pg.Client(url);
+    await first.connect();
+    try {
+      await first.query('BEGIN');
+      await first.query(`UPDATE devices SET token_hash = 'h1b', updated_at = now() WHERE id = 'dpg1'`);
+      // A reader is not held up while the first writer is open.
+      assert.equal(await store.devices.lastRevocation(), before);
+      let secondDone = false;
+      const second = store.devices.setTokenHash('dpg2', 'h2b', 1_700_000_002_000).then(() => (secondDone = true));
+      await new Promise((r) => setTimeout(r, 300));
+      assert.equal(secondDone, false, 'the second writer waits for the first to commit');
+      await first.query('COMMIT');
+      await second;
+      const log = await store.devices.revocationsAfter(before, 10);
+      assert.deepEqual(log.map((e) => e.deviceId), ['dpg1', 'dpg2'], 'seq order is commit order');
+    } finally {
+      await first.end();
+      await store.close();
+    }
+  });
+
   it('keeps timestamps to the millisecond', async () => {
     const url = await freshSchema();
     const { store, d } = await withDevice(url, 1_700_000_000_123);

@@ -284,8 +284,12 @@ export const migrations: readonly string[] = [
     at timestamptz NOT NULL
   );
   CREATE INDEX device_revocations_at ON device_revocations(at);
+  -- Relays follow the log by seq. Writers take turns until they commit (the lock conflicts with
+  -- itself, not with readers), so seq order is commit order and no reader can pass an entry that
+  -- commits later with a lower seq. Token changes and removals are rare; the wait is short.
   CREATE FUNCTION log_device_revocation() RETURNS trigger LANGUAGE plpgsql AS $$
   BEGIN
+    LOCK TABLE device_revocations IN SHARE ROW EXCLUSIVE MODE;
     IF TG_OP = 'DELETE' THEN
       INSERT INTO device_revocations (device_id, at) VALUES (OLD.id, now());
     ELSIF OLD.token_hash IS NOT NULL AND OLD.token_hash IS DISTINCT FROM NEW.token_hash THEN
