@@ -12,8 +12,11 @@ export interface OutboxEntry {
 
 export interface OutboxStore {
   add(kind: OutboxEntry['kind'], message: string, at: number): Promise<number>;
-  /** Entries due at `now`, oldest first. */
-  due(now: number, limit: number): Promise<OutboxEntry[]>;
+  /**
+   * Takes up to `limit` entries due at `now`, oldest first, and leases them until `until` (their
+   * next attempt time, should the taker die): relays sharing the store never attempt one entry at once.
+   */
+  claim(now: number, until: number, limit: number): Promise<OutboxEntry[]>;
   retryAt(id: number, nextAt: number, error: string): Promise<void>;
   remove(id: number): Promise<void>;
   count(): Promise<number>;

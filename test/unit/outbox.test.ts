@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { ManualClock } from '../helpers/clock.js';
-import { Outbox, RETRY_S } from '../../src/services/kernel/outbox.js';
+import { LEASE_MS, Outbox, RETRY_S } from '../../src/services/kernel/outbox.js';
 import { settle, testStore } from '../helpers/store.js';
 
 async function setup(dir = mkdtempSync(join(tmpdir(), 'outbox-'))) {
@@ -75,5 +75,43 @@ describe('the outbox: mails and webhook calls stored, attempted, retried with ba
     assert.match(givenUp[0]?.error ?? '', /nothing sends mail here/);
     assert.equal(outbox.waiting, 0);
     outbox.stop();
+  });
+});
+
+describe('the outbox on a store two relays share', () => {
+  it('each entry is attempted by one relay, not both; one a relay died holding is retried by the other after the lease', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'outbox-shared-'));
+    const clock = new ManualClock();
+    const stores = [await testStore(dir), await testStore(dir)];
+    const relays = stores.map((s) => new Outbox(s.outbox, clock, () => undefined));
+    const sentBy: string[][] = [[], []];
+    relays.forEach((o, i) => o.handle('webhook', async (m) => void sentBy[i]!.push((m as { n: string }).n)));
+    for (let n = 0; n < 40; n++) await stores[0]!.outbox.add('webhook', JSON.stringify({ n: String(n) }), clock.now());
+    await Promise.all(relays.map((o) => o.start()));
+    clock.advance(1000);
+    await settle();
+    const all = [...sentBy[0]!, ...sentBy[1]!].sort((a, b) => Number(a) - Number(b));
+    assert.deepEqual(all, Array.from({ length: 40 }, (_, n) => String(n)), 'every entry once, none twice');
+    relays.forEach((o) => o.stop());
+
+    // A relay takes an entry and dies before it is done: the other one sends it once the lease is up.
+    const dying = new Outbox(stores[0]!.outbox, clock, () => undefined);
+    dying.handle('webhook', () => new Promise<void>(() => undefined));
+    const survivor = new Outbox(stores[1]!.outbox, clock, () => undefined);
+    const late: unknown[] = [];
+    survivor.handle('webhook', async (m) => void late.push(m));
+    await stores[0]!.outbox.add('webhook', JSON.stringify({ n: 'last' }), clock.now());
+    await dying.start();
+    await settle();
+    dying.stop();
+    await survivor.start();
+    clock.advance(LEASE_MS - 1000);
+    await settle();
+    assert.deepEqual(late, [], 'not while the lease holds');
+    clock.advance(2000);
+    await settle();
+    assert.deepEqual(late, [{ n: 'last' }]);
+    survivor.stop();
+    await Promise.all(stores.map((s) => s.close()));
   });
 });

@@ -10,6 +10,8 @@ const MAX_ENTRIES = 10_000;
 const MAX_IN_FLIGHT = 50;
 /** How often due retries (and entries left by an earlier run) are looked for. */
 const POLL_MS = 1000;
+/** An entry taken for an attempt is not due again for this long: the attempt ends well before (webhook calls time out after 10 s), or its relay died and any relay retries it then. */
+export const LEASE_MS = 2 * 60_000;
 
 type Kind = OutboxEntry['kind'];
 type MailMessage = Parameters<Mailer['send']>[0];
@@ -17,13 +19,12 @@ type MailMessage = Parameters<Mailer['send']>[0];
 /**
  * Webhook calls and mails go out through here: written to the store first, then attempted, and
  * retried with back-off until they succeed or run out of attempts — so a restart or a receiver
- * that is down for a while loses nothing. Delivery is at least once.
+ * that is down for a while loses nothing. Delivery is at least once; relays sharing a store
+ * each take entries under a lease, so they do not attempt the same one at once.
  */
 export class Outbox {
   private readonly handlers = new Map<Kind, (message: unknown) => Promise<void>>();
-  private readonly inFlight = new Set<number>();
-  /** Attempts that ended while due() was being asked: its answer may predate their remove or retry. */
-  private endedWhileLooking: Set<number> | null = null;
+  private inFlight = 0;
   private size = 0;
   private running = false;
   private again = false;
@@ -87,11 +88,11 @@ export class Outbox {
     try {
       while (this.again) {
         this.again = false;
-        const room = MAX_IN_FLIGHT - this.inFlight.size;
+        const room = MAX_IN_FLIGHT - this.inFlight;
         if (room <= 0) break; // an attempt that ends calls drain() again
-        const ended = (this.endedWhileLooking = new Set());
-        const due = await this.store.due(this.clock.now(), room + this.inFlight.size).finally(() => (this.endedWhileLooking = null));
-        for (const e of due.filter((x) => !this.inFlight.has(x.id) && !ended.has(x.id)).slice(0, room)) void this.attempt(e).catch(() => undefined);
+        const now = this.clock.now();
+        // Taken entries are leased: neither a later look here nor another relay on the store takes them again.
+        for (const e of await this.store.claim(now, now + LEASE_MS, room)) void this.attempt(e).catch(() => undefined);
       }
     } finally {
       this.running = false;
@@ -99,7 +100,7 @@ export class Outbox {
   }
 
   private async attempt(e: OutboxEntry): Promise<void> {
-    this.inFlight.add(e.id);
+    this.inFlight++;
     const message: unknown = JSON.parse(e.message);
     try {
       const send = this.handlers.get(e.kind);
@@ -114,8 +115,7 @@ export class Outbox {
         this.onGiveUp(e.kind, message, error);
       } else await this.store.retryAt(e.id, this.clock.now() + delay * 1000, error);
     } finally {
-      this.inFlight.delete(e.id);
-      this.endedWhileLooking?.add(e.id);
+      this.inFlight--;
     }
     this.drain(); // room again for what waited
   }

@@ -10,8 +10,12 @@ export function outboxStores(q: PgSql): Pick<Store, 'outbox'> {
       async add(kind, message, at) {
         return Number(await first((r) => r.id, `INSERT INTO outbox (kind, message, next_at, created_at) VALUES (?, ?, ?, ?) RETURNING id`, kind, message, ts(at), ts(at)));
       },
-      async due(now, limit) {
-        return (await all(`SELECT * FROM outbox WHERE next_at <= ? ORDER BY next_at, id LIMIT ?`, ts(now), limit)).map(toEntry);
+      async claim(now, until, limit) {
+        const taken = await all(
+          `UPDATE outbox SET next_at = ? WHERE id IN (SELECT id FROM outbox WHERE next_at <= ? ORDER BY next_at, id LIMIT ? FOR UPDATE SKIP LOCKED) RETURNING *`,
+          ts(until), ts(now), limit,
+        );
+        return taken.map(toEntry).sort((a, b) => a.id - b.id);
       },
       async retryAt(id, nextAt, error) {
         await run(`UPDATE outbox SET attempts = attempts + 1, next_at = ?, last_error = ? WHERE id = ?`, ts(nextAt), error.slice(0, 500), id);

@@ -11,8 +11,9 @@ export function outboxStores(q: Sql): Pick<Store, 'outbox'> {
       async add(kind, message, at) {
         return Number(first((r) => r.id, `INSERT INTO outbox (kind, message, next_at, created_at) VALUES (?, ?, ?, ?) RETURNING id`, kind, message, at, at));
       },
-      async due(now, limit) {
-        return all(`SELECT * FROM outbox WHERE next_at <= ? ORDER BY next_at, id LIMIT ?`, now, limit).map(toEntry);
+      async claim(now, until, limit) {
+        const taken = all(`UPDATE outbox SET next_at = ? WHERE id IN (SELECT id FROM outbox WHERE next_at <= ? ORDER BY next_at, id LIMIT ?) RETURNING *`, until, now, limit);
+        return taken.map(toEntry).sort((a, b) => a.id - b.id);
       },
       async retryAt(id, nextAt, error) {
         run(`UPDATE outbox SET attempts = attempts + 1, next_at = ?, last_error = ? WHERE id = ?`, nextAt, error.slice(0, 500), id);
