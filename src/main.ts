@@ -16,6 +16,7 @@ import { cryptoRandom, type Random } from './services/kernel/secrets.js';
 import { REDACT_PATHS, REDACTED, redactText } from './services/kernel/redact.js';
 import { openStore, type StoreLocation } from './stores.js';
 import type { Store } from './store/store.js';
+import { PRIVATE_DIR } from './store/modes.js';
 import { TimerWheel } from './sessions/timer-wheel.js';
 import { PresenceService } from './sessions/presence.js';
 import { SessionHub } from './sessions/hub.js';
@@ -110,7 +111,7 @@ export async function startRelay(
   const clock = o.clock ?? systemClock;
   const logger = o.logger ?? relayLogger(config.logLevel);
   // The data directory keeps local files (pid, staging, the SMTP spool) even when the store is PostgreSQL: owner-only, like SQLite's.
-  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+  mkdirSync(config.dataDir, { recursive: true, mode: PRIVATE_DIR });
   const store = await openStore(config);
   // Uploads cut short by a crash (kill -9, power loss) left staging files no blob refers to; none is under way yet.
   await store.blobs.removeStaging();

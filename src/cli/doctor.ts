@@ -13,8 +13,8 @@ interface Check {
   detail: string;
 }
 
-/** Whether something else already listens on host:port. */
-function portFree(host: string, port: number): Promise<string | null> {
+/** Why host:port cannot be listened on ('in use', or the error), or null when it is free. */
+function portTaken(host: string, port: number): Promise<string | null> {
   return new Promise((resolve) => {
     const server = createServer();
     server.once('error', (err: NodeJS.ErrnoException) => resolve(err.code === 'EADDRINUSE' ? 'in use' : err.message));
@@ -74,7 +74,7 @@ export function doctorCommand(program: Command, g: () => GlobalOptions): void {
       const checks = [...(await storeChecks(g())), dataDirCheck(g().dataDir)];
       for (const [name, port] of ports) {
         if (port === 0) continue;
-        const busy = await portFree(o.host, port);
+        const busy = await portTaken(o.host, port);
         checks.push({ check: `port-${name}`, ok: busy === null, detail: busy === null ? `${o.host}:${port} is free` : `${o.host}:${port} is ${busy}` });
       }
       const ok = checks.every((c) => c.ok);

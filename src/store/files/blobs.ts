@@ -11,9 +11,8 @@ import { chmod, open, readdir, rename, rm, rmdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { BlobNotFoundError, checkBlobKey, clampRange, type BlobArea, type BlobStore } from '../blobs.js';
+import { PRIVATE_DIR, PRIVATE_FILE } from '../modes.js';
 
-const PRIVATE_FILE = 0o600;
-const PRIVATE_DIR = 0o700;
 const STAGING = '.part';
 /** Read in large chunks: a printer's download is then limited by the network, not per-chunk overhead. */
 const READ_CHUNK = 1024 * 1024;

@@ -10,8 +10,8 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import type pg from 'pg';
 import { BlobNotFoundError, checkBlobKey, clampRange, type BlobStore } from '../blobs.js';
+import { PRIVATE_DIR } from '../modes.js';
 
-const PRIVATE_DIR = 0o700;
 const CHUNK = 1024 * 1024;
 /** First key of the two-key advisory locks that serialize writers of one blob (the second is a hash of area/key). */
 const PUT_LOCK = 0x626c6f62; // 'blob'

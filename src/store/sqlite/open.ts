@@ -1,6 +1,7 @@
 import Database from 'better-sqlite3';
 import { chmodSync, closeSync, mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
+import { PRIVATE_DIR, PRIVATE_FILE } from '../modes.js';
 import { SchemaTooNewError } from '../store.js';
 import { migrations, SCHEMA_VERSION } from './migrations.js';
 
@@ -9,13 +10,6 @@ export const DB_FILE = 'fleetrelay.db';
 export function dbPath(dataDir: string): string {
   return join(dataDir, DB_FILE);
 }
-
-/**
- * The database holds webhook secrets and token hashes, so every file the relay or the CLI
- * writes is the owner's alone: files 0600, folders 0700.
- */
-export const PRIVATE_FILE = 0o600;
-export const PRIVATE_DIR = 0o700;
 
 /**
  * Creates `file` empty and owner-only if it does not exist, and takes group and other access

@@ -2,7 +2,8 @@ import Database from 'better-sqlite3';
 import { chmodSync, copyFileSync, existsSync, renameSync, rmSync } from 'node:fs';
 import { SchemaTooNewError } from '../store.js';
 import { SCHEMA_VERSION } from './migrations.js';
-import { dbPath, PRIVATE_FILE } from './open.js';
+import { PRIVATE_FILE } from '../modes.js';
+import { dbPath } from './open.js';
 
 /** Checks that a file is a sound FleetRelay database this version can run. Returns its schema version. */
 export function checkBackup(file: string): number {

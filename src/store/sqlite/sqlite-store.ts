@@ -9,7 +9,7 @@ import { faxStores } from './fax-stores.js';
 import { outboxStores } from './outbox-stores.js';
 import { Sql } from './sql.js';
 import { GroupCommit } from './group-commit.js';
-import { PRIVATE_FILE } from './open.js';
+import { PRIVATE_FILE } from '../modes.js';
 
 /**
  * The embedded default adapter. better-sqlite3 is synchronous; every statement here is an
