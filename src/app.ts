@@ -11,7 +11,7 @@ import { isAdmin } from './domain/principal.js';
 import type { Services } from './services/index.js';
 import type { RateLimiter } from './services/kernel/rate-limit.js';
 import type { PushService } from './services/push/push.js';
-import type { PresenceService } from './sessions/presence.js';
+import type { DevicePresence } from './sessions/device-sessions.js';
 import type { BoshManager } from './transports/bosh/manager.js';
 import { pushRoutes } from './api/push.js';
 import { alertRoutes } from './api/alerts.js';
@@ -55,7 +55,7 @@ export interface RelayRuntime {
   webhooks: WebhookService;
   print: PrintService;
   mailPrint: MailPrintService;
-  presence: PresenceService;
+  presence: DevicePresence;
   bosh: BoshManager;
   /** Failed authentications and registrations, per client address. */
   failures: RateLimiter;
@@ -174,7 +174,7 @@ export async function buildApp({ config, services, runtime, metrics, logger }: A
     devices: services.devices,
     presence: runtime.presence,
     authenticateDevice: auth.device,
-    recognizes: (deviceId: string, sid: string) => runtime.bosh.owner(sid) === deviceId,
+    recognizes: async (deviceId: string, sid: string) => (await runtime.bosh.ownerAnywhere(sid)) === deviceId,
   });
   await app.register(pushDeviceRoutes, { prefix: DEVICE_HTTP, push: runtime.push, authenticateDevice: auth.device });
 

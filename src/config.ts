@@ -6,6 +6,12 @@ export interface RelayConfig {
   dataDir: string;
   /** PostgreSQL instead of SQLite in dataDir (which then keeps only local files: pid, keys, spools). */
   databaseUrl?: string;
+  /** NATS server of the cluster this relay is a node of; without it the relay runs alone (in-process bus). */
+  natsUrl?: string;
+  /** This node's name in the cluster (letters, digits, '-', '_'). */
+  nodeId: string;
+  /** One of `serve --workers`: the primary prepared the data directory and holds its pid file. */
+  sharesDataDir?: boolean;
   /** XMPP domain of device JIDs. */
   domain: string;
   /** Base URL people and devices reach the relay at (claim URLs); derived from the request if unset. */

@@ -40,9 +40,18 @@ import { DEFAULT_BOSH } from './transports/bosh/settings.js';
 import { DEFAULT_FAX, FaxSwitchboard } from './services/fax/switchboard.js';
 import { faxServer } from './transports/fax-tcp/server.js';
 import type { Server } from 'node:net';
+import { base32 } from './domain/identifiers.js';
+import type { Bus } from './bus/bus.js';
+import { LocalBus } from './bus/local.js';
+import { NatsBus } from './bus/nats.js';
+import { ClusterNodes } from './sessions/nodes.js';
+import { DeviceDirectory } from './sessions/directory.js';
+import { Leader, type Singleton } from './sessions/leader.js';
 
 export interface Relay {
   url: string;
+  /** Where it listens. */
+  ready: { url: string; smtpPort: number; faxPort: number };
   app: FastifyInstance;
   services: Services;
   close(): Promise<void>;
@@ -72,6 +81,8 @@ export const PID_FILE = 'relay.pid';
 /** The relay records its XMPP domain so the CLI prints the same JIDs it uses. */
 export const XMPP_DOMAIN_SETTING = 'xmpp_domain';
 const PRINT_LINK_KEY_SETTING = 'print_link_key';
+/** Relays sharing a store form one cluster: the bus subjects carry this name, made once per store. */
+const CLUSTER_SETTING = 'cluster_id';
 
 function listen(server: Server, port: number, host: string): Promise<void> {
   return new Promise<void>((resolve, reject) => {
@@ -114,13 +125,15 @@ export async function startRelay(
   mkdirSync(config.dataDir, { recursive: true, mode: PRIVATE_DIR });
   const store = await openStore(config);
   // Uploads cut short by a crash (kill -9, power loss) left staging files no blob refers to; none is under way yet.
-  await store.blobs.removeStaging();
+  if (!config.sharesDataDir) await store.blobs.removeStaging();
   const services = createServices(
     { store, clock, random: o.random ?? cryptoRandom(), domain: config.domain },
     { registrationTtlMs: config.registrationTtlSeconds * 1000, timeZone: config.timeZone },
   );
   await services.accounts.ensureDefaultAccount();
-  await store.devices.markAllOffline();
+  // Alone, no session survives a restart; in a cluster the other nodes' devices are ONLINE still (the leader corrects what is stale).
+  if (!config.natsUrl) await store.devices.markAllOffline();
+  const bus = await openBus(config, store, services.ctx.random, logger);
   const previousDomain = await store.settings.get(XMPP_DOMAIN_SETTING);
   if (previousDomain !== config.domain) {
     await store.settings.set(XMPP_DOMAIN_SETTING, config.domain);
@@ -133,7 +146,9 @@ export async function startRelay(
   const revocations = new RevocationWatch(store.devices, hub, clock);
   services.devices.onRevoked(() => void revocations.check());
   const answers = new Answers(clock);
-  const sessions = new DeviceSessions(hub, answers, presence);
+  const nodes = new ClusterNodes(bus, clock);
+  const directory = new DeviceDirectory(bus, nodes, presence, clock);
+  const sessions = new DeviceSessions(hub, answers, presence, directory, bus, nodes);
   const push = new PushService(services.ctx, services.devices, sessions, {
     ...DEFAULT_PUSH_LIMITS,
     defaultTimeoutMs: config.pushTimeoutSeconds * 1000,
@@ -210,27 +225,26 @@ export async function startRelay(
     clock,
     services.ctx.random,
     logger,
+    bus,
   );
   presence.on('online', (id) => logger.debug({ deviceId: id }, 'device online'));
   presence.on('offline', (id, reason) => logger.debug({ deviceId: id, reason }, 'device offline'));
   presence.start();
   await revocations.start();
 
-  const metrics = createMetrics({ sessions: () => bosh.size, online: () => presence.onlineCount, pending: () => answers.size, faxConnections: () => fax.size, faxCalls: () => fax.calls, faxBytes: () => fax.bytesRelayed, outbox: () => outbox.waiting });
-  const app = await buildApp({ config, services, runtime: { push, print, mailPrint, reports, alerts, webhooks, presence, bosh, failures, registrations, fax }, metrics, logger });
+  const metrics = createMetrics({ sessions: () => bosh.size, online: () => directory.onlineCount, leader: () => (leader.isLeader ? 1 : 0), nodes: () => nodes.peers.length + 1, pending: () => answers.size, faxConnections: () => fax.size, faxCalls: () => fax.calls, faxBytes: () => fax.bytesRelayed, outbox: () => outbox.waiting });
+  const app = await buildApp({ config, services, runtime: { push, print, mailPrint, reports, alerts, webhooks, presence: sessions, bosh, failures, registrations, fax }, metrics, logger });
 
-  await outbox.start();
-  let stopSweep = (): void => {};
   // Short print retention and keep times (tests, small sites) are enforced within a quarter of their length.
   const shortest = Math.min(config.printRetentionSeconds, config.printKeepSeconds || Infinity);
-  const sweepEvery = Math.min(SWEEP_EVERY_MS, Math.max(1000, shortest * 250));
-  const sweep = (): void => {
+  const sweeps = new Sweeps(clock, Math.min(SWEEP_EVERY_MS, Math.max(1000, shortest * 250)), () => {
     const aborted = print.sweep().then((n) => n && logger.info({ jobs: n }, 'print jobs aborted at the retention cap'));
-    void Promise.all([services.registration.sweep(), store.webSessions.deleteExpiredBefore(clock.now()), push.sweep(), reports.sweep(), revocations.sweep(), aborted])
-      .catch((err: unknown) => logger.error({ err }, 'sweep failed'))
-      .finally(() => (stopSweep = clock.after(sweepEvery, sweep)));
-  };
-  sweep();
+    return Promise.all([services.registration.sweep(), store.webSessions.deleteExpiredBefore(clock.now()), push.sweep(), reports.sweep(), revocations.sweep(), aborted]).catch((err: unknown) =>
+      logger.error({ err }, 'sweep failed'),
+    );
+  });
+  const outboxRetries: Singleton = { start: () => void outbox.start().catch((err: unknown) => logger.error({ err }, 'outbox failed to start')), stop: () => outbox.stop() };
+  const leader = new Leader(bus, clock, store.devices, directory, [sweeps, outboxRetries], (msg, fields) => logger.info(fields, msg));
 
   const smtp = smtpIntake(mailPrint, logger, { spoolDir: join(config.dataDir, 'mail-spool') });
   smtp.on('error', (err: unknown) => logger.error({ err }, 'print-by-mail listener error'));
@@ -249,7 +263,9 @@ export async function startRelay(
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {
     closing ??= (async () => {
-      stopSweep();
+      leader.stop();
+      nodes.stop();
+      directory.stop();
       revocations.stop();
       print.stop();
       push.stop();
@@ -262,8 +278,9 @@ export async function startRelay(
       await app.close();
       await presence.stop();
       wheel.stop();
+      await bus.close();
       await store.close();
-      rmSync(pidFile, { force: true });
+      if (!config.sharesDataDir) rmSync(pidFile, { force: true });
     })();
     return closing;
   };
@@ -279,14 +296,19 @@ export async function startRelay(
     throw err;
   }
   publicUrl ||= url;
+  nodes.start();
+  directory.start();
+  leader.start();
   fax.start();
   const smtpPort = (smtp.server.address() as { port: number }).port;
   const faxPort = (faxListener.address() as { port: number }).port;
   logger.info({ maxSessions: config.maxSessions, maxConnections: config.maxConnections }, 'capacity');
-  writeFileSync(pidFile, String(process.pid), { mode: 0o600 });
-  chmodSync(pidFile, 0o600); // a stale one left by a killed relay keeps its mode otherwise
-  logger.info({ url, smtpPort, faxPort, dataDir: config.dataDir, domain: config.domain }, 'relay ready');
-  return { url, app, services, close };
+  if (!config.sharesDataDir) {
+    writeFileSync(pidFile, String(process.pid), { mode: 0o600 });
+    chmodSync(pidFile, 0o600); // a stale one left by a killed relay keeps its mode otherwise
+  }
+  logger.info({ url, smtpPort, faxPort, dataDir: config.dataDir, domain: config.domain, node: bus.node, cluster: Boolean(config.natsUrl) }, 'relay ready');
+  return { url, ready: { url, smtpPort, faxPort }, app, services, close };
 }
 
 /** Runs one listener's bind; a failure says which port could not be had, and why. */
@@ -300,7 +322,6 @@ async function bind<T>(what: string, host: string, port: number, listen: () => P
   }
 }
 
-/** The key behind print control-page links, made once per data directory (backups do not carry it: old links then stop working). */
 /**
  * The key print control links are signed with, in the store so every relay sharing it (and a
  * restored backup) accepts links any of them made. A data directory from before keeps its key.
@@ -310,4 +331,41 @@ async function printLinkKey(store: Store, dataDir: string, random: Random): Prom
   const earlier = existsSync(file) ? readFileSync(file) : null;
   const key = await store.settings.ensure(PRINT_LINK_KEY_SETTING, (earlier ?? random.bytes(32)).toString('base64'));
   return Buffer.from(key, 'base64');
+}
+
+/** Alone: the in-process bus. With a NATS URL: a node of the cluster named by the store, so nodes sharing a database find each other. */
+async function openBus(config: RelayConfig, store: Store, random: Random, logger: pino.Logger): Promise<Bus> {
+  if (!config.natsUrl) return new LocalBus(config.nodeId);
+  const cluster = await store.settings.ensure(CLUSTER_SETTING, base32(random.bytes(10)));
+  return NatsBus.connect({ url: config.natsUrl, cluster, node: config.nodeId, log: (msg, fields) => logger.warn(fields, msg) });
+}
+
+/** The periodic sweeps (retention, expiry): one run at a time, the next `everyMs` after the last ended. */
+class Sweeps implements Singleton {
+  private running = false;
+  private cancelNext: (() => void) | null = null;
+
+  constructor(
+    private readonly clock: Clock,
+    private readonly everyMs: number,
+    private readonly run: () => Promise<unknown>,
+  ) {}
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.loop();
+  }
+
+  stop(): void {
+    this.running = false;
+    this.cancelNext?.();
+    this.cancelNext = null;
+  }
+
+  private loop(): void {
+    void this.run().finally(() => {
+      if (this.running) this.cancelNext = this.clock.after(this.everyMs, () => this.loop());
+    });
+  }
 }

@@ -24,7 +24,7 @@ describe('BOSH connection manager conformance', () => {
     const c = await s.create(`wait='90' hold='3' ver='1.6'`);
     assert.equal(c.status, 200);
     const a = c.body.attrs;
-    assert.match(a.sid!, /^[a-z2-7]{26}$/);
+    assert.match(a.sid!, /^[a-z2-7]{26}\.[A-Za-z0-9_-]{1,64}$/, "a random part, then the node holding the session");
     assert.equal(a.wait, '2', 'wait ≤ asked and ≤ our maximum');
     assert.equal(a.hold, '1', 'hold ≤ asked');
     assert.ok(Number(a.requests) > Number(a.hold));

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { Services } from '../services/index.js';
-import type { PresenceService } from '../sessions/presence.js';
+import type { DevicePresence } from '../sessions/device-sessions.js';
 import type { Device, DeviceRegistry } from '../domain/devices.js';
 import { accountId, capabilities, countedPageOf, deviceIdParam, label, paging, problemResponses, registryFields } from '../http/schemas.js';
 import { deviceView } from '../http/views.js';
@@ -8,7 +8,7 @@ import { deviceView } from '../http/views.js';
 const tags = ['devices'];
 
 /** The device registry, northbound: pre-provision, list, show, rotate a token, remove. */
-export async function deviceRoutes(app: FastifyInstance, { services, presence }: { services: Services; presence: PresenceService }): Promise<void> {
+export async function deviceRoutes(app: FastifyInstance, { services, presence }: { services: Services; presence: DevicePresence }): Promise<void> {
   const { devices } = services;
   const view = (d: Device) => deviceView(d, devices.jid(d.id), presence.isOnline(d.id));
 

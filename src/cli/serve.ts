@@ -1,5 +1,8 @@
 import type { Command } from 'commander';
 import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { NODE_NAME } from '../bus/bus.js';
+import { runWorkers, tellReady, workerIndex, workerShare, workersWanted } from './workers.js';
 import { capacity, defaults, openFilesLimit, type RelayConfig } from '../config.js';
 import { startRelay } from '../main.js';
 import type { GlobalOptions } from './context.js';
@@ -38,6 +41,9 @@ interface ServeOptions {
   faxMaxFrame: string;
   faxHoldInterval: string;
   faxCallTimeout: string;
+  natsUrl?: string;
+  nodeId?: string;
+  workers?: string;
 }
 
 const env = process.env;
@@ -46,9 +52,13 @@ const intOption = wholeNumber;
 
 export function serveConfig(o: ServeOptions, g: GlobalOptions): RelayConfig {
   if (Boolean(o.tlsCert) !== Boolean(o.tlsKey)) throw new UsageError('--tls-cert and --tls-key go together');
+  const port = intOption('--port', o.port ?? env.PORT ?? String(defaults.port), 0, 65535);
   return {
+    natsUrl: o.natsUrl ?? env.FLEETRELAY_NATS_URL,
+    nodeId: nodeId(o.nodeId ?? env.FLEETRELAY_NODE_ID, port),
+    sharesDataDir: workerIndex() !== null,
     host: o.host,
-    port: intOption('--port', o.port ?? env.PORT ?? String(defaults.port), 0, 65535),
+    port,
     dataDir: g.dataDir,
     databaseUrl: g.databaseUrl,
     domain: o.xmppDomain ?? env.FLEETRELAY_DOMAIN ?? defaults.domain,
@@ -85,11 +95,20 @@ export function serveConfig(o: ServeOptions, g: GlobalOptions): RelayConfig {
   };
 }
 
+/** This node's name: as given, or the host name and port (and, for one of several workers, its number). */
+function nodeId(given: string | undefined, port: number): string {
+  const worker = workerIndex();
+  const base = given ?? `${hostname().replace(/[^A-Za-z0-9_-]+/g, '_').slice(0, 40)}-${port || `pid${process.pid}`}`;
+  const name = worker === null ? base : `${base}-w${worker}`;
+  if (!NODE_NAME.test(name)) throw new UsageError(`--node-id ${JSON.stringify(given)}: letters, digits, '-' and '_' only, at most ${worker === null ? 64 : 60} characters`);
+  return name;
+}
+
 /** Sessions and connections sized to this process's open-files limit, unless --max-sessions says less. */
 function limits(maxSessions: string | undefined): { maxConnections: number; maxSessions: number } {
   const fit = capacity(openFilesLimit(() => readFileSync('/proc/self/limits', 'utf8')));
   if (maxSessions === undefined) return fit;
-  return { ...fit, maxSessions: Math.min(fit.maxSessions, intOption('--max-sessions', maxSessions, 1, 10_000_000)) };
+  return { ...fit, maxSessions: Math.min(fit.maxSessions, workerShare(intOption('--max-sessions', maxSessions, 1, 10_000_000))) };
 }
 
 export function serveCommand(program: Command, g: () => GlobalOptions): void {
@@ -126,9 +145,16 @@ export function serveCommand(program: Command, g: () => GlobalOptions): void {
     .option('--fax-max-frame <bytes>', 'largest fax frame accepted', env.FLEETRELAY_FAX_MAX_FRAME ?? String(defaults.faxMaxFrame))
     .option('--fax-hold-interval <seconds>', 'hold interval told to fax machines; silent for 3 intervals: closed', env.FLEETRELAY_FAX_HOLD_INTERVAL ?? String(defaults.faxHoldIntervalSeconds))
     .option('--fax-call-timeout <seconds>', 'how long a called fax machine has to answer', env.FLEETRELAY_FAX_CALL_TIMEOUT ?? String(defaults.faxCallTimeoutSeconds))
+    .option('--nats-url <url>', 'run as one node of a cluster: the NATS server (with JetStream) the nodes talk through, e.g. nats://127.0.0.1:4222; nodes sharing it and the database form one relay (env FLEETRELAY_NATS_URL)')
+    .option('--node-id <id>', "this node's name in the cluster (env FLEETRELAY_NODE_ID; default: host name and port)")
+    .option('--workers <n>', "run n relay processes sharing this host's ports, each a node of the cluster (needs --nats-url); auto: enough for --max-sessions (env FLEETRELAY_WORKERS)", env.FLEETRELAY_WORKERS)
     .option('--log-level <level>', 'trace, debug, info, warn, error', env.FLEETRELAY_LOG_LEVEL ?? defaults.logLevel)
     .action(async (o: ServeOptions) => {
-      const relay = await startRelay(serveConfig(o, g()));
+      const config = serveConfig(o, g());
+      const workers = workersWanted(o.workers, config, o.maxSessions);
+      if (workers > 1 && workerIndex() === null) return runWorkers(workers, config);
+      const relay = await startRelay(config);
+      if (workerIndex() !== null) tellReady(relay.ready);
       let stopping = false;
       const stop = (signal: string): void => {
         if (stopping) return;

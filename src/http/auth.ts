@@ -3,7 +3,7 @@ import type { Principal } from '../domain/principal.js';
 import type { Device } from '../domain/devices.js';
 import type { Services } from '../services/index.js';
 import type { RateLimiter } from '../services/kernel/rate-limit.js';
-import type { PresenceService } from '../sessions/presence.js';
+import type { DevicePresence } from '../sessions/device-sessions.js';
 import { sameText } from '../services/kernel/secrets.js';
 import { sendProblem } from './problems.js';
 
@@ -46,7 +46,7 @@ export function refuseAuth(failures: RateLimiter, request: FastifyRequest, reply
  * works: devices behind one office NAT must not be locked out by a neighbour's wrong token,
  * and 256-bit secrets are not guessed by retrying.
  */
-export function authHooks(services: Services, presence: PresenceService, failures: RateLimiter) {
+export function authHooks(services: Services, presence: DevicePresence, failures: RateLimiter) {
   const refuse = (request: FastifyRequest, reply: FastifyReply, detail: string): FastifyReply => refuseAuth(failures, request, reply, detail);
 
   return {

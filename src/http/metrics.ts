@@ -1,13 +1,15 @@
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 
 /** Prometheus metrics for one relay process. Later services add their gauges to `registry`. */
-export function createMetrics(live: { sessions: () => number; online: () => number; pending: () => number; faxConnections: () => number; faxCalls: () => number; faxBytes: () => number; outbox: () => number }) {
+export function createMetrics(live: { sessions: () => number; online: () => number; leader: () => number; nodes: () => number; pending: () => number; faxConnections: () => number; faxCalls: () => number; faxBytes: () => number; outbox: () => number }) {
   const registry = new Registry();
   const gauge = (name: string, help: string, read: () => number): void => {
     new Gauge({ name, help, registers: [registry], collect() { this.set(read()); } });
   };
   gauge('fleetrelay_bosh_sessions', 'BOSH sessions held', live.sessions);
   gauge('fleetrelay_devices_online', 'Devices ONLINE (bound session, management timer running)', live.online);
+  gauge('fleetrelay_cluster_leader', '1 on the node that runs the sweeps and outbox retries for the cluster (the only node when alone)', live.leader);
+  gauge('fleetrelay_cluster_nodes', 'Relay nodes alive in the cluster, this one included', live.nodes);
   gauge('fleetrelay_push_pending', 'Push requests waiting for a device answer', live.pending);
   gauge('fleetrelay_fax_connections', 'Fax relay TCP connections open', live.faxConnections);
   gauge('fleetrelay_fax_calls_total', 'Fax connection demands notified to a callee since start', live.faxCalls);

@@ -71,13 +71,22 @@ export class SessionHub {
     return link !== undefined && this.presence.isOnline(deviceId) && link.deliver(msg);
   }
 
+  /** The device bound a newer session on another node: the one here ends. */
+  release(deviceId: string): void {
+    this.end(deviceId, 'replaced');
+  }
+
   /** The device's token was rotated or revoked, or the device removed: its session ends now. */
   revoke(deviceId: string): void {
+    this.end(deviceId, 'revoked');
+  }
+
+  private end(deviceId: string, reason: 'replaced' | 'revoked'): void {
     const link = this.links.get(deviceId);
     if (!link) return;
     this.links.delete(deviceId);
     this.presence.offline(deviceId);
-    link.close('revoked');
+    link.close(reason);
   }
 
   closeAll(): void {

@@ -4,7 +4,10 @@ import { cryptoRandom, type Random } from '../../src/services/kernel/secrets.js'
 import { AlertService } from '../../src/services/management/alerts.js';
 import { ReportService } from '../../src/services/management/reports.js';
 import { PushService } from '../../src/services/push/push.js';
+import { LocalBus } from '../../src/bus/local.js';
 import { Answers } from '../../src/sessions/answers.js';
+import { DeviceDirectory } from '../../src/sessions/directory.js';
+import { ClusterNodes } from '../../src/sessions/nodes.js';
 import { DeviceSessions } from '../../src/sessions/device-sessions.js';
 import { SessionHub } from '../../src/sessions/hub.js';
 import { PresenceService } from '../../src/sessions/presence.js';
@@ -21,7 +24,9 @@ export async function serviceRig(o: { clock?: ManualClock; store?: Store; timeZo
   const presence = new PresenceService(store, clock, new TimerWheel(clock));
   const hub = new SessionHub(presence);
   const answers = new Answers(clock);
-  const sessions = new DeviceSessions(hub, answers, presence);
+  const bus = new LocalBus();
+  const nodes = new ClusterNodes(bus, clock);
+  const sessions = new DeviceSessions(hub, answers, presence, new DeviceDirectory(bus, nodes, presence, clock), bus, nodes);
   return { clock, store, s, presence, hub, answers, sessions };
 }
 

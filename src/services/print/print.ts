@@ -82,6 +82,12 @@ export class PrintService {
     // Jobs held while the printer was away, or announced down a session that has since died (a printer that
     // restarted and logged in again while still ONLINE), are announced on every new session (seed 003 claims).
     sessions.onSessionBound((deviceId) => void this.announceWaiting(deviceId, 'announced on a new session').catch(() => undefined));
+    // A printer may download from, and long-poll, any node: cancels and new jobs reach them all.
+    sessions.onEverywhere('print.ended', (b) => {
+      const { jobId, state } = b as { jobId: string; state: JobState };
+      this.closeStreams(jobId, state);
+    });
+    sessions.onEverywhere('print.new-job', (deviceId) => this.waiters.wake(deviceId as string));
   }
 
   /** Stops re-announcing (the relay is closing). */
@@ -152,8 +158,8 @@ export class PrintService {
       ticket, source, createdBy: actorName(p), createdAt: now, updatedAt: now,
     };
     await this.ctx.store.print.insertJob(job);
-    this.announce(job);
-    this.waiters.wake(device.id);
+    void this.announce(job).catch(() => undefined);
+    this.sessions.everywhere('print.new-job', device.id);
     return job;
   }
 
@@ -274,7 +280,7 @@ export class PrintService {
   private async finish(id: string, from: readonly JobState[], to: JobState, detail: string, otherwise?: () => never): Promise<PrintJob> {
     if (!(await this.ctx.store.print.transition(id, from, to, this.ctx.clock.now(), detail))) otherwise?.();
     // A canceled or aborted job's data goes at once (seed 002 §3.3), downloads under way included; a completed one's may be kept a while.
-    if (to !== 'completed') this.closeStreams(id, to);
+    if (to !== 'completed') this.sessions.everywhere('print.ended', { jobId: id, state: to });
     if (to !== 'completed' || this.o.keepCompletedMs === 0) await this.deleteDocument(id);
     return (await this.ctx.store.print.job(id))!;
   }
@@ -319,7 +325,7 @@ export class PrintService {
     };
   }
 
-  /** Ends every open document stream of the job with an error: the HTTP response is cut short, so the printer sees an incomplete document, not a whole one. */
+  /** Ends every open document stream of the job on this node with an error: the HTTP response is cut short, so the printer sees an incomplete document, not a whole one. */
   private closeStreams(jobId: string, state: JobState): void {
     for (const s of this.streams.get(jobId) ?? []) s.destroy(new Error(`job ${jobId} is ${state}`));
   }
@@ -335,10 +341,11 @@ export class PrintService {
     return (await this.sessions.ask(job.deviceId, requestId, 'cancel', msg, this.o.cancelTimeoutMs, 'no-answer')) ?? 'no-answer';
   }
 
-  private announce(job: PrintJob): void {
+  /** Announces the job down its printer's session, on whichever node holds it. */
+  private async announce(job: PrintJob): Promise<void> {
     if (!this.sessions.isOnline(job.deviceId)) return;
-    if (!this.sessions.deliver(job.deviceId, { kind: 'job', jobId: job.id })) return;
-    void this.ctx.store.print.transition(job.id, ['pending'], 'notified', this.ctx.clock.now(), 'announced over the session');
+    if (!(await this.sessions.deliver(job.deviceId, { kind: 'job', jobId: job.id }))) return;
+    await this.ctx.store.print.transition(job.id, ['pending'], 'notified', this.ctx.clock.now(), 'announced over the session');
     this.watchFetch(job.deviceId);
   }
 
@@ -351,7 +358,7 @@ export class PrintService {
     const jobs = await this.ctx.store.print.jobs({ deviceId, states: ['pending', 'notified'], limit: ANNOUNCE_BATCH });
     let announced = 0;
     for (const j of jobs.reverse()) {
-      if (!this.sessions.deliver(deviceId, { kind: 'job', jobId: j.id })) break;
+      if (!(await this.sessions.deliver(deviceId, { kind: 'job', jobId: j.id }))) break;
       announced++;
       if (j.state === 'pending') await this.ctx.store.print.transition(j.id, ['pending'], 'notified', this.ctx.clock.now(), why);
     }

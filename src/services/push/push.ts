@@ -109,8 +109,8 @@ export class PushService {
    * the request went to can answer it. False if no such request is waiting (late, unknown).
    */
   async answer(deviceId: string, requestId: string, answer: PushAnswer): Promise<boolean> {
-    const { answers } = this.sessions;
-    if (answers.kindOf(requestId) === 'push') return answers.settle(deviceId, requestId, 'push', answer);
+    if (this.sessions.waits(requestId, 'push')) return this.sessions.settle(deviceId, requestId, 'push', answer);
+    if (await this.sessions.settle(deviceId, requestId, 'push', answer)) return true; // waited for on the node holding the device's session
     const completed = await this.ctx.store.pushQueue.complete(requestId, deviceId, answer, this.ctx.clock.now());
     if (completed) this.forget(deviceId, requestId);
     return completed;
@@ -152,10 +152,10 @@ export class PushService {
         this.forget(deviceId, requestId);
         continue;
       }
-      if (!this.sessions.deliver(deviceId, { kind: 'push', req: toRequest(q) })) return;
+      if (!(await this.sessions.deliver(deviceId, { kind: 'push', req: toRequest(q) }))) return;
     }
     for (const q of await this.takeQueued(deviceId)) {
-      if (this.sessions.deliver(deviceId, { kind: 'push', req: toRequest(q) })) this.watch(q);
+      if (await this.sessions.deliver(deviceId, { kind: 'push', req: toRequest(q) })) this.watch(q);
       else await this.ctx.store.pushQueue.release(q.requestId);
     }
     if (this.unanswered.has(deviceId)) this.armRedelivery(deviceId);
@@ -230,7 +230,7 @@ export class PushService {
       throw offline(device.id);
     }
     const { answers } = this.sessions;
-    if (answers.size >= this.limits.maxPending || answers.load(device.id) >= this.limits.maxPendingPerDevice)
+    if (answers.size >= this.limits.maxPending || this.sessions.load(device.id) >= this.limits.maxPendingPerDevice)
       throw new ServiceError('device-busy', `too many requests are waiting for ${device.id}; retry later`, { retryAfter: 1 });
 
     const req: PushRequest = { requestId: this.newRequestId(), deviceId: device.id, op, ...body };

@@ -1,4 +1,4 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { ServerResponse, type IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import type { Clock } from '../../domain/clock.js';
@@ -7,17 +7,43 @@ import type { TimerWheel, WheelEntry } from '../../sessions/timer-wheel.js';
 import type { Random } from '../../services/kernel/secrets.js';
 import type { StreamPort } from '../xmpp/stream.js';
 import { parseXml, XmlError, type XmlElement } from '../../protocol/xmpp/xml.js';
-import { BoshSession, terminateBody, type SessionHost } from './session.js';
+import { BoshSession, terminateBody, type Reply, type SessionHost } from './session.js';
+import type { Bus } from '../../bus/bus.js';
 import { NS } from '../../protocol/xmpp/namespaces.js';
 import { MAX_RID, type BoshSettings } from './settings.js';
 
 const DEFAULT_CONTENT_TYPE = 'text/xml; charset=utf-8';
+/** A request forwarded from another node may be held up to the longest wait; this much more covers the bus. */
+const FORWARD_MARGIN_MS = 5_000;
+
+interface Answer {
+  body: string;
+  status: number;
+  contentType: string;
+}
+
+/** A request another node forwarded here: its answer goes back over the bus. */
+class ForwardedReply implements Reply {
+  done = false;
+  constructor(private readonly send: (a: Answer) => void) {}
+  once(): this {
+    return this; // the client's connection is on the other node; its request ends at `wait` at the latest
+  }
+  answer(a: Answer): void {
+    if (this.done) return;
+    this.done = true;
+    this.send(a);
+  }
+}
+
 const CORS = { 'access-control-allow-origin': '*', 'access-control-allow-headers': 'content-type', 'access-control-allow-methods': 'POST, OPTIONS' };
 
 /**
  * The BOSH connection manager at /http-bind: reads and parses bodies, creates sessions and
  * routes requests to them. It runs on the bare node:http request, beside (not inside) the
- * web framework, so a held request costs no more than node:http itself.
+ * web framework, so a held request costs no more than node:http itself. A session's id names
+ * the node that holds it: a request for a session held by another node (a load balancer without
+ * sticky routing, a second connection, a reconnect) is forwarded there and its answer relayed.
  */
 export class BoshManager implements SessionHost {
   private readonly sessions = new Map<string, BoshSession>();
@@ -35,7 +61,11 @@ export class BoshManager implements SessionHost {
     private readonly clock: Clock,
     private readonly random: Random,
     private readonly log: Logger,
-  ) {}
+    private readonly bus: Bus,
+  ) {
+    bus.serve('bosh', (b) => new Promise<Answer>((resolve) => this.dispatch((b as { text: string }).text, null, new ForwardedReply(resolve))));
+    bus.serve('bosh.owner', (sid) => this.owner(sid as string));
+  }
 
   get size(): number {
     return this.sessions.size;
@@ -80,6 +110,17 @@ export class BoshManager implements SessionHost {
     return s && s.stream.bound ? s.stream.deviceId : null;
   }
 
+  /** The same, for a session held by any node. */
+  async ownerAnywhere(sid: string): Promise<string | null> {
+    const node = nodeOf(sid);
+    if (node === null || node === this.bus.node) return this.owner(sid);
+    try {
+      return (await this.bus.request(node, 'bosh.owner', sid, FORWARD_MARGIN_MS)) as string | null;
+    } catch {
+      return null;
+    }
+  }
+
   /** Ends every session (relay shutdown): held requests get `system-shutdown`. */
   closeAll(): void {
     for (const s of [...this.sessions.values()]) s.terminate('system-shutdown');
@@ -99,8 +140,9 @@ export class BoshManager implements SessionHost {
     return this.clock.now();
   }
 
-  respond(res: ServerResponse, body: string, status = 200, contentType = DEFAULT_CONTENT_TYPE): void {
-    if (res.writableEnded || res.destroyed) return;
+  respond(res: Reply, body: string, status = 200, contentType = DEFAULT_CONTENT_TYPE): void {
+    if (res instanceof ForwardedReply) return res.answer({ body, status, contentType });
+    if (!(res instanceof ServerResponse) || res.writableEnded || res.destroyed) return;
     res.writeHead(status, { 'content-type': contentType, 'content-length': Buffer.byteLength(body), 'cache-control': 'no-store', ...CORS });
     res.end(body);
   }
@@ -139,7 +181,7 @@ export class BoshManager implements SessionHost {
     this.respond(res, terminateBody('policy-violation'));
   }
 
-  private dispatch(text: string, req: IncomingMessage, res: ServerResponse): void {
+  private dispatch(text: string, req: IncomingMessage | null, res: Reply): void {
     let body: XmlElement;
     try {
       body = parseXml(text);
@@ -153,14 +195,27 @@ export class BoshManager implements SessionHost {
     if (!/^\d{1,16}$/.test(body.attrs.rid ?? '') || !Number.isSafeInteger(rid) || rid < 1 || rid > MAX_RID)
       return this.respond(res, terminateBody('bad-request'));
     const sid = body.attrs.sid;
-    if (sid === undefined) return this.create(rid, body, req, res);
+    if (sid === undefined) return req ? this.create(rid, body, req, res) : this.respond(res, terminateBody('bad-request'));
     const session = this.sessions.get(sid);
-    if (!session) return this.respond(res, terminateBody('item-not-found'));
-    session.receive(rid, body, res);
+    if (session) return session.receive(rid, body, res);
+    const node = nodeOf(sid);
+    if (req && node !== null && node !== this.bus.node) return this.forward(node, text, res);
+    this.respond(res, terminateBody('item-not-found'));
+  }
+
+  /** The session is held by another node: the request goes there, its answer comes back. A node that is gone took the session with it. */
+  private forward(node: string, text: string, res: Reply): void {
+    this.bus.request(node, 'bosh', { text }, this.settings.maxWait * 1000 + FORWARD_MARGIN_MS).then(
+      (a) => {
+        const { body, status, contentType } = a as Answer;
+        this.respond(res, body, status, contentType);
+      },
+      () => this.respond(res, terminateBody('item-not-found')),
+    );
   }
 
   /** Session creation (XEP-0124 §7, XEP-0206 §3). */
-  private create(rid: number, body: XmlElement, req: IncomingMessage, res: ServerResponse): void {
+  private create(rid: number, body: XmlElement, req: IncomingMessage, res: Reply): void {
     const a = body.attrs;
     if (!a.to) return this.respond(res, terminateBody('improper-addressing'));
     if (a.to !== this.port.domain) return this.respond(res, terminateBody('host-unknown'));
@@ -182,8 +237,9 @@ export class BoshManager implements SessionHost {
     const wait = Math.min(wantWait, this.settings.maxWait);
     const hold = Math.min(wantHold, 1);
     const content = a.content && a.content.length <= 100 && /^[\x20-\x7e]+$/.test(a.content) ? a.content : DEFAULT_CONTENT_TYPE;
-    let sid = base32(this.random.bytes(16));
-    while (this.sessions.has(sid)) sid = base32(this.random.bytes(16));
+    const newSid = (): string => `${base32(this.random.bytes(16))}.${this.bus.node}`;
+    let sid = newSid();
+    while (this.sessions.has(sid)) sid = newSid();
     const s = new BoshSession(this, sid, rid, wait, hold, a.ver === undefined, content, address);
     this.sessions.set(sid, s);
     const stopDeadline = this.clock.after(this.settings.authDeadline * 1000, () => {
@@ -195,6 +251,12 @@ export class BoshManager implements SessionHost {
     this.anonymousByAddress.set(address, fromAddress + 1);
     this.respond(res, s.creationResponse(lowerVersion(a.ver)), 200, content);
   }
+}
+
+/** The node a session id names (`<random>.<node>`); null for an id no node made. */
+function nodeOf(sid: string): string | null {
+  const dot = sid.lastIndexOf('.');
+  return dot > 0 && dot < sid.length - 1 ? sid.slice(dot + 1) : null;
 }
 
 /** The lower of the client's version and ours, minor parts compared as integers (§7.1). */

@@ -1,4 +1,3 @@
-import type { ServerResponse } from 'node:http';
 import type { DeviceMessage } from '../../domain/messages.js';
 import type { DeviceLink } from '../../sessions/hub.js';
 import type { WheelEntry } from '../../sessions/timer-wheel.js';
@@ -8,6 +7,11 @@ import { el, elements, serialize, type XmlElement } from '../../protocol/xmpp/xm
 import { NS } from '../../protocol/xmpp/namespaces.js';
 import type { BoshSettings } from './settings.js';
 
+/** Where an answer goes: the HTTP response, or the node a request was forwarded from. */
+export interface Reply {
+  once(event: 'close', fn: () => void): unknown;
+}
+
 /** What a session needs from its connection manager. */
 export interface SessionHost {
   settings: BoshSettings;
@@ -16,7 +20,7 @@ export interface SessionHost {
   cancel(entry: WheelEntry): void;
   now(): number;
   /** Writes an HTTP answer. */
-  respond(res: ServerResponse, body: string, status?: number, contentType?: string): void;
+  respond(res: Reply, body: string, status?: number, contentType?: string): void;
   /** The session's device authenticated (SASL success). */
   authenticated(session: BoshSession): void;
   ended(session: BoshSession): void;
@@ -24,13 +28,13 @@ export interface SessionHost {
 
 interface Held {
   rid: number;
-  res: ServerResponse;
+  res: Reply;
 }
 
 interface Deferred {
   rid: number;
   body: XmlElement;
-  res: ServerResponse;
+  res: Reply;
 }
 
 const EMPTY = `<body xmlns='${NS.httpbind}'/>`;
@@ -116,7 +120,7 @@ export class BoshSession implements DeviceLink, WheelEntry, StreamOutput {
   }
 
   /** A request on this session, in whatever order the network delivered it (§14.2). */
-  receive(rid: number, body: XmlElement, res: ServerResponse): void {
+  receive(rid: number, body: XmlElement, res: Reply): void {
     if (this.isEnded) return this.host.respond(res, terminateBody('item-not-found'), this.status('item-not-found'));
     if (rid <= this.lastRid) return this.retransmission(rid, res);
     if (rid > this.lastRid + this.requests) return this.terminate('item-not-found', res);
@@ -178,7 +182,7 @@ export class BoshSession implements DeviceLink, WheelEntry, StreamOutput {
   }
 
   /** Ends the session: held requests get `terminate` (with a condition when it is an error). */
-  terminate(condition?: string, res?: ServerResponse, payload = ''): void {
+  terminate(condition?: string, res?: Reply, payload = ''): void {
     if (this.isEnded) {
       if (res) this.host.respond(res, terminateBody(condition), this.status(condition));
       return;
@@ -203,7 +207,7 @@ export class BoshSession implements DeviceLink, WheelEntry, StreamOutput {
     }
   }
 
-  private async process(rid: number, body: XmlElement, res: ServerResponse): Promise<void> {
+  private async process(rid: number, body: XmlElement, res: Reply): Promise<void> {
     this.lastRid = rid;
     if (this.stream.deviceId) this.host.port.hub.activity(this.stream.deviceId, this);
     const payloads = elements(body);
@@ -239,7 +243,7 @@ export class BoshSession implements DeviceLink, WheelEntry, StreamOutput {
   }
 
   /** §10: answer everything, payload-free, and allow `pause` seconds of silence. */
-  private pause(seconds: number, rid: number, res: ServerResponse): void {
+  private pause(seconds: number, rid: number, res: Reply): void {
     if (!(Number.isInteger(seconds) && seconds > 0 && seconds <= this.host.settings.maxPause)) return this.terminate('policy-violation', res);
     while (this.held.length > 0) this.answerOldest(true);
     this.remember(rid, EMPTY);
@@ -249,7 +253,7 @@ export class BoshSession implements DeviceLink, WheelEntry, StreamOutput {
   }
 
   /** §14.3: a repeated rid gets the buffered copy, a held rid hands over to the new connection. */
-  private retransmission(rid: number, res: ServerResponse): void {
+  private retransmission(rid: number, res: Reply): void {
     for (let i = 0; i < this.replay.length; i += 2)
       if (this.replay[i] === rid) return this.host.respond(res, this.replay[i + 1] as string, 200);
     const held = this.held.find((h) => h.rid === rid);
@@ -282,7 +286,7 @@ export class BoshSession implements DeviceLink, WheelEntry, StreamOutput {
   }
 
   /** The client gave up on a held request (its socket closed); the session lives on until inactivity. */
-  private dropped(res: ServerResponse): void {
+  private dropped(res: Reply): void {
     const i = this.held.findIndex((h) => h.res === res);
     if (i < 0) return;
     this.held.splice(i, 1);

@@ -5,7 +5,7 @@ import { holdsNul } from '../../http/text-guard.js';
 import type { Reception, ReportService } from '../../services/management/reports.js';
 import type { FirmwareService } from '../../services/management/firmware.js';
 import type { AuthService } from '../../services/identity/auth.js';
-import type { PresenceService } from '../../sessions/presence.js';
+import type { DevicePresence } from '../../sessions/device-sessions.js';
 import type { RateLimiter } from '../../services/kernel/rate-limit.js';
 import type { Device } from '../../domain/devices.js';
 import { bearer } from '../../http/auth.js';
@@ -15,7 +15,7 @@ export interface ReportRoutesOptions {
   reports: ReportService;
   firmware: FirmwareService;
   auth: AuthService;
-  presence: PresenceService;
+  presence: DevicePresence;
   failures: RateLimiter;
   byRegistrationNumber: (n: string) => Promise<Device | null>;
   authenticateDevice: (request: FastifyRequest, reply: FastifyReply) => Promise<void>;

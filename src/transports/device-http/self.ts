@@ -2,14 +2,14 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { DeviceService } from '../../services/identity/devices.js';
 import { capabilities, deviceSecurity, okJson, problemResponses } from '../../http/schemas.js';
 import { deviceView } from '../../http/views.js';
-import type { PresenceService } from '../../sessions/presence.js';
+import type { DevicePresence } from '../../sessions/device-sessions.js';
 
 export interface SelfRoutesOptions {
   devices: DeviceService;
-  presence: PresenceService;
+  presence: DevicePresence;
   authenticateDevice: (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
   /** Whether a BOSH session id is a live session bound by this device. */
-  recognizes: (deviceId: string, sid: string) => boolean;
+  recognizes: (deviceId: string, sid: string) => Promise<boolean>;
 }
 
 const tags = ['device'];
@@ -31,11 +31,11 @@ export async function selfRoutes(app: FastifyInstance, o: SelfRoutesOptions): Pr
         operationId: 'sendSurvival',
         security: deviceSecurity,
         summary: 'Survival notification, outside the session: does the relay still know this session?',
-        body: { type: 'object', properties: { sid: { type: 'string', maxLength: 64 } }, required: ['sid'], additionalProperties: false },
+        body: { type: 'object', properties: { sid: { type: 'string', maxLength: 128 } }, required: ['sid'], additionalProperties: false },
         response: { 200: { type: 'object', properties: { recognized: { type: 'boolean' } } }, 401: { $ref: 'Problem#' } },
       },
     },
-    async (request) => ({ recognized: o.recognizes(request.device!.id, request.body.sid) }),
+    async (request) => ({ recognized: await o.recognizes(request.device!.id, request.body.sid) }),
   );
 
   app.patch<{ Body: { capabilities: Record<string, unknown> } }>(

@@ -1,0 +1,71 @@
+import { EventEmitter } from 'node:events';
+import type { Bus } from '../bus/bus.js';
+import type { Clock } from '../domain/clock.js';
+
+/** Every node says it is alive this often… */
+export const BEAT_MS = 2_000;
+/** …and one not heard from for this long is taken for dead (kill -9, a lost host, a cut cable). */
+export const DEAD_AFTER_MS = 6_000;
+
+export interface NodeEvents {
+  up: [node: string];
+  down: [node: string];
+}
+
+/**
+ * The relay nodes alive in the cluster, by their heartbeats on the bus. A node that stops
+ * cleanly says goodbye and is down at once; one that dies is down after DEAD_AFTER_MS.
+ */
+export class ClusterNodes extends EventEmitter<NodeEvents> {
+  private readonly lastHeard = new Map<string, number>();
+  private stopTimer: (() => void) | null = null;
+
+  constructor(
+    private readonly bus: Bus,
+    private readonly clock: Clock,
+  ) {
+    super();
+  }
+
+  get self(): string {
+    return this.bus.node;
+  }
+
+  /** The other nodes alive now. */
+  get peers(): string[] {
+    return [...this.lastHeard.keys()];
+  }
+
+  isUp(node: string): boolean {
+    return node === this.bus.node || this.lastHeard.has(node);
+  }
+
+  start(): void {
+    this.bus.onBroadcast('node.beat', (_, from) => this.heard(from));
+    this.bus.onBroadcast('node.bye', (_, from) => this.lost(from));
+    const beat = (): void => {
+      this.bus.broadcast('node.beat', null);
+      const now = this.clock.now();
+      for (const [node, at] of [...this.lastHeard]) if (now - at > DEAD_AFTER_MS) this.lost(node);
+      this.stopTimer = this.clock.after(BEAT_MS, beat);
+    };
+    beat();
+  }
+
+  /** Says goodbye: the others take this node's devices for OFFLINE at once. */
+  stop(): void {
+    this.stopTimer?.();
+    this.bus.broadcast('node.bye', null);
+    this.lastHeard.clear();
+  }
+
+  private heard(node: string): void {
+    const known = this.lastHeard.has(node);
+    this.lastHeard.set(node, this.clock.now());
+    if (!known) this.emit('up', node);
+  }
+
+  private lost(node: string): void {
+    if (this.lastHeard.delete(node)) this.emit('down', node);
+  }
+}
