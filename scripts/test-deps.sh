@@ -21,6 +21,26 @@ if [ -z "${FLEETRELAY_TEST_DATABASE_URL:-}" ] && [ "${FLEETRELAY_TEST_STORES:-sq
     }
   fi
 fi
+# The cluster suite needs NATS with JetStream: a local server that is down is started (the machine's
+# notes give the command); one that cannot be had fails the run here.
+nats_up() { (exec 3<>/dev/tcp/127.0.0.1/4222) 2>/dev/null; }
+if [ -z "${FLEETRELAY_TEST_NATS_URL:-}" ] && [ "${FLEETRELAY_TEST_STORES:-sqlite postgres}" != sqlite ] && ! nats_up; then
+  if [ ! -x /usr/sbin/nats-server ] && [ "$(id -u)" -eq 0 ]; then
+    echo "test-deps: installing nats-server from Debian's packages" >&2
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nats-server >/dev/null
+  fi
+  if [ -x /usr/sbin/nats-server ]; then
+    echo "test-deps: starting the local NATS server (JetStream)" >&2
+    mkdir -p /var/lib/nats-server
+    start-stop-daemon --start --oknodo --background --exec /usr/sbin/nats-server -- -a 127.0.0.1 -p 4222 -js -sd /var/lib/nats-server -l /var/log/nats-server.log || true
+    for _ in $(seq 1 30); do nats_up && break; sleep 1; done
+  fi
+  nats_up || {
+    echo "test-deps: NATS is not running on 127.0.0.1:4222 and could not be started; the cluster suite needs it:" >&2
+    echo "test-deps: install and start it (apt-get install nats-server; nats-server -a 127.0.0.1 -p 4222 -js), or set FLEETRELAY_TEST_NATS_URL" >&2
+    exit 1
+  }
+fi
 missing=()
 [ -x "${CHROMIUM_PATH:-/usr/bin/chromium}" ] || missing+=(chromium)
 command -v openssl >/dev/null || missing+=(openssl)
