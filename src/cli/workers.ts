@@ -1,10 +1,11 @@
 import cluster from 'node:cluster';
 import { availableParallelism } from 'node:os';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { capacity, openFilesLimit, type RelayConfig } from '../config.js';
 import { PID_FILE, relayLogger } from '../main.js';
 import { openStore } from '../stores.js';
+import { PRIVATE_DIR } from '../store/modes.js';
 import { UsageError } from './errors.js';
 import { wholeNumber } from './parse.js';
 
@@ -49,6 +50,7 @@ export function workerShare(total: number): number {
  */
 export async function runWorkers(n: number, config: RelayConfig): Promise<void> {
   const log = relayLogger(config.logLevel);
+  mkdirSync(config.dataDir, { recursive: true, mode: PRIVATE_DIR });
   const store = await openStore(config); // migrates once, before any worker opens it
   await store.blobs.removeStaging(); // uploads cut short by a crash; none is under way yet
   await store.close();
