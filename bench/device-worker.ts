@@ -1,6 +1,7 @@
 /**
- * A load process of virtual MFPs for bench/relay-load.ts: started with fork(), told which
- * devices to run and from which source address, it reports when they are connected.
+ * A load process of virtual MFPs for bench/relay-load.ts and bench/cluster.ts: started with
+ * fork(), told which devices to run and from which source address(es), it reports when they are
+ * connected, and on {count} how many are connected now.
  */
 import { Simulator, type SimulatedDevice } from '../src/device/sim/simulator.js';
 
@@ -8,12 +9,16 @@ interface Start {
   relayUrl: string;
   domain: string;
   devices: SimulatedDevice[];
-  source: string;
+  /** One source address, or `sources` to spread the devices over several. */
+  source?: string;
+  sources?: string[];
   wait: number;
   concurrency: number;
 }
 
 let sim: Simulator | null = null;
+// The bench that forked this process is gone (it crashed or was stopped): so are its devices.
+process.on('disconnect', () => process.exit(0));
 
 process.on('message', (msg: { start?: Start; stop?: true; count?: true }) => {
   if (msg.start) {
@@ -23,7 +28,7 @@ process.on('message', (msg: { start?: Start; stop?: true; count?: true }) => {
       domain: s.domain,
       devices: s.devices,
       wait: s.wait,
-      localAddresses: [s.source],
+      localAddresses: s.sources ?? (s.source ? [s.source] : undefined),
       startConcurrency: s.concurrency,
       survivalMs: 0,
     });
