@@ -34,7 +34,7 @@ import { smtpIntake } from './transports/smtp/intake.js';
 import { Notifications } from './services/management/notifications.js';
 import { smtpMailer } from './services/kernel/mail.js';
 import { Outbox } from './services/kernel/outbox.js';
-import { RateLimiter } from './services/kernel/rate-limit.js';
+import { Admission, RateLimiter } from './services/kernel/rate-limit.js';
 import { BoshManager } from './transports/bosh/manager.js';
 import { DEFAULT_BOSH } from './transports/bosh/settings.js';
 import { DEFAULT_FAX, FaxSwitchboard } from './services/fax/switchboard.js';
@@ -226,6 +226,7 @@ export async function startRelay(
     services.ctx.random,
     logger,
     bus,
+    new Admission(clock, config.admitRate),
   );
   presence.on('online', (id) => logger.debug({ deviceId: id }, 'device online'));
   presence.on('offline', (id, reason) => logger.debug({ deviceId: id, reason }, 'device offline'));
