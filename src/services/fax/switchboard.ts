@@ -194,7 +194,10 @@ export class FaxSwitchboard {
     call.cancelTimer();
     const caller = call.caller;
     this.pair(line, caller ? this.endOf(caller) : call.far!.accepted(line));
-    if (caller) this.connected(call, caller, this.endOf(line));
+    if (caller) {
+      this.pair(caller, this.endOf(line));
+      caller.io.connected({ callId: call.id, peer: line.userId });
+    }
     this.log('fax call paired', { callId: call.id, caller: line.peer!.user, callee: line.userId, node: line.peer!.node });
   }
 
@@ -203,13 +206,9 @@ export class FaxSwitchboard {
     const caller = call.caller;
     if (!caller || caller.call !== call || caller.closed) return false;
     call.cancelTimer();
-    this.connected(call, caller, peer);
-    return true;
-  }
-
-  private connected(call: Call, caller: FaxLine, peer: PeerEnd): void {
     this.pair(caller, peer);
     caller.io.connected({ callId: call.id, peer: peer.user });
+    return true;
   }
 
   private pair(line: FaxLine, peer: PeerEnd): void {
@@ -312,10 +311,7 @@ export class FaxSwitchboard {
     });
   }
 
-  /**
-   * A line here as the peer of another: what its paired side does reaches it through this.
-   * A TERMINATE passes to both lines of a pairing, so `terminated` is the same on both.
-   */
+  /** A line here as its paired side reaches it. A TERMINATE passes to both lines, so `terminated` is the same on both. */
   endOf(line: FaxLine): PeerEnd {
     return {
       user: line.userId,
