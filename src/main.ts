@@ -38,6 +38,8 @@ import { Admission, RateLimiter } from './services/kernel/rate-limit.js';
 import { BoshManager } from './transports/bosh/manager.js';
 import { DEFAULT_BOSH } from './transports/bosh/settings.js';
 import { DEFAULT_FAX, FaxSwitchboard } from './services/fax/switchboard.js';
+import { FaxBridge } from './services/fax/bridge.js';
+import { FaxRoster } from './services/fax/roster.js';
 import { faxServer } from './transports/fax-tcp/server.js';
 import type { Server } from 'node:net';
 import { base32 } from './domain/identifiers.js';
@@ -198,6 +200,9 @@ export async function startRelay(
     },
     (msg, fields) => logger.info(fields, msg),
   );
+  // Fax users on other nodes are listed and called over the bus (seed 001 FIG. 3).
+  const faxRoster = new FaxRoster(bus, nodes, clock);
+  new FaxBridge(fax, faxRoster, bus, nodes, (msg, fields) => logger.info(fields, msg));
   const registrations = new RateLimiter(clock, config.registrationsPerMinute, 60_000);
   const bosh = new BoshManager(
     {
@@ -267,6 +272,7 @@ export async function startRelay(
       leader.stop();
       nodes.stop();
       directory.stop();
+      faxRoster.stop();
       revocations.stop();
       print.stop();
       push.stop();
@@ -299,6 +305,7 @@ export async function startRelay(
   publicUrl ||= url;
   nodes.start();
   directory.start();
+  faxRoster.start();
   leader.start();
   fax.start();
   const smtpPort = (smtp.server.address() as { port: number }).port;
