@@ -282,6 +282,7 @@ export async function startRelay(
       await new Promise<void>((r) => faxListener.close(() => r()));
       bosh.closeAll();
       hub.closeAll();
+      answers.closeAll();
       await app.close();
       await presence.stop();
       wheel.stop();

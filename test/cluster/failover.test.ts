@@ -110,8 +110,16 @@ describe('a cluster losing nodes', () => {
     const target = alive()[0]!;
     const { d, id } = await device('FO-TERM', target.url);
     (d as unknown as { o: { relayUrl: string } }).o.relayUrl = lb.url;
+    // Requests waiting on the stopping node's devices, asked there and on another node, end at once, not at their timeout.
+    const { id: silent } = await device('FO-TERM-SILENT', target.url, { silent: true });
+    const ask = (node: RelayProcess) => api(node.url, `/api/v1/devices/${silent}/get`, { method: 'POST', token: c.admin, json: { oids: [OID.sysName], timeoutSeconds: 60 } });
+    const waiting = [ask(target), ask(alive()[1]!)];
+    await new Promise((r) => setTimeout(r, 300));
+    const t0 = Date.now();
     const code = await target.stop('SIGTERM');
     assert.equal(code, 0);
+    for (const r of await Promise.all(waiting)) assert.equal(r.status, 409, r.text);
+    assert.ok(Date.now() - t0 < 5000, `the waiting requests ended with the node, after ${Date.now() - t0} ms`);
     const others = alive();
     await until('back ONLINE through another node', async () => ((await onlineOn(others[0]!, id)) ? true : undefined), 15_000);
     const r = await api(others[0]!.url, `/api/v1/devices/${id}/get`, { method: 'POST', token: c.admin, json: { oids: [OID.sysName] } });
