@@ -83,7 +83,12 @@ export async function buildApp({ config, services, runtime, metrics, logger }: A
     // /http-bind goes straight to the BOSH manager on the bare node:http request: held requests
     // are the relay's hot path and must not pay for the framework.
     serverFactory: (handler: (req: IncomingMessage, res: ServerResponse) => void): Server => {
-      const route = (req: IncomingMessage, res: ServerResponse): void => (isBoshPath(req.url) ? runtime.bosh.handle(req, res) : handler(req, res));
+      const route = (req: IncomingMessage, res: ServerResponse): void => {
+        // Which node answered: for operators checking a load balancer (and BOSH forwarding) in a cluster.
+        res.setHeader('x-fleetrelay-node', config.nodeId);
+        if (isBoshPath(req.url)) runtime.bosh.handle(req, res);
+        else handler(req, res);
+      };
       const server = tls ? createHttpsServer(tls, route) : createHttpServer(route);
       server.keepAliveTimeout = 65_000;
       server.requestTimeout = 60_000;

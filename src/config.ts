@@ -38,6 +38,8 @@ export interface RelayConfig {
   pushMaxTimeoutSeconds: number;
   /** TCP connections the server accepts (below the open-files limit, so it never hits EMFILE). */
   maxConnections: number;
+  /** New BOSH sessions admitted per second; faster ones get 503 with Retry-After (a reconnect storm is spread out). */
+  admitRate: number;
   /** BOSH sessions accepted; creation is refused cleanly past this. */
   maxSessions: number;
   /** IANA time zone billing periods are counted in. */
@@ -85,6 +87,7 @@ export const defaults = {
   boshInactivity: 75,
   pushTimeoutSeconds: 30,
   pushMaxTimeoutSeconds: 300,
+  admitRate: 500,
   printMaxDocumentBytes: 64 * 1024 * 1024,
   printRetentionSeconds: 7 * 86400,
   printKeepSeconds: 0,

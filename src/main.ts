@@ -34,10 +34,12 @@ import { smtpIntake } from './transports/smtp/intake.js';
 import { Notifications } from './services/management/notifications.js';
 import { smtpMailer } from './services/kernel/mail.js';
 import { Outbox } from './services/kernel/outbox.js';
-import { RateLimiter } from './services/kernel/rate-limit.js';
+import { Admission, RateLimiter } from './services/kernel/rate-limit.js';
 import { BoshManager } from './transports/bosh/manager.js';
 import { DEFAULT_BOSH } from './transports/bosh/settings.js';
 import { DEFAULT_FAX, FaxSwitchboard } from './services/fax/switchboard.js';
+import { FaxBridge } from './services/fax/bridge.js';
+import { FaxRoster } from './services/fax/roster.js';
 import { faxServer } from './transports/fax-tcp/server.js';
 import type { Server } from 'node:net';
 import { base32 } from './domain/identifiers.js';
@@ -198,6 +200,9 @@ export async function startRelay(
     },
     (msg, fields) => logger.info(fields, msg),
   );
+  // Fax users on other nodes are listed and called over the bus (seed 001 FIG. 3).
+  const faxRoster = new FaxRoster(bus, nodes, clock);
+  new FaxBridge(fax, faxRoster, bus, nodes, (msg, fields) => logger.info(fields, msg));
   const registrations = new RateLimiter(clock, config.registrationsPerMinute, 60_000);
   const bosh = new BoshManager(
     {
@@ -226,6 +231,7 @@ export async function startRelay(
     services.ctx.random,
     logger,
     bus,
+    new Admission(clock, config.admitRate),
   );
   presence.on('online', (id) => logger.debug({ deviceId: id }, 'device online'));
   presence.on('offline', (id, reason) => logger.debug({ deviceId: id, reason }, 'device offline'));
@@ -266,6 +272,7 @@ export async function startRelay(
       leader.stop();
       nodes.stop();
       directory.stop();
+      faxRoster.stop();
       revocations.stop();
       print.stop();
       push.stop();
@@ -275,6 +282,7 @@ export async function startRelay(
       await new Promise<void>((r) => faxListener.close(() => r()));
       bosh.closeAll();
       hub.closeAll();
+      answers.closeAll();
       await app.close();
       await presence.stop();
       wheel.stop();
@@ -298,6 +306,7 @@ export async function startRelay(
   publicUrl ||= url;
   nodes.start();
   directory.start();
+  faxRoster.start();
   leader.start();
   fax.start();
   const smtpPort = (smtp.server.address() as { port: number }).port;

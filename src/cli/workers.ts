@@ -32,6 +32,8 @@ export function workersWanted(given: string | undefined, config: RelayConfig, ma
   } else n = wholeNumber('--workers', given, 1, MAX_WORKERS);
   n = Math.min(n, MAX_WORKERS);
   if (n > 1 && !config.natsUrl) throw new UsageError('--workers needs --nats-url: each worker is a node of a cluster, and the nodes talk through NATS');
+  // Workers share a listener by its port; "any free port" would give each worker its own.
+  if (n > 1 && (config.port === 0 || config.smtpPort === 0 || config.faxPort === 0)) throw new UsageError('--workers needs fixed ports: --port, --smtp-port and --fax-port cannot be 0');
   return n;
 }
 

@@ -15,6 +15,7 @@ interface Waiting {
   deviceId: string;
   kind: AnswerKind;
   settle: (answer: AnswerKinds[AnswerKind] | null) => void;
+  undelivered: AnswerKinds[AnswerKind];
 }
 
 /**
@@ -38,8 +39,11 @@ export class Answers {
     return this.perDevice.get(deviceId) ?? 0;
   }
 
-  /** Waits for the answer to `requestId` from `deviceId`: null when none came within `timeoutMs`. */
-  expect<K extends AnswerKind>(deviceId: string, requestId: string, kind: K, timeoutMs: number): Promise<AnswerKinds[K] | null> {
+  /**
+   * Waits for the answer to `requestId` from `deviceId`: null when none came within `timeoutMs`;
+   * `undelivered` when the relay stops first (the device can no longer answer).
+   */
+  expect<K extends AnswerKind>(deviceId: string, requestId: string, kind: K, timeoutMs: number, undelivered: AnswerKinds[K]): Promise<AnswerKinds[K] | null> {
     return new Promise((resolve) => {
       const cancelTimer = this.clock.after(timeoutMs, () => settle(null));
       const settle = (answer: AnswerKinds[AnswerKind] | null): void => {
@@ -50,7 +54,7 @@ export class Answers {
         else this.perDevice.delete(deviceId);
         resolve(answer as AnswerKinds[K] | null);
       };
-      this.waiting.set(requestId, { deviceId, kind, settle });
+      this.waiting.set(requestId, { deviceId, kind, settle, undelivered });
       this.perDevice.set(deviceId, this.load(deviceId) + 1);
     });
   }
@@ -66,5 +70,10 @@ export class Answers {
     if (!w || w.deviceId !== deviceId || w.kind !== kind) return false;
     w.settle(answer);
     return true;
+  }
+
+  /** The relay stops: every request still waiting ends now as undelivered, not at its timeout. */
+  closeAll(): void {
+    for (const w of [...this.waiting.values()]) w.settle(w.undelivered);
   }
 }

@@ -163,7 +163,7 @@ export class DeviceSessions implements DevicePresence {
   }
 
   private askHere<K extends AnswerKind>(deviceId: string, requestId: string, kind: K, msg: DeviceMessage, timeoutMs: number, undelivered: AnswerKinds[K]): Promise<AnswerKinds[K] | null> {
-    const answer = this.answers.expect(deviceId, requestId, kind, timeoutMs);
+    const answer = this.answers.expect(deviceId, requestId, kind, timeoutMs, undelivered);
     if (!this.hub.deliver(deviceId, msg)) this.answers.settle(deviceId, requestId, kind, undelivered);
     return answer;
   }

@@ -113,6 +113,8 @@ export interface PushQueueStore {
   countQueued(deviceId: string, now: number): Promise<number>;
   /** queued → delivered for a device's unexpired requests, oldest first: each is taken exactly once. */
   take(deviceId: string, now: number, limit: number): Promise<QueuedRequest[]>;
+  /** A device's requests delivered and not answered yet (unexpired, oldest first): the session they went down, or its node, may be gone. */
+  delivered(deviceId: string, now: number, limit: number): Promise<QueuedRequest[]>;
   /** delivered → queued, when the hand-over failed. */
   release(requestId: string): Promise<void>;
   /** delivered → answered, only by the device it went to. */

@@ -14,11 +14,14 @@ import { request, type IncomingMessage } from 'node:http';
 import { createHash } from 'node:crypto';
 import { gauge, provision, roundRobin, startCluster, type TestCluster } from '../helpers/cluster.js';
 import { api, until } from '../helpers/relay.js';
+import { captureSmtp } from '../helpers/smtp.js';
+import nodemailer from 'nodemailer';
 
 const DOMAIN = 'fleetrelay.local';
 
 describe('a three-node cluster on PostgreSQL and NATS', () => {
   let c: TestCluster;
+  let outbound: Awaited<ReturnType<typeof captureSmtp>>;
   const devices: VirtualDevice[] = [];
 
   const device = async (serial: string, relayUrl: string, events: [string, unknown][] = [], agent?: Agent) => {
@@ -36,11 +39,13 @@ describe('a three-node cluster on PostgreSQL and NATS', () => {
   const onlineOn = async (nodeUrl: string, deviceId: string): Promise<boolean> => (await api(nodeUrl, `/api/v1/devices/${deviceId}`, { token: c.admin })).body.online as boolean;
 
   before(async () => {
-    c = await startCluster(3, { args: ['--bosh-wait', '2', '--management-timer', '30'] });
+    outbound = await captureSmtp();
+    c = await startCluster(3, { args: ['--bosh-wait', '2', '--management-timer', '30', '--smtp-url', outbound.url] });
   });
   after(async () => {
     for (const d of devices) await d.stop().catch(() => undefined);
     await c?.stop();
+    await outbound?.close();
   });
 
   it('a GET accepted on one node reaches a device whose session is on another, and the answer comes back', async () => {
@@ -156,6 +161,31 @@ describe('a three-node cluster on PostgreSQL and NATS', () => {
     await new Promise((resolve) => res.once('close', resolve).resume());
     assert.equal(res.complete, false, 'the download on node C was cut short');
     assert.ok(received < big.length, `received ${received} of ${big.length} bytes`);
+  });
+
+  it('print by mail: mail taken in by one node, its control page pressed on another, the job printed by a printer on a third', async () => {
+    const [a, b, third] = c.nodes;
+    const credentials = provision(c, 'CL-PRN-MAIL');
+    const printer = new VirtualPrinter({ relayUrl: a!.url, domain: DOMAIN, credentials });
+    try {
+      await printer.start();
+      await nodemailer
+        .createTransport({ host: '127.0.0.1', port: b!.smtpPort, secure: false, ignoreTLS: true })
+        .sendMail({ from: 'erin@example.com', to: `${credentials.deviceId}@${DOMAIN}`, subject: 'Cluster', attachments: [{ filename: 'doc.pdf', content: PDF }] });
+      const mail = await until('the control-page link mailed back', () => outbound.mails.find((m) => m.to.includes('erin@example.com')), 10_000);
+      const link = /http:\/\/127\.0\.0\.1:\d+(\/print\/[A-Za-z0-9_-]+)/.exec(mail.raw.replace(/=\r?\n/g, ''));
+      assert.ok(link, mail.raw);
+      const pressed = await fetch(`${third!.url}${link[1]}`, { method: 'POST', body: new URLSearchParams({ action: 'print', file: '0', copies: '1', media: 'iso_a4_210x297mm', color: 'monochrome', quality: 'normal' }), redirect: 'manual' });
+      assert.equal(pressed.status, 303, 'the page on node C took the press');
+      const jobs = await until('a job', async () => {
+        const items = (await api(a!.url, `/api/v1/jobs?printerId=${credentials.deviceId}`, { token: c.admin })).body.items as { jobId: string; source: string }[];
+        return items.length ? items : undefined;
+      });
+      assert.equal(jobs[0]!.source, 'mail');
+      await until('printed', () => (printer.printed.includes(jobs[0]!.jobId) ? true : undefined), 10_000);
+    } finally {
+      await printer.stop();
+    }
   });
 
   it('exactly one node leads (sweeps, outbox retries)', async () => {

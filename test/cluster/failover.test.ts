@@ -60,6 +60,19 @@ describe('a cluster losing nodes', () => {
     const { d, id } = await device('FO-LB', a!.url);
     (d as unknown as { o: { relayUrl: string } }).o.relayUrl = lb.url;
     assert.equal(holder(silent), a);
+    // A request queued for a device that is away, delivered down its session on A and not answered yet when A dies.
+    const queuedFor = provision(c, 'FO-QUEUE');
+    const queued = await api(b!.url, `/api/v1/devices/${queuedFor.deviceId}/get`, { method: 'POST', token: c.admin, json: { oids: [OID.sysName], queue: { ttlSeconds: 600 } } });
+    assert.equal(queued.status, 202, queued.text);
+    const late = new VirtualDevice({ relayUrl: a!.url, domain: DOMAIN, credentials: queuedFor, mib: new PrinterMib({ model: 'MFC-L2750', serial: 'FO-QUEUE' }), wait: 2 });
+    const answering = (late as unknown as { onStanza: unknown }).onStanza;
+    (late as unknown as { onStanza: () => void }).onStanza = () => undefined;
+    devices.push(late);
+    await late.start();
+    const requestState = async () => (await api(b!.url, `/api/v1/requests/${queued.body.requestId}`, { token: c.admin })).body.status as string;
+    await until('delivered on A', async () => ((await requestState()) === 'delivered' ? true : undefined), 5000);
+    (late as unknown as { onStanza: unknown }).onStanza = answering;
+    (late as unknown as { o: { relayUrl: string } }).o.relayUrl = lb.url;
 
     const t0 = Date.now();
     const waiting = api(b!.url, `/api/v1/devices/${silent}/get`, { method: 'POST', token: c.admin, json: { oids: [OID.sysName], timeoutSeconds: 60 } });
@@ -75,6 +88,7 @@ describe('a cluster losing nodes', () => {
     const again = await api(b!.url, `/api/v1/devices/${id}/get`, { method: 'POST', token: c.admin, json: { oids: [OID.sysName] } });
     assert.equal(again.status, 200, again.text);
     await killed;
+    await until('the queued request is delivered again through another node and answered', async () => ((await requestState()) === 'answered' ? true : undefined), 20_000);
     // The stored presence (device lists filtered by it, the CLI) follows: the leader, or the next one, writes it.
     await until('stored OFFLINE', async () => {
       const stored = await api(b!.url, `/api/v1/devices?online=false&serial=FO-SILENT`, { token: c.admin });
@@ -96,8 +110,16 @@ describe('a cluster losing nodes', () => {
     const target = alive()[0]!;
     const { d, id } = await device('FO-TERM', target.url);
     (d as unknown as { o: { relayUrl: string } }).o.relayUrl = lb.url;
+    // Requests waiting on the stopping node's devices, asked there and on another node, end at once, not at their timeout.
+    const { id: silent } = await device('FO-TERM-SILENT', target.url, { silent: true });
+    const ask = (node: RelayProcess) => api(node.url, `/api/v1/devices/${silent}/get`, { method: 'POST', token: c.admin, json: { oids: [OID.sysName], timeoutSeconds: 60 } });
+    const waiting = [ask(target), ask(alive()[1]!)];
+    await new Promise((r) => setTimeout(r, 300));
+    const t0 = Date.now();
     const code = await target.stop('SIGTERM');
     assert.equal(code, 0);
+    for (const r of await Promise.all(waiting)) assert.equal(r.status, 409, r.text);
+    assert.ok(Date.now() - t0 < 5000, `the waiting requests ended with the node, after ${Date.now() - t0} ms`);
     const others = alive();
     await until('back ONLINE through another node', async () => ((await onlineOn(others[0]!, id)) ? true : undefined), 15_000);
     const r = await api(others[0]!.url, `/api/v1/devices/${id}/get`, { method: 'POST', token: c.admin, json: { oids: [OID.sysName] } });

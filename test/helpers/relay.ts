@@ -58,12 +58,12 @@ export const TEST_LOG_DIR_ENV = 'FLEETRELAY_TEST_LOG_DIR';
 let relaysStarted = 0;
 
 /** Starts `fleetrelay serve` on a free loopback port and waits for its "relay ready" log line. */
-export async function startRelay(o: { dataDir?: string; args?: string[]; env?: NodeJS.ProcessEnv; nodeArgs?: string[]; logDir?: string; readyMs?: number } = {}): Promise<RelayProcess> {
+export async function startRelay(o: { dataDir?: string; args?: string[]; env?: NodeJS.ProcessEnv; nodeArgs?: string[]; logDir?: string; sqlite?: boolean; readyMs?: number } = {}): Promise<RelayProcess> {
   const dataDir = o.dataDir ?? tempDir();
   const logDir = o.logDir ?? process.env[TEST_LOG_DIR_ENV];
   const proc = spawn(
     process.execPath,
-    [...(o.nodeArgs ?? []), CLI, '--data-dir', dataDir, ...storeArgs(dataDir), 'serve', '--port', '0', '--host', '127.0.0.1', '--smtp-host', '127.0.0.1', '--fax-host', '127.0.0.1', ...(o.args?.includes('--smtp-port') ? [] : ['--smtp-port', '0']), ...(o.args?.includes('--fax-port') ? [] : ['--fax-port', '0']), ...(o.args ?? [])],
+    [...(o.nodeArgs ?? []), CLI, '--data-dir', dataDir, ...(o.sqlite ? [] : storeArgs(dataDir)), 'serve', '--port', '0', '--host', '127.0.0.1', '--smtp-host', '127.0.0.1', '--fax-host', '127.0.0.1', ...(o.args?.includes('--smtp-port') ? [] : ['--smtp-port', '0']), ...(o.args?.includes('--fax-port') ? [] : ['--fax-port', '0']), ...(o.args ?? [])],
     { env: { ...process.env, ...(logDir ? { FLEETRELAY_LOG_LEVEL: 'debug' } : {}), ...o.env }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let logFile: NodeJS.WritableStream | null = null;

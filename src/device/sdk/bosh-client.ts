@@ -154,7 +154,7 @@ export class BoshClient {
       try {
         return parseXml(await this.http(payload));
       } catch (err) {
-        if (attempt >= RETRIES || this.over) throw err;
+        if (attempt >= RETRIES || this.over || err instanceof RelayBusy) throw err;
         await new Promise((r) => setTimeout(r, 250 * 2 ** attempt * (0.5 + Math.random())));
       }
     }
@@ -166,7 +166,38 @@ export class BoshClient {
       localAddress: this.o.localAddress,
       timeoutMs: (this.wait + 15) * 1000,
     });
+    if (r.status === 503) throw new RelayBusy(r.retryAfter ?? 1);
     if (r.status !== 200) throw new Error(`HTTP ${r.status}`);
     return r.body;
+  }
+}
+
+/** The relay admits new sessions at a steady rate and this one came too soon (a reconnect storm): come back after `retryAfterMs`, jittered. */
+export class RelayBusy extends Error {
+  readonly retryAfterMs: number;
+  constructor(retryAfterSeconds: number) {
+    super(`the relay is busy admitting sessions; retry after ${retryAfterSeconds} s`);
+    this.retryAfterMs = retryAfterSeconds * 1000;
+  }
+}
+
+/** How long a device waits before it tries again: doubling from `firstMs` up to `maxMs`, at least what the relay asked, jittered ±50 %. */
+export class Backoff {
+  private currentMs: number;
+  constructor(
+    private readonly firstMs = 500,
+    private readonly maxMs = 60_000,
+  ) {
+    this.currentMs = firstMs;
+  }
+
+  next(err?: unknown): number {
+    const base = Math.max(this.currentMs, err instanceof RelayBusy ? err.retryAfterMs : 0);
+    this.currentMs = Math.min(this.currentMs * 2, this.maxMs);
+    return base * (0.5 + Math.random());
+  }
+
+  reset(): void {
+    this.currentMs = this.firstMs;
   }
 }

@@ -3,6 +3,8 @@ import { request, type Agent } from 'node:http';
 export interface HttpAnswer {
   status: number;
   body: string;
+  /** Seconds, from a Retry-After header. */
+  retryAfter?: number;
 }
 
 /** One POST with a bounded wait; the device SDK's only HTTP primitive. */
@@ -23,7 +25,8 @@ export function httpPost(
     req.on('response', (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+      const retryAfter = Number(res.headers['retry-after']);
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8'), ...(retryAfter > 0 ? { retryAfter } : {}) }));
       res.on('error', reject);
     });
     req.on('timeout', () => req.destroy(new Error('timed out')));

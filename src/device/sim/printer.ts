@@ -1,7 +1,7 @@
 import { request, type ClientRequest } from 'node:http';
 import { cancelResultIq, decodePrintStanza } from '../../protocol/xmpp/print-codec.js';
 import { DEVICE_HTTP, jobHref } from '../../protocol/device-http.js';
-import { BoshClient } from '../sdk/bosh-client.js';
+import { Backoff, BoshClient } from '../sdk/bosh-client.js';
 import { httpPost } from '../sdk/http.js';
 import type { DeviceCredentials } from '../sdk/registration.js';
 import { CloudPrintSettings, type DisablePolicy } from '../sdk/cloud-print-settings.js';
@@ -65,7 +65,7 @@ export class VirtualPrinter {
   private status: string | null = null;
   /** Between connect() and stop(): a lost session is opened again, with jittered back-off. */
   private wanted = false;
-  private retryMs = FIRST_RETRY_MS;
+  private readonly backoff = new Backoff(FIRST_RETRY_MS, MAX_RETRY_MS);
   private cancelRetry: (() => void) | null = null;
   private readonly clock: Clock;
 
@@ -155,19 +155,18 @@ export class VirtualPrinter {
     });
     this.client = client;
     await client.open(this.o.credentials.deviceId, this.o.credentials.token, 'printer');
-    this.retryMs = FIRST_RETRY_MS;
+    this.backoff.reset();
   }
 
-  private retryLater(): void {
+  private retryLater(err?: unknown): void {
     if (!this.wanted || this.cancelRetry) return;
-    const delay = this.retryMs * (0.5 + Math.random());
-    this.retryMs = Math.min(this.retryMs * 2, MAX_RETRY_MS);
+    const delay = this.backoff.next(err);
     this.cancelRetry = this.clock.after(delay, () => {
       this.cancelRetry = null;
       if (!this.wanted) return;
       void this.openSession().then(
         () => this.o.onEvent?.('reconnected', this.deviceId),
-        () => this.retryLater(),
+        (e: unknown) => this.retryLater(e),
       );
     });
   }

@@ -5,7 +5,7 @@ import type { PushAnswer } from '../../domain/push.js';
 import { answerToIq, CodecError, iqToPush } from '../../protocol/xmpp/push-codec.js';
 import { iqError } from '../../protocol/xmpp/stanzas.js';
 import { localName, type XmlElement } from '../../protocol/xmpp/xml.js';
-import { BoshClient } from '../sdk/bosh-client.js';
+import { Backoff, BoshClient } from '../sdk/bosh-client.js';
 import { loadState, saveState } from './device-state.js';
 import { PrinterMib } from './printer-mib.js';
 import { registerDevice, type DeviceCredentials, type RegistrationTicket } from '../sdk/registration.js';
@@ -39,7 +39,7 @@ export class VirtualDevice {
   private client: BoshClient | null = null;
   private timer: NodeJS.Timeout | null = null;
   private modeOn = false;
-  private backoffMs = 500;
+  private readonly backoff = new Backoff();
   answered = 0;
 
   constructor(private readonly o: VirtualDeviceOptions) {}
@@ -105,11 +105,11 @@ export class VirtualDevice {
     this.client = client;
     try {
       await client.open(this.o.credentials.deviceId, this.o.credentials.token);
-      this.backoffMs = 500;
+      this.backoff.reset();
       this.o.onEvent?.('session', { sid: client.sid });
     } catch (err) {
       this.o.onEvent?.('session-failed', String(err));
-      this.retryLater();
+      this.retryLater(err);
       return;
     }
     this.armTimer();
@@ -128,10 +128,9 @@ export class VirtualDevice {
     this.retryLater();
   }
 
-  private retryLater(): void {
+  private retryLater(err?: unknown): void {
     if (!this.modeOn) return;
-    const delay = this.backoffMs * (0.5 + Math.random());
-    this.backoffMs = Math.min(this.backoffMs * 2, 60_000);
+    const delay = this.backoff.next(err);
     setTimeout(() => void (this.modeOn && this.openSession()), delay).unref();
   }
 

@@ -1,37 +1,13 @@
 import type { Clock } from '../../domain/clock.js';
-import { countControl, DEFAULT_MAX_CONNECTIONS_PER_USER, isFaxUserId, pickCallee, type DemandFailure, type LineError } from '../../domain/fax.js';
-import { FaxLine, lineInfo, type Call, type FaxLinePort, type LineInfo, type Relayed } from './line.js';
+import { countControl, DEFAULT_MAX_CONNECTIONS_PER_USER, isFaxUserId, pickCallee, type Demand, type DemandFailure, type LineError } from '../../domain/fax.js';
+import { FaxLine, lineInfo, type Call, type FarCall, type FaxCluster, type FaxLinePort, type LineInfo, type PeerEnd, type Relayed } from './line.js';
 import type { FaxUserService } from './users.js';
 import type { RateLimiter } from '../kernel/rate-limit.js';
 import { newId, type Random } from '../kernel/secrets.js';
+import { WaitingLogins } from './logins.js';
+import type { FaxOptions } from './options.js';
 
-export interface FaxOptions {
-  holdIntervalMs: number;
-  /** A line silent for this many hold intervals is closed. */
-  silenceFactor: number;
-  /** How long a new connection has to log in. */
-  loginTimeoutMs: number;
-  /** Connections not logged in yet, in all and from one address; past either a new connection is refused. */
-  maxWaitingLogins: number;
-  maxWaitingLoginsPerAddress: number;
-  /** How long the callee has to accept or reject (seed 001 (7)–(8)). */
-  callTimeoutMs: number;
-  /** After a TERMINATE, how long a side has to RELEASE before the relay frees its line. */
-  releaseTimeoutMs: number;
-  /** Control frames a line may send per 10 s; past it they are refused, past twice it the line is closed. */
-  controlPer10s: number;
-}
-
-export const DEFAULT_FAX: FaxOptions = {
-  holdIntervalMs: 60_000,
-  silenceFactor: 3,
-  loginTimeoutMs: 15_000,
-  maxWaitingLogins: 512,
-  maxWaitingLoginsPerAddress: 32,
-  callTimeoutMs: 35_000,
-  releaseTimeoutMs: 30_000,
-  controlPer10s: 100,
-};
+export { DEFAULT_FAX, type FaxOptions } from './options.js';
 
 /**
  * The relay server of seed 001: the connection information holding unit (who is logged in on
@@ -41,12 +17,13 @@ export const DEFAULT_FAX: FaxOptions = {
 export class FaxSwitchboard {
   private readonly lines = new Set<FaxLine>();
   private readonly byUser = new Map<string, Set<FaxLine>>();
-  /** Lines not logged in yet, per client address. */
-  private readonly waitingByAddress = new Map<string, number>();
-  private waitingLogins = 0;
+  private readonly waiting: WaitingLogins;
   private stopSweep: (() => void) | null = null;
   private lastRevalidation = 0;
+  private cluster: FaxCluster | null = null;
+  /** Calls notified to a line here (a call across nodes counts on the callee's node). */
   calls = 0;
+  /** Bytes read from lines here and passed on (across nodes: counted on the sender's node). */
   bytesRelayed = 0;
 
   constructor(
@@ -57,14 +34,22 @@ export class FaxSwitchboard {
     /** Failed logins per user ID, and per client address (several fax machines may share one NAT address, so that limit is looser). */
     private readonly failures: { perUser: RateLimiter; perAddress: RateLimiter },
     private readonly log: (msg: string, fields: Record<string, unknown>) => void = () => {},
-  ) {}
+  ) {
+    this.waiting = new WaitingLogins(o);
+  }
 
   get size(): number {
     return this.lines.size;
   }
 
+  /** Seed 001 FIG. 3: the other relay nodes' users can be listed and called. */
+  join(cluster: FaxCluster): void {
+    this.cluster = cluster;
+  }
+
+  /** The user's connections, on every node. */
   connectionsOf(userId: string): number {
-    return this.byUser.get(userId)?.size ?? 0;
+    return (this.byUser.get(userId)?.size ?? 0) + (this.cluster?.linesElsewhere(userId) ?? 0);
   }
 
   /**
@@ -73,15 +58,12 @@ export class FaxSwitchboard {
    */
   open(io: FaxLinePort): FaxLine | null {
     const address = io.remoteAddress;
-    const fromAddress = this.waitingByAddress.get(address) ?? 0;
-    if (this.waitingLogins >= this.o.maxWaitingLogins || fromAddress >= this.o.maxWaitingLoginsPerAddress) {
-      this.log('fax connection refused: too many waiting to log in', { remoteAddress: address, waiting: this.waitingLogins, fromAddress });
+    if (!this.waiting.admit(address)) {
+      this.log('fax connection refused: too many waiting to log in', { remoteAddress: address, waiting: this.waiting.total, fromAddress: this.waiting.fromAddress(address) });
       return null;
     }
     const line = new FaxLine(newId(this.random, 'fx', 6), io, this.clock.now());
     this.lines.add(line);
-    this.waitingLogins++;
-    this.waitingByAddress.set(address, fromAddress + 1);
     line.stopLoginTimer = this.clock.after(this.o.loginTimeoutMs, () => {
       if (line.state !== 'login' || line.closed) return;
       this.log('fax line closed: no login', { connectionId: line.id, remoteAddress: address });
@@ -95,10 +77,7 @@ export class FaxSwitchboard {
     if (!line.stopLoginTimer) return;
     line.stopLoginTimer();
     line.stopLoginTimer = null;
-    this.waitingLogins--;
-    const left = (this.waitingByAddress.get(line.io.remoteAddress) ?? 1) - 1;
-    if (left > 0) this.waitingByAddress.set(line.io.remoteAddress, left);
-    else this.waitingByAddress.delete(line.io.remoteAddress);
+    this.waiting.leave(line.io.remoteAddress);
   }
 
   /**
@@ -138,12 +117,13 @@ export class FaxSwitchboard {
       return this.refuseLogin(line, 'bad-credentials');
     }
     const mine = this.byUser.get(user.id) ?? new Set<FaxLine>();
-    if (mine.size >= (user.settings.maxConnections ?? DEFAULT_MAX_CONNECTIONS_PER_USER)) return this.refuseLogin(line, 'too-many-connections');
+    if (this.connectionsOf(user.id) >= (user.settings.maxConnections ?? DEFAULT_MAX_CONNECTIONS_PER_USER)) return this.refuseLogin(line, 'too-many-connections');
     line.user = { id: user.id, accountId: user.accountId, passwordHash: user.passwordHash };
     this.loginOver(line);
     line.state = 'vacant';
     mine.add(line);
     this.byUser.set(user.id, mine);
+    this.cluster?.linesHere(user.id, user.accountId, mine.size);
     line.io.loggedIn({ holdIntervalSec: this.o.holdIntervalMs / 1000, user: user.id, connectionId: line.id });
   }
 
@@ -157,27 +137,51 @@ export class FaxSwitchboard {
     if (this.loggedIn(line)) line.io.holdAck();
   }
 
-  /** Users of the caller's account that are logged in now. */
+  /** Users of the caller's account that are logged in now, on any node. */
   list(line: FaxLine): void {
     if (!this.loggedIn(line)) return;
-    const users = [...this.byUser.entries()].filter(([, set]) => first(set)?.accountId === line.accountId).map(([id]) => id);
-    line.io.users(users.sort());
+    const users = new Set([...this.byUser.entries()].filter(([, set]) => first(set)?.accountId === line.accountId).map(([id]) => id));
+    for (const id of this.cluster?.usersElsewhere(line.accountId) ?? []) users.add(id);
+    line.io.users([...users].sort());
   }
 
-  /** (6)–(7): a connection demand by user ID, notified on a vacant connection of the callee. */
+  /** (6)–(7): a connection demand by user ID, notified on a vacant connection of the callee (here, or on another node). */
   connect(line: FaxLine, to: string): void {
     if (!this.loggedIn(line)) return;
     to = to.toLowerCase();
     const demand = pickCallee(line, to, [...((isFaxUserId(to) && this.byUser.get(to)) || [])]);
+    if (!demand.ok && line.state === 'vacant' && demand.reason !== 'self' && this.cluster?.dial(line, to)) return;
     if (!demand.ok) return line.io.callFailed({ reason: demand.reason, message: demand.message });
-    const callee = demand.callee;
-    const call: Call = { id: newId(this.random, 'c', 10), caller: line, callee, cancelTimer: () => {} };
-    call.cancelTimer = this.clock.after(this.o.callTimeoutMs, () => this.endCall(call, 'timeout', `${to} did not answer in time`));
-    line.state = 'dialling';
-    callee.state = 'notified';
-    line.call = callee.call = call;
-    this.calls++;
-    callee.io.incoming({ from: line.user!.id, callId: call.id });
+    this.ring({ id: newId(this.random, 'c', 10), caller: line, callee: demand.callee, cancelTimer: () => {} }, line.userId, to, this.o.callTimeoutMs);
+  }
+
+  /** (6) for a call across nodes, caller's side: the line dials; `far` carries the demand to the other node. */
+  dialFar(line: FaxLine, to: string, far: FarCall, slackMs: number): Call {
+    const call: Call = { id: newId(this.random, 'c', 10), caller: line, callee: null, cancelTimer: () => {}, far };
+    this.ring(call, line.userId, to, this.o.callTimeoutMs + slackMs);
+    return call;
+  }
+
+  /** (7) for a caller on another node: a vacant line of `to` here is notified, or the demand fails as a local one would. */
+  offer(d: { callId: string; from: string; accountId: string; to: string }, far: FarCall): Demand<FaxLine> {
+    const demand = pickCallee({ state: 'vacant', userId: d.from, accountId: d.accountId }, d.to, [...((isFaxUserId(d.to) && this.byUser.get(d.to)) || [])]);
+    if (demand.ok) this.ring({ id: d.callId, caller: null, callee: demand.callee, cancelTimer: () => {}, far }, d.from, d.to, this.o.callTimeoutMs);
+    return demand;
+  }
+
+  private ring(call: Call, from: string, to: string, waitMs: number): void {
+    call.cancelTimer = this.clock.after(waitMs, () => this.endCall(call, 'timeout', `${to} did not answer in time`));
+    const { caller, callee } = call;
+    if (caller) {
+      caller.state = 'dialling';
+      caller.call = call;
+    }
+    if (callee) {
+      callee.state = 'notified';
+      callee.call = call;
+      this.calls++;
+      callee.io.incoming({ from, callId: call.id });
+    }
   }
 
   /** (8)–(9): the callee accepts (both lines paired) or rejects. */
@@ -188,23 +192,41 @@ export class FaxSwitchboard {
       return this.error(line, 'not-paired', callId ? `call ${callId} is not pending on this connection` : 'no call is pending on this connection');
     if (!accept) return this.endCall(call, 'rejected', reason ? `rejected: ${reason.slice(0, 200)}` : 'the callee rejected the call');
     call.cancelTimer();
-    const { caller, callee } = call;
-    caller.call = callee.call = null;
-    caller.state = callee.state = 'paired';
-    caller.peer = callee;
-    callee.peer = caller;
-    caller.io.connected({ callId: call.id, peer: callee.user!.id });
-    this.log('fax call paired', { callId: call.id, caller: caller.user!.id, callee: callee.user!.id });
+    const caller = call.caller;
+    this.pair(line, caller ? this.endOf(caller) : call.far!.accepted(line));
+    if (caller) {
+      this.pair(caller, this.endOf(line));
+      caller.io.connected({ callId: call.id, peer: line.userId });
+    }
+    this.log('fax call paired', { callId: call.id, caller: line.peer!.user, callee: line.userId, node: line.peer!.node });
   }
 
-  private endCall(call: Call, reason: DemandFailure, message: string): void {
+  /** (9) for a call across nodes, caller's side: the callee accepted on its node. False when the call is over here. */
+  farAnswered(call: Call, peer: PeerEnd): boolean {
+    const caller = call.caller;
+    if (!caller || caller.call !== call || caller.closed) return false;
+    call.cancelTimer();
+    this.pair(caller, peer);
+    caller.io.connected({ callId: call.id, peer: peer.user });
+    return true;
+  }
+
+  private pair(line: FaxLine, peer: PeerEnd): void {
+    line.call = null;
+    line.state = 'paired';
+    line.peer = peer;
+  }
+
+  /** The call ends unpaired: its lines here are vacant again, and the caller is told why (with the call ID once a callee was notified). */
+  endCall(call: Call, reason: DemandFailure, message: string, notified = true): void {
     call.cancelTimer();
     for (const l of [call.caller, call.callee]) {
-      if (l.call !== call) continue;
+      if (!l || l.call !== call) continue;
       l.call = null;
       if (!l.closed) l.state = 'vacant';
     }
-    if (!call.caller.closed) call.caller.io.callFailed({ callId: call.id, reason, message });
+    if (call.caller && !call.caller.closed) call.caller.io.callFailed({ ...(notified ? { callId: call.id } : {}), reason, message });
+    call.far?.ended(reason, message);
   }
 
   /** (15)–(18): DATA passes to the peer unchanged; a full peer pauses this line until it drains. */
@@ -218,20 +240,15 @@ export class FaxSwitchboard {
       return;
     }
     line.bytesIn += data.length;
-    peer.bytesOut += data.length;
     this.bytesRelayed += data.length;
-    if (!peer.io.relayData(data)) this.backOff(line, peer);
+    if (!peer.data(data)) this.backOff(line, peer);
   }
 
   /** (19)–(20): passes to the peer; both sides then owe a RELEASE. */
   terminate(line: FaxLine, data: Relayed): void {
     if (!this.loggedIn(line)) return;
     if (line.state !== 'paired') return this.error(line, 'not-paired', 'TERMINATE needs a paired connection');
-    const peer = line.peer;
-    if (peer) {
-      if (!peer.io.terminated(data)) this.backOff(line, peer);
-      this.awaitRelease(peer);
-    }
+    if (line.peer && !line.peer.terminate(data)) this.backOff(line, line.peer);
     this.awaitRelease(line);
   }
 
@@ -248,7 +265,9 @@ export class FaxSwitchboard {
     this.logoutUser(line.user.id, 'logout');
   }
 
-  logoutUser(userId: string, why: string): void {
+  /** Closes the user's connections here, and on the other nodes unless they asked (`here`). */
+  logoutUser(userId: string, why: string, here = false): void {
+    if (!here && this.cluster?.linesElsewhere(userId)) this.cluster.loggedOut(userId, why);
     const mine = this.byUser.get(userId);
     if (!mine) return;
     this.log('fax user logged out', { user: userId, why, connections: mine.size });
@@ -263,7 +282,7 @@ export class FaxSwitchboard {
     this.loginOver(line);
     if (line.user) {
       const mine = this.byUser.get(line.user.id);
-      mine?.delete(line);
+      if (mine?.delete(line)) this.cluster?.linesHere(line.user.id, line.user.accountId, mine.size);
       if (mine?.size === 0) this.byUser.delete(line.user.id);
     }
     if (line.call) this.endCall(line.call, 'rejected', 'the called connection closed');
@@ -272,15 +291,7 @@ export class FaxSwitchboard {
   }
 
   private unpair(line: FaxLine): void {
-    const peer = line.peer;
-    if (peer) {
-      if (!line.terminated && !peer.closed) {
-        peer.io.terminated(null);
-        this.awaitRelease(peer);
-      }
-      peer.peer = null;
-      this.resume(peer);
-    }
+    line.peer?.left();
     line.stopRelease?.();
     line.stopRelease = null;
     line.peer = null;
@@ -300,11 +311,37 @@ export class FaxSwitchboard {
     });
   }
 
-  private backOff(line: FaxLine, peer: FaxLine): void {
+  /** A line here as its paired side reaches it. A TERMINATE passes to both lines, so `terminated` is the same on both. */
+  endOf(line: FaxLine): PeerEnd {
+    return {
+      user: line.userId,
+      connectionId: line.id,
+      data: (d) => {
+        line.bytesOut += d.length;
+        return line.io.relayData(d);
+      },
+      terminate: (d) => {
+        const ok = line.io.terminated(d);
+        this.awaitRelease(line);
+        return ok;
+      },
+      onceDrained: (fn) => line.io.onceDrained(fn),
+      left: () => {
+        if (!line.terminated && !line.closed) {
+          line.io.terminated(null);
+          this.awaitRelease(line);
+        }
+        line.peer = null;
+        this.resume(line);
+      },
+    };
+  }
+
+  private backOff(line: FaxLine, peer: PeerEnd): void {
     if (line.waitingDrain) return;
     line.waitingDrain = true;
     line.io.pauseReading();
-    peer.io.onceDrained(() => this.resume(line));
+    peer.onceDrained(() => this.resume(line));
   }
 
   private resume(line: FaxLine): void {
@@ -354,7 +391,7 @@ export class FaxSwitchboard {
       for (const [id, set] of this.byUser) {
         const hash = first(set)!.user!.passwordHash;
         void this.users.stillValid(id, hash).then(
-          (ok) => ok || this.logoutUser(id, 'user removed or password changed'),
+          (ok) => ok || this.logoutUser(id, 'user removed or password changed', true),
           () => {},
         );
       }

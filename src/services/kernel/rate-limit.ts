@@ -48,3 +48,40 @@ export class RateLimiter {
     return w;
   }
 }
+
+/**
+ * Admission at a steady rate (a token bucket holding one second's worth): what comes faster is
+ * refused with a hint of when to come back, which grows with how many were refused lately, so a
+ * crowd spreads itself out instead of coming back all at once.
+ */
+export class Admission {
+  private tokens: number;
+  private last: number;
+  private refused = 0;
+  private refusedSince: number;
+
+  constructor(
+    private readonly clock: Clock,
+    readonly perSecond: number,
+  ) {
+    this.tokens = perSecond;
+    this.last = this.refusedSince = clock.now();
+  }
+
+  /** 0 when admitted now; else the seconds to wait before trying again. */
+  admit(): number {
+    const now = this.clock.now();
+    this.tokens = Math.min(this.perSecond, this.tokens + ((now - this.last) / 1000) * this.perSecond);
+    this.last = now;
+    if (this.tokens >= 1) {
+      this.tokens--;
+      return 0;
+    }
+    if (now - this.refusedSince > 1000) {
+      this.refused = 0;
+      this.refusedSince = now;
+    }
+    this.refused++;
+    return Math.min(60, Math.max(1, Math.ceil(this.refused / this.perSecond)));
+  }
+}

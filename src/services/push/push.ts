@@ -146,13 +146,12 @@ export class PushService {
    */
   private async deliverQueued(deviceId: string): Promise<void> {
     const now = this.ctx.clock.now();
-    for (const requestId of [...(this.unanswered.get(deviceId)?.keys() ?? [])]) {
-      const q = await this.ctx.store.pushQueue.get(requestId);
-      if (!q || q.state !== 'delivered' || q.expiresAt <= now) {
-        this.forget(deviceId, requestId);
-        continue;
-      }
+    // From the store, not from memory: the node that delivered them may have died since.
+    const delivered = await this.ctx.store.pushQueue.delivered(deviceId, now, MAX_QUEUED_PER_DEVICE);
+    for (const requestId of this.unanswered.get(deviceId)?.keys() ?? []) if (!delivered.some((q) => q.requestId === requestId)) this.forget(deviceId, requestId);
+    for (const q of delivered) {
       if (!(await this.sessions.deliver(deviceId, { kind: 'push', req: toRequest(q) }))) return;
+      this.watch(q);
     }
     for (const q of await this.takeQueued(deviceId)) {
       if (await this.sessions.deliver(deviceId, { kind: 'push', req: toRequest(q) })) this.watch(q);

@@ -212,6 +212,9 @@ export function managementStores(q: PgSql): ManagementStores {
         );
         return rows.map(toQueued);
       },
+      async delivered(deviceId, now, limit) {
+        return (await all(`SELECT * FROM push_queue WHERE device_id = ? AND state = 'delivered' AND expires_at > ? ORDER BY created_at, id LIMIT ?`, deviceId, ts(now), limit)).map(toQueued);
+      },
       async release(requestId) {
         await run(`UPDATE push_queue SET state = 'queued', delivered_at = NULL WHERE id = ? AND state = 'delivered'`, requestId);
       },

@@ -212,6 +212,9 @@ export function managementStores(q: Sql, group: GroupCommit): ManagementStores {
       async take(deviceId, now, limit) {
         return takeTx.immediate(deviceId, now, limit);
       },
+      async delivered(deviceId, now, limit) {
+        return all(`SELECT * FROM push_queue WHERE device_id = ? AND state = 'delivered' AND expires_at > ? ORDER BY created_at, id LIMIT ?`, deviceId, now, limit).map(toQueued);
+      },
       async release(requestId) {
         run(`UPDATE push_queue SET state = 'queued', delivered_at = NULL WHERE id = ? AND state = 'delivered'`, requestId);
       },

@@ -9,6 +9,7 @@ import type { StreamPort } from '../xmpp/stream.js';
 import { parseXml, XmlError, type XmlElement } from '../../protocol/xmpp/xml.js';
 import { BoshSession, terminateBody, type Reply, type SessionHost } from './session.js';
 import type { Bus } from '../../bus/bus.js';
+import type { Admission } from '../../services/kernel/rate-limit.js';
 import { NS } from '../../protocol/xmpp/namespaces.js';
 import { MAX_RID, type BoshSettings } from './settings.js';
 
@@ -62,6 +63,7 @@ export class BoshManager implements SessionHost {
     private readonly random: Random,
     private readonly log: Logger,
     private readonly bus: Bus,
+    private readonly admission: Admission,
   ) {
     bus.serve('bosh', (b) => new Promise<Answer>((resolve) => this.dispatch((b as { text: string }).text, null, new ForwardedReply(resolve))));
     bus.serve('bosh.owner', (sid) => this.owner(sid as string));
@@ -170,6 +172,13 @@ export class BoshManager implements SessionHost {
     return true;
   }
 
+  /** New sessions come faster than this node admits them (a reconnect storm): 503 with when to come back. */
+  private busy(res: Reply, retryAfter: number): void {
+    if (!(res instanceof ServerResponse) || res.headersSent) return;
+    res.setHeader('retry-after', String(retryAfter));
+    this.respond(res, terminateBody('remote-connection-failed'), 503);
+  }
+
   private tooLarge(req: IncomingMessage, res: ServerResponse): void {
     if (res.headersSent) return;
     this.log.warn({ remoteAddress: req.socket.remoteAddress }, 'BOSH request body too large');
@@ -231,6 +240,8 @@ export class BoshManager implements SessionHost {
         this.log.warn({ sessions: this.sessions.size, refused: this.refusedAtCapacity }, 'refusing new BOSH sessions: at capacity (open files)');
       return this.respond(res, terminateBody('undefined-condition'));
     }
+    const retryAfter = this.admission.admit();
+    if (retryAfter > 0) return this.busy(res, retryAfter);
     const wantWait = a.wait === undefined ? this.settings.maxWait : Number(a.wait);
     const wantHold = a.hold === undefined ? 1 : Number(a.hold);
     if (!Number.isInteger(wantWait) || wantWait < 0 || !Number.isInteger(wantHold) || wantHold < 0) return this.respond(res, terminateBody('bad-request'));
