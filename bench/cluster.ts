@@ -4,20 +4,20 @@
  * (bench/device-worker.ts) each spread over 8 source addresses from 127.0.0.2 on:
  *
  * - push: two nodes (separate `serve` processes, --node-id a and b); --push-devices devices on
- *   node a; GET round trips at --rate/s for --seconds sent to a (same node) and to b (cross node,
- *   over NATS), alternating a, b, a, b.
+ *   node a; GET round trips at each --rate for --seconds sent to a (same node) and to b (cross
+ *   node, over NATS), each run twice, alternating a and b.
  * - hold: `serve --workers W --max-sessions M` holding --sessions devices: sessions held, RSS per
  *   session (all relay processes from /proc, minus their idle baseline), session setup rate, idle
  *   CPU of all relay processes over --idle seconds.
  * - storm: with every device of hold connected, the relay is stopped (SIGTERM) and started again
- *   on the same port: time until every device is ONLINE again, sessions per second meanwhile,
- *   and whether any worker died.
+ *   on the same ports: time until every device is bound again, sessions per second meanwhile,
+ *   503s from admission control (--admit-rate, per process) the devices saw, whether a worker died.
  *
  * It prints figures and asserts none.
  *
  *   npm run build && node dist/bench/cluster.js [--parts push,hold,storm] [--sessions 100000]
  *     [--workers 6] [--max-sessions 110000] [--load 12] [--concurrency 20] [--idle 60]
- *     [--push-devices 1000] [--rate 1000] [--seconds 10] [--relay-args "--admit-rate 500"]
+ *     [--push-devices 1000] [--rate 1000,300] [--seconds 10] [--relay-args "--admit-rate 500"]
  *
  * FLEETRELAY_BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/postgres) and
  * FLEETRELAY_BENCH_NATS_URL (default nats://127.0.0.1:4222) say where the servers are.
@@ -25,6 +25,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
+import { createServer, type AddressInfo } from 'node:net';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -47,7 +48,7 @@ const { values } = parseArgs({
     concurrency: { type: 'string', default: '20' },
     idle: { type: 'string', default: '60' },
     'push-devices': { type: 'string', default: '1000' },
-    rate: { type: 'string', default: '1000' },
+    rate: { type: 'string', default: '1000,300' },
     seconds: { type: 'string', default: '10' },
     'relay-args': { type: 'string', default: '' },
   },
@@ -60,7 +61,7 @@ const LOAD = Number(values.load ?? Math.ceil(SESSIONS / 8500)); // ~8,500 device
 const CONCURRENCY = Number(values.concurrency);
 const IDLE_S = Number(values.idle);
 const PUSH_DEVICES = Number(values['push-devices']);
-const RATE = Number(values.rate);
+const RATES = values.rate!.split(',').map(Number);
 const SECONDS = Number(values.seconds);
 const RELAY_ARGS = values['relay-args']!.split(' ').filter(Boolean);
 const DB = process.env.FLEETRELAY_BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -126,12 +127,21 @@ const dbUrl = (() => {
 const onlineInStore = async (): Promise<number> => Number((await admin.query(`SELECT count(*) AS n FROM ${schema}.devices WHERE online`)).rows[0].n);
 
 // ---- relays ----------------------------------------------------------------------------------
+/** A loopback port free now (workers share fixed ports only). */
+const freePort = (): Promise<number> =>
+  new Promise((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as AddressInfo;
+      s.close(() => resolve(port));
+    });
+  });
 const relays: RelayProcess[] = [];
-async function relay(nodeId: string, o: { dataDir?: string; workers?: number; port?: number } = {}): Promise<RelayProcess & { deaths: string[] }> {
+async function relay(nodeId: string, o: { dataDir?: string; workers?: number; ports?: number[] } = {}): Promise<RelayProcess & { deaths: string[]; ports: number[] }> {
+  const ports = o.ports ?? [await freePort(), await freePort(), await freePort()];
   const args = ['--database-url', dbUrl, '--nats-url', NATS, '--node-id', nodeId, '--bosh-wait', String(WAIT), '--log-level', 'info'];
+  args.push('--port', String(ports[0]), '--smtp-port', String(ports[1]), '--fax-port', String(ports[2]));
   if (o.workers) args.push('--workers', String(o.workers), '--max-sessions', String(MAX_SESSIONS));
   const nodeArgs = process.env.RELAY_NODE_ARGS?.split(' ').filter(Boolean); // e.g. --cpu-prof (the workers inherit it)
-  if (o.port) args.push('--port', String(o.port));
   const r = await startRelay({ dataDir: o.dataDir, args: [...args, ...RELAY_ARGS], env: { FLEETRELAY_AUTH_FAILURES_PER_MINUTE: '1000000' }, nodeArgs, readyMs: 600_000 });
   relays.push(r);
   // A worker that dies, and anything logged at error or worse, from the primary and the workers (they share its stdout).
@@ -142,10 +152,26 @@ async function relay(nodeId: string, o: { dataDir?: string; workers?: number; po
   createInterface({ input: r.proc.stderr! }).on('line', (l) => deaths.push(`stderr: ${l.slice(0, 400)}`));
   // startRelay is satisfied by the first worker's "relay ready"; the primary's line comes when all are.
   if (o.workers && o.workers > 1 && !(await waitForLog(r, '"workers":', 600_000))) throw new Error('the workers did not all get ready in 10 minutes');
-  return Object.assign(r, { deaths });
+  return Object.assign(r, { deaths, ports });
 }
 
 let token = '';
+/** fleetrelay_bosh_sessions of every worker: /metrics on fresh connections (each reaches a worker in turn) until each node has answered. */
+async function sessionsByNode(url: string, nodes: number): Promise<Map<string, number>> {
+  const seen = new Map<string, number>();
+  for (let i = 0; i < 20 * nodes && seen.size < nodes; i++) {
+    const { node, text } = await new Promise<{ node: string; text: string }>((resolve, reject) => {
+      const req = request(`${url}/metrics`, { agent: false, headers: { authorization: `Bearer ${token}` } }, (res) => {
+        let text = '';
+        res.setEncoding('utf8').on('data', (c: string) => (text += c));
+        res.on('end', () => resolve({ node: String(res.headers['x-fleetrelay-node']), text }));
+      });
+      req.on('error', reject).end();
+    });
+    seen.set(node, Number(/^fleetrelay_bosh_sessions (\S+)$/m.exec(text)?.[1]));
+  }
+  return seen;
+}
 async function gauge(url: string, name: string): Promise<number> {
   const text = await (await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(30_000) })).text();
   return Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
@@ -161,19 +187,33 @@ function loadProcess(relayUrl: string, devices: SimulatedDevice[]): ChildProcess
   child.send({ start: { relayUrl, domain: DOMAIN, devices, sources, wait: WAIT, concurrency: CONCURRENCY } });
   return child;
 }
-/** A load process's answer to {count}: how many of its devices are bound now. */
-const counting = new Map<ChildProcess, (n: number) => void>();
-function connected(child: ChildProcess): Promise<number> {
+interface Counts {
+  connected: number;
+  /** Session attempts refused with 503 (admission), attempts failed otherwise, sessions lost. */
+  busy: number;
+  failed: number;
+  ended: number;
+  reasons: Record<string, number>;
+}
+/** A load process's answer to {count}. */
+const counting = new Map<ChildProcess, (c: Counts) => void>();
+function counts(child: ChildProcess): Promise<Counts> {
   if (!counting.has(child))
-    child.on('message', (m: { started?: boolean; connected?: number }) => {
-      if (!m.started && m.connected !== undefined) counting.get(child)?.(m.connected);
+    child.on('message', (m: Counts & { started?: boolean }) => {
+      if (!m.started && m.connected !== undefined) counting.get(child)?.(m);
     });
   return new Promise((resolve) => {
     counting.set(child, resolve);
     child.send({ count: true });
   });
 }
-const allConnected = async (children: ChildProcess[]): Promise<number> => (await Promise.all(children.map(connected))).reduce((a, b) => a + b, 0);
+async function allCounts(children: ChildProcess[]): Promise<Counts> {
+  const all = await Promise.all(children.map(counts));
+  const reasons: Record<string, number> = {};
+  for (const c of all) for (const [why, k] of Object.entries(c.reasons)) reasons[why] = (reasons[why] ?? 0) + k;
+  return { connected: all.reduce((t, c) => t + c.connected, 0), busy: all.reduce((t, c) => t + c.busy, 0), failed: all.reduce((t, c) => t + c.failed, 0), ended: all.reduce((t, c) => t + c.ended, 0), reasons };
+}
+const allConnected = async (children: ChildProcess[]): Promise<number> => (await allCounts(children)).connected;
 async function stopLoads(): Promise<void> {
   for (const c of loads.splice(0)) {
     c.send({ stop: true });
@@ -182,19 +222,23 @@ async function stopLoads(): Promise<void> {
   await sleep(3000);
 }
 
-/** Polls the devices' own count (and the store's) every second until `target` are bound or nothing moved for `stallS`. */
-async function untilConnected(children: ChildProcess[], target: number, stallS: number, every = 10): Promise<{ connected: number; secs: number; timeline: [number, number][] }> {
+/** Polls the devices' own count every second until `target` are bound or fewer than 0.1 % more were bound in the last `stallS`. */
+async function untilConnected(children: ChildProcess[], target: number, stallS: number, every = 10): Promise<{ connected: number; secs: number; timeline: [number, number][]; last: Counts }> {
   const t0 = performance.now();
   const timeline: [number, number][] = [];
   let best = -1;
   let bestAt = t0;
   for (let i = 0; ; i++) {
-    const c = await allConnected(children);
+    const last = await allCounts(children);
+    const c = last.connected;
     const secs = (performance.now() - t0) / 1000;
     timeline.push([secs, c]);
-    if (c > best) [best, bestAt] = [c, performance.now()];
-    if (i % every === 0) note(`${secs.toFixed(0)} s: ${n(c)} devices bound`);
-    if (c >= target || performance.now() - bestAt > stallS * 1000) return { connected: c, secs: (bestAt - t0) / 1000, timeline };
+    if (c >= best + Math.max(5, target / 1000)) [best, bestAt] = [c, performance.now()];
+    if (i % every === 0) note(`${secs.toFixed(0)} s: ${n(c)} devices bound (so far ${n(last.busy)} attempts refused with 503, ${n(last.failed)} failed otherwise, ${n(last.ended)} sessions lost)`);
+    if (c >= target || performance.now() - bestAt > stallS * 1000) {
+      const reached = timeline.find(([, k]) => k === c)![0]; // when the last count was first seen
+      return { connected: c, secs: reached, timeline, last };
+    }
     await sleep(1000);
   }
 }
@@ -218,13 +262,13 @@ function get(url: string, deviceId: string): Promise<{ status: number; ms: numbe
     req.end(body);
   });
 }
-/** RATE GETs a second for SECONDS (open loop) to random devices through `url`. */
-async function getsAtRate(url: string, devices: SimulatedDevice[]): Promise<{ status: number; ms: number }[]> {
+/** `rate` GETs a second for SECONDS (open loop) to random devices through `url`. */
+async function getsAtRate(url: string, devices: SimulatedDevice[], rate: number): Promise<{ status: number; ms: number }[]> {
   const results: { status: number; ms: number }[] = [];
   const inflight: Promise<void>[] = [];
   const start = performance.now();
-  for (let i = 0; i < RATE * SECONDS; i++) {
-    const due = start + (i * 1000) / RATE;
+  for (let i = 0; i < rate * SECONDS; i++) {
+    const due = start + (i * 1000) / rate;
     const now = performance.now();
     if (due > now) await sleep(due - now);
     inflight.push(get(url, devices[Math.floor(Math.random() * devices.length)]!.deviceId).then((r) => void results.push(r)));
@@ -258,6 +302,16 @@ async function provision(): Promise<void> {
 const cpuModel = /model name\s*:\s*(.+)/.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1];
 log(`node ${process.version}; ${cpuModel}; PostgreSQL + NATS on this machine; schema ${schema}; BOSH wait ${WAIT} s; relay args: ${RELAY_ARGS.join(' ') || '(none)'}`);
 
+// Stopped from outside (Ctrl-C, a timeout): the same clean-up as at the end.
+for (const sig of ['SIGINT', 'SIGTERM'] as const)
+  process.once(sig, () => {
+    note(`${sig}: stopping the relays and load processes, dropping ${schema}`);
+    for (const c of loads) c.kill('SIGKILL');
+    void Promise.all(relays.map((r) => r.stop().catch(() => undefined)))
+      .then(() => admin.query(`DROP SCHEMA ${schema} CASCADE`))
+      .finally(() => process.exit(1));
+  });
+
 try {
   await provision();
   if (PARTS.has('push')) {
@@ -268,15 +322,18 @@ try {
     const load = loadProcess(a.url, devices);
     const up = await untilConnected([load], PUSH_DEVICES, 30);
     for (let i = 0; i < 100 && (await gauge(b.url, 'fleetrelay_devices_online')) < up.connected; i++) await sleep(100);
-    log(`\n## push: nodes a and b (one process each), ${n(up.connected)} devices on a; GETs at ${RATE}/s for ${SECONDS} s each`);
+    log(`\n## push: nodes a and b (one process each), ${n(up.connected)} devices on a; GETs for ${SECONDS} s at each rate`);
     const pids = [a.proc.pid!, b.proc.pid!];
-    for (const [name, via] of [['same node (API on a)', a], ['cross node (API on b)', b], ['same node (API on a)', a], ['cross node (API on b)', b]] as const) {
+    const runs = RATES.flatMap((rate) => [[`${rate}/s, same node (API on a)`, a, rate], [`${rate}/s, cross node (API on b)`, b, rate]] as const);
+    for (const [name, via, rate] of [...runs, ...runs]) {
       const ticks = pids.map((p) => proc(p).ticks);
-      const results = await getsAtRate(via.url, devices);
+      const m0 = machine();
+      const results = await getsAtRate(via.url, devices, rate);
+      const m1 = machine();
       const used = pids.map((p, i) => ((proc(p).ticks - ticks[i]!) * 10) / results.length);
       const ok = results.filter((r) => r.status === 200).map((r) => r.ms).sort((x, y) => x - y);
       log(
-        `${name.padEnd(24)} p50 ${ms(pct(ok, 50))}, p99 ${ms(pct(ok, 99))}, max ${ms(pct(ok, 100))}, non-200 ${results.length - ok.length} of ${results.length}; CPU per round trip: a ${used[0]!.toFixed(3)} ms, b ${used[1]!.toFixed(3)} ms`,
+        `${name.padEnd(32)} p50 ${ms(pct(ok, 50))}, p99 ${ms(pct(ok, 99))}, max ${ms(pct(ok, 100))}, non-200 ${results.length - ok.length} of ${results.length}; CPU per round trip: a ${used[0]!.toFixed(3)} ms, b ${used[1]!.toFixed(3)} ms; machine ${((100 * (m1[0] - m0[0])) / (m1[1] - m0[1])).toFixed(0)} % busy`,
       );
     }
     await stopLoads();
@@ -309,7 +366,10 @@ try {
     const online = await gauge(r.url, 'fleetrelay_devices_online');
     const nodes = await gauge(r.url, 'fleetrelay_cluster_nodes');
     const heldRss = sum(pids, 'rssKiB');
+    const byNode = await sessionsByNode(r.url, WORKERS);
     log(`sessions held:            ${n(stored)} ONLINE in the store (SELECT count(*) FROM devices WHERE online); the devices count ${n(clients)} bound; fleetrelay_devices_online ${n(online)}; fleetrelay_cluster_nodes ${nodes}`);
+    if (up.last.failed) log(`  session attempts failed while connecting: ${Object.entries(up.last.reasons).sort((x, y) => y[1] - x[1]).slice(0, 4).map(([k, v]) => `${n(v)} × ${k}`).join('; ')}; 503s: ${n(up.last.busy)}`);
+    log(`fleetrelay_bosh_sessions: ${n([...byNode.values()].reduce((a, b) => a + b, 0))} summed over ${byNode.size} workers (${[...byNode].sort().map(([k, v]) => `${k} ${n(v)}`).join(', ')})`);
     log(`open files per process:   ${pids.map((p) => n(proc(p).fds)).join(', ')} (primary first)`);
     log(`session setup:            ${n(up.connected / up.secs)}/s (${n(up.connected)} in ${up.secs.toFixed(1)} s); relay CPU ${((setupCpu.ticks * 10) / up.connected).toFixed(2)} ms per setup (${primaryMs.toFixed(2)} of it the primary's; ${setupCpu.pct.toFixed(0)} % of a core; load processes ${setupLoadPct.toFixed(0)} %; the machine ${setupCpu.machinePct.toFixed(0)} % busy)`);
     log(`relay RSS:                ${(baseRss / 1024).toFixed(0)} → ${(heldRss / 1024).toFixed(0)} MiB; ${((heldRss - baseRss) / clients).toFixed(1)} KiB per session`);
@@ -323,26 +383,31 @@ try {
     if (r.deaths.length) log(`errors / worker deaths:   ${r.deaths.length}\n  ${r.deaths.slice(0, 5).join('\n  ')}`);
 
     if (PARTS.has('storm')) {
-      const port = Number(new URL(r.url).port);
       const target = clients;
-      log(`\n## storm: SIGTERM to the relay holding ${n(target)} sessions, then serve again on port ${port}`);
+      const before = await allCounts(children);
+      log(`\n## storm: SIGTERM to the relay holding ${n(target)} sessions, then serve again on the same ports`);
       const t0 = performance.now();
       const code = await r.stop();
       const stopped = (performance.now() - t0) / 1000;
-      r = await relay('h', { workers: WORKERS, port, dataDir: r.dataDir });
+      r = await relay('h', { workers: WORKERS, ports: r.ports, dataDir: r.dataDir });
       const ready = (performance.now() - t0) / 1000;
       const readyPids = relayPids(r);
       let back!: Awaited<ReturnType<typeof untilConnected>>;
       const cpu = await cpuWhile(() => readyPids, async () => void (back = await untilConnected(children, target, 120, 5)));
       await sleep(5000);
       const stored2 = await onlineInStore();
+      const byNode2 = await sessionsByNode(r.url, WORKERS);
       const endPids = relayPids(r);
       // Sessions bound a second, over 5-second windows, from the devices' own count.
       let peak = 0;
       for (let i = 5; i < back.timeline.length; i++) peak = Math.max(peak, (back.timeline[i]![1] - back.timeline[i - 5]![1]) / (back.timeline[i]![0] - back.timeline[i - 5]![0]));
       log(`stop:                     exit code ${code} after ${stopped.toFixed(1)} s; all ${WORKERS} workers ready again ${ready.toFixed(1)} s after the SIGTERM`);
       log(`all ONLINE again:         ${n(back.connected)} of ${n(target)} bound ${(ready + back.secs).toFixed(1)} s after the SIGTERM (${back.secs.toFixed(1)} s after ready); ${n(stored2)} ONLINE in the store 5 s later`);
+      log(`fleetrelay_bosh_sessions: ${[...byNode2].sort().map(([k, v]) => `${k} ${n(v)}`).join(', ')} (each worker's cap: ${n(Math.ceil(MAX_SESSIONS / WORKERS))})`);
       log(`sessions set up:          ${n(back.connected / back.secs)}/s on average from ready, ${n(peak)}/s at the most over 5 s; relay CPU ${cpu.pct.toFixed(0)} % of a core meanwhile; the machine ${cpu.machinePct.toFixed(0)} % busy`);
+      log(`the devices saw:          ${n(back.last.busy - before.busy)} session attempts refused with 503 (admission), ${n(back.last.failed - before.failed)} failed otherwise, ${n(back.last.ended - before.ended)} sessions lost`);
+      const why = Object.entries(back.last.reasons).map(([k, v]) => [k, v - (before.reasons[k] ?? 0)] as const).filter(([, v]) => v > 0).sort((x, y) => y[1] - x[1]);
+      log(`  why they failed:        ${why.slice(0, 6).map(([k, v]) => `${n(v)} × ${k}`).join('; ')}`);
       log(`workers:                  ${readyPids.length - 1} at ready, ${endPids.length - 1} at the end, ${readyPids.filter((p) => !endPids.includes(p)).length} replaced; deaths and errors logged: ${r.deaths.length}`);
       if (r.deaths.length) log(`  ${r.deaths.slice(0, 5).join('\n  ')}`);
       log(`relay RSS after the storm: ${(sum(endPids, 'rssKiB') / 1024).toFixed(0)} MiB`);

@@ -17,6 +17,10 @@ interface Start {
 }
 
 let sim: Simulator | null = null;
+/** Session attempts refused with 503 (admission control), attempts failed otherwise, sessions lost. */
+const seen = { busy: 0, failed: 0, ended: 0 };
+/** Why session attempts failed (other than 503), by message. */
+const reasons = new Map<string, number>();
 // The bench that forked this process is gone (it crashed or was stopped): so are its devices.
 process.on('disconnect', () => process.exit(0));
 
@@ -31,10 +35,19 @@ process.on('message', (msg: { start?: Start; stop?: true; count?: true }) => {
       localAddresses: s.sources ?? (s.source ? [s.source] : undefined),
       startConcurrency: s.concurrency,
       survivalMs: 0,
+      onEvent: (event, detail) => {
+        const why = String(detail).slice(0, 80);
+        if (event === 'session-failed' && why.includes('busy admitting')) seen.busy++;
+        else if (event === 'session-failed') {
+          seen.failed++;
+          reasons.set(why, (reasons.get(why) ?? 0) + 1);
+        }
+        else if (event === 'session-ended') seen.ended++;
+      },
     });
     const t0 = performance.now();
     void sim.start().then(() => process.send!({ started: true, connected: sim!.connected, ms: performance.now() - t0 }));
   }
-  if (msg.count) process.send!({ connected: sim?.connected ?? 0, answered: sim?.answered ?? 0 });
+  if (msg.count) process.send!({ connected: sim?.connected ?? 0, answered: sim?.answered ?? 0, ...seen, reasons: Object.fromEntries(reasons) });
   if (msg.stop) void (sim?.stop() ?? Promise.resolve()).then(() => process.exit(0));
 });

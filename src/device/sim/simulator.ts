@@ -30,6 +30,8 @@ export interface SimulatorOptions {
   wait?: number;
   /** Spread devices over these source addresses (e.g. 127.0.0.2–127.0.0.9). */
   localAddresses?: string[];
+  /** What each MFP does (session, session-failed, session-ended, push, …), for load tests that count them. */
+  onEvent?: (event: string, detail?: unknown) => void;
   /** Sessions opened at once while starting, so a large fleet does not stampede the relay. */
   startConcurrency?: number;
   /** Remote management (seed 004): each device prints this many pages a minute and reports what follows. */
@@ -96,6 +98,7 @@ export class Simulator {
           wait: o.wait,
           agent: this.agent,
           localAddress: o.localAddresses?.length ? o.localAddresses[i % o.localAddresses.length] : undefined,
+          onEvent: o.onEvent,
         });
     });
   }
