@@ -17,7 +17,7 @@
  *
  *   npm run build && node dist/bench/cluster.js [--parts push,hold,storm] [--sessions 100000]
  *     [--workers 6] [--max-sessions 110000] [--load 12] [--concurrency 20] [--idle 60]
- *     [--push-devices 1000] [--rate 1000,300] [--seconds 10] [--relay-args "--admit-rate 500"]
+ *     [--push-devices 1000] [--rate 1000,300] [--seconds 10] [--bosh-wait 60] [--setup-minutes 20] [--relay-args "--admit-rate 500"]
  *
  * FLEETRELAY_BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/postgres) and
  * FLEETRELAY_BENCH_NATS_URL (default nats://127.0.0.1:4222) say where the servers are.
@@ -51,6 +51,8 @@ const { values } = parseArgs({
     rate: { type: 'string', default: '1000,300' },
     seconds: { type: 'string', default: '10' },
     'relay-args': { type: 'string', default: '' },
+    'bosh-wait': { type: 'string', default: '60' },
+    'setup-minutes': { type: 'string', default: '20' },
   },
 });
 const PARTS = new Set(values.parts!.split(','));
@@ -67,7 +69,9 @@ const RELAY_ARGS = values['relay-args']!.split(' ').filter(Boolean);
 const DB = process.env.FLEETRELAY_BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const NATS = process.env.FLEETRELAY_BENCH_NATS_URL ?? 'nats://127.0.0.1:4222';
 const DOMAIN = 'fleetrelay.local';
-const WAIT = 60;
+/** BOSH wait the devices ask and the relay allows; the management timer is set above it. */
+const WAIT = Number(values['bosh-wait']);
+const SETUP_MINUTES = Number(values['setup-minutes']);
 const ADDRESSES_PER_LOAD = 8;
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -138,7 +142,7 @@ const freePort = (): Promise<number> =>
 const relays: RelayProcess[] = [];
 async function relay(nodeId: string, o: { dataDir?: string; workers?: number; ports?: number[] } = {}): Promise<RelayProcess & { deaths: string[]; ports: number[] }> {
   const ports = o.ports ?? [await freePort(), await freePort(), await freePort()];
-  const args = ['--database-url', dbUrl, '--nats-url', NATS, '--node-id', nodeId, '--bosh-wait', String(WAIT), '--log-level', 'info'];
+  const args = ['--database-url', dbUrl, '--nats-url', NATS, '--node-id', nodeId, '--bosh-wait', String(WAIT), '--management-timer', String(Math.max(120, WAIT + 60)), '--log-level', 'info'];
   args.push('--port', String(ports[0]), '--smtp-port', String(ports[1]), '--fax-port', String(ports[2]));
   if (o.workers) args.push('--workers', String(o.workers), '--max-sessions', String(MAX_SESSIONS));
   const nodeArgs = process.env.RELAY_NODE_ARGS?.split(' ').filter(Boolean); // e.g. --cpu-prof (the workers inherit it)
@@ -222,8 +226,8 @@ async function stopLoads(): Promise<void> {
   await sleep(3000);
 }
 
-/** Polls the devices' own count every second until `target` are bound or fewer than 0.1 % more were bound in the last `stallS`. */
-async function untilConnected(children: ChildProcess[], target: number, stallS: number, every = 10): Promise<{ connected: number; secs: number; timeline: [number, number][]; last: Counts }> {
+/** Polls the devices' own count every second until `target` are bound, fewer than 0.1 % more were bound in the last `stallS`, or SETUP_MINUTES are over. */
+async function untilConnected(children: ChildProcess[], target: number, stallS: number, every = 10): Promise<{ connected: number; secs: number; timeline: [number, number][]; last: Counts; cut: boolean }> {
   const t0 = performance.now();
   const timeline: [number, number][] = [];
   let best = -1;
@@ -235,9 +239,10 @@ async function untilConnected(children: ChildProcess[], target: number, stallS: 
     timeline.push([secs, c]);
     if (c >= best + Math.max(5, target / 1000)) [best, bestAt] = [c, performance.now()];
     if (i % every === 0) note(`${secs.toFixed(0)} s: ${n(c)} devices bound (so far ${n(last.busy)} attempts refused with 503, ${n(last.failed)} failed otherwise, ${n(last.ended)} sessions lost)`);
-    if (c >= target || performance.now() - bestAt > stallS * 1000) {
+    const cut = secs > SETUP_MINUTES * 60;
+    if (c >= target || performance.now() - bestAt > stallS * 1000 || cut) {
       const reached = timeline.find(([, k]) => k === c)![0]; // when the last count was first seen
-      return { connected: c, secs: reached, timeline, last };
+      return { connected: c, secs: reached, timeline, last, cut };
     }
     await sleep(1000);
   }
@@ -368,9 +373,12 @@ try {
     const heldRss = sum(pids, 'rssKiB');
     const byNode = await sessionsByNode(r.url, WORKERS);
     log(`sessions held:            ${n(stored)} ONLINE in the store (SELECT count(*) FROM devices WHERE online); the devices count ${n(clients)} bound; fleetrelay_devices_online ${n(online)}; fleetrelay_cluster_nodes ${nodes}`);
-    if (up.last.failed) log(`  session attempts failed while connecting: ${Object.entries(up.last.reasons).sort((x, y) => y[1] - x[1]).slice(0, 4).map(([k, v]) => `${n(v)} × ${k}`).join('; ')}; 503s: ${n(up.last.busy)}`);
+    if (up.last.failed || up.last.ended) log(`  failed attempts and lost sessions while connecting: ${Object.entries(up.last.reasons).sort((x, y) => y[1] - x[1]).slice(0, 4).map(([k, v]) => `${n(v)} × ${k}`).join('; ')}; 503s: ${n(up.last.busy)}`);
     log(`fleetrelay_bosh_sessions: ${n([...byNode.values()].reduce((a, b) => a + b, 0))} summed over ${byNode.size} workers (${[...byNode].sort().map(([k, v]) => `${k} ${n(v)}`).join(', ')})`);
     log(`open files per process:   ${pids.map((p) => n(proc(p).fds)).join(', ')} (primary first)`);
+    if (up.cut) log(`setup cut off after ${SETUP_MINUTES} minutes (--setup-minutes) with ${n(up.connected)} of ${n(SESSIONS)} bound; ${n(up.last.ended)} sessions were lost meanwhile`);
+    const rates = [60, 180, 300, 600, 900, 1200].filter((t) => t < up.timeline.at(-1)![0]).map((t) => `${n(up.timeline.find(([s]) => s >= t)![1])} after ${t / 60} min`);
+    log(`bound over time:          ${rates.join(', ')}`);
     log(`session setup:            ${n(up.connected / up.secs)}/s (${n(up.connected)} in ${up.secs.toFixed(1)} s); relay CPU ${((setupCpu.ticks * 10) / up.connected).toFixed(2)} ms per setup (${primaryMs.toFixed(2)} of it the primary's; ${setupCpu.pct.toFixed(0)} % of a core; load processes ${setupLoadPct.toFixed(0)} %; the machine ${setupCpu.machinePct.toFixed(0)} % busy)`);
     log(`relay RSS:                ${(baseRss / 1024).toFixed(0)} → ${(heldRss / 1024).toFixed(0)} MiB; ${((heldRss - baseRss) / clients).toFixed(1)} KiB per session`);
     log(`RSS per process:          ${pids.map((p) => `${(proc(p).rssKiB / 1024).toFixed(0)}`).join(', ')} MiB; load processes ${(sum(children.map((c) => c.pid!), 'rssKiB') / 1024).toFixed(0)} MiB`);
@@ -407,7 +415,7 @@ try {
       log(`sessions set up:          ${n(back.connected / back.secs)}/s on average from ready, ${n(peak)}/s at the most over 5 s; relay CPU ${cpu.pct.toFixed(0)} % of a core meanwhile; the machine ${cpu.machinePct.toFixed(0)} % busy`);
       log(`the devices saw:          ${n(back.last.busy - before.busy)} session attempts refused with 503 (admission), ${n(back.last.failed - before.failed)} failed otherwise, ${n(back.last.ended - before.ended)} sessions lost`);
       const why = Object.entries(back.last.reasons).map(([k, v]) => [k, v - (before.reasons[k] ?? 0)] as const).filter(([, v]) => v > 0).sort((x, y) => y[1] - x[1]);
-      log(`  why they failed:        ${why.slice(0, 6).map(([k, v]) => `${n(v)} × ${k}`).join('; ')}`);
+      log(`  why (failed, ended):    ${why.slice(0, 6).map(([k, v]) => `${n(v)} × ${k}`).join('; ')}`);
       log(`workers:                  ${readyPids.length - 1} at ready, ${endPids.length - 1} at the end, ${readyPids.filter((p) => !endPids.includes(p)).length} replaced; deaths and errors logged: ${r.deaths.length}`);
       if (r.deaths.length) log(`  ${r.deaths.slice(0, 5).join('\n  ')}`);
       log(`relay RSS after the storm: ${(sum(endPids, 'rssKiB') / 1024).toFixed(0)} MiB`);

@@ -19,7 +19,7 @@ interface Start {
 let sim: Simulator | null = null;
 /** Session attempts refused with 503 (admission control), attempts failed otherwise, sessions lost. */
 const seen = { busy: 0, failed: 0, ended: 0 };
-/** Why session attempts failed (other than 503), by message. */
+/** Why session attempts failed (other than 503) and sessions ended, by message. */
 const reasons = new Map<string, number>();
 // The bench that forked this process is gone (it crashed or was stopped): so are its devices.
 process.on('disconnect', () => process.exit(0));
@@ -42,7 +42,10 @@ process.on('message', (msg: { start?: Start; stop?: true; count?: true }) => {
           seen.failed++;
           reasons.set(why, (reasons.get(why) ?? 0) + 1);
         }
-        else if (event === 'session-ended') seen.ended++;
+        else if (event === 'session-ended') {
+          seen.ended++;
+          reasons.set(`ended: ${why}`, (reasons.get(`ended: ${why}`) ?? 0) + 1);
+        }
       },
     });
     const t0 = performance.now();
