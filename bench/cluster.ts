@@ -1,7 +1,9 @@
 /**
  * The relay as a cluster on PostgreSQL + NATS (issue 13), on this one machine. Three parts, in a
  * schema made for the run (dropped at the end), devices in forked load processes
- * (bench/device-worker.ts) each spread over 8 source addresses from 127.0.0.2 on:
+ * (bench/device-worker.ts) each spread over 8 source addresses from 127.0.0.2 on, each device
+ * with its own keep-alive connections (--shared-agent: one pool per load process, whose sockets
+ * pass from device to device, so most requests reach a worker that must forward them):
  *
  * - push: two nodes (separate `serve` processes, --node-id a and b); --push-devices devices on
  *   node a; GET round trips at each --rate for --seconds sent to a (same node) and to b (cross
@@ -17,7 +19,7 @@
  *
  *   npm run build && node dist/bench/cluster.js [--parts push,hold,storm] [--sessions 100000]
  *     [--workers 6] [--max-sessions 110000] [--load 12] [--concurrency 20] [--idle 60]
- *     [--push-devices 1000] [--rate 1000,300] [--seconds 10] [--bosh-wait 60] [--setup-minutes 20] [--relay-args "--admit-rate 500"]
+ *     [--push-devices 1000] [--rate 1000,300] [--seconds 10] [--bosh-wait 60] [--setup-minutes 20] [--shared-agent] [--relay-args "--admit-rate 500"]
  *
  * FLEETRELAY_BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/postgres) and
  * FLEETRELAY_BENCH_NATS_URL (default nats://127.0.0.1:4222) say where the servers are.
@@ -53,6 +55,7 @@ const { values } = parseArgs({
     'relay-args': { type: 'string', default: '' },
     'bosh-wait': { type: 'string', default: '60' },
     'setup-minutes': { type: 'string', default: '20' },
+    'shared-agent': { type: 'boolean', default: false },
   },
 });
 const PARTS = new Set(values.parts!.split(','));
@@ -165,20 +168,26 @@ async function sessionsByNode(url: string, nodes: number): Promise<Map<string, n
   const seen = new Map<string, number>();
   for (let i = 0; i < 20 * nodes && seen.size < nodes; i++) {
     const { node, text } = await new Promise<{ node: string; text: string }>((resolve, reject) => {
-      const req = request(`${url}/metrics`, { agent: false, headers: { authorization: `Bearer ${token}` } }, (res) => {
+      const req = request(`${url}/metrics`, { agent: false, timeout: 30_000, headers: { authorization: `Bearer ${token}` } }, (res) => {
         let text = '';
         res.setEncoding('utf8').on('data', (c: string) => (text += c));
         res.on('end', () => resolve({ node: String(res.headers['x-fleetrelay-node']), text }));
       });
-      req.on('error', reject).end();
-    });
+      req.on('timeout', () => req.destroy(new Error('no answer in 30 s'))).on('error', reject).end();
+    }).catch(() => ({ node: '', text: '' }));
+    if (!node) continue;
     seen.set(node, Number(/^fleetrelay_bosh_sessions (\S+)$/m.exec(text)?.[1]));
   }
   return seen;
 }
+/** A gauge from /metrics; NaN when the relay does not answer within 30 s (overloaded). */
 async function gauge(url: string, name: string): Promise<number> {
-  const text = await (await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(30_000) })).text();
-  return Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
+  try {
+    const text = await (await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(30_000) })).text();
+    return Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
+  } catch {
+    return NaN;
+  }
 }
 
 // ---- load processes ----------------------------------------------------------------------------
@@ -188,7 +197,7 @@ function loadProcess(relayUrl: string, devices: SimulatedDevice[]): ChildProcess
   const child = fork(fileURLToPath(new URL('./device-worker.js', import.meta.url)), { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   loads.push(child);
   const sources = Array.from({ length: ADDRESSES_PER_LOAD }, () => `127.0.${Math.floor(nextAddress / 256)}.${nextAddress++ % 256}`);
-  child.send({ start: { relayUrl, domain: DOMAIN, devices, sources, wait: WAIT, concurrency: CONCURRENCY } });
+  child.send({ start: { relayUrl, domain: DOMAIN, devices, sources, wait: WAIT, concurrency: CONCURRENCY, agentPerDevice: !values['shared-agent'] } });
   return child;
 }
 interface Counts {
@@ -388,6 +397,8 @@ try {
     const each = pids.map((p, i) => (proc(p).ticks - each0[i]!) / idle.secs);
     log(`idle CPU:                 ${idle.pct.toFixed(1)} % of a core over ${idle.secs.toFixed(0)} s, all relay processes (${((idle.pct * 15000) / clients).toFixed(1)} % per 15k sessions); the load processes ${((sum(loadPids, 'ticks') - l0) / idle.secs).toFixed(1)} %; the machine ${idle.machinePct.toFixed(0)} % busy`);
     log(`idle CPU per process:     ${each.map((x) => x.toFixed(1)).join(', ')} % (primary first)`);
+    const after = await allCounts(children);
+    log(`after the idle minute(s):  ${n(after.connected)} bound; ${n(after.ended - up.last.ended)} sessions lost meanwhile`);
     if (r.deaths.length) log(`errors / worker deaths:   ${r.deaths.length}\n  ${r.deaths.slice(0, 5).join('\n  ')}`);
 
     if (PARTS.has('storm')) {

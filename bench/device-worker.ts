@@ -14,6 +14,8 @@ interface Start {
   sources?: string[];
   wait: number;
   concurrency: number;
+  /** Each device its own connections (see SimulatorOptions.agentPerDevice). */
+  agentPerDevice?: boolean;
 }
 
 let sim: Simulator | null = null;
@@ -34,6 +36,7 @@ process.on('message', (msg: { start?: Start; stop?: true; count?: true }) => {
       wait: s.wait,
       localAddresses: s.sources ?? (s.source ? [s.source] : undefined),
       startConcurrency: s.concurrency,
+      agentPerDevice: s.agentPerDevice,
       survivalMs: 0,
       onEvent: (event, detail) => {
         const why = String(detail).slice(0, 80);

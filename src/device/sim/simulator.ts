@@ -32,6 +32,8 @@ export interface SimulatorOptions {
   localAddresses?: string[];
   /** What each MFP does (session, session-failed, session-ended, push, …), for load tests that count them. */
   onEvent?: (event: string, detail?: unknown) => void;
+  /** Each MFP its own keep-alive connections, as real devices have, instead of one pool shared by all (whose sockets pass from device to device). */
+  agentPerDevice?: boolean;
   /** Sessions opened at once while starting, so a large fleet does not stampede the relay. */
   startConcurrency?: number;
   /** Remote management (seed 004): each device prints this many pages a minute and reports what follows. */
@@ -96,7 +98,7 @@ export class Simulator {
           answerVia: o.answerVia,
           survivalMs: o.survivalMs,
           wait: o.wait,
-          agent: this.agent,
+          agent: o.agentPerDevice ? new Agent({ keepAlive: true, maxSockets: 2 }) : this.agent,
           localAddress: o.localAddresses?.length ? o.localAddresses[i % o.localAddresses.length] : undefined,
           onEvent: o.onEvent,
         });
