@@ -25,7 +25,9 @@
  * FLEETRELAY_BENCH_NATS_URL (default nats://127.0.0.1:4222) say where the servers are.
  */
 import { fork, type ChildProcess } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { createWriteStream, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Agent, request } from 'node:http';
 import { createServer, type AddressInfo } from 'node:net';
 import { createInterface } from 'node:readline';
@@ -152,11 +154,18 @@ async function relay(nodeId: string, o: { dataDir?: string; workers?: number; po
   const r = await startRelay({ dataDir: o.dataDir, args: [...args, ...RELAY_ARGS], env: { FLEETRELAY_AUTH_FAILURES_PER_MINUTE: '1000000' }, nodeArgs, readyMs: 600_000 });
   relays.push(r);
   // A worker that dies, and anything logged at error or worse, from the primary and the workers (they share its stdout).
+  // Every line also goes to a file, for what the summary does not say.
   const deaths: string[] = [];
+  const file = createWriteStream(join(tmpdir(), `fleetrelay-bench-${schema}-${nodeId}-${r.proc.pid}.log`));
   createInterface({ input: r.proc.stdout! }).on('line', (l) => {
+    file.write(`${l}\n`);
     if (l.includes('relay worker died') || /"level":(50|60)/.test(l)) deaths.push(l.slice(0, 400));
   });
-  createInterface({ input: r.proc.stderr! }).on('line', (l) => deaths.push(`stderr: ${l.slice(0, 400)}`));
+  createInterface({ input: r.proc.stderr! }).on('line', (l) => {
+    file.write(`${l}\n`);
+    deaths.push(`stderr: ${l.slice(0, 400)}`);
+  });
+  r.proc.once('close', () => file.end());
   // startRelay is satisfied by the first worker's "relay ready"; the primary's line comes when all are.
   if (o.workers && o.workers > 1 && !(await waitForLog(r, '"workers":', 600_000))) throw new Error('the workers did not all get ready in 10 minutes');
   return Object.assign(r, { deaths, ports });
@@ -196,6 +205,8 @@ let nextAddress = 2;
 function loadProcess(relayUrl: string, devices: SimulatedDevice[]): ChildProcess {
   const child = fork(fileURLToPath(new URL('./device-worker.js', import.meta.url)), { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   loads.push(child);
+  child.on('error', (err) => note(`load process ${child.pid}: ${err.message}`));
+  child.on('exit', (code, signal) => note(`load process ${child.pid} exited (${signal ?? code})`));
   const sources = Array.from({ length: ADDRESSES_PER_LOAD }, () => `127.0.${Math.floor(nextAddress / 256)}.${nextAddress++ % 256}`);
   child.send({ start: { relayUrl, domain: DOMAIN, devices, sources, wait: WAIT, concurrency: CONCURRENCY, agentPerDevice: !values['shared-agent'] } });
   return child;
@@ -215,6 +226,7 @@ function counts(child: ChildProcess): Promise<Counts> {
     child.on('message', (m: Counts & { started?: boolean }) => {
       if (!m.started && m.connected !== undefined) counting.get(child)?.(m);
     });
+  if (!child.connected) return Promise.resolve({ connected: 0, busy: 0, failed: 0, ended: 0, reasons: {} });
   return new Promise((resolve) => {
     counting.set(child, resolve);
     child.send({ count: true });
