@@ -26,7 +26,7 @@ const decode = (b: Uint8Array): unknown => JSON.parse(Buffer.from(b.buffer, b.by
 export class NatsBus implements Bus {
   readonly node: string;
   private readonly prefix: string;
-  private readonly leases: (() => void)[] = [];
+  private readonly leases: (() => Promise<void>)[] = [];
   private kv: Promise<KV> | null = null;
 
   private constructor(
@@ -113,6 +113,7 @@ export class NatsBus implements Bus {
     let revision = 0;
     let stopped = false;
     const set = (r: number): void => {
+      if (stopped && r > 0) return; // a renewal that was under way when the node let go
       if ((r > 0) !== (revision > 0)) onChange(r > 0);
       revision = r;
     };
@@ -131,17 +132,18 @@ export class NatsBus implements Bus {
       });
     };
     let timer = setTimeout(loop, 0);
-    this.leases.push(() => {
+    this.leases.push(async () => {
       stopped = true;
       clearTimeout(timer);
-      // Handing the lease back lets another node take it at once rather than after it lapses.
-      if (revision > 0) void this.bucket().then((kv) => kv.delete(key, { previousSeq: revision })).catch(() => undefined);
+      const held = revision;
       set(0);
+      // Handing the lease back lets another node take it at once rather than after it lapses.
+      if (held > 0) await this.bucket().then((kv) => kv.delete(key, { previousSeq: held })).catch(() => undefined);
     });
   }
 
   async close(): Promise<void> {
-    for (const stop of this.leases) stop();
+    await Promise.all(this.leases.map((stop) => stop()));
     try {
       await this.nc.drain();
     } catch {
