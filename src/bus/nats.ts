@@ -58,6 +58,22 @@ export class NatsBus implements Bus {
     return bus;
   }
 
+  /** Whether a cluster can run on the NATS server at `url`: reachable, with JetStream (for the leader's lease). Says what it found, or throws why not. */
+  static async probe(url: string): Promise<string> {
+    const nc = await connect({ servers: url, timeout: 5_000, maxReconnectAttempts: 0 }).catch((err: Error) => {
+      throw new Error(`cannot reach NATS at ${url}: ${err.message}`);
+    });
+    try {
+      const version = nc.info?.version ?? '?';
+      await (await nc.jetstreamManager()).getAccountInfo().catch(() => {
+        throw new Error(`NATS ${version} at ${url} has no JetStream: start it with -js`);
+      });
+      return `NATS ${version} at ${url}, JetStream on`;
+    } finally {
+      await nc.close();
+    }
+  }
+
   async request(node: string, topic: string, body: unknown, timeoutMs: number): Promise<unknown> {
     let reply;
     try {
