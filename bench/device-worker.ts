@@ -1,6 +1,7 @@
 /**
- * A load process of virtual MFPs for bench/relay-load.ts: started with fork(), told which
- * devices to run and from which source address, it reports when they are connected.
+ * A load process of virtual MFPs for bench/relay-load.ts and bench/cluster.ts: started with
+ * fork(), told which devices to run and from which source address(es), it reports when they are
+ * connected, and on {count} how many are connected now.
  */
 import { Simulator, type SimulatedDevice } from '../src/device/sim/simulator.js';
 
@@ -8,12 +9,22 @@ interface Start {
   relayUrl: string;
   domain: string;
   devices: SimulatedDevice[];
-  source: string;
+  /** One source address, or `sources` to spread the devices over several. */
+  source?: string;
+  sources?: string[];
   wait: number;
   concurrency: number;
+  /** Each device its own connections (see SimulatorOptions.agentPerDevice). */
+  agentPerDevice?: boolean;
 }
 
 let sim: Simulator | null = null;
+/** Session attempts refused with 503 (admission control), attempts failed otherwise, sessions lost. */
+const seen = { busy: 0, failed: 0, ended: 0 };
+/** Why session attempts failed (other than 503) and sessions ended, by message. */
+const reasons = new Map<string, number>();
+// The bench that forked this process is gone (it crashed or was stopped): so are its devices.
+process.on('disconnect', () => process.exit(0));
 
 process.on('message', (msg: { start?: Start; stop?: true; count?: true }) => {
   if (msg.start) {
@@ -23,13 +34,26 @@ process.on('message', (msg: { start?: Start; stop?: true; count?: true }) => {
       domain: s.domain,
       devices: s.devices,
       wait: s.wait,
-      localAddresses: [s.source],
+      localAddresses: s.sources ?? (s.source ? [s.source] : undefined),
       startConcurrency: s.concurrency,
+      agentPerDevice: s.agentPerDevice,
       survivalMs: 0,
+      onEvent: (event, detail) => {
+        const why = String(detail).slice(0, 80);
+        if (event === 'session-failed' && why.includes('busy admitting')) seen.busy++;
+        else if (event === 'session-failed') {
+          seen.failed++;
+          reasons.set(why, (reasons.get(why) ?? 0) + 1);
+        }
+        else if (event === 'session-ended') {
+          seen.ended++;
+          reasons.set(`ended: ${why}`, (reasons.get(`ended: ${why}`) ?? 0) + 1);
+        }
+      },
     });
     const t0 = performance.now();
     void sim.start().then(() => process.send!({ started: true, connected: sim!.connected, ms: performance.now() - t0 }));
   }
-  if (msg.count) process.send!({ connected: sim?.connected ?? 0, answered: sim?.answered ?? 0 });
+  if (msg.count) process.send!({ connected: sim?.connected ?? 0, answered: sim?.answered ?? 0, ...seen, reasons: Object.fromEntries(reasons) });
   if (msg.stop) void (sim?.stop() ?? Promise.resolve()).then(() => process.exit(0));
 });

@@ -58,7 +58,7 @@ export const TEST_LOG_DIR_ENV = 'FLEETRELAY_TEST_LOG_DIR';
 let relaysStarted = 0;
 
 /** Starts `fleetrelay serve` on a free loopback port and waits for its "relay ready" log line. */
-export async function startRelay(o: { dataDir?: string; args?: string[]; env?: NodeJS.ProcessEnv; nodeArgs?: string[]; logDir?: string; sqlite?: boolean } = {}): Promise<RelayProcess> {
+export async function startRelay(o: { dataDir?: string; args?: string[]; env?: NodeJS.ProcessEnv; nodeArgs?: string[]; logDir?: string; sqlite?: boolean; readyMs?: number } = {}): Promise<RelayProcess> {
   const dataDir = o.dataDir ?? tempDir();
   const logDir = o.logDir ?? process.env[TEST_LOG_DIR_ENV];
   const proc = spawn(
@@ -86,7 +86,8 @@ export async function startRelay(o: { dataDir?: string; args?: string[]; env?: N
   let smtpPort = 0;
   let faxPort = 0;
   const url = await new Promise<string>((res, rej) => {
-    const timer = setTimeout(() => rej(new Error(`relay did not start in 15 s:\n${logs.join('\n')}`)), 15_000);
+    const readyMs = o.readyMs ?? 15_000;
+    const timer = setTimeout(() => rej(new Error(`relay did not start in ${readyMs / 1000} s:\n${logs.join('\n')}`)), readyMs);
     const lines = createInterface({ input: proc.stdout! });
     createInterface({ input: proc.stderr! }).on('line', keep);
     lines.on('line', (line) => {

@@ -30,6 +30,10 @@ export interface SimulatorOptions {
   wait?: number;
   /** Spread devices over these source addresses (e.g. 127.0.0.2–127.0.0.9). */
   localAddresses?: string[];
+  /** What each MFP does (session, session-failed, session-ended, push, …), for load tests that count them. */
+  onEvent?: (event: string, detail?: unknown) => void;
+  /** Each MFP its own keep-alive connections, as real devices have, instead of one pool shared by all (whose sockets pass from device to device). */
+  agentPerDevice?: boolean;
   /** Sessions opened at once while starting, so a large fleet does not stampede the relay. */
   startConcurrency?: number;
   /** Remote management (seed 004): each device prints this many pages a minute and reports what follows. */
@@ -94,8 +98,9 @@ export class Simulator {
           answerVia: o.answerVia,
           survivalMs: o.survivalMs,
           wait: o.wait,
-          agent: this.agent,
+          agent: o.agentPerDevice ? new Agent({ keepAlive: true, maxSockets: 2 }) : this.agent,
           localAddress: o.localAddresses?.length ? o.localAddresses[i % o.localAddresses.length] : undefined,
+          onEvent: o.onEvent,
         });
     });
   }
