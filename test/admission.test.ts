@@ -9,7 +9,7 @@ import { VirtualDevice } from '../src/device/sim/virtual-device.js';
 import { Admission } from '../src/services/kernel/rate-limit.js';
 import { HB, post } from './helpers/bosh.js';
 import { ManualClock } from './helpers/clock.js';
-import { adminToken, api, cliJson, startRelay, until, type RelayProcess } from './helpers/relay.js';
+import { adminToken, api, startRelay, until, type RelayProcess } from './helpers/relay.js';
 
 describe('admission at a steady rate', () => {
   it('admits a second\'s worth at once, then one per 1/rate s; the wait it asks for grows with the crowd', () => {
@@ -53,13 +53,13 @@ describe('a reconnect storm against a relay admitting 5 sessions a second', () =
   });
 
   it('twenty devices coming at once are all ONLINE after backing off', async () => {
-    const started = Date.now();
     const ids: string[] = [];
     for (let i = 0; i < 20; i++) {
-      const credentials = cliJson<{ deviceId: string; jid: string; token: string }>(relay.dataDir, ['device', 'add', '--serial', `STORM-${i}`, '--model', 'MFC']);
+      const credentials = (await api(relay.url, '/api/v1/devices', { method: 'POST', token: admin, json: { serial: `STORM-${i}`, model: 'MFC' } })).body as { deviceId: string; jid: string; token: string };
       ids.push(credentials.deviceId);
       devices.push(new VirtualDevice({ relayUrl: relay.url, domain: 'fleetrelay.local', credentials, mib: new PrinterMib({ model: 'MFC', serial: `STORM-${i}` }), wait: 2 }));
     }
+    const started = Date.now();
     await Promise.all(devices.map((d) => d.start()));
     await until('all ONLINE', async () => {
       const online = await Promise.all(ids.map(async (id) => (await api(relay.url, `/api/v1/devices/${id}`, { token: admin })).body.online === true));

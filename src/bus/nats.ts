@@ -26,7 +26,7 @@ const decode = (b: Uint8Array): unknown => JSON.parse(Buffer.from(b.buffer, b.by
 export class NatsBus implements Bus {
   readonly node: string;
   private readonly prefix: string;
-  private readonly leases: (() => void)[] = [];
+  private readonly leases: (() => Promise<void>)[] = [];
   private kv: Promise<KV> | null = null;
 
   private constructor(
@@ -56,6 +56,22 @@ export class NatsBus implements Bus {
     }
     bus.serve('hello', () => bus.node);
     return bus;
+  }
+
+  /** Whether a cluster can run on the NATS server at `url`: reachable, with JetStream (for the leader's lease). Says what it found, or throws why not. */
+  static async probe(url: string): Promise<string> {
+    const nc = await connect({ servers: url, timeout: 5_000, maxReconnectAttempts: 0 }).catch((err: Error) => {
+      throw new Error(`cannot reach NATS at ${url}: ${err.message}`);
+    });
+    try {
+      const version = nc.info?.version ?? '?';
+      await (await nc.jetstreamManager()).getAccountInfo().catch(() => {
+        throw new Error(`NATS ${version} at ${url} has no JetStream: start it with -js`);
+      });
+      return `NATS ${version} at ${url}, JetStream on`;
+    } finally {
+      await nc.close();
+    }
   }
 
   async request(node: string, topic: string, body: unknown, timeoutMs: number): Promise<unknown> {
@@ -113,6 +129,7 @@ export class NatsBus implements Bus {
     let revision = 0;
     let stopped = false;
     const set = (r: number): void => {
+      if (stopped && r > 0) return; // a renewal that was under way when the node let go
       if ((r > 0) !== (revision > 0)) onChange(r > 0);
       revision = r;
     };
@@ -131,17 +148,18 @@ export class NatsBus implements Bus {
       });
     };
     let timer = setTimeout(loop, 0);
-    this.leases.push(() => {
+    this.leases.push(async () => {
       stopped = true;
       clearTimeout(timer);
-      // Handing the lease back lets another node take it at once rather than after it lapses.
-      if (revision > 0) void this.bucket().then((kv) => kv.delete(key, { previousSeq: revision })).catch(() => undefined);
+      const held = revision;
       set(0);
+      // Handing the lease back lets another node take it at once rather than after it lapses.
+      if (held > 0) await this.bucket().then((kv) => kv.delete(key, { previousSeq: held })).catch(() => undefined);
     });
   }
 
   async close(): Promise<void> {
-    for (const stop of this.leases) stop();
+    await Promise.all(this.leases.map((stop) => stop()));
     try {
       await this.nc.drain();
     } catch {

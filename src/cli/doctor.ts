@@ -3,6 +3,7 @@ import { accessSync, constants, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { defaults } from '../config.js';
 import { inspectStore } from '../stores.js';
+import { NatsBus } from '../bus/nats.js';
 import type { GlobalOptions } from './context.js';
 import { printJson } from './output.js';
 import { wholeNumber } from './parse.js';
@@ -59,19 +60,27 @@ function dataDirCheck(dir: string): Check {
 export function doctorCommand(program: Command, g: () => GlobalOptions): void {
   program
     .command('doctor')
-    .description('check the store (reachable, schema version), the data directory\'s permissions, and that the relay\'s ports are free')
+    .description('check the store (reachable, schema version), the data directory\'s permissions, that the relay\'s ports are free, and the cluster\'s NATS')
     .option('--host <address>', 'address the relay listens on', '0.0.0.0')
     .option('--port <port>', `HTTP port (env PORT, default ${defaults.port})`)
     .option('--smtp-port <port>', 'print-by-mail port (env FLEETRELAY_SMTP_PORT)', process.env.FLEETRELAY_SMTP_PORT ?? '2525')
     .option('--fax-port <port>', 'fax relay port (env FLEETRELAY_FAX_PORT)', process.env.FLEETRELAY_FAX_PORT ?? String(defaults.faxPort))
+    .option('--nats-url <url>', 'the cluster\'s NATS server: reachable, with JetStream (env FLEETRELAY_NATS_URL)', process.env.FLEETRELAY_NATS_URL)
     .option('--json', 'print JSON')
-    .action(async (o: { host: string; port?: string; smtpPort: string; faxPort: string; json?: boolean }) => {
+    .action(async (o: { host: string; port?: string; smtpPort: string; faxPort: string; natsUrl?: string; json?: boolean }) => {
       const ports: [string, number][] = [
         ['http', wholeNumber('--port', o.port ?? process.env.PORT ?? String(defaults.port), 0, 65535)],
         ['smtp', wholeNumber('--smtp-port', o.smtpPort, 0, 65535)],
         ['fax', wholeNumber('--fax-port', o.faxPort, 0, 65535)],
       ];
       const checks = [...(await storeChecks(g())), dataDirCheck(g().dataDir)];
+      if (o.natsUrl)
+        checks.push(
+          await NatsBus.probe(o.natsUrl).then(
+            (detail) => ({ check: 'nats', ok: true, detail }),
+            (err: Error) => ({ check: 'nats', ok: false, detail: err.message }),
+          ),
+        );
       for (const [name, port] of ports) {
         if (port === 0) continue;
         const busy = await portTaken(o.host, port);

@@ -10,6 +10,16 @@ import type { PresenceService } from './presence.js';
 const BUS_MARGIN_MS = 5_000;
 const DELIVER_TIMEOUT_MS = 5_000;
 
+/** The node holding the device's session was lost while a request waited for the device's answer. */
+export class NodeLost extends Error {
+  constructor(
+    readonly deviceId: string,
+    readonly node: string,
+  ) {
+    super(`the relay node holding ${deviceId}'s session (${node}) was lost while the request waited for its answer; the device reconnects to another node`);
+  }
+}
+
 /** What HTTP routes need of presence: whether a device is ONLINE, and a request from it that resets its management timer. */
 export interface DevicePresence {
   isOnline(deviceId: string): boolean;
@@ -118,7 +128,7 @@ export class DeviceSessions implements DevicePresence {
   /**
    * Sends a request down the device's session and waits for the answer with the same request
    * ID: null when none came within `timeoutMs`, `undelivered` at once when the session could not
-   * take it, or when the node holding it is lost while it waits.
+   * take it; rejects with NodeLost when the node holding it is lost while it waits.
    */
   async ask<K extends AnswerKind>(deviceId: string, requestId: string, kind: K, msg: DeviceMessage, timeoutMs: number, undelivered: AnswerKinds[K]): Promise<AnswerKinds[K] | null> {
     const node = this.directory.nodeOf(deviceId);
@@ -126,7 +136,7 @@ export class DeviceSessions implements DevicePresence {
     if (node === null) return undelivered;
     const body: AskBody = { deviceId, requestId, kind, msg, timeoutMs, undelivered };
     let end!: () => void;
-    const lost = new Promise<AnswerKinds[K]>((resolve) => (end = () => resolve(undelivered)));
+    const lost = new Promise<never>((_, reject) => (end = () => reject(new NodeLost(deviceId, node))));
     const waiting = this.waitingOn.get(node) ?? new Set();
     this.waitingOn.set(node, waiting.add(end));
     try {

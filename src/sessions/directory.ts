@@ -1,11 +1,10 @@
 import { EventEmitter } from 'node:events';
 import type { Bus } from '../bus/bus.js';
 import type { Clock } from '../domain/clock.js';
+import { Gossip, type News } from './gossip.js';
 import type { ClusterNodes } from './nodes.js';
 import type { PresenceService } from './presence.js';
 
-/** Presence changes on this node are told to the others in batches this often. */
-const TELL_EVERY_MS = 50;
 /** Device IDs per message when a node tells its whole list. */
 const CHUNK = 5_000;
 
@@ -15,14 +14,8 @@ interface Claim {
   at: number;
 }
 
-/** [deviceId, bound at] */
-type Entry = [string, number];
-interface PresenceNews {
-  online: Entry[];
-  offline: string[];
-  /** This is (the start of) the node's whole list: forget what it said before. */
-  reset?: boolean;
-}
+/** [deviceId, when its session was bound here]; null: its session here ended. */
+type Entry = [string, number | null];
 
 export interface DirectoryEvents {
   /** A session bound on another node holds this device now: the one here must end. */
@@ -40,24 +33,24 @@ export interface DirectoryEvents {
 export class DeviceDirectory extends EventEmitter<DirectoryEvents> {
   private readonly elsewhere = new Map<string, Claim>();
   private readonly boundHere = new Map<string, number>();
-  private news: PresenceNews = { online: [], offline: [] };
-  private stopTimer: (() => void) | null = null;
+  private readonly gossip: Gossip<Entry>;
 
   constructor(
     private readonly bus: Bus,
     private readonly nodes: ClusterNodes,
     private readonly presence: PresenceService,
-    private readonly clock: Clock,
+    clock: Clock,
   ) {
     super();
+    this.gossip = new Gossip<Entry>(bus, nodes, clock, 'presence', CHUNK, () => [...this.boundHere], (news, from) => this.heard(news, from));
     presence.on('online', (id) => {
       const at = clock.now();
       this.boundHere.set(id, at);
-      this.news.online.push([id, at]);
+      this.gossip.add([id, at]);
     });
     presence.on('offline', (id) => {
       this.boundHere.delete(id);
-      this.news.offline.push(id);
+      this.gossip.add([id, null]);
     });
     nodes.on('down', (node) => this.forget(node));
   }
@@ -79,40 +72,20 @@ export class DeviceDirectory extends EventEmitter<DirectoryEvents> {
   }
 
   start(): void {
-    this.bus.onBroadcast('presence', (body, from) => this.heard(body as PresenceNews, from));
-    // A node heard of for the first time (it joined, or came back after it was taken for dead) is asked for its whole list.
-    this.bus.serve('presence.ask', () => this.tellAll());
-    this.nodes.on('up', (node) => this.bus.tell(node, 'presence.ask', null));
-    const loop = (): void => {
-      this.tell();
-      this.stopTimer = this.clock.after(TELL_EVERY_MS, loop);
-    };
-    loop();
+    this.gossip.start();
   }
 
   stop(): void {
-    this.stopTimer?.();
-    this.tell();
+    this.gossip.stop();
   }
 
-  private tell(): void {
-    if (this.news.online.length === 0 && this.news.offline.length === 0) return;
-    const news = this.news;
-    this.news = { online: [], offline: [] };
-    for (let i = 0; i < Math.max(news.online.length, news.offline.length); i += CHUNK)
-      this.bus.broadcast('presence', { online: news.online.slice(i, i + CHUNK), offline: news.offline.slice(i, i + CHUNK) });
-  }
-
-  private tellAll(): void {
-    this.tell();
-    const all: Entry[] = [...this.boundHere];
-    for (let i = 0; i === 0 || i < all.length; i += CHUNK) this.bus.broadcast('presence', { online: all.slice(i, i + CHUNK), offline: [], reset: i === 0 });
-  }
-
-  private heard(news: PresenceNews, node: string): void {
+  private heard(news: News<Entry>, node: string): void {
     if (news.reset) for (const [id, claim] of [...this.elsewhere]) if (claim.node === node) this.elsewhere.delete(id);
-    for (const id of news.offline) if (this.elsewhere.get(id)?.node === node) this.elsewhere.delete(id);
-    for (const [id, at] of news.online) {
+    for (const [id, at] of news.entries) {
+      if (at === null) {
+        if (this.elsewhere.get(id)?.node === node) this.elsewhere.delete(id);
+        continue;
+      }
       const here = this.boundHere.get(id);
       if (here !== undefined) {
         if (!later({ node, at }, { node: this.bus.node, at: here })) continue; // the session here is the newer: the other node ends its own

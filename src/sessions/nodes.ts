@@ -7,6 +7,12 @@ export const BEAT_MS = 2_000;
 /** …and one not heard from for this long is taken for dead (kill -9, a lost host, a cut cable). */
 export const DEAD_AFTER_MS = 6_000;
 
+/** What the cluster's other parts need of the live nodes. */
+export interface NodeWatch {
+  on(event: 'up' | 'down', fn: (node: string) => void): unknown;
+  isUp(node: string): boolean;
+}
+
 export interface NodeEvents {
   up: [node: string];
   down: [node: string];
@@ -16,7 +22,7 @@ export interface NodeEvents {
  * The relay nodes alive in the cluster, by their heartbeats on the bus. A node that stops
  * cleanly says goodbye and is down at once; one that dies is down after DEAD_AFTER_MS.
  */
-export class ClusterNodes extends EventEmitter<NodeEvents> {
+export class ClusterNodes extends EventEmitter<NodeEvents> implements NodeWatch {
   private readonly lastHeard = new Map<string, number>();
   private stopTimer: (() => void) | null = null;
 

@@ -81,7 +81,7 @@ describe('a cluster losing nodes', () => {
     const r = await waiting;
     const took = Date.now() - t0;
     assert.equal(r.status, 409, r.text);
-    assert.match(r.body.detail, /offline|lost/);
+    assert.match(r.body.detail, /relay node holding .* \(node-1\) was lost/);
     assert.ok(took < 10_000, `the waiting request ended after ${took} ms`);
     await until('OFFLINE on the others', async () => (!(await onlineOn(b!, silent)) && !(await onlineOn(c.nodes[2]!, silent)) ? true : undefined), 10_000 - (Date.now() - t0));
     await until('the balanced device is back through another node', async () => ((await onlineOn(b!, id)) ? true : undefined), 20_000);

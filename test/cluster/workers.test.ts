@@ -33,6 +33,19 @@ describe('serve --workers', () => {
     assert.match(zero.stderr, /--workers needs fixed ports/);
   });
 
+  it('doctor checks the cluster\'s NATS: reachable, with JetStream', async () => {
+    const dir = tempDir();
+    const [closed] = await freePorts(1);
+    const run = (url: string) => cli(dir, ['doctor', '--json', '--host', '127.0.0.1', '--port', '0', '--smtp-port', '0', '--fax-port', '0', '--nats-url', url]);
+    const nats = (r: ReturnType<typeof run>) => (JSON.parse(r.stdout) as { checks: { check: string; ok: boolean; detail: string }[] }).checks.find((c) => c.check === 'nats')!;
+    const good = nats(run(NATS_URL));
+    assert.equal(good.ok, true, good.detail);
+    assert.match(good.detail, /JetStream on/);
+    const bad = run(`nats://127.0.0.1:${closed}`);
+    assert.equal(bad.code, 1);
+    assert.match(nats(bad).detail, /cannot reach NATS/);
+  });
+
   describe('two workers on one SQLite file', () => {
     let relay: RelayProcess;
     let admin: string;

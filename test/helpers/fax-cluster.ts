@@ -8,10 +8,10 @@ import { EventEmitter } from 'node:events';
 import { NodeUnreachable, RemoteError, type Bus } from '../../src/bus/bus.js';
 import { FrameType } from '../../src/protocol/fax/frames.js';
 import { FaxBridge } from '../../src/services/fax/bridge.js';
-import type { FaxLine, FaxLinePort, Relayed } from '../../src/services/fax/line.js';
+import type { FaxLine, Relayed } from '../../src/services/fax/line.js';
+import { FAX_USERS, RecordingLine } from './fax-line.js';
 import { FaxRoster } from '../../src/services/fax/roster.js';
 import { DEFAULT_FAX, FaxSwitchboard } from '../../src/services/fax/switchboard.js';
-import type { FaxUserService } from '../../src/services/fax/users.js';
 import { RateLimiter } from '../../src/services/kernel/rate-limit.js';
 import { cryptoRandom } from '../../src/services/kernel/secrets.js';
 import type { NodeEvents } from '../../src/sessions/nodes.js';
@@ -127,41 +127,14 @@ export class FakeNodes extends EventEmitter<NodeEvents> {
 }
 
 /** A fax machine's connection as the switchboard sees it; its socket buffer takes `room` bytes before it is full. */
-export class Line implements FaxLinePort {
-  readonly remoteAddress = '192.0.2.1';
-  sent: { type: number; body?: any }[] = [];
+export class Line extends RecordingLine {
   got: { type: number; bytes: Buffer }[] = [];
   paused = false;
-  closed = false;
   room = Infinity;
   private buffered = 0;
   private drains: (() => void)[] = [];
   onClose: () => void = () => {};
 
-  loggedIn(r: object): void {
-    this.sent.push({ type: FrameType.LOGIN_RESULT, body: { ok: true, ...r } });
-  }
-  loginRefused(reason: string): void {
-    this.sent.push({ type: FrameType.LOGIN_RESULT, body: { ok: false, reason } });
-  }
-  holdAck(): void {
-    this.sent.push({ type: FrameType.HOLD_ACK });
-  }
-  users(users: string[]): void {
-    this.sent.push({ type: FrameType.LIST_RESULT, body: { users } });
-  }
-  incoming(call: object): void {
-    this.sent.push({ type: FrameType.INCOMING, body: call });
-  }
-  connected(call: object): void {
-    this.sent.push({ type: FrameType.CONNECT_RESULT, body: { ok: true, ...call } });
-  }
-  callFailed(f: object): void {
-    this.sent.push({ type: FrameType.CONNECT_RESULT, body: { ok: false, ...f } });
-  }
-  error(code: string, message: string): void {
-    this.sent.push({ type: FrameType.ERROR, body: { code, message } });
-  }
   relayData(d: Relayed): boolean {
     return this.take(FrameType.DATA, d);
   }
@@ -194,9 +167,6 @@ export class Line implements FaxLinePort {
     this.closed = true;
     this.onClose();
   }
-  last(): { type: number; body?: any } {
-    return this.sent.at(-1)!;
-  }
   lastOf(type: number): { type: number; body?: any } | undefined {
     return this.sent.filter((f) => f.type === type).at(-1);
   }
@@ -218,14 +188,7 @@ export interface Fax {
 export function cluster(names: string[]) {
   const clock = new ManualClock();
   const net = new FakeNet();
-  const users = {
-    async authenticate(id: string, password: string) {
-      return password === 'right' ? { id, accountId: id === 'other' ? 'b' : 'a', passwordHash: 'h', settings: {}, createdAt: 0, updatedAt: 0 } : null;
-    },
-    async stillValid() {
-      return true;
-    },
-  } as unknown as FaxUserService;
+  const users = FAX_USERS;
   const limiter = (): RateLimiter => new RateLimiter(clock, 3, 60_000);
   const make = (name: string): Node => {
     const bus = new FakeBus(name, net);

@@ -4,8 +4,8 @@ import { describe, it } from 'node:test';
 import { ManualClock } from '../helpers/clock.js';
 import { FrameType } from '../../src/protocol/fax/frames.js';
 import { DEFAULT_FAX, FaxSwitchboard } from '../../src/services/fax/switchboard.js';
-import type { FaxLine, FaxLinePort, Relayed } from '../../src/services/fax/line.js';
-import type { FaxUserService } from '../../src/services/fax/users.js';
+import type { FaxLine, Relayed } from '../../src/services/fax/line.js';
+import { FAX_USERS, RecordingLine } from '../helpers/fax-line.js';
 import { RateLimiter } from '../../src/services/kernel/rate-limit.js';
 import { cryptoRandom } from '../../src/services/kernel/secrets.js';
 import { controlFrame, dataFrame, FrameReader, type FrameProblem } from '../../src/protocol/fax/frames.js';
@@ -35,35 +35,8 @@ describe('fax frame reader', () => {
 });
 
 /** A connection that records what the switchboard says to it, as the frame type and body the fax port would write. */
-class FakeLine implements FaxLinePort {
-  constructor(readonly remoteAddress = '192.0.2.1') {}
-  sent: { type: number; body?: any }[] = [];
+class FakeLine extends RecordingLine {
   relayed: number[] = [];
-  closed = false;
-  loggedIn(r: object): void {
-    this.sent.push({ type: FrameType.LOGIN_RESULT, body: { ok: true, ...r } });
-  }
-  loginRefused(reason: string): void {
-    this.sent.push({ type: FrameType.LOGIN_RESULT, body: { ok: false, reason } });
-  }
-  holdAck(): void {
-    this.sent.push({ type: FrameType.HOLD_ACK });
-  }
-  users(users: string[]): void {
-    this.sent.push({ type: FrameType.LIST_RESULT, body: { users } });
-  }
-  incoming(call: object): void {
-    this.sent.push({ type: FrameType.INCOMING, body: call });
-  }
-  connected(call: object): void {
-    this.sent.push({ type: FrameType.CONNECT_RESULT, body: { ok: true, ...call } });
-  }
-  callFailed(f: object): void {
-    this.sent.push({ type: FrameType.CONNECT_RESULT, body: { ok: false, ...f } });
-  }
-  error(code: string, message: string): void {
-    this.sent.push({ type: FrameType.ERROR, body: { code, message } });
-  }
   relayData(): boolean {
     this.relayed.push(FrameType.DATA);
     return true;
@@ -79,20 +52,10 @@ class FakeLine implements FaxLinePort {
   close(): void {
     this.closed = true;
   }
-  last(): { type: number; body?: any } {
-    return this.sent.at(-1)!;
-  }
 }
 
 function board(clock: ManualClock): FaxSwitchboard {
-  const users = {
-    async authenticate(id: string, password: string) {
-      return password === 'right' ? { id, accountId: id === 'other' ? 'b' : 'a', passwordHash: 'h', settings: {}, createdAt: 0, updatedAt: 0 } : null;
-    },
-    async stillValid() {
-      return true;
-    },
-  } as unknown as FaxUserService;
+  const users = FAX_USERS;
   const limiter = (): RateLimiter => new RateLimiter(clock, 3, 60_000);
   return new FaxSwitchboard(users, clock, cryptoRandom(), DEFAULT_FAX, { perUser: limiter(), perAddress: limiter() });
 }

@@ -1,7 +1,8 @@
 import { BusTimeout, NodeUnreachable, type Bus } from '../../bus/bus.js';
 import type { DemandFailure } from '../../domain/fax.js';
 import type { Call, FarCall, FaxCluster, FaxLine, PeerEnd, Relayed } from './line.js';
-import type { FaxRoster, NodeWatch } from './roster.js';
+import type { FaxRoster } from './roster.js';
+import type { NodeWatch } from '../../sessions/nodes.js';
 import type { FaxSwitchboard } from './switchboard.js';
 
 /** Bytes of one call a node sends on without their acknowledgement before it pauses its line… */

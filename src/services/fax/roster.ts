@@ -1,24 +1,13 @@
 import type { Bus } from '../../bus/bus.js';
 import type { Clock } from '../../domain/clock.js';
+import { Gossip, type News } from '../../sessions/gossip.js';
+import type { NodeWatch } from '../../sessions/nodes.js';
 
-/** Changes of this node's fax users are told to the others in batches this often. */
-const TELL_EVERY_MS = 50;
 /** Users per message when a node tells its whole list. */
 const CHUNK = 2_000;
 
-/** The cluster's live nodes, as the roster and the bridge need them (sessions/nodes.ts). */
-export interface NodeWatch {
-  on(event: 'up' | 'down', fn: (node: string) => void): unknown;
-  isUp(node: string): boolean;
-}
-
 /** [user ID, account ID, connections on the telling node]; 0 connections: logged out there. */
 type Entry = [string, string, number];
-interface RosterNews {
-  users: Entry[];
-  /** This is (the start of) the node's whole list: forget what it said before. */
-  reset?: boolean;
-}
 
 interface Whereabouts {
   accountId: string;
@@ -35,16 +24,16 @@ interface Whereabouts {
  */
 export class FaxRoster {
   private readonly here = new Map<string, Entry>();
-  private news = new Map<string, Entry>();
   private readonly elsewhere = new Map<string, Whereabouts>();
   private readonly byAccount = new Map<string, Set<string>>();
-  private stopTimer: (() => void) | null = null;
+  private readonly gossip: Gossip<Entry>;
 
   constructor(
-    private readonly bus: Bus,
+    bus: Bus,
     private readonly nodes: NodeWatch,
-    private readonly clock: Clock,
+    clock: Clock,
   ) {
+    this.gossip = new Gossip<Entry>(bus, nodes, clock, 'fax.roster', CHUNK, () => [...this.here.values()], (news, from) => this.heard(news, from));
     nodes.on('down', (node) => this.forget(node));
   }
 
@@ -53,7 +42,7 @@ export class FaxRoster {
     const entry: Entry = [userId, accountId, count];
     if (count > 0) this.here.set(userId, entry);
     else this.here.delete(userId);
-    this.news.set(userId, entry);
+    this.gossip.add(entry);
   }
 
   /** Users of the account logged in on other live nodes. */
@@ -76,39 +65,16 @@ export class FaxRoster {
   }
 
   start(): void {
-    this.bus.onBroadcast('fax.roster', (body, from) => this.heard(body as RosterNews, from));
-    this.bus.serve('fax.roster.ask', () => this.tellAll());
-    this.nodes.on('up', (node) => this.bus.tell(node, 'fax.roster.ask', null));
-    // A node restarted under its old name before the others took it for dead: they drop what it held before.
-    this.tellAll();
-    const loop = (): void => {
-      this.tell();
-      this.stopTimer = this.clock.after(TELL_EVERY_MS, loop);
-    };
-    loop();
+    this.gossip.start();
   }
 
   stop(): void {
-    this.stopTimer?.();
-    this.tell();
+    this.gossip.stop();
   }
 
-  private tell(): void {
-    if (this.news.size === 0) return;
-    const users = [...this.news.values()];
-    this.news = new Map();
-    for (let i = 0; i < users.length; i += CHUNK) this.bus.broadcast('fax.roster', { users: users.slice(i, i + CHUNK) });
-  }
-
-  private tellAll(): void {
-    this.news.clear();
-    const all = [...this.here.values()];
-    for (let i = 0; i === 0 || i < all.length; i += CHUNK) this.bus.broadcast('fax.roster', { users: all.slice(i, i + CHUNK), reset: i === 0 });
-  }
-
-  private heard(news: RosterNews, node: string): void {
+  private heard(news: News<Entry>, node: string): void {
     if (news.reset) this.forget(node);
-    for (const [userId, accountId, count] of news.users) this.set(userId, accountId, node, count);
+    for (const [userId, accountId, count] of news.entries) this.set(userId, accountId, node, count);
   }
 
   private set(userId: string, accountId: string, node: string, count: number): void {

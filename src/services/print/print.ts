@@ -338,7 +338,8 @@ export class PrintService {
   private async askPrinter(job: PrintJob): Promise<CancelAnswer> {
     const requestId = CANCEL_ID_PREFIX + base32(this.ctx.random.bytes(15));
     const msg = { kind: 'cancel', requestId, jobId: job.id } as const;
-    return (await this.sessions.ask(job.deviceId, requestId, 'cancel', msg, this.o.cancelTimeoutMs, 'no-answer')) ?? 'no-answer';
+    // A printer whose node is lost meanwhile said nothing: C4, its data is kept.
+    return (await this.sessions.ask(job.deviceId, requestId, 'cancel', msg, this.o.cancelTimeoutMs, 'no-answer').catch(() => null)) ?? 'no-answer';
   }
 
   /** Announces the job down its printer's session, on whichever node holds it. */

@@ -2,7 +2,7 @@ import { isOid, MAX_OBJECTS, isSmiType, refusedObject, answersRequest, valueProb
 import { canSeeAccount, type Principal } from '../../domain/principal.js';
 import type { QueuedRequest } from '../../domain/push.js';
 import { base32 } from '../../domain/identifiers.js';
-import type { DeviceSessions } from '../../sessions/device-sessions.js';
+import { NodeLost, type DeviceSessions } from '../../sessions/device-sessions.js';
 import { DeviceTimers } from '../../sessions/device-timers.js';
 import type { ServiceContext } from '../kernel/context.js';
 import type { DeviceService } from '../identity/devices.js';
@@ -233,7 +233,9 @@ export class PushService {
       throw new ServiceError('device-busy', `too many requests are waiting for ${device.id}; retry later`, { retryAfter: 1 });
 
     const req: PushRequest = { requestId: this.newRequestId(), deviceId: device.id, op, ...body };
-    const answer = await this.sessions.ask(device.id, req.requestId, 'push', { kind: 'push', req }, timeoutMs, { error: { condition: 'recipient-unavailable' } });
+    const answer = await this.sessions.ask(device.id, req.requestId, 'push', { kind: 'push', req }, timeoutMs, { error: { condition: 'recipient-unavailable' } }).catch((err: unknown) => {
+      throw err instanceof NodeLost ? new ServiceError('device-offline', err.message, { requestId: req.requestId }) : err;
+    });
 
     if (answer === null)
       throw new ServiceError('device-timeout', `${device.id} did not answer within ${timeoutMs / 1000} s`, { requestId: req.requestId });
