@@ -9,7 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import { OID, PrinterMib } from '../../src/device/sim/printer-mib.js';
 import { VirtualDevice } from '../../src/device/sim/virtual-device.js';
 import { gauge, provision, roundRobin, startCluster, type TestCluster } from '../helpers/cluster.js';
-import { api, until, type RelayProcess } from '../helpers/relay.js';
+import { api, until, waitForLog, type RelayProcess } from '../helpers/relay.js';
 
 const DOMAIN = 'fleetrelay.local';
 
@@ -125,4 +125,27 @@ describe('a cluster losing nodes', () => {
     const r = await api(others[0]!.url, `/api/v1/devices/${id}/get`, { method: 'POST', token: c.admin, json: { oids: [OID.sysName] } });
     assert.equal(r.status, 200, r.text);
   });
+
+  it('a node that stalls longer than a forwarded request may wait keeps its sessions: the client gets 502 and sends the same rid again, not item-not-found', async () => {
+    const [owner, other] = alive();
+    const events: string[] = [];
+    const credentials = provision(c, 'FO-STALL');
+    const d = new VirtualDevice({ relayUrl: owner!.url, domain: DOMAIN, credentials, mib: new PrinterMib({ model: 'MFC-L2750', serial: 'FO-STALL' }), wait: 2, onEvent: (e) => events.push(e) });
+    devices.push(d);
+    await d.start();
+    const sid = d.sid;
+    // From now on the device's requests reach the other node, which forwards them to the owner.
+    (d as unknown as { client: { o: { url: string } } }).client.o.url = `${other!.url}/http-bind`;
+    await new Promise((r) => setTimeout(r, 3000));
+    owner!.proc.kill('SIGSTOP');
+    await new Promise((r) => setTimeout(r, 9000)); // past the forward's bound (wait 2 s + 5 s)
+    owner!.proc.kill('SIGCONT');
+    await until('ONLINE again on the other node', async () => ((await onlineOn(other!, credentials.deviceId)) ? true : undefined), 15_000);
+    const r = await api(other!.url, `/api/v1/devices/${credentials.deviceId}/get`, { method: 'POST', token: c.admin, json: { oids: [OID.sysName] } });
+    assert.equal(r.status, 200, r.text);
+    assert.equal(d.sid, sid, `the same session throughout (events: ${events.join(', ')})`);
+    assert.ok(!events.includes('session-ended'), events.join(', '));
+    assert.ok(await waitForLog(other!, 'BOSH request not forwarded', 1000), 'the forwarder said why');
+  });
 });
+

@@ -8,7 +8,7 @@ import type { Random } from '../../services/kernel/secrets.js';
 import type { StreamPort } from '../xmpp/stream.js';
 import { parseXml, XmlError, type XmlElement } from '../../protocol/xmpp/xml.js';
 import { BoshSession, terminateBody, type Reply, type SessionHost } from './session.js';
-import type { Bus } from '../../bus/bus.js';
+import { NodeUnreachable, type Bus } from '../../bus/bus.js';
 import type { Admission } from '../../services/kernel/rate-limit.js';
 import { NS } from '../../protocol/xmpp/namespaces.js';
 import { MAX_RID, type BoshSettings } from './settings.js';
@@ -212,14 +212,23 @@ export class BoshManager implements SessionHost {
     this.respond(res, terminateBody('item-not-found'));
   }
 
-  /** The session is held by another node: the request goes there, its answer comes back. A node that is gone took the session with it. */
+  /**
+   * The session is held by another node: the request goes there, its answer comes back. A node
+   * that is gone took the session with it (item-not-found); one that did not answer in time (busy,
+   * paused, the bus slow) may still hold it alive, so the client gets a 502 and sends the same rid
+   * again rather than losing its session.
+   */
   private forward(node: string, text: string, res: Reply): void {
     this.bus.request(node, 'bosh', { text }, this.settings.maxWait * 1000 + FORWARD_MARGIN_MS).then(
       (a) => {
         const { body, status, contentType } = a as Answer;
         this.respond(res, body, status, contentType);
       },
-      () => this.respond(res, terminateBody('item-not-found')),
+      (err: unknown) => {
+        if (err instanceof NodeUnreachable) return this.respond(res, terminateBody('item-not-found'));
+        this.log.warn({ node, err: String(err) }, 'BOSH request not forwarded: the node holding the session did not answer');
+        this.respond(res, '', 502, 'text/plain; charset=utf-8');
+      },
     );
   }
 
