@@ -6,32 +6,16 @@
  *   npm run build && node dist/bench/fax-cluster.js [--mib 256] [--runs 3]
  */
 import { parseArgs } from 'node:util';
-import type { Socket } from 'node:net';
 import { frame, pair, RawFax, T } from '../test/helpers/fax.js';
 import { startCluster } from '../test/helpers/cluster.js';
 import { cliJson } from '../test/helpers/relay.js';
+import { pump, received } from './fax-stream.js';
 
 const { values } = parseArgs({ options: { mib: { type: 'string', default: '256' }, runs: { type: 'string', default: '3' } } });
 const FRAME = frame(T.DATA, Buffer.alloc(64 * 1024, 0x5a));
 const FRAMES = Math.ceil((Number(values.mib) * 1024 * 1024) / (64 * 1024));
 const WIRE_BYTES = FRAMES * FRAME.length;
 const PW = 'bench-password';
-
-async function pump(s: Socket): Promise<void> {
-  for (let i = 0; i < FRAMES; i++) if (!s.write(FRAME)) await new Promise((r) => s.once('drain', r));
-}
-
-function received(sink: Socket, bytes: number): Promise<void> {
-  return new Promise((resolve) => {
-    let n = 0;
-    sink.removeAllListeners('data');
-    sink.on('data', (c: Buffer) => {
-      n += c.length;
-      if (n >= bytes) resolve();
-    });
-    sink.resume();
-  });
-}
 
 /** One call from a machine on `txPort` to one on `rxPort`: milliseconds from the first frame written to the last byte received. */
 async function call(txPort: number, rxPort: number): Promise<number> {
@@ -45,7 +29,7 @@ async function call(txPort: number, rxPort: number): Promise<number> {
   await pair(tx, rx, 'rx');
   const t0 = performance.now();
   const done = received(rx.socket, WIRE_BYTES);
-  await pump(tx.socket);
+  await pump(tx.socket, FRAME, FRAMES);
   await done;
   const ms = performance.now() - t0;
   tx.end();

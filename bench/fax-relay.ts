@@ -12,6 +12,7 @@ import { readFileSync } from 'node:fs';
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { parseArgs } from 'node:util';
 import { frame, pair, RawFax, T } from '../test/helpers/fax.js';
+import { pump, received } from './fax-stream.js';
 import { adminToken, api, startRelay } from '../test/helpers/relay.js';
 
 const { values } = parseArgs({
@@ -34,23 +35,6 @@ const rssMiB = (pid: number): number => Number(/VmRSS:\s+(\d+)/.exec(readFileSyn
 const pct = (xs: number[], p: number): number => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))]!;
 const median = (xs: number[]): number => pct(xs, 50);
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-async function pump(s: Socket): Promise<void> {
-  for (let i = 0; i < FRAMES; i++) if (!s.write(FRAME)) await new Promise((r) => s.once('drain', r));
-}
-
-/** Resolves with the time from the first byte written until `bytes` arrived at `sink`. */
-function countUntil(sink: Socket, bytes: number): Promise<void> {
-  return new Promise((resolve) => {
-    let n = 0;
-    sink.removeAllListeners('data');
-    sink.on('data', (c: Buffer) => {
-      n += c.length;
-      if (n >= bytes) resolve();
-    });
-    sink.resume();
-  });
-}
 
 function listenSink(): Promise<{ server: Server; port: number; next: Promise<Socket> }> {
   return new Promise((resolve) => {
@@ -80,8 +64,8 @@ async function plain(via: 'direct' | 'socat'): Promise<number> {
   const path = via === 'socat' ? await socatTo(sink.port) : { client: connect(sink.port, '127.0.0.1'), stop: () => {} };
   const s = await sink.next;
   const t0 = performance.now();
-  const done = countUntil(s, WIRE_BYTES);
-  await pump(path.client);
+  const done = received(s, WIRE_BYTES);
+  await pump(path.client, FRAME, FRAMES);
   await done;
   const ms = performance.now() - t0;
   path.client.destroy();
@@ -96,8 +80,8 @@ async function viaRelay(faxPort: number): Promise<number> {
   const b = await RawFax.login(faxPort, 'rx', PW);
   await pair(a, b, 'rx');
   const t0 = performance.now();
-  const done = countUntil(b.socket, WIRE_BYTES);
-  await pump(a.socket);
+  const done = received(b.socket, WIRE_BYTES);
+  await pump(a.socket, FRAME, FRAMES);
   await done;
   const ms = performance.now() - t0;
   a.end();
