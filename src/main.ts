@@ -148,7 +148,7 @@ export async function startRelay(
   const revocations = new RevocationWatch(store.devices, hub, clock);
   services.devices.onRevoked(() => void revocations.check());
   const answers = new Answers(clock);
-  const nodes = new ClusterNodes(bus, clock);
+  const nodes = new ClusterNodes(bus, clock, (): number => bosh.room);
   const directory = new DeviceDirectory(bus, nodes, presence, clock);
   const sessions = new DeviceSessions(hub, answers, presence, directory, bus, nodes);
   const push = new PushService(services.ctx, services.devices, sessions, {
@@ -232,13 +232,14 @@ export async function startRelay(
     logger,
     bus,
     new Admission(clock, config.admitRate),
+    (): string | null => nodes.takeRoomElsewhere(),
   );
   presence.on('online', (id) => logger.debug({ deviceId: id }, 'device online'));
   presence.on('offline', (id, reason) => logger.debug({ deviceId: id, reason }, 'device offline'));
   presence.start();
   await revocations.start();
 
-  const metrics = createMetrics({ sessions: () => bosh.size, online: () => directory.onlineCount, leader: () => (leader.isLeader ? 1 : 0), nodes: () => nodes.peers.length + 1, pending: () => answers.size, faxConnections: () => fax.size, faxCalls: () => fax.calls, faxBytes: () => fax.bytesRelayed, outbox: () => outbox.waiting });
+  const metrics = createMetrics({ sessions: () => bosh.size, sessionsEnded: () => bosh.endedBy, online: () => directory.onlineCount, leader: () => (leader.isLeader ? 1 : 0), nodes: () => nodes.peers.length + 1, pending: () => answers.size, faxConnections: () => fax.size, faxCalls: () => fax.calls, faxBytes: () => fax.bytesRelayed, outbox: () => outbox.waiting });
   const app = await buildApp({ config, services, runtime: { push, print, mailPrint, reports, alerts, webhooks, presence: sessions, bosh, failures, registrations, fax }, metrics, logger });
 
   // Short print retention and keep times (tests, small sites) are enforced within a quarter of their length.

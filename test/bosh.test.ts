@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { HB, post, RawSession } from './helpers/bosh.js';
-import { api, cliJson, startRelay, waitForLog, type RelayProcess } from './helpers/relay.js';
+import { adminToken, api, cliJson, startRelay, waitForLog, type RelayProcess } from './helpers/relay.js';
 
 /** XEP-0124 / XEP-0206 conformance, checklist numbers from shared/reference/bosh-xep0124-0206.md. */
 describe('BOSH connection manager conformance', () => {
@@ -293,6 +293,10 @@ describe('BOSH capacity', () => {
       assert.ok((await next.create()).body.attrs.sid, 'at capacity, a session that has not authenticated makes room');
       assert.equal((await anonymous.send('')).body.attrs.type, 'terminate');
       assert.match((await auth(next, devices[0]!)).text, /<success/);
+      // Why each ended, for operators: a's client terminate, the anonymous one evicted for room.
+      const metrics = (await api(relay.url, '/metrics', { token: adminToken(relay.dataDir) })).text;
+      assert.match(metrics, /^fleetrelay_bosh_sessions_ended_total\{why="client"\} 1$/m);
+      assert.match(metrics, /^fleetrelay_bosh_sessions_ended_total\{why="policy-violation"\} 1$/m);
     } finally {
       await relay.stop();
     }

@@ -77,7 +77,7 @@ export function serveConfig(o: ServeOptions, g: GlobalOptions): RelayConfig {
     pushTimeoutSeconds: intOption('--push-timeout', o.pushTimeout, 1, defaults.pushMaxTimeoutSeconds),
     pushMaxTimeoutSeconds: defaults.pushMaxTimeoutSeconds,
     ...limits(o.maxSessions),
-    admitRate: intOption('--admit-rate', o.admitRate, 1, 1_000_000),
+    admitRate: workerShare(intOption('--admit-rate', o.admitRate, 1, 1_000_000)),
     timeZone: o.timeZone,
     smtpUrl: o.smtpUrl ?? env.FLEETRELAY_SMTP_URL,
     mailFrom: o.mailFrom,
@@ -131,7 +131,7 @@ export function serveCommand(program: Command, g: () => GlobalOptions): void {
     .option('--bosh-inactivity <seconds>', 'BOSH session inactivity limit', env.FLEETRELAY_BOSH_INACTIVITY ?? String(defaults.boshInactivity))
     .option('--push-timeout <seconds>', 'default wait for a device to answer a GET/SET', env.FLEETRELAY_PUSH_TIMEOUT ?? String(defaults.pushTimeoutSeconds))
     .option('--max-sessions <n>', 'device sessions accepted (default: what the open-files limit allows; env FLEETRELAY_MAX_SESSIONS)', env.FLEETRELAY_MAX_SESSIONS)
-    .option('--admit-rate <n>', 'new device sessions admitted per second by this process; faster ones get 503 with Retry-After, so a reconnect storm is spread out (env FLEETRELAY_ADMIT_RATE)', env.FLEETRELAY_ADMIT_RATE ?? String(defaults.admitRate))
+    .option('--admit-rate <n>', 'new device sessions admitted per second (shared among --workers); faster ones get 503 with Retry-After, so a reconnect storm is spread out (env FLEETRELAY_ADMIT_RATE)', env.FLEETRELAY_ADMIT_RATE ?? String(defaults.admitRate))
     .option('--time-zone <zone>', 'IANA time zone of billing periods (env FLEETRELAY_TIME_ZONE)', env.FLEETRELAY_TIME_ZONE ?? 'UTC')
     .option('--smtp-url <url>', 'send mail through this SMTP server, e.g. smtp://mail.example.com:587 (env FLEETRELAY_SMTP_URL)')
     .option('--mail-from <address>', 'sender of notification mail', env.FLEETRELAY_MAIL_FROM ?? 'FleetRelay <fleetrelay@localhost>')

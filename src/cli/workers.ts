@@ -37,7 +37,7 @@ export function workersWanted(given: string | undefined, config: RelayConfig, ma
   return n;
 }
 
-/** The share of --max-sessions one worker holds. */
+/** The share of a host-wide budget (--max-sessions, --admit-rate) one worker holds. */
 export function workerShare(total: number): number {
   const count = Number(process.env[WORKER_COUNT] ?? 1);
   return workerIndex() === null ? total : Math.ceil(total / count);

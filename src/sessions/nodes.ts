@@ -24,11 +24,15 @@ export interface NodeEvents {
  */
 export class ClusterNodes extends EventEmitter<NodeEvents> implements NodeWatch {
   private readonly lastHeard = new Map<string, number>();
+  /** New device sessions each peer said in its last heartbeat it can still take. */
+  private readonly roomOf = new Map<string, number>();
   private stopTimer: (() => void) | null = null;
 
   constructor(
     private readonly bus: Bus,
     private readonly clock: Clock,
+    /** New device sessions this node can still take, told with each heartbeat. */
+    private readonly room: () => number = () => 0,
   ) {
     super();
   }
@@ -47,15 +51,29 @@ export class ClusterNodes extends EventEmitter<NodeEvents> implements NodeWatch 
   }
 
   start(): void {
-    this.bus.onBroadcast('node.beat', (_, from) => this.heard(from));
+    this.bus.onBroadcast('node.beat', (beat, from) => {
+      this.roomOf.set(from, Math.max(0, Number((beat as { room?: unknown } | null)?.room) || 0));
+      this.heard(from);
+    });
     this.bus.onBroadcast('node.bye', (_, from) => this.lost(from));
     const beat = (): void => {
-      this.bus.broadcast('node.beat', null);
+      this.bus.broadcast('node.beat', { room: this.room() });
       const now = this.clock.now();
       for (const [node, at] of [...this.lastHeard]) if (now - at > DEAD_AFTER_MS) this.lost(node);
       this.stopTimer = this.clock.after(BEAT_MS, beat);
     };
     beat();
+  }
+
+  /**
+   * The live peer with the most room for a new device session, or null if none has room. It
+   * counts one session fewer until its next heartbeat, so a crowd is spread over the peers.
+   */
+  takeRoomElsewhere(): string | null {
+    let best: string | null = null;
+    for (const n of this.peers) if ((this.roomOf.get(n) ?? 0) > (best === null ? 0 : this.roomOf.get(best)!)) best = n;
+    if (best !== null) this.roomOf.set(best, this.roomOf.get(best)! - 1);
+    return best;
   }
 
   /** Says goodbye: the others take this node's devices for OFFLINE at once. */
@@ -72,6 +90,7 @@ export class ClusterNodes extends EventEmitter<NodeEvents> implements NodeWatch 
   }
 
   private lost(node: string): void {
+    this.roomOf.delete(node);
     if (this.lastHeard.delete(node)) this.emit('down', node);
   }
 }

@@ -37,6 +37,12 @@ class ForwardedReply implements Reply {
   }
 }
 
+/** Where a request came from: the client's address, and whether another node forwarded it here. */
+interface Origin {
+  address: string;
+  forwarded: boolean;
+}
+
 const CORS = { 'access-control-allow-origin': '*', 'access-control-allow-headers': 'content-type', 'access-control-allow-methods': 'POST, OPTIONS' };
 
 /**
@@ -54,6 +60,8 @@ export class BoshManager implements SessionHost {
   /** Sockets already given TCP keep-alive: a client's keep-alive connection carries many requests. */
   private readonly keptAlive = new WeakSet<Socket>();
   private refusedAtCapacity = 0;
+  /** Sessions ended since start, by why (a small set: the relay's own conditions). */
+  readonly endedBy = new Map<string, number>();
 
   constructor(
     readonly settings: BoshSettings,
@@ -64,13 +72,23 @@ export class BoshManager implements SessionHost {
     private readonly log: Logger,
     private readonly bus: Bus,
     private readonly admission: Admission,
+    /** A node of the cluster with room for a new session when this one is full (null: none). */
+    private readonly roomElsewhere: () => string | null = () => null,
   ) {
-    bus.serve('bosh', (b) => new Promise<Answer>((resolve) => this.dispatch((b as { text: string }).text, null, new ForwardedReply(resolve))));
+    bus.serve('bosh', (b) => {
+      const { text, address } = b as { text: string; address?: string };
+      return new Promise<Answer>((resolve) => this.dispatch(text, new ForwardedReply(resolve), { address: address ?? '', forwarded: true }));
+    });
     bus.serve('bosh.owner', (sid) => this.owner(sid as string));
   }
 
   get size(): number {
     return this.sessions.size;
+  }
+
+  /** New sessions this node can still take. */
+  get room(): number {
+    return Math.max(0, this.settings.maxSessions - this.sessions.size);
   }
 
   handle(req: IncomingMessage, res: ServerResponse): void {
@@ -101,7 +119,7 @@ export class BoshManager implements SessionHost {
       chunks.push(c);
     });
     req.on('end', () => {
-      if (size <= this.settings.maxBodyBytes) this.dispatch(Buffer.concat(chunks).toString('utf8'), req, res);
+      if (size <= this.settings.maxBodyBytes) this.dispatch(Buffer.concat(chunks).toString('utf8'), res, { address: socket.remoteAddress ?? '', forwarded: false });
     });
     req.on('error', () => res.destroy());
   }
@@ -159,7 +177,8 @@ export class BoshManager implements SessionHost {
     else this.anonymousByAddress.delete(a.address);
   }
 
-  ended(session: BoshSession): void {
+  ended(session: BoshSession, why: string): void {
+    this.endedBy.set(why, (this.endedBy.get(why) ?? 0) + 1);
     this.sessions.delete(session.sid);
     this.authenticated(session); // no longer waiting, either way
   }
@@ -190,7 +209,7 @@ export class BoshManager implements SessionHost {
     this.respond(res, terminateBody('policy-violation'));
   }
 
-  private dispatch(text: string, req: IncomingMessage | null, res: Reply): void {
+  private dispatch(text: string, res: Reply, origin: Origin): void {
     let body: XmlElement;
     try {
       body = parseXml(text);
@@ -204,11 +223,11 @@ export class BoshManager implements SessionHost {
     if (!/^\d{1,16}$/.test(body.attrs.rid ?? '') || !Number.isSafeInteger(rid) || rid < 1 || rid > MAX_RID)
       return this.respond(res, terminateBody('bad-request'));
     const sid = body.attrs.sid;
-    if (sid === undefined) return req ? this.create(rid, body, req, res) : this.respond(res, terminateBody('bad-request'));
+    if (sid === undefined) return this.create(rid, body, text, res, origin);
     const session = this.sessions.get(sid);
     if (session) return session.receive(rid, body, res);
     const node = nodeOf(sid);
-    if (req && node !== null && node !== this.bus.node) return this.forward(node, text, res);
+    if (!origin.forwarded && node !== null && node !== this.bus.node) return this.forward(node, { text }, res);
     this.respond(res, terminateBody('item-not-found'));
   }
 
@@ -218,8 +237,8 @@ export class BoshManager implements SessionHost {
    * paused, the bus slow) may still hold it alive, so the client gets a 502 and sends the same rid
    * again rather than losing its session.
    */
-  private forward(node: string, text: string, res: Reply): void {
-    this.bus.request(node, 'bosh', { text }, this.settings.maxWait * 1000 + FORWARD_MARGIN_MS).then(
+  private forward(node: string, request: { text: string; address?: string }, res: Reply): void {
+    this.bus.request(node, 'bosh', request, this.settings.maxWait * 1000 + FORWARD_MARGIN_MS).then(
       (a) => {
         const { body, status, contentType } = a as Answer;
         this.respond(res, body, status, contentType);
@@ -232,25 +251,34 @@ export class BoshManager implements SessionHost {
     );
   }
 
-  /** Session creation (XEP-0124 §7, XEP-0206 §3). */
-  private create(rid: number, body: XmlElement, req: IncomingMessage, res: Reply): void {
+  /**
+   * Session creation (XEP-0124 §7, XEP-0206 §3). Admission control acts where the request came in;
+   * a node at capacity hands the creation to one with room, so where a device's connection landed
+   * (round-robin between workers, a sticky load balancer) does not strand it while the cluster has room.
+   */
+  private create(rid: number, body: XmlElement, text: string, res: Reply, { address, forwarded }: Origin): void {
     const a = body.attrs;
     if (!a.to) return this.respond(res, terminateBody('improper-addressing'));
     if (a.to !== this.port.domain) return this.respond(res, terminateBody('host-unknown'));
-    const address = req.socket.remoteAddress ?? '';
+    if (!forwarded) {
+      const retryAfter = this.admission.admit();
+      if (retryAfter > 0) return this.busy(res, retryAfter);
+    }
     const fromAddress = this.anonymousByAddress.get(address) ?? 0;
     if (fromAddress >= this.settings.maxAnonymousPerAddress) {
       this.log.debug({ remoteAddress: address, waiting: fromAddress }, 'BOSH session refused: too many from this address waiting to authenticate');
       return this.respond(res, terminateBody('policy-violation'));
     }
     if (this.anonymous.size >= this.settings.maxAnonymous) this.evictOldestAnonymous();
-    if (this.sessions.size >= this.settings.maxSessions && !this.evictOldestAnonymous()) {
-      if (this.refusedAtCapacity++ % 1000 === 0)
-        this.log.warn({ sessions: this.sessions.size, refused: this.refusedAtCapacity }, 'refusing new BOSH sessions: at capacity (open files)');
-      return this.respond(res, terminateBody('undefined-condition'));
+    if (this.sessions.size >= this.settings.maxSessions) {
+      const node = forwarded ? null : this.roomElsewhere();
+      if (node !== null) return this.forward(node, { text, address }, res);
+      if (!this.evictOldestAnonymous()) {
+        if (this.refusedAtCapacity++ % 1000 === 0)
+          this.log.warn({ sessions: this.sessions.size, refused: this.refusedAtCapacity }, 'refusing new BOSH sessions: at capacity (open files)');
+        return this.respond(res, terminateBody('undefined-condition'));
+      }
     }
-    const retryAfter = this.admission.admit();
-    if (retryAfter > 0) return this.busy(res, retryAfter);
     const wantWait = a.wait === undefined ? this.settings.maxWait : Number(a.wait);
     const wantHold = a.hold === undefined ? 1 : Number(a.hold);
     if (!Number.isInteger(wantWait) || wantWait < 0 || !Number.isInteger(wantHold) || wantHold < 0) return this.respond(res, terminateBody('bad-request'));

@@ -23,7 +23,8 @@ export interface SessionHost {
   respond(res: Reply, body: string, status?: number, contentType?: string): void;
   /** The session's device authenticated (SASL success). */
   authenticated(session: BoshSession): void;
-  ended(session: BoshSession): void;
+  /** The session ended, and why: a BOSH condition, 'inactivity', 'client' (it said terminate), 'offline', or a stream error's condition. */
+  ended(session: BoshSession, why: string): void;
 }
 
 interface Held {
@@ -156,10 +157,10 @@ export class BoshSession implements DeviceLink, WheelEntry, StreamOutput {
 
   /** DeviceLink: the hub ends the session. */
   close(reason: 'replaced' | 'offline' | 'revoked' | 'shutdown'): void {
-    if (reason === 'replaced') this.fail('conflict', 'replaced by a newer session');
-    else if (reason === 'revoked') this.fail('not-authorized', 'the device token was rotated or revoked, or the device removed');
+    if (reason === 'replaced') this.fail('conflict', 'replaced by a newer session', reason);
+    else if (reason === 'revoked') this.fail('not-authorized', 'the device token was rotated or revoked, or the device removed', reason);
     else if (reason === 'shutdown') this.terminate('system-shutdown');
-    else this.terminate();
+    else this.terminate(undefined, undefined, '', 'offline');
   }
 
   /** StreamOutput: the device proved who it is. */
@@ -168,21 +169,21 @@ export class BoshSession implements DeviceLink, WheelEntry, StreamOutput {
   }
 
   /** StreamOutput: a stream error ends the session (XEP-0206 §6 remote-stream-error). */
-  fail(condition: string, detail?: string): void {
+  fail(condition: string, detail?: string, why = condition): void {
     const textEl = detail ? el('text', { xmlns: NS.streams }, detail) : null;
     const streamError = serialize(el('stream:error', {}, el(condition, { xmlns: NS.streams }), ...(textEl ? [textEl] : [])));
-    this.terminate('remote-stream-error', undefined, streamError);
+    this.terminate('remote-stream-error', undefined, streamError, why);
   }
 
   /** WheelEntry: the held request's wait ran out, or the session's inactivity did. */
   fire(): void {
     if (this.isEnded) return;
     if (this.held.length > 0) this.answerOldest();
-    else this.end();
+    else this.end('inactivity');
   }
 
   /** Ends the session: held requests get `terminate` (with a condition when it is an error). */
-  terminate(condition?: string, res?: Reply, payload = ''): void {
+  terminate(condition?: string, res?: Reply, payload = '', why = condition ?? 'client'): void {
     if (this.isEnded) {
       if (res) this.host.respond(res, terminateBody(condition), this.status(condition));
       return;
@@ -197,7 +198,7 @@ export class BoshSession implements DeviceLink, WheelEntry, StreamOutput {
     for (const d of this.deferred) this.host.respond(d.res, terminateBody(condition), status);
     this.deferred = [];
     if (res) this.host.respond(res, body, status);
-    this.end();
+    this.end(why);
   }
 
   private async drain(): Promise<void> {
@@ -302,11 +303,11 @@ export class BoshSession implements DeviceLink, WheelEntry, StreamOutput {
     return this.legacy && condition ? (LEGACY_STATUS[condition] ?? 200) : 200;
   }
 
-  private end(): void {
+  private end(why: string): void {
     if (this.isEnded) return;
     this.isEnded = true;
     this.host.cancel(this);
     this.stream.end();
-    this.host.ended(this);
+    this.host.ended(this, why);
   }
 }
