@@ -172,9 +172,12 @@ async function relay(nodeId: string, o: { dataDir?: string; workers?: number; po
 }
 
 let token = '';
+/** Sessions ended since start, by why, summed over the workers sessionsByNode read. */
+const endedByWhy = new Map<string, number>();
 /** fleetrelay_bosh_sessions of every worker: /metrics on fresh connections (each reaches a worker in turn) until each node has answered. */
 async function sessionsByNode(url: string, nodes: number): Promise<Map<string, number>> {
   const seen = new Map<string, number>();
+  const ended = new Map<string, Map<string, number>>();
   for (let i = 0; i < 20 * nodes && seen.size < nodes; i++) {
     const { node, text } = await new Promise<{ node: string; text: string }>((resolve, reject) => {
       const req = request(`${url}/metrics`, { agent: false, timeout: 30_000, headers: { authorization: `Bearer ${token}` } }, (res) => {
@@ -186,7 +189,10 @@ async function sessionsByNode(url: string, nodes: number): Promise<Map<string, n
     }).catch(() => ({ node: '', text: '' }));
     if (!node) continue;
     seen.set(node, Number(/^fleetrelay_bosh_sessions (\S+)$/m.exec(text)?.[1]));
+    ended.set(node, new Map([...text.matchAll(/^fleetrelay_bosh_sessions_ended_total\{why="([^"]+)"\} (\S+)$/gm)].map((m) => [m[1]!, Number(m[2])])));
   }
+  endedByWhy.clear();
+  for (const m of ended.values()) for (const [why, v] of m) endedByWhy.set(why, (endedByWhy.get(why) ?? 0) + v);
   return seen;
 }
 /** A gauge from /metrics; NaN when the relay does not answer within 30 s (overloaded). */
@@ -396,6 +402,7 @@ try {
     log(`sessions held:            ${n(stored)} ONLINE in the store (SELECT count(*) FROM devices WHERE online); the devices count ${n(clients)} bound; fleetrelay_devices_online ${n(online)}; fleetrelay_cluster_nodes ${nodes}`);
     if (up.last.failed || up.last.ended) log(`  failed attempts and lost sessions while connecting: ${Object.entries(up.last.reasons).sort((x, y) => y[1] - x[1]).slice(0, 4).map(([k, v]) => `${n(v)} × ${k}`).join('; ')}; 503s: ${n(up.last.busy)}`);
     log(`fleetrelay_bosh_sessions: ${n([...byNode.values()].reduce((a, b) => a + b, 0))} summed over ${byNode.size} workers (${[...byNode].sort().map(([k, v]) => `${k} ${n(v)}`).join(', ')})`);
+    log(`sessions ended, by why:   ${[...endedByWhy].sort((a, b) => b[1] - a[1]).map(([k, v]) => `${n(v)} ${k}`).join(', ') || 'none'} (fleetrelay_bosh_sessions_ended_total, all workers)`);
     log(`open files per process:   ${pids.map((p) => n(proc(p).fds)).join(', ')} (primary first)`);
     if (up.cut) log(`setup cut off after ${SETUP_MINUTES} minutes (--setup-minutes) with ${n(up.connected)} of ${n(SESSIONS)} bound; ${n(up.last.ended)} sessions were lost meanwhile`);
     const rates = [60, 180, 300, 600, 900, 1200].filter((t) => t < up.timeline.at(-1)![0]).map((t) => `${n(up.timeline.find(([s]) => s >= t)![1])} after ${t / 60} min`);

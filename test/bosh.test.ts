@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { request } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { HB, post, RawSession } from './helpers/bosh.js';
 import { adminToken, api, cliJson, startRelay, waitForLog, type RelayProcess } from './helpers/relay.js';
@@ -145,6 +146,24 @@ describe('BOSH connection manager conformance', () => {
     assert.equal((await retry).status, 200);
     // An answered rid that fell out of the buffer is item-not-found.
     terminated(await s.send('', { rid: rid - 3 }), 'item-not-found');
+  });
+
+  it('holds a rid again when the connection of its held request broke before the answer (§14.3: the client resends it)', async () => {
+    const s = new RawSession(relay.url);
+    await s.login(device.deviceId, device.token);
+    const rid = s.rid++;
+    // A held request whose connection breaks (a NAT drop, a reset) was never answered.
+    const broken = request(`${relay.url}/http-bind`, { method: 'POST', agent: false, headers: { 'content-type': 'text/xml' } });
+    broken.on('error', () => undefined);
+    broken.end(`<body xmlns='${HB}' sid='${s.sid}' rid='${rid}'/>`);
+    await new Promise((r) => setTimeout(r, 300));
+    broken.destroy();
+    await new Promise((r) => setTimeout(r, 300));
+    const resent = await s.send('', { rid });
+    assert.equal(resent.status, 200);
+    assert.notEqual(resent.body.attrs.type, 'terminate', resent.text);
+    const ping = await s.send(`<iq type='get' id='after-drop'><ping xmlns='urn:xmpp:ping'/></iq>`);
+    assert.match(ping.text, /id='after-drop'/, 'the session goes on');
   });
 
   it('ends an idle session after `inactivity` (H36) and marks the device offline', async () => {

@@ -1,4 +1,19 @@
-import { request, type Agent } from 'node:http';
+import { Agent, request, type AgentOptions } from 'node:http';
+
+/**
+ * How long a connection of the device sits idle before TCP keep-alive probes it. Node's default
+ * (1 s) probes every idle connection once a second: noise on a device's uplink, and on a host
+ * holding many sessions a packet storm (50,000 simulated devices on one machine sent ~50,000
+ * probes a second over loopback, which dropped packets and aborted connections).
+ */
+export const KEEPALIVE_IDLE_MS = 30_000;
+
+/** A keep-alive connection pool for a device (or many): what the SDK uses unless given one. */
+export function deviceAgent(o: AgentOptions = {}): Agent {
+  return new Agent({ keepAlive: true, keepAliveMsecs: KEEPALIVE_IDLE_MS, ...o });
+}
+
+const sharedAgent = deviceAgent();
 
 export interface HttpAnswer {
   status: number;
@@ -17,7 +32,7 @@ export function httpPost(
   return new Promise((resolve, reject) => {
     const req = request(url, {
       method: 'POST',
-      agent: o.agent,
+      agent: o.agent ?? sharedAgent,
       localAddress: o.localAddress,
       headers: { ...headers, 'content-length': Buffer.byteLength(body) },
       timeout: o.timeoutMs,

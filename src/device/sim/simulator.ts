@@ -1,4 +1,4 @@
-import { Agent } from 'node:http';
+import { deviceAgent } from '../sdk/http.js';
 import { writeFileSync } from 'node:fs';
 import { unlink } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -71,7 +71,7 @@ export class Simulator {
   private faxing: NodeJS.Timeout | null = null;
   faxesSent = 0;
   faxesReceived = 0;
-  private readonly agent = new Agent({ keepAlive: true, maxSockets: Infinity, maxFreeSockets: 100_000, scheduling: 'lifo' });
+  private readonly agent = deviceAgent({ maxSockets: Infinity, maxFreeSockets: 100_000, scheduling: 'lifo' });
 
   constructor(private readonly o: SimulatorOptions) {
     if (o.cloudPrint) {
@@ -98,7 +98,7 @@ export class Simulator {
           answerVia: o.answerVia,
           survivalMs: o.survivalMs,
           wait: o.wait,
-          agent: o.agentPerDevice ? new Agent({ keepAlive: true, maxSockets: 2 }) : this.agent,
+          agent: o.agentPerDevice ? deviceAgent({ maxSockets: 2 }) : this.agent,
           localAddress: o.localAddresses?.length ? o.localAddresses[i % o.localAddresses.length] : undefined,
           onEvent: o.onEvent,
         });

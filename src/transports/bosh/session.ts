@@ -40,6 +40,8 @@ interface Deferred {
 
 const EMPTY = `<body xmlns='${NS.httpbind}'/>`;
 const RECOVERABLE = `<body xmlns='${NS.httpbind}' type='error'/>`;
+/** In the replay buffer in place of an answer: the request was held, and its connection closed before it was answered. */
+const UNANSWERED = '';
 
 /** HTTP status for legacy clients (no `ver`, XEP-0124 §17.1). */
 const LEGACY_STATUS: Record<string, number> = { 'bad-request': 400, 'policy-violation': 403, 'item-not-found': 404 };
@@ -253,10 +255,19 @@ export class BoshSession implements DeviceLink, WheelEntry, StreamOutput {
     this.rearm();
   }
 
-  /** §14.3: a repeated rid gets the buffered copy, a held rid hands over to the new connection. */
+  /**
+   * §14.3: a repeated rid gets the buffered copy, a held rid hands over to the new connection, and
+   * one whose connection broke while it was held (a NAT or network drop) is held again: it was
+   * never answered, so the client rightly sends it once more.
+   */
   private retransmission(rid: number, res: Reply): void {
-    for (let i = 0; i < this.replay.length; i += 2)
-      if (this.replay[i] === rid) return this.host.respond(res, this.replay[i + 1] as string, 200);
+    for (let i = 0; i < this.replay.length; i += 2) {
+      if (this.replay[i] !== rid) continue;
+      const body = this.replay[i + 1] as string;
+      if (body !== UNANSWERED) return this.host.respond(res, body, 200);
+      this.replay.splice(i, 2);
+      return this.holdAgain(rid, res);
+    }
     const held = this.held.find((h) => h.rid === rid);
     if (held) {
       this.host.respond(held.res, RECOVERABLE);
@@ -290,7 +301,16 @@ export class BoshSession implements DeviceLink, WheelEntry, StreamOutput {
   private dropped(res: Reply): void {
     const i = this.held.findIndex((h) => h.res === res);
     if (i < 0) return;
-    this.held.splice(i, 1);
+    const [h] = this.held.splice(i, 1);
+    this.remember(h!.rid, UNANSWERED);
+    this.rearm();
+  }
+
+  private holdAgain(rid: number, res: Reply): void {
+    this.held.push({ rid, res });
+    this.held.sort((a, b) => a.rid - b.rid);
+    res.once('close', () => this.dropped(res));
+    while (this.held.length > this.hold || (this.queue.length > 0 && this.held.length > 0)) this.answerOldest();
     this.rearm();
   }
 
