@@ -46,7 +46,11 @@ export function workerShare(total: number): number {
 /**
  * `serve --workers N`: this process forks N relay processes, each a full node of the cluster,
  * sharing the HTTP, fax and SMTP ports through Node's cluster module (Node 20 has no
- * SO_REUSEPORT for net servers; the primary accepts and hands connections round-robin). It
+ * SO_REUSEPORT for net servers). The workers accept from the shared listening sockets themselves
+ * (SCHED_NONE): under a reconnect storm the connections they cannot take yet wait in the kernel's
+ * bounded backlog, where round-robin would pile them up in the primary until it ran out of open
+ * files and reset every new one (seen at 60,000 sessions on two cores). A worker that is full
+ * hands new sessions to one with room, so an uneven spread strands nobody. The primary
  * prepares the store once, holds the pid file, starts a worker again if one dies, and on SIGTERM
  * stops them all and waits for them.
  */
@@ -59,6 +63,7 @@ export async function runWorkers(n: number, config: RelayConfig): Promise<void> 
   const pidFile = join(config.dataDir, PID_FILE);
   writeFileSync(pidFile, String(process.pid), { mode: 0o600 });
 
+  cluster.schedulingPolicy = cluster.SCHED_NONE;
   let stopping = false;
   const ready = new Map<number, { url: string; smtpPort: number; faxPort: number }>();
   const start = (index: number): void => {
