@@ -333,6 +333,9 @@ async function provision(): Promise<void> {
 
 const cpuModel = /model name\s*:\s*(.+)/.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1];
 log(`node ${process.version}; ${cpuModel}; PostgreSQL + NATS on this machine; schema ${schema}; BOSH wait ${WAIT} s; relay args: ${RELAY_ARGS.join(' ') || '(none)'}`);
+const backlog = Number(readFileSync('/proc/sys/net/core/netdev_max_backlog', 'utf8'));
+if (backlog < 16384 && SESSIONS > 20_000)
+  log(`net.core.netdev_max_backlog is ${backlog}: at this many loopback connections the kernel drops packets and keep-alive aborts connections (docs/benchmarks.md); sysctl -w net.core.netdev_max_backlog=65536`);
 
 // Stopped from outside (Ctrl-C, a timeout): the same clean-up as at the end.
 for (const sig of ['SIGINT', 'SIGTERM'] as const)

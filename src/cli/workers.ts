@@ -23,11 +23,16 @@ export function workerIndex(): number | null {
 }
 
 /** How many relay processes `--workers` asks for; `auto`: enough to hold --max-sessions at what one process's open-files limit allows. */
-export function workersWanted(given: string | undefined, config: RelayConfig, maxSessions: string | undefined): number {
+export function workersWanted(
+  given: string | undefined,
+  config: Pick<RelayConfig, 'natsUrl' | 'port' | 'smtpPort' | 'faxPort'>,
+  maxSessions: string | undefined,
+  openFiles = (): number => openFilesLimit(() => readFileSync('/proc/self/limits', 'utf8')),
+): number {
   if (given === undefined) return 1;
   let n: number;
   if (given === 'auto') {
-    const perProcess = capacity(openFilesLimit(() => readFileSync('/proc/self/limits', 'utf8'))).maxSessions;
+    const perProcess = capacity(openFiles()).maxSessions;
     n = maxSessions === undefined ? availableParallelism() : Math.ceil(wholeNumber('--max-sessions', maxSessions, 1, 10_000_000) / perProcess);
   } else n = wholeNumber('--workers', given, 1, MAX_WORKERS);
   n = Math.min(n, MAX_WORKERS);
