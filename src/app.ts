@@ -13,6 +13,7 @@ import type { RateLimiter } from './services/kernel/rate-limit.js';
 import type { PushService } from './services/push/push.js';
 import type { DevicePresence } from './sessions/device-sessions.js';
 import type { BoshManager } from './transports/bosh/manager.js';
+import type { WebSocketManager } from './transports/websocket/manager.js';
 import { pushRoutes } from './api/push.js';
 import { alertRoutes } from './api/alerts.js';
 import { billingRoutes } from './api/billing.js';
@@ -57,6 +58,7 @@ export interface RelayRuntime {
   mailPrint: MailPrintService;
   presence: DevicePresence;
   bosh: BoshManager;
+  websocket: WebSocketManager;
   /** Failed authentications and registrations, per client address. */
   failures: RateLimiter;
   registrations: RateLimiter;
@@ -90,6 +92,7 @@ export async function buildApp({ config, services, runtime, metrics, logger }: A
         else handler(req, res);
       };
       const server = tls ? createHttpsServer(tls, route) : createHttpServer(route);
+      server.on('upgrade', (req, socket, head) => runtime.websocket.upgrade(req, socket, head));
       server.keepAliveTimeout = 65_000;
       server.requestTimeout = 60_000;
       server.headersTimeout = 30_000;

@@ -37,6 +37,9 @@ import { Outbox } from './services/kernel/outbox.js';
 import { Admission, RateLimiter } from './services/kernel/rate-limit.js';
 import { BoshManager } from './transports/bosh/manager.js';
 import { DEFAULT_BOSH } from './transports/bosh/settings.js';
+import { WebSocketManager } from './transports/websocket/manager.js';
+import { DEFAULT_WEBSOCKET } from './transports/websocket/session.js';
+import type { StreamPort } from './transports/xmpp/stream.js';
 import { DEFAULT_FAX, FaxSwitchboard } from './services/fax/switchboard.js';
 import { FaxBridge } from './services/fax/bridge.js';
 import { FaxRoster } from './services/fax/roster.js';
@@ -47,6 +50,7 @@ import type { Bus } from './bus/bus.js';
 import { LocalBus } from './bus/local.js';
 import { NatsBus } from './bus/nats.js';
 import { ClusterNodes } from './sessions/nodes.js';
+import { SessionCapacity } from './transports/capacity.js';
 import { DeviceDirectory } from './sessions/directory.js';
 import { Leader, type Singleton } from './sessions/leader.js';
 
@@ -148,7 +152,8 @@ export async function startRelay(
   const revocations = new RevocationWatch(store.devices, hub, clock);
   services.devices.onRevoked(() => void revocations.check());
   const answers = new Answers(clock);
-  const nodes = new ClusterNodes(bus, clock, (): number => bosh.room);
+  const capacity = new SessionCapacity(config.maxSessions);
+  const nodes = new ClusterNodes(bus, clock, () => capacity.room);
   const directory = new DeviceDirectory(bus, nodes, presence, clock);
   const sessions = new DeviceSessions(hub, answers, presence, directory, bus, nodes);
   const push = new PushService(services.ctx, services.devices, sessions, {
@@ -204,43 +209,48 @@ export async function startRelay(
   const faxRoster = new FaxRoster(bus, nodes, clock);
   new FaxBridge(fax, faxRoster, bus, nodes, (msg, fields) => logger.info(fields, msg));
   const registrations = new RateLimiter(clock, config.registrationsPerMinute, 60_000);
+  const admission = new Admission(clock, config.admitRate);
+  // What a device's XMPP stream needs, whichever transport carries it.
+  const streamPort: StreamPort = {
+    domain: config.domain,
+    hub,
+    push,
+    answers,
+    random: services.ctx.random,
+    async authenticate(deviceId, token, clientIp) {
+      const device = await services.auth.deviceToken(token);
+      if (device && device.id === deviceId) return device;
+      failures.hit(clientIp);
+      return null;
+    },
+  };
   const bosh = new BoshManager(
     {
       ...DEFAULT_BOSH,
       maxWait: config.boshMaxWait,
       inactivity: config.boshInactivity,
-      maxSessions: config.maxSessions,
       // Sessions still authenticating are short-lived: a tenth of the capacity is room enough.
       maxAnonymous: Math.max(16, Math.min(DEFAULT_BOSH.maxAnonymous, Math.floor(config.maxSessions / 10))),
     },
-    {
-      domain: config.domain,
-      hub,
-      push,
-      answers,
-      random: services.ctx.random,
-      async authenticate(deviceId, token, clientIp) {
-        const device = await services.auth.deviceToken(token);
-        if (device && device.id === deviceId) return device;
-        failures.hit(clientIp);
-        return null;
-      },
-    },
+    streamPort,
     wheel,
     clock,
     services.ctx.random,
     logger,
     bus,
-    new Admission(clock, config.admitRate),
-    (): string | null => nodes.takeRoomElsewhere(),
+    admission,
+    capacity,
+    () => nodes.takeRoomElsewhere(),
   );
+  const websocket = new WebSocketManager(DEFAULT_WEBSOCKET, streamPort, clock, services.ctx.random, logger, admission, capacity, config.nodeId);
+  websocket.start();
   presence.on('online', (id) => logger.debug({ deviceId: id }, 'device online'));
   presence.on('offline', (id, reason) => logger.debug({ deviceId: id, reason }, 'device offline'));
   presence.start();
   await revocations.start();
 
-  const metrics = createMetrics({ sessions: () => bosh.size, sessionsEnded: () => bosh.endedBy, online: () => directory.onlineCount, leader: () => (leader.isLeader ? 1 : 0), nodes: () => nodes.peers.length + 1, pending: () => answers.size, faxConnections: () => fax.size, faxCalls: () => fax.calls, faxBytes: () => fax.bytesRelayed, outbox: () => outbox.waiting });
-  const app = await buildApp({ config, services, runtime: { push, print, mailPrint, reports, alerts, webhooks, presence: sessions, bosh, failures, registrations, fax }, metrics, logger });
+  const metrics = createMetrics({ sessions: () => bosh.size, websocketSessions: () => websocket.size, sessionsEnded: () => bosh.endedBy, online: () => directory.onlineCount, leader: () => (leader.isLeader ? 1 : 0), nodes: () => nodes.peers.length + 1, pending: () => answers.size, faxConnections: () => fax.size, faxCalls: () => fax.calls, faxBytes: () => fax.bytesRelayed, outbox: () => outbox.waiting });
+  const app = await buildApp({ config, services, runtime: { push, print, mailPrint, reports, alerts, webhooks, presence: sessions, bosh, websocket, failures, registrations, fax }, metrics, logger });
 
   // Short print retention and keep times (tests, small sites) are enforced within a quarter of their length.
   const shortest = Math.min(config.printRetentionSeconds, config.printKeepSeconds || Infinity);
@@ -282,6 +292,7 @@ export async function startRelay(
       fax.stop();
       await new Promise<void>((r) => faxListener.close(() => r()));
       bosh.closeAll();
+      websocket.closeAll();
       hub.closeAll();
       answers.closeAll();
       await app.close();

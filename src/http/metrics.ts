@@ -1,12 +1,13 @@
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 
 /** Prometheus metrics for one relay process. Later services add their gauges to `registry`. */
-export function createMetrics(live: { sessions: () => number; sessionsEnded: () => ReadonlyMap<string, number>; online: () => number; leader: () => number; nodes: () => number; pending: () => number; faxConnections: () => number; faxCalls: () => number; faxBytes: () => number; outbox: () => number }) {
+export function createMetrics(live: { sessions: () => number; websocketSessions: () => number; sessionsEnded: () => ReadonlyMap<string, number>; online: () => number; leader: () => number; nodes: () => number; pending: () => number; faxConnections: () => number; faxCalls: () => number; faxBytes: () => number; outbox: () => number }) {
   const registry = new Registry();
   const gauge = (name: string, help: string, read: () => number): void => {
     new Gauge({ name, help, registers: [registry], collect() { this.set(read()); } });
   };
   gauge('fleetrelay_bosh_sessions', 'BOSH sessions held', live.sessions);
+  gauge('fleetrelay_websocket_sessions', 'XMPP over WebSocket sessions held', live.websocketSessions);
   new Gauge({
     name: 'fleetrelay_bosh_sessions_ended_total',
     help: 'BOSH sessions ended since start, by why: inactivity, client (it said terminate), replaced, revoked, offline (management timer), or the condition sent (BOSH or stream error)',

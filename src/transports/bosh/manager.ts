@@ -10,6 +10,7 @@ import { parseXml, XmlError, type XmlElement } from '../../protocol/xmpp/xml.js'
 import { BoshSession, terminateBody, type Reply, type SessionHost } from './session.js';
 import { NodeUnreachable, type Bus } from '../../bus/bus.js';
 import type { Admission } from '../../services/kernel/rate-limit.js';
+import type { SessionCapacity } from '../capacity.js';
 import { NS } from '../../protocol/xmpp/namespaces.js';
 import { MAX_RID, type BoshSettings } from './settings.js';
 
@@ -72,9 +73,11 @@ export class BoshManager implements SessionHost {
     private readonly log: Logger,
     private readonly bus: Bus,
     private readonly admission: Admission,
+    private readonly capacity: SessionCapacity,
     /** A node of the cluster with room for a new session when this one is full (null: none). */
     private readonly roomElsewhere: () => string | null = () => null,
   ) {
+    capacity.count(() => this.sessions.size);
     bus.serve('bosh', (b) => {
       const { text, address } = b as { text: string; address?: string };
       return new Promise<Answer>((resolve) => this.dispatch(text, new ForwardedReply(resolve), { address: address ?? '', forwarded: true }));
@@ -84,11 +87,6 @@ export class BoshManager implements SessionHost {
 
   get size(): number {
     return this.sessions.size;
-  }
-
-  /** New sessions this node can still take. */
-  get room(): number {
-    return Math.max(0, this.settings.maxSessions - this.sessions.size);
   }
 
   handle(req: IncomingMessage, res: ServerResponse): void {
@@ -270,7 +268,7 @@ export class BoshManager implements SessionHost {
       return this.respond(res, terminateBody('policy-violation'));
     }
     if (this.anonymous.size >= this.settings.maxAnonymous) this.evictOldestAnonymous();
-    if (this.sessions.size >= this.settings.maxSessions) {
+    if (this.capacity.room === 0) {
       const node = forwarded ? null : this.roomElsewhere();
       if (node !== null) return this.forward(node, { text, address }, res);
       if (!this.evictOldestAnonymous()) {

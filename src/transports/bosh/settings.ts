@@ -12,8 +12,6 @@ export interface BoshSettings {
   maxBodyBytes: number;
   /** Stanzas queued for a session that has no held request, before pushes are refused. */
   maxQueuedStanzas: number;
-  /** Sessions this process accepts; past it, creation is refused (open files are the bound). */
-  maxSessions: number;
   /** Seconds a new session has to authenticate (SASL success) before it is ended. */
   authDeadline: number;
   /** Sessions not authenticated yet, in all: past it the oldest of them is ended to make room, so they never crowd out devices that log in. */
@@ -29,7 +27,6 @@ export const DEFAULT_BOSH: BoshSettings = {
   polling: 2,
   maxBodyBytes: 64 * 1024,
   maxQueuedStanzas: 64,
-  maxSessions: 19_000,
   authDeadline: 10,
   maxAnonymous: 1_000,
   maxAnonymousPerAddress: 128,
