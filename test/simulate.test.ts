@@ -55,6 +55,24 @@ describe('fleetrelay device simulate, get and set', () => {
     assert.equal(cliJson<{ items: unknown[] }>(relay.dataDir, ['device', 'list']).items.length, 3);
   });
 
+  it('with --transport websocket, the virtual MFPs hold XMPP over WebSocket and answer the CLI\'s GET', async () => {
+    const sim = simulate(relay, ['--count', '2', '--state', join(tempDir(), 'ws.json'), '--transport', 'websocket']);
+    try {
+      assert.match(await sim.ready, /^2 of 2 devices connected/);
+      const metrics = (await api(relay.url, '/metrics', { token: cliJson<{ token: string }>(relay.dataDir, ['token', 'create', '--admin']).token })).text;
+      assert.match(metrics, /^fleetrelay_websocket_sessions 2$/m);
+      const id = cliJson<{ items: { deviceId: string }[] }>(relay.dataDir, ['device', 'list', '--online']).items[0]!.deviceId;
+      const got = cliJson<{ objects: { value: string }[] }>(relay.dataDir, ['--relay', relay.url, '--token', token, 'get', id, OID.sysDescr]);
+      assert.match(got.objects[0]!.value, /virtual MFP/);
+    } finally {
+      sim.proc.kill('SIGINT');
+    }
+    assert.equal(await sim.exited, 0);
+    const bad = cli(relay.dataDir, ['--relay', relay.url, 'device', 'simulate', '--count', '1', '--transport', 'carrier-pigeon']);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /--transport is bosh or websocket/);
+  });
+
   it('with --pages-per-minute, the virtual MFPs also run remote management: counters at power-on', async () => {
     const sim = simulate(relay, ['--count', '2', '--state', join(tempDir(), 'managed.json'), '--pages-per-minute', '60']);
     await sim.ready;

@@ -154,6 +154,7 @@ export function simulateCommand(device: Command, g: () => GlobalOptions): void {
     .option('--answer-via <how>', 'answer pushes over the "session" or session-less "http"', 'session')
     .option('--survival <seconds>', 'the device timer: survival notification period', '60')
     .option('--wait <seconds>', 'BOSH wait the devices ask for', '60')
+    .option('--transport <t>', 'how the MFPs hold their XMPP session: bosh (HTTP long-polls) or websocket (RFC 7395)', 'bosh')
     .option('--source <addresses>', 'comma-separated source addresses to spread devices over')
     .option('--pages-per-minute <n>', 'remote management (seed 004): each device prints this many pages a minute and reports toner, jams, counters, firmware')
     .option('--jam-probability <p>', 'with --pages-per-minute: chance a page jams', '0.001')
@@ -168,11 +169,12 @@ export function simulateCommand(device: Command, g: () => GlobalOptions): void {
     .option('--web-host <address>', 'with --web-port: the address to listen on', '127.0.0.1')
     .option('--fax-host <host[:port]>', "give every MFP a fax line (seed 001): a fax user logged in at the relay's fax port")
     .option('--fax-every <seconds>', 'with --fax-host: one MFP faxes a page to another this often (0: only listen)', '0')
-    .action(async (o: { count: string; state: string; answerVia: string; survival: string; wait: string; source?: string; pagesPerMinute?: string; jamProbability: string; faxHost?: string; faxEvery: string; print?: boolean } & CloudPrintFlags) => {
+    .action(async (o: { count: string; state: string; answerVia: string; survival: string; wait: string; transport: string; source?: string; pagesPerMinute?: string; jamProbability: string; faxHost?: string; faxEvery: string; print?: boolean } & CloudPrintFlags) => {
       const globals = g();
       const relay = relayUrl(requireRelay(globals, 'the simulated devices connect to a running relay').href);
       const count = wholeNumber('--count', o.count, 1, 100_000);
       if (o.answerVia !== 'session' && o.answerVia !== 'http') throw new UsageError('--answer-via is session or http');
+      if (o.transport !== 'bosh' && o.transport !== 'websocket') throw new UsageError('--transport is bosh or websocket');
       // Every option is checked before any device is made.
       const cloudPrint = o.print ? cloudPrintOptions(o) : undefined;
       const survival = wholeNumber('--survival', o.survival, 1, 86_400);
@@ -193,6 +195,7 @@ export function simulateCommand(device: Command, g: () => GlobalOptions): void {
         answerVia: o.answerVia,
         survivalMs: survival * 1000,
         wait,
+        transport: o.transport,
         localAddresses: o.source?.split(',').filter(Boolean),
         pagesPerMinute,
         jamProbability,

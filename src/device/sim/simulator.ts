@@ -28,6 +28,8 @@ export interface SimulatorOptions {
   answerVia?: 'session' | 'http';
   survivalMs?: number;
   wait?: number;
+  /** The MFPs' XMPP transport: BOSH (default) or WebSocket. */
+  transport?: 'bosh' | 'websocket';
   /** Spread devices over these source addresses (e.g. 127.0.0.2–127.0.0.9). */
   localAddresses?: string[];
   /** What each MFP does (session, session-failed, session-ended, push, …), for load tests that count them. */
@@ -98,6 +100,7 @@ export class Simulator {
           answerVia: o.answerVia,
           survivalMs: o.survivalMs,
           wait: o.wait,
+          transport: o.transport,
           agent: o.agentPerDevice ? deviceAgent({ maxSockets: 2 }) : this.agent,
           localAddress: o.localAddresses?.length ? o.localAddresses[i % o.localAddresses.length] : undefined,
           onEvent: o.onEvent,

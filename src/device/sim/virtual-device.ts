@@ -5,7 +5,8 @@ import type { PushAnswer } from '../../domain/push.js';
 import { answerToIq, CodecError, iqToPush } from '../../protocol/xmpp/push-codec.js';
 import { iqError } from '../../protocol/xmpp/stanzas.js';
 import { localName, type XmlElement } from '../../protocol/xmpp/xml.js';
-import { Backoff, BoshClient } from '../sdk/bosh-client.js';
+import { Backoff } from '../sdk/bosh-client.js';
+import { sessionUrl, streamClient, type StreamClient } from '../sdk/stream-client.js';
 import { loadState, saveState } from './device-state.js';
 import { PrinterMib } from './printer-mib.js';
 import { registerDevice, type DeviceCredentials, type RegistrationTicket } from '../sdk/registration.js';
@@ -21,6 +22,8 @@ export interface VirtualDeviceOptions {
   /** The device's own timer (S237, started once a connection is held): a survival notification every this often. 60 s in the seed. */
   survivalMs?: number;
   wait?: number;
+  /** XMPP over BOSH (the default: any network that passes HTTP) or over WebSocket (RFC 7395: one connection). */
+  transport?: 'bosh' | 'websocket';
   agent?: Agent;
   localAddress?: string;
   /** For tests: how the device reports what it does. */
@@ -36,7 +39,7 @@ export interface VirtualDeviceOptions {
  * session-less HTTP (S265). Lost sessions come back with jittered back-off.
  */
 export class VirtualDevice {
-  private client: BoshClient | null = null;
+  private client: StreamClient | null = null;
   private timer: NodeJS.Timeout | null = null;
   private modeOn = false;
   private readonly backoff = new Backoff();
@@ -93,8 +96,8 @@ export class VirtualDevice {
   private async openSession(): Promise<void> {
     const old = this.client;
     if (old && !old.ended) await old.terminate();
-    const client = new BoshClient({
-      url: `${this.o.relayUrl}/http-bind`,
+    const client = streamClient({
+      url: sessionUrl(this.o.relayUrl, this.o.transport ?? 'bosh'),
       domain: this.o.domain,
       agent: this.o.agent,
       localAddress: this.o.localAddress,
@@ -117,12 +120,13 @@ export class VirtualDevice {
 
   private armTimer(): void {
     if (this.timer) clearTimeout(this.timer);
-    if (!this.modeOn || !this.o.survivalMs) return;
+    // Over WebSocket the connection is the session, kept alive by the relay's pings: no survival notifications.
+    if (!this.modeOn || !this.o.survivalMs || this.o.transport === 'websocket') return;
     this.timer = setTimeout(() => void this.survival().finally(() => this.armTimer()), this.o.survivalMs);
     this.timer.unref();
   }
 
-  private onEnd(client: BoshClient, condition: string | null): void {
+  private onEnd(client: StreamClient, condition: string | null): void {
     if (client !== this.client) return;
     this.o.onEvent?.('session-ended', condition);
     this.retryLater();
@@ -135,7 +139,7 @@ export class VirtualDevice {
   }
 
   /** A pushed GET/SET arrived (S251): answer it from the MIB (S261) over the session or by session-less HTTP (S265). */
-  private onStanza(client: BoshClient, stanza: XmlElement): void {
+  private onStanza(client: StreamClient, stanza: XmlElement): void {
     if (localName(stanza) !== 'iq' || (stanza.attrs.type !== 'get' && stanza.attrs.type !== 'set')) return;
     const id = stanza.attrs.id ?? '';
     let answer: PushAnswer;
