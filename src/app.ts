@@ -14,6 +14,7 @@ import type { PushService } from './services/push/push.js';
 import type { DevicePresence } from './sessions/device-sessions.js';
 import type { BoshManager } from './transports/bosh/manager.js';
 import type { WebSocketManager } from './transports/websocket/manager.js';
+import { clientAddress } from './transports/client-address.js';
 import { pushRoutes } from './api/push.js';
 import { alertRoutes } from './api/alerts.js';
 import { billingRoutes } from './api/billing.js';
@@ -88,11 +89,11 @@ export async function buildApp({ config, services, runtime, metrics, logger }: A
       const route = (req: IncomingMessage, res: ServerResponse): void => {
         // Which node answered: for operators checking a load balancer (and BOSH forwarding) in a cluster.
         res.setHeader('x-fleetrelay-node', config.nodeId);
-        if (isBoshPath(req.url)) runtime.bosh.handle(req, res);
+        if (isBoshPath(req.url)) runtime.bosh.handle(req, res, clientAddress(req, config.trustProxy));
         else handler(req, res);
       };
       const server = tls ? createHttpsServer(tls, route) : createHttpServer(route);
-      server.on('upgrade', (req, socket, head) => runtime.websocket.upgrade(req, socket, head));
+      server.on('upgrade', (req, socket, head) => runtime.websocket.upgrade(req, socket, head, clientAddress(req, config.trustProxy)));
       server.keepAliveTimeout = 65_000;
       server.requestTimeout = 60_000;
       server.headersTimeout = 30_000;

@@ -4,7 +4,9 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { OID } from '../src/device/sim/printer-mib.js';
 import { VirtualPrinter } from '../src/device/sim/printer.js';
+import { RawWs } from './helpers/xmpp-ws.js';
 import { adminToken, api, cli, cliJson, ROOT, startRelay, tempDir, until, type RelayProcess } from './helpers/relay.js';
 
 const NGINX = '/usr/sbin/nginx';
@@ -74,5 +76,22 @@ describe("the documented nginx reverse proxy (Debian's nginx)", () => {
       return j.body.state === 'completed' ? j.body : undefined;
     }, 60_000);
     assert.equal(job.documentSize, 20 * 1024 * 1024 + 16);
+  });
+
+  it('passes XMPP over WebSocket: a device logs in through it and answers a pushed GET', async () => {
+    const admin = adminToken(relay.dataDir);
+    const device = cliJson<{ deviceId: string; jid: string; token: string }>(relay.dataDir, ['device', 'add', '--serial', 'PROXY-WS', '--model', 'MFC-L2750']);
+    const ws = await RawWs.connect(url);
+    try {
+      assert.equal(await ws.login(device.deviceId, device.token), `${device.jid}/ws`);
+      const answered = api(url, `/api/v1/devices/${device.deviceId}/get`, { method: 'POST', token: admin, json: { oids: [OID.sysName] } });
+      const id = /id='([^']+)'/.exec(await ws.until(/urn:fleetrelay:mgmt:1/))![1]!;
+      ws.send(`<iq xmlns='jabber:client' type='result' id='${id}'><query xmlns='urn:fleetrelay:mgmt:1'><object oid='${OID.sysName}' type='string'>behind nginx</object></query></iq>`);
+      const r = await answered;
+      assert.equal(r.status, 200, r.text);
+      assert.deepEqual(r.body.objects, [{ oid: OID.sysName, type: 'string', value: 'behind nginx' }]);
+    } finally {
+      ws.close();
+    }
   });
 });

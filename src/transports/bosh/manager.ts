@@ -89,7 +89,8 @@ export class BoshManager implements SessionHost {
     return this.sessions.size;
   }
 
-  handle(req: IncomingMessage, res: ServerResponse): void {
+  /** One request at /http-bind; `address` is the client's (its socket's, or the proxy's X-Forwarded-For). */
+  handle(req: IncomingMessage, res: ServerResponse, address = req.socket.remoteAddress ?? ''): void {
     if (req.method === 'OPTIONS') {
       res.writeHead(204, { ...CORS, 'access-control-max-age': '86400', 'content-length': 0 });
       res.end();
@@ -117,7 +118,7 @@ export class BoshManager implements SessionHost {
       chunks.push(c);
     });
     req.on('end', () => {
-      if (size <= this.settings.maxBodyBytes) this.dispatch(Buffer.concat(chunks).toString('utf8'), res, { address: socket.remoteAddress ?? '', forwarded: false });
+      if (size <= this.settings.maxBodyBytes) this.dispatch(Buffer.concat(chunks).toString('utf8'), res, { address, forwarded: false });
     });
     req.on('error', () => res.destroy());
   }

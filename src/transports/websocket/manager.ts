@@ -59,7 +59,7 @@ export class WebSocketManager implements WsHost {
   }
 
   /** An HTTP upgrade on the relay's port: ours if it asks for /xmpp-websocket with the `xmpp` subprotocol. */
-  upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+  upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, clientIp = req.socket.remoteAddress ?? ''): void {
     const path = (req.url ?? '').split('?')[0];
     if (path !== WEBSOCKET_PATH) return refuse(socket, 404, `no WebSocket endpoint at ${path}; XMPP is at ${WEBSOCKET_PATH}`);
     const offered = String(req.headers['sec-websocket-protocol'] ?? '').split(',').map((p) => p.trim());
@@ -70,7 +70,6 @@ export class WebSocketManager implements WsHost {
     }
     const retryAfter = this.admission.admit();
     if (retryAfter > 0) return refuse(socket, 503, 'the relay is busy admitting sessions', retryAfter);
-    const clientIp = req.socket.remoteAddress ?? '';
     this.server.handleUpgrade(req, socket, head, (ws) => {
       const s = new WsSession(ws, this, clientIp);
       this.sessions.add(s);
