@@ -56,12 +56,13 @@ describe('fleetrelay device simulate, get and set', () => {
   });
 
   it('with --transport websocket, the virtual MFPs hold XMPP over WebSocket and answer the CLI\'s GET', async () => {
-    const sim = simulate(relay, ['--count', '2', '--state', join(tempDir(), 'ws.json'), '--transport', 'websocket']);
+    const wsState = join(tempDir(), 'ws.json');
+    const sim = simulate(relay, ['--count', '2', '--state', wsState, '--transport', 'websocket']);
     try {
       assert.match(await sim.ready, /^2 of 2 devices connected/);
       const metrics = (await api(relay.url, '/metrics', { token: cliJson<{ token: string }>(relay.dataDir, ['token', 'create', '--admin']).token })).text;
       assert.match(metrics, /^fleetrelay_websocket_sessions 2$/m);
-      const id = cliJson<{ items: { deviceId: string }[] }>(relay.dataDir, ['device', 'list', '--online']).items[0]!.deviceId;
+      const id = (JSON.parse(readFileSync(wsState, 'utf8')) as { relays: Record<string, { devices: { deviceId: string }[] }> }).relays[relay.url]!.devices[0]!.deviceId;
       const got = cliJson<{ objects: { value: string }[] }>(relay.dataDir, ['--relay', relay.url, '--token', token, 'get', id, OID.sysDescr]);
       assert.match(got.objects[0]!.value, /virtual MFP/);
     } finally {
