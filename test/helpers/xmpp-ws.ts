@@ -1,7 +1,8 @@
 /** A raw XMPP-over-WebSocket peer (RFC 7395) for conformance tests: frames written by hand, read as text. */
 import { WebSocket } from 'ws';
+import { NS } from '../../src/protocol/xmpp/namespaces.js';
 
-export const FRAMING = 'urn:ietf:params:xml:ns:xmpp-framing';
+export const FRAMING = NS.framing;
 
 export class RawWs {
   private readonly frames: string[] = [];

@@ -3,7 +3,7 @@ import { NS } from '../../protocol/xmpp/namespaces.js';
 import { child, el, elements, localName, parseXml, serialize, text, XmlError, type XmlElement } from '../../protocol/xmpp/xml.js';
 import { RelayBusy } from './bosh-client.js';
 
-const FRAMING = 'urn:ietf:params:xml:ns:xmpp-framing';
+const FRAMING = NS.framing;
 /** The whole handshake (connect, SASL, restart, bind) must finish within this. */
 const OPEN_MS = 30_000;
 

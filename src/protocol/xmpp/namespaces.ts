@@ -3,6 +3,8 @@ export const NS = {
   /** XEP-0124 BOSH bodies, and XEP-0206's xmpp: attributes on them. */
   httpbind: 'http://jabber.org/protocol/httpbind',
   xbosh: 'urn:xmpp:xbosh',
+  /** RFC 7395 XMPP over WebSocket: the <open/> and <close/> that frame the stream. */
+  framing: 'urn:ietf:params:xml:ns:xmpp-framing',
   /** RFC 6120 streams, stanzas and their errors. */
   stream: 'http://etherx.jabber.org/streams',
   client: 'jabber:client',

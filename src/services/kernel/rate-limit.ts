@@ -49,14 +49,37 @@ export class RateLimiter {
   }
 }
 
-/**
- * Admission at a steady rate (a token bucket holding one second's worth): what comes faster is
- * refused with a hint of when to come back, which grows with how many were refused lately, so a
- * crowd spreads itself out instead of coming back all at once.
- */
-export class Admission {
+/** A steady rate: a token bucket holding one second's worth, refilled continuously. */
+export class TokenBucket {
   private tokens: number;
   private last: number;
+
+  constructor(
+    private readonly now: () => number,
+    readonly perSecond: number,
+  ) {
+    this.tokens = perSecond;
+    this.last = now();
+  }
+
+  /** Takes one token; false when none is left. */
+  take(): boolean {
+    const now = this.now();
+    this.tokens = Math.min(this.perSecond, this.tokens + ((now - this.last) / 1000) * this.perSecond);
+    this.last = now;
+    if (this.tokens < 1) return false;
+    this.tokens--;
+    return true;
+  }
+}
+
+/**
+ * Admission at a steady rate (a token bucket): what comes faster is refused with a hint of when
+ * to come back, which grows with how many were refused lately, so a crowd spreads itself out
+ * instead of coming back all at once.
+ */
+export class Admission {
+  private readonly bucket: TokenBucket;
   private refused = 0;
   private refusedSince: number;
 
@@ -64,19 +87,14 @@ export class Admission {
     private readonly clock: Clock,
     readonly perSecond: number,
   ) {
-    this.tokens = perSecond;
-    this.last = this.refusedSince = clock.now();
+    this.bucket = new TokenBucket(() => clock.now(), perSecond);
+    this.refusedSince = clock.now();
   }
 
   /** 0 when admitted now; else the seconds to wait before trying again. */
   admit(): number {
+    if (this.bucket.take()) return 0;
     const now = this.clock.now();
-    this.tokens = Math.min(this.perSecond, this.tokens + ((now - this.last) / 1000) * this.perSecond);
-    this.last = now;
-    if (this.tokens >= 1) {
-      this.tokens--;
-      return 0;
-    }
     if (now - this.refusedSince > 1000) {
       this.refused = 0;
       this.refusedSince = now;

@@ -4,10 +4,10 @@ import type { DeviceLink } from '../../sessions/hub.js';
 import { encodeMessage } from '../../protocol/xmpp/device-messages.js';
 import { NS } from '../../protocol/xmpp/namespaces.js';
 import { el, localName, parseXml, serialize, XmlError, type XmlElement } from '../../protocol/xmpp/xml.js';
+import { TokenBucket } from '../../services/kernel/rate-limit.js';
 import { XmppStream, type StreamOutput, type StreamPort } from '../xmpp/stream.js';
 
-/** RFC 7395 framing: each WebSocket message is one whole element; the stream opens and closes with these. */
-export const FRAMING = 'urn:ietf:params:xml:ns:xmpp-framing';
+const FRAMING = NS.framing;
 
 export interface WebSocketSettings {
   /** Largest message read (bytes); a larger one ends the connection. */
@@ -52,8 +52,7 @@ export class WsSession implements DeviceLink, StreamOutput {
   private opened = false;
   private isEnded = false;
   private work: Promise<void> = Promise.resolve();
-  private tokens: number;
-  private lastRefill: number;
+  private readonly stanzas: TokenBucket;
 
   constructor(
     private readonly ws: WebSocket,
@@ -61,8 +60,7 @@ export class WsSession implements DeviceLink, StreamOutput {
     readonly clientIp: string,
   ) {
     this.stream = new XmppStream(host.port, this, this, clientIp);
-    this.tokens = host.settings.stanzasPerSecond;
-    this.lastRefill = host.now();
+    this.stanzas = new TokenBucket(() => host.now(), host.settings.stanzasPerSecond);
     ws.on('message', (data, isBinary) => this.message(data as Buffer, isBinary));
     ws.on('pong', () => this.pong());
     ws.on('close', () => this.end('client'));
@@ -120,7 +118,7 @@ export class WsSession implements DeviceLink, StreamOutput {
   private message(data: Buffer, isBinary: boolean): void {
     if (this.isEnded) return;
     if (isBinary) return this.fail('unsupported-encoding', 'XMPP over WebSocket is text frames (RFC 7395 §3.2)');
-    if (!this.take()) return this.fail('policy-violation', `more than ${this.host.settings.stanzasPerSecond} stanzas a second`);
+    if (!this.stanzas.take()) return this.fail('policy-violation', `more than ${this.host.settings.stanzasPerSecond} stanzas a second`);
     let frame: XmlElement;
     try {
       frame = parseXml(data.toString('utf8'));
@@ -163,17 +161,6 @@ export class WsSession implements DeviceLink, StreamOutput {
 
   private write(text: string): void {
     if (this.ws.readyState === this.ws.OPEN) this.ws.send(text);
-  }
-
-  /** One token per stanza, refilled at stanzasPerSecond. */
-  private take(): boolean {
-    const now = this.host.now();
-    const rate = this.host.settings.stanzasPerSecond;
-    this.tokens = Math.min(rate, this.tokens + ((now - this.lastRefill) / 1000) * rate);
-    this.lastRefill = now;
-    if (this.tokens < 1) return false;
-    this.tokens--;
-    return true;
   }
 
   private end(why: string): void {
