@@ -116,7 +116,7 @@ export class WsClient {
 
   private async openStream(): Promise<void> {
     this.ws!.send(serialize(el('open', { xmlns: FRAMING, to: this.o.domain, version: '1.0' })));
-    await this.next((e) => e.name === 'features');
+    await this.next((e) => localName(e) === 'features' && e.uri === NS.stream);
   }
 
   /** The next element the handshake waits for; others (a push that came early) wait for the end of it. */
@@ -135,9 +135,9 @@ export class WsClient {
       if (!(err instanceof XmlError)) throw err;
       return this.abandon();
     }
-    if (e.name === 'close') return this.finish(null);
-    if (e.name === 'error' && e.uri === NS.stream) return this.finish(elements(e).map(localName)[0] ?? null);
-    if (e.name === 'open') return;
+    if (e.uri === FRAMING && e.name === 'close') return this.finish(null);
+    if (localName(e) === 'error' && e.uri === NS.stream) return this.finish(elements(e).map(localName)[0] ?? null);
+    if (e.uri === FRAMING && e.name === 'open') return;
     if (this.waiting?.want(e)) {
       const w = this.waiting;
       this.waiting = null;
