@@ -63,19 +63,34 @@ describe('print by e-mail (seed 002 S101–S205) with the control page in real C
     assert.match((await page.textContent('main')) ?? '', /alice@example\.com.*Quarterly report/s);
     assert.equal(await page.getAttribute('#preview', 'src'), `/print/${link.split('/print/')[1]}/files/0`);
     await page.selectOption('#file', '1');
-    // Buttons are pressed from the keyboard: the PDF preview can still be laying itself out, moving
-    // the page under a mouse click, and it can hold load events back, so only the commit is awaited.
-    const press = async (button: string): Promise<void> => {
-      await page.focus(`button[value=${button}]`);
-      await Promise.all([page.waitForNavigation({ waitUntil: 'commit' }), page.keyboard.press('Enter')]);
+    // Chromium's PDF viewer takes the focus when it has loaded the preview, and scrolls the page to
+    // show it, at a moment nobody controls (seconds late on a loaded machine). Input events race with
+    // that: a key typed after it goes to the viewer (fill's '2' was lost: copies 1), Enter there
+    // reloads the page instead of pressing the button, and a mouse click lands on the preview once
+    // the page has scrolled under it (no job either way). So the form is driven through its elements,
+    // not through the focus or the mouse: the copies are set on the field, a button is pressed by a
+    // click event on it (the browser then posts the form from that button, as for a real click), and
+    // what was posted is read back from the request. Only the commit of the page the 303 leads to is
+    // awaited: the PDF can hold load events back.
+    const press = async (button: string): Promise<URLSearchParams> => {
+      const [response] = await Promise.all([page.waitForNavigation({ waitUntil: 'commit' }), page.dispatchEvent(`button[value=${button}]`, 'click')]);
+      const post = response?.request().redirectedFrom();
+      assert.ok(post?.method() === 'POST', `pressing ${button} posts the form (not a reload)`);
+      const form = new URLSearchParams(post.postData() ?? '');
+      assert.equal(form.get('action'), button);
+      return form;
     };
     await press('preview');
+    // Only the new page previews file 1 (the first one showed file 0).
     await page.waitForSelector('#preview[src$="files/1"]');
     await page.selectOption('#file', '1');
     await page.selectOption('#media', 'na_letter_8.5x11in');
     await page.selectOption('#color', 'monochrome');
-    await page.fill('#copies', '2');
-    await press('print');
+    await page.locator('#copies').evaluate((input: HTMLInputElement) => {
+      input.value = '2';
+    });
+    const posted = await press('print');
+    assert.deepEqual(['file', 'media', 'color', 'copies'].map((k) => posted.get(k)), ['1', 'na_letter_8.5x11in', 'monochrome', '2']);
     await page.waitForSelector('#job-state');
     assert.match((await page.textContent('#job-state')) ?? '', /Job j[0-9a-z]+/);
     await page.waitForFunction(() => /completed/.test(document.querySelector('#job-state')?.textContent ?? ''), undefined, { timeout: 15_000 });
