@@ -308,7 +308,10 @@ export async function startRelay(
   // Every listener binds, or the relay stops whole: a relay without its fax or mail port must not look healthy.
   let url: string;
   try {
-    url = await bind('HTTP', config.host, config.port, () => app.listen({ port: config.port, host: config.host }));
+    // Devices reconnect in bursts (a site's power comes back, a node restarts): a deeper accept queue
+    // than Node's 511 keeps their SYNs from being dropped, which costs each a one-second retransmit.
+    // The kernel caps it at net.core.somaxconn.
+    url = await bind('HTTP', config.host, config.port, () => app.listen({ port: config.port, host: config.host, backlog: 4096 }));
     await bind('print-by-mail (SMTP)', config.smtpHost, config.smtpPort, () => listen(smtp.server, config.smtpPort, config.smtpHost));
     await bind('fax', config.faxHost, config.faxPort, () => listen(faxListener, config.faxPort, config.faxHost));
   } catch (err) {
