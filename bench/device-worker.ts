@@ -1,9 +1,11 @@
 /**
  * A load process of virtual MFPs for bench/relay-load.ts and bench/cluster.ts: started with
  * fork(), told which devices to run and from which source address(es), it reports when they are
- * connected, and on {count} how many are connected now.
+ * connected, on {count} how many are connected now, and on {pushes} when each pushed request
+ * reached its device (CLOCK_MONOTONIC, see measure.ts), for one-way latency.
  */
 import { Simulator, type SimulatedDevice } from '../src/device/sim/simulator.js';
+import { monotonicMs } from './measure.js';
 
 interface Start {
   relayUrl: string;
@@ -16,6 +18,7 @@ interface Start {
   concurrency: number;
   /** Each device its own connections (see SimulatorOptions.agentPerDevice). */
   agentPerDevice?: boolean;
+  transport?: 'bosh' | 'websocket';
 }
 
 let sim: Simulator | null = null;
@@ -23,10 +26,12 @@ let sim: Simulator | null = null;
 const seen = { busy: 0, failed: 0, ended: 0 };
 /** Why session attempts failed (other than 503) and sessions ended, by message. */
 const reasons = new Map<string, number>();
+/** Request ID → when the pushed request reached its device, since the last {pushes}. */
+let pushes: [string, number][] = [];
 // The bench that forked this process is gone (it crashed or was stopped): so are its devices.
 process.on('disconnect', () => process.exit(0));
 
-process.on('message', (msg: { start?: Start; stop?: true; count?: true }) => {
+process.on('message', (msg: { start?: Start; stop?: true; count?: true; pushes?: true }) => {
   if (msg.start) {
     const s = msg.start;
     sim = new Simulator({
@@ -37,8 +42,10 @@ process.on('message', (msg: { start?: Start; stop?: true; count?: true }) => {
       localAddresses: s.sources ?? (s.source ? [s.source] : undefined),
       startConcurrency: s.concurrency,
       agentPerDevice: s.agentPerDevice,
+      transport: s.transport,
       survivalMs: 0,
       onEvent: (event, detail) => {
+        if (event === 'push') return void pushes.push([(detail as { requestId: string }).requestId, monotonicMs()]);
         const why = String(detail).slice(0, 80);
         if (event === 'session-failed' && why.includes('busy admitting')) seen.busy++;
         else if (event === 'session-failed') {
@@ -55,5 +62,9 @@ process.on('message', (msg: { start?: Start; stop?: true; count?: true }) => {
     void sim.start().then(() => process.send!({ started: true, connected: sim!.connected, ms: performance.now() - t0 }));
   }
   if (msg.count) process.send!({ connected: sim?.connected ?? 0, answered: sim?.answered ?? 0, ...seen, reasons: Object.fromEntries(reasons) });
+  if (msg.pushes) {
+    process.send!({ pushes });
+    pushes = [];
+  }
   if (msg.stop) void (sim?.stop() ?? Promise.resolve()).then(() => process.exit(0));
 });

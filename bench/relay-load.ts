@@ -7,7 +7,6 @@
  *   npm run build && node dist/bench/relay-load.js [--sessions 10000] [--workers 4] [--idle 60] [--rate 1000] [--seconds 10]
  */
 import { fork, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
@@ -19,6 +18,7 @@ import { createServices } from '../src/services/index.js';
 import { cryptoRandom } from '../src/services/kernel/secrets.js';
 import { systemClock } from '../src/domain/clock.js';
 import { cliJson, startRelay } from '../test/helpers/relay.js';
+import { pct, procStat, sleep } from './measure.js';
 
 const { values } = parseArgs({
   options: {
@@ -38,18 +38,7 @@ const SECONDS = Number(values.seconds);
 const CONCURRENCY = Number(values.concurrency);
 const WAIT = 60;
 
-const pct = (sorted: number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 const fmt = (ms: number): string => `${ms.toFixed(2)} ms`;
-
-function procStat(pid: number): { rssKiB: number; cpuTicks: number } {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const rssKiB = Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? NaN);
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return { rssKiB, cpuTicks: Number(fields[11]) + Number(fields[12]) };
-}
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 const relay = await startRelay({
   args: ['--bosh-wait', String(WAIT), '--log-level', 'info'],
