@@ -107,6 +107,10 @@ describe('XMPP over WebSocket (RFC 7395)', () => {
     assert.match(await ws.until(/<error/), /<conflict xmlns='urn:ietf:params:xml:ns:xmpp-streams'\/><text xmlns='urn:ietf:params:xml:ns:xmpp-streams'>replaced by a newer session/);
     await ws.closed;
     assert.equal((await api(relay.url, `/api/v1/devices/${device.deviceId}`, { token: admin })).body.online, true, 'ONLINE on its BOSH session');
+    // Why sessions ended, for operators: this one replaced; the first test's closed by its client.
+    const metrics = (await api(relay.url, '/metrics', { token: admin })).text;
+    assert.match(metrics, /^fleetrelay_websocket_sessions_ended_total\{why="replaced"\} [1-9]\d*$/m);
+    assert.match(metrics, /^fleetrelay_websocket_sessions_ended_total\{why="client"\} [1-9]\d*$/m);
   });
 
   it('stanza, an XMPP client nobody here wrote, logs in over WebSocket and answers a pushed GET', async () => {

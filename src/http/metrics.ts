@@ -1,22 +1,26 @@
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 
 /** Prometheus metrics for one relay process. Later services add their gauges to `registry`. */
-export function createMetrics(live: { sessions: () => number; websocketSessions: () => number; sessionsEnded: () => ReadonlyMap<string, number>; online: () => number; leader: () => number; nodes: () => number; pending: () => number; faxConnections: () => number; faxCalls: () => number; faxBytes: () => number; outbox: () => number }) {
+export function createMetrics(live: { sessions: () => number; websocketSessions: () => number; sessionsEnded: () => ReadonlyMap<string, number>; websocketSessionsEnded: () => ReadonlyMap<string, number>; online: () => number; leader: () => number; nodes: () => number; pending: () => number; faxConnections: () => number; faxCalls: () => number; faxBytes: () => number; outbox: () => number }) {
   const registry = new Registry();
   const gauge = (name: string, help: string, read: () => number): void => {
     new Gauge({ name, help, registers: [registry], collect() { this.set(read()); } });
   };
   gauge('fleetrelay_bosh_sessions', 'BOSH sessions held', live.sessions);
   gauge('fleetrelay_websocket_sessions', 'XMPP over WebSocket sessions held', live.websocketSessions);
-  new Gauge({
-    name: 'fleetrelay_bosh_sessions_ended_total',
-    help: 'BOSH sessions ended since start, by why: inactivity, client (it said terminate), replaced, revoked, offline (management timer), or the condition sent (BOSH or stream error)',
-    labelNames: ['why'] as const,
-    registers: [registry],
-    collect() {
-      for (const [why, n] of live.sessionsEnded()) this.set({ why }, n);
-    },
-  });
+  const byWhy = (name: string, help: string, read: () => ReadonlyMap<string, number>): void => {
+    new Gauge({ name, help, labelNames: ['why'] as const, registers: [registry], collect() { for (const [why, n] of read()) this.set({ why }, n); } });
+  };
+  byWhy(
+    'fleetrelay_bosh_sessions_ended_total',
+    'BOSH sessions ended since start, by why: inactivity, client (it said terminate), replaced, revoked, offline (management timer), or the condition sent (BOSH or stream error)',
+    live.sessionsEnded,
+  );
+  byWhy(
+    'fleetrelay_websocket_sessions_ended_total',
+    'XMPP over WebSocket sessions ended since start, by why: client (it closed the stream or the connection), network, inactivity (no pong), replaced, revoked, offline, shutdown, or the stream error sent',
+    live.websocketSessionsEnded,
+  );
   gauge('fleetrelay_devices_online', 'Devices ONLINE (bound session, management timer running)', live.online);
   gauge('fleetrelay_cluster_leader', '1 on the node that runs the sweeps and outbox retries for the cluster (the only node when alone)', live.leader);
   gauge('fleetrelay_cluster_nodes', 'Relay nodes alive in the cluster, this one included', live.nodes);
