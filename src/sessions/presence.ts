@@ -5,6 +5,12 @@ import { TimerWheel, type WheelEntry } from './timer-wheel.js';
 
 export const MANAGEMENT_TIMER_MS = 120_000;
 const FLUSH_EVERY_MS = 2_000;
+/**
+ * An online device's last-seen time is stored at most this often. Every request from a device
+ * touches it (a push and its answer are two); storing each would make every flush a transaction of
+ * thousands of rows, which on SQLite holds the event loop for 5–15 ms every two seconds under load.
+ */
+export const LAST_SEEN_EVERY_MS = 60_000;
 
 export interface PresenceEvents {
   online: [deviceId: string];
@@ -13,6 +19,9 @@ export interface PresenceEvents {
 
 class DeviceTimer implements WheelEntry {
   tick = -1;
+  /** The device's last request, and the last-seen time last handed to the store. */
+  seenAt = 0;
+  storedSeenAt = -Infinity;
   constructor(
     readonly deviceId: string,
     private readonly onExpire: (t: DeviceTimer) => void,
@@ -26,7 +35,7 @@ class DeviceTimer implements WheelEntry {
  * Device presence (seed 000 S327–S333, S364): ONLINE while the device holds a bound session,
  * with a management timer per device that any request from the device resets; OFFLINE when
  * the timer runs out or the session ends. Presence lives in memory and is written to the Store
- * in batches; listeners (print, management) subscribe to `online` / `offline`.
+ * in batches (an online device's last-seen time at most once a minute); listeners (print, management) subscribe to `online` / `offline`.
  */
 export class PresenceService extends EventEmitter<PresenceEvents> {
   private readonly timers = new Map<string, DeviceTimer>();
@@ -62,7 +71,11 @@ export class PresenceService extends EventEmitter<PresenceEvents> {
   touch(deviceId: string): boolean {
     let t = this.timers.get(deviceId);
     if (!t) this.timers.set(deviceId, (t = new DeviceTimer(deviceId, (x) => this.expire(x))));
-    this.mark(deviceId, true, this.clock.now());
+    t.seenAt = this.clock.now();
+    if (t.seenAt - t.storedSeenAt >= LAST_SEEN_EVERY_MS) {
+      t.storedSeenAt = t.seenAt;
+      this.mark(deviceId, true, t.seenAt);
+    }
     this.wheel.schedule(t, this.managementTimerMs);
     return true;
   }
@@ -109,8 +122,9 @@ export class PresenceService extends EventEmitter<PresenceEvents> {
   }
 
   private goOffline(deviceId: string, reason: 'timer' | 'session-ended'): void {
+    const t = this.timers.get(deviceId);
     this.timers.delete(deviceId);
-    this.mark(deviceId, false, this.dirty.get(deviceId)?.lastSeenAt ?? this.clock.now());
+    this.mark(deviceId, false, t?.seenAt ?? this.clock.now());
     this.emit('offline', deviceId, reason);
   }
 

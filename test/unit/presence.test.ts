@@ -11,7 +11,7 @@ import { ServiceError } from '../../src/services/kernel/errors.js';
 import { PushService } from '../../src/services/push/push.js';
 import { Answers } from '../../src/sessions/answers.js';
 import { SessionHub, type DeviceLink } from '../../src/sessions/hub.js';
-import { PresenceService } from '../../src/sessions/presence.js';
+import { LAST_SEEN_EVERY_MS, PresenceService } from '../../src/sessions/presence.js';
 import { TimerWheel, type WheelEntry } from '../../src/sessions/timer-wheel.js';
 
 const CLI: Principal = { kind: 'cli' };
@@ -99,6 +99,31 @@ describe('presence and push on an injected clock (seed 000 S327–S333, S349–S
     const d = await s.ctx.store.devices.get(deviceId);
     assert.equal(d?.online, true);
     assert.equal(d?.lastSeenAt, clock.now());
+  });
+
+  it("stores an online device's last-seen at most once a minute, and its last request when it goes OFFLINE", async () => {
+    const link = new FakeLink();
+    hub.bind(deviceId, link);
+    const boundAt = clock.now();
+    await presence.flush();
+    clock.advance(10_000);
+    hub.activity(deviceId, link);
+    await presence.flush();
+    assert.equal((await s.ctx.store.devices.get(deviceId))?.lastSeenAt, boundAt, 'not rewritten for a request 10 s later');
+    clock.advance(LAST_SEEN_EVERY_MS);
+    hub.activity(deviceId, link);
+    const lastRequestAt = clock.now();
+    await presence.flush();
+    assert.equal((await s.ctx.store.devices.get(deviceId))?.lastSeenAt, lastRequestAt, 'rewritten a minute on');
+    clock.advance(5_000);
+    hub.activity(deviceId, link);
+    const finalAt = clock.now();
+    clock.advance(1_000);
+    hub.unbind(deviceId, link);
+    await presence.flush();
+    const d = await s.ctx.store.devices.get(deviceId);
+    assert.equal(d?.online, false);
+    assert.equal(d?.lastSeenAt, finalAt, 'OFFLINE with the time of its last request');
   });
 
   it('a newer session replaces the older one', () => {

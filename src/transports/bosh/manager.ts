@@ -118,7 +118,12 @@ export class BoshManager implements SessionHost {
       chunks.push(c);
     });
     req.on('end', () => {
-      if (size <= this.settings.maxBodyBytes) this.dispatch(Buffer.concat(chunks).toString('utf8'), res, { address, forwarded: false });
+      if (size > this.settings.maxBodyBytes) return;
+      const text = Buffer.concat(chunks).toString('utf8');
+      // A held request lives for up to `wait` seconds: its listener must not keep the socket's read
+      // buffer (the chunk is a slice of it, headers and all) alive that long.
+      chunks.length = 0;
+      this.dispatch(text, res, { address, forwarded: false });
     });
     req.on('error', () => res.destroy());
   }
