@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { OID, PrinterMib } from '../../src/device/sim/printer-mib.js';
 import { VirtualDevice } from '../../src/device/sim/virtual-device.js';
-import { gauge, NATS_URL } from '../helpers/cluster.js';
+import { NATS_URL } from '../helpers/cluster.js';
 import { execFileSync } from 'node:child_process';
 import { api, cli, CLI, startRelay, tempDir, until, waitForLog, type RelayProcess } from '../helpers/relay.js';
 
@@ -54,11 +54,11 @@ describe('serve --workers', () => {
     /** The CLI on the workers' SQLite file, whichever store the rest of the run uses. */
     const sqliteCli = <T>(args: string[]): T => JSON.parse(execFileSync(process.execPath, [CLI, '--data-dir', dataDir, ...args, '--json'], { encoding: 'utf8' })) as T;
 
-    /** A GET through a new connection (the primary hands each to the next worker); with the node that answered. */
-    const getVia = (deviceId: string): Promise<{ status: number; node: string; body: string }> =>
+    /** A request on a new connection (taken by whichever worker accepts it first); with the node that answered. */
+    const viaNewConnection = (method: string, path: string, body?: string): Promise<{ status: number; node: string; body: string }> =>
       new Promise((resolve, reject) => {
-        const body = JSON.stringify({ oids: [OID.sysName] });
-        httpRequest(`${relay.url}/api/v1/devices/${deviceId}/get`, { method: 'POST', agent: false, headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' } }, (res) => {
+        const headers = { authorization: `Bearer ${admin}`, ...(body ? { 'content-type': 'application/json' } : {}) };
+        httpRequest(`${relay.url}${path}`, { method, agent: false, headers }, (res) => {
           let text = '';
           res.on('data', (c: Buffer) => (text += c.toString()));
           res.on('end', () => resolve({ status: res.statusCode ?? 0, node: String(res.headers['x-fleetrelay-node']), body: text }));
@@ -66,6 +66,16 @@ describe('serve --workers', () => {
           .on('error', reject)
           .end(body);
       });
+    const getVia = (deviceId: string) => viaNewConnection('POST', `/api/v1/devices/${deviceId}/get`, JSON.stringify({ oids: [OID.sysName] }));
+    /** Both workers count two nodes: each has heard the other's heartbeat (asking one is not enough). */
+    const bothSeeTwoNodes = async (): Promise<void> => {
+      const seen = new Set<string>();
+      await until('each worker sees both nodes', async () => {
+        const r = await viaNewConnection('GET', '/metrics').catch(() => null);
+        if (r && /^fleetrelay_cluster_nodes 2$/m.test(r.body)) seen.add(r.node);
+        return seen.size === 2 ? true : undefined;
+      }, 20_000);
+    };
 
     before(async () => {
       const [port, smtpPort, faxPort] = await freePorts(3);
@@ -79,7 +89,7 @@ describe('serve --workers', () => {
     });
 
     it('both workers serve one port as one relay: a device on one is reached through the other', async () => {
-      await until('both workers are nodes of one cluster', async () => ((await gauge(relay, admin, 'fleetrelay_cluster_nodes')) === 2 ? true : undefined), 15_000);
+      await bothSeeTwoNodes();
       const credentials = sqliteCli<{ deviceId: string; jid: string; token: string }>(['device', 'add', '--serial', 'WK-1', '--model', 'MFC']);
       // A new connection per request: each is taken by whichever worker accepts it first.
       device = new VirtualDevice({ relayUrl: relay.url, domain: 'fleetrelay.local', credentials, agent: new Agent({ keepAlive: false }), mib: new PrinterMib({ model: 'MFC', serial: 'WK-1' }), wait: 2 });
@@ -105,7 +115,7 @@ describe('serve --workers', () => {
       assert.equal(pids.length, 2);
       process.kill(pids[0]!, 'SIGKILL');
       assert.ok(await waitForLog(relay, 'relay worker died; starting it again', 5000));
-      await until('two nodes again', async () => ((await gauge(relay, admin, 'fleetrelay_cluster_nodes').catch(() => 0)) === 2 ? true : undefined), 20_000);
+      await bothSeeTwoNodes();
       assert.ok(existsSync(join(dataDir, 'relay.pid')));
       assert.equal(await relay.stop('SIGTERM'), 0);
       assert.ok(!existsSync(join(dataDir, 'relay.pid')));
