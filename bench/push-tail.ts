@@ -190,9 +190,18 @@ async function arrivals(workers: ChildProcess[]): Promise<Map<string, number>> {
 }
 
 const ms = (x: number): string => (x < 10 ? x.toFixed(2) : x.toFixed(1));
-const spread = (xs: number[]): string => {
+/** p50, p99 and max of a sample. */
+const tail = (xs: number[]): [string, string, string] => {
   const s = [...xs].sort((a, b) => a - b);
-  return `p50 ${ms(pct(s, 50))}, p99 ${ms(pct(s, 99))}, max ${ms(pct(s, 100))} ms`;
+  return [ms(pct(s, 50)), ms(pct(s, 99)), ms(pct(s, 100))];
+};
+const spread = (xs: number[]): string => {
+  const [p50, p99, max] = tail(xs);
+  return `p50 ${p50}, p99 ${p99}, max ${max} ms`;
+};
+const cell = (xs: number[]): string => {
+  const [p50, p99, max] = tail(xs);
+  return `${p50} / **${p99}** / ${max}`;
 };
 
 interface Figures {
@@ -300,17 +309,11 @@ for (const target of values.targets.split(',')) {
   );
 }
 console.log('\n| | ' + all.map((f) => f.target).join(' | ') + ' |\n|---|' + all.map(() => '---|').join(''));
-const row = (name: string, cell: (f: Figures) => string): void => console.log(`| ${name} | ${all.map(cell).join(' | ')} |`);
+const row = (name: string, show: (f: Figures) => string): void => console.log(`| ${name} | ${all.map(show).join(' | ')} |`);
 row('sessions held', (f) => String(f.sessions));
 row('RSS per idle session', (f) => `${f.rssPerSessionKiB.toFixed(1)} KiB`);
 row('session setup', (f) => `${Math.round(f.setupPerSecond)}/s`);
-row(`one way p50 / p99 / max (ms)`, (f) => {
-  const s = [...f.oneWay].sort((a, b) => a - b);
-  return `${ms(pct(s, 50))} / **${ms(pct(s, 99))}** / ${ms(pct(s, 100))}`;
-});
-row(`round trip p50 / p99 / max (ms)`, (f) => {
-  const s = [...f.roundTrip].sort((a, b) => a - b);
-  return `${ms(pct(s, 50))} / **${ms(pct(s, 99))}** / ${ms(pct(s, 100))}`;
-});
+row('one way p50 / p99 / max (ms)', (f) => cell(f.oneWay));
+row('round trip p50 / p99 / max (ms)', (f) => cell(f.roundTrip));
 row(`server CPU at ${RATE}/s`, (f) => `${f.pushCpuPct.toFixed(0)} %`);
 row('max round trips/s', (f) => `${Math.round(f.maxPerSecond)} (${f.maxCpuMsPerTrip.toFixed(3)} ms CPU each)`);
