@@ -10,7 +10,7 @@
  * CLOCK_MONOTONIC (measure.ts), which the bench and the load processes share.
  *
  *   npm run build && node dist/bench/push-tail.js [--sessions 15000] [--rate 1000] [--seconds 20]
- *     [--targets fleetrelay-websocket,fleetrelay-bosh,ejabberd-websocket,ejabberd-bosh] [--idle 20] [--samples prefix]
+ *     [--targets fleetrelay-websocket,fleetrelay-bosh,ejabberd-websocket,ejabberd-bosh] [--idle 40] [--samples prefix]
  *
  * ejabberd is Debian's package (apt-get install ejabberd), run privately with bench/peers/ejabberd.yml.
  * RELAY_NODE_ARGS passes Node flags to the relay, and BENCH_RELAY_LOG=file keeps what it printed
@@ -42,7 +42,7 @@ const { values } = parseArgs({
     sessions: { type: 'string', default: '15000' },
     rate: { type: 'string', default: '1000' },
     seconds: { type: 'string', default: '20' },
-    idle: { type: 'string', default: '20' },
+    idle: { type: 'string', default: '40' },
     concurrency: { type: 'string', default: '64' },
     workers: { type: 'string', default: '4' },
     targets: { type: 'string', default: 'fleetrelay-websocket,fleetrelay-bosh,ejabberd-websocket,ejabberd-bosh' },
@@ -207,7 +207,9 @@ const cell = (xs: number[]): string => {
 interface Figures {
   target: string;
   sessions: number;
+  /** RSS over the server's own before the fleet connected, per session: 3 s after the last one connected, and after the idle period. */
   rssPerSessionKiB: number;
+  settledRssPerSessionKiB: number;
   setupPerSecond: number;
   setupCpuMs: number;
   idleCpuPct: number;
@@ -234,7 +236,8 @@ async function measure(target: string): Promise<Figures> {
     const held = procStat(server.pid);
     const i0 = performance.now();
     await sleep(IDLE_S * 1000);
-    const idleCpuPct = ((procStat(server.pid).cpuTicks - held.cpuTicks) / 100 / ((performance.now() - i0) / 1000)) * 100;
+    const settled = procStat(server.pid);
+    const idleCpuPct = ((settled.cpuTicks - held.cpuTicks) / 100 / ((performance.now() - i0) / 1000)) * 100;
 
     // Fixed rate, open loop: the devices in turn, so no device has two requests at once.
     const asked: { device: SimulatedDevice; at: number; done: number; requestId: string; ok: boolean }[] = [];
@@ -279,6 +282,7 @@ async function measure(target: string): Promise<Figures> {
       target,
       sessions: c.connected,
       rssPerSessionKiB: (held.rssKiB - base.rssKiB) / c.connected,
+      settledRssPerSessionKiB: (settled.rssKiB - base.rssKiB) / c.connected,
       setupPerSecond: c.connected / setupS,
       setupCpuMs: ((held.cpuTicks - base.cpuTicks) * 10) / c.connected,
       idleCpuPct,
@@ -303,7 +307,7 @@ for (const target of values.targets.split(',')) {
   const f = await measure(target);
   all.push(f);
   console.log(
-    `${target}: ${f.sessions} sessions, ${f.rssPerSessionKiB.toFixed(1)} KiB RSS each, setup ${Math.round(f.setupPerSecond)}/s (${f.setupCpuMs.toFixed(2)} ms CPU each), idle ${f.idleCpuPct.toFixed(1)} % CPU\n` +
+    `${target}: ${f.sessions} sessions, ${f.rssPerSessionKiB.toFixed(1)} KiB RSS each (${f.settledRssPerSessionKiB.toFixed(1)} after ${IDLE_S} s idle), setup ${Math.round(f.setupPerSecond)}/s (${f.setupCpuMs.toFixed(2)} ms CPU each), idle ${f.idleCpuPct.toFixed(1)} % CPU\n` +
       `  one way ${spread(f.oneWay)}; round trip ${spread(f.roundTrip)}; ${f.failed} failed; server CPU ${f.pushCpuPct.toFixed(0)} % of a core at ${RATE}/s\n` +
       `  max ${Math.round(f.maxPerSecond)} round trips/s, server CPU ${f.maxCpuMsPerTrip.toFixed(3)} ms each`,
   );
@@ -311,7 +315,8 @@ for (const target of values.targets.split(',')) {
 console.log('\n| | ' + all.map((f) => f.target).join(' | ') + ' |\n|---|' + all.map(() => '---|').join(''));
 const row = (name: string, show: (f: Figures) => string): void => console.log(`| ${name} | ${all.map(show).join(' | ')} |`);
 row('sessions held', (f) => String(f.sessions));
-row('RSS per idle session', (f) => `${f.rssPerSessionKiB.toFixed(1)} KiB`);
+row('RSS per session, 3 s after setup', (f) => `${f.rssPerSessionKiB.toFixed(1)} KiB`);
+row(`RSS per session after ${IDLE_S} s idle`, (f) => `${f.settledRssPerSessionKiB.toFixed(1)} KiB`);
 row('session setup', (f) => `${Math.round(f.setupPerSecond)}/s`);
 row('one way p50 / p99 / max (ms)', (f) => cell(f.oneWay));
 row('round trip p50 / p99 / max (ms)', (f) => cell(f.roundTrip));

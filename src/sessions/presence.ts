@@ -24,10 +24,10 @@ class DeviceTimer implements WheelEntry {
   storedSeenAt = -Infinity;
   constructor(
     readonly deviceId: string,
-    private readonly onExpire: (t: DeviceTimer) => void,
+    private readonly presence: PresenceService,
   ) {}
   fire(): void {
-    this.onExpire(this);
+    this.presence.expire(this);
   }
 }
 
@@ -70,7 +70,7 @@ export class PresenceService extends EventEmitter<PresenceEvents> {
   /** Any request from an online device resets its management timer (S364). Returns whether it is online. */
   touch(deviceId: string): boolean {
     let t = this.timers.get(deviceId);
-    if (!t) this.timers.set(deviceId, (t = new DeviceTimer(deviceId, (x) => this.expire(x))));
+    if (!t) this.timers.set(deviceId, (t = new DeviceTimer(deviceId, this)));
     t.seenAt = this.clock.now();
     if (t.seenAt - t.storedSeenAt >= LAST_SEEN_EVERY_MS) {
       t.storedSeenAt = t.seenAt;
@@ -117,7 +117,8 @@ export class PresenceService extends EventEmitter<PresenceEvents> {
     await this.flush();
   }
 
-  private expire(t: DeviceTimer): void {
+  /** A device's management timer ran out (S333). */
+  expire(t: DeviceTimer): void {
     if (this.timers.get(t.deviceId) === t) this.goOffline(t.deviceId, 'timer');
   }
 

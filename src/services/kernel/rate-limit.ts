@@ -55,16 +55,16 @@ export class TokenBucket {
   private last: number;
 
   constructor(
-    private readonly now: () => number,
+    private readonly clock: { now(): number },
     readonly perSecond: number,
   ) {
     this.tokens = perSecond;
-    this.last = now();
+    this.last = clock.now();
   }
 
   /** Takes one token; false when none is left. */
   take(): boolean {
-    const now = this.now();
+    const now = this.clock.now();
     this.tokens = Math.min(this.perSecond, this.tokens + ((now - this.last) / 1000) * this.perSecond);
     this.last = now;
     if (this.tokens < 1) return false;
@@ -87,7 +87,7 @@ export class Admission {
     private readonly clock: Clock,
     readonly perSecond: number,
   ) {
-    this.bucket = new TokenBucket(() => clock.now(), perSecond);
+    this.bucket = new TokenBucket(clock, perSecond);
     this.refusedSince = clock.now();
   }
 

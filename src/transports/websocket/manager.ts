@@ -1,14 +1,14 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
-import { WebSocketServer } from 'ws';
+import { WebSocketServer, type Server } from 'ws';
 import type { Clock } from '../../domain/clock.js';
 import { base32 } from '../../domain/identifiers.js';
 import type { Admission } from '../../services/kernel/rate-limit.js';
 import type { Random } from '../../services/kernel/secrets.js';
 import type { SessionCapacity } from '../capacity.js';
 import type { StreamPort } from '../xmpp/stream.js';
-import { WsSession, type WebSocketSettings, type WsHost } from './session.js';
+import { DeviceSocket, WsSession, type WebSocketSettings, type WsHost } from './session.js';
 
 export const WEBSOCKET_PATH = '/xmpp-websocket';
 
@@ -20,7 +20,7 @@ export const WEBSOCKET_PATH = '/xmpp-websocket';
 export class WebSocketManager implements WsHost {
   private readonly sessions = new Set<WsSession>();
   private readonly deadlines = new Map<WsSession, () => void>();
-  private readonly server: WebSocketServer;
+  private readonly server: Server<typeof DeviceSocket>;
   private stopPings: (() => void) | null = null;
   /** Sessions ended since start, by why. */
   readonly endedBy = new Map<string, number>();
@@ -36,6 +36,7 @@ export class WebSocketManager implements WsHost {
     nodeId: string,
   ) {
     this.server = new WebSocketServer({
+      WebSocket: DeviceSocket,
       noServer: true,
       clientTracking: false,
       perMessageDeflate: false,

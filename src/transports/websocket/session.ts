@@ -1,4 +1,4 @@
-import type { WebSocket } from 'ws';
+import { WebSocket } from 'ws';
 import type { DeviceMessage } from '../../domain/messages.js';
 import type { DeviceLink } from '../../sessions/hub.js';
 import { encodeMessage } from '../../protocol/xmpp/device-messages.js';
@@ -41,6 +41,29 @@ export interface WsHost {
 }
 
 /**
+ * The relay's WebSocket: it points at its session, so the four listeners every connection needs
+ * are the same four functions for all of them rather than four closures each (tens of thousands of
+ * idle sessions; see docs/benchmarks.md).
+ */
+export class DeviceSocket extends WebSocket {
+  session: WsSession | null = null;
+}
+
+// `this` is the socket that emitted (ws's listener type says WebSocket; the server makes DeviceSockets).
+function onMessage(this: WebSocket, data: Buffer, isBinary: boolean): void {
+  (this as DeviceSocket).session?.message(data, isBinary);
+}
+function onPong(this: WebSocket): void {
+  (this as DeviceSocket).session?.pong();
+}
+function onClose(this: WebSocket): void {
+  (this as DeviceSocket).session?.end('client');
+}
+function onError(this: WebSocket): void {
+  (this as DeviceSocket).session?.end('network');
+}
+
+/**
  * One XMPP stream over a WebSocket (RFC 7395): `<open/>` and `<close/>` frame the stream, every
  * other message is one stanza or nonza for the transport-independent XmppStream. Stanzas are
  * handled one at a time in the order they came (authentication may wait on the store).
@@ -51,20 +74,22 @@ export class WsSession implements DeviceLink, StreamOutput {
   alive = true;
   private opened = false;
   private isEnded = false;
-  private work: Promise<void> = Promise.resolve();
+  /** The stanza being handled and those queued behind it; null when idle (most sessions, most of the time). */
+  private work: Promise<void> | null = null;
   private readonly stanzas: TokenBucket;
 
   constructor(
-    private readonly ws: WebSocket,
+    private readonly ws: DeviceSocket,
     private readonly host: WsHost,
     readonly clientIp: string,
   ) {
     this.stream = new XmppStream(host.port, this, this, clientIp);
-    this.stanzas = new TokenBucket(() => host.now(), host.settings.stanzasPerSecond);
-    ws.on('message', (data, isBinary) => this.message(data as Buffer, isBinary));
-    ws.on('pong', () => this.pong());
-    ws.on('close', () => this.end('client'));
-    ws.on('error', () => this.end('network'));
+    this.stanzas = new TokenBucket(host, host.settings.stanzasPerSecond);
+    ws.session = this;
+    ws.on('message', onMessage);
+    ws.on('pong', onPong);
+    ws.on('close', onClose);
+    ws.on('error', onError);
   }
 
   get ended(): boolean {
@@ -115,7 +140,7 @@ export class WsSession implements DeviceLink, StreamOutput {
     else this.closeStream(reason);
   }
 
-  private message(data: Buffer, isBinary: boolean): void {
+  message(data: Buffer, isBinary: boolean): void {
     if (this.isEnded) return;
     if (isBinary) return this.fail('unsupported-encoding', 'XMPP over WebSocket is text frames (RFC 7395 §3.2)');
     if (!this.stanzas.take()) return this.fail('policy-violation', `more than ${this.host.settings.stanzasPerSecond} stanzas a second`);
@@ -130,7 +155,7 @@ export class WsSession implements DeviceLink, StreamOutput {
     if (frame.uri === FRAMING && frame.name === 'close') return this.closeStream('client');
     if (!this.opened) return this.fail('not-authorized', 'open the stream first');
     if (this.stream.deviceId) this.host.port.hub.activity(this.stream.deviceId, this);
-    this.work = this.work.then(() => (this.isEnded ? undefined : this.stream.handle(frame))).catch(() => this.fail('internal-server-error'));
+    this.queue(() => this.stream.handle(frame));
   }
 
   /** The stream's first `<open/>`, or its restart after SASL success (RFC 7395 §3.4, RFC 6120 §4.3.3). */
@@ -140,11 +165,21 @@ export class WsSession implements DeviceLink, StreamOutput {
     const restart = this.opened;
     this.opened = true;
     // A restart waits for the SASL success before it, like any stanza.
-    this.work = this.work.then(() => {
-      if (this.isEnded) return;
+    this.queue(() => {
       this.write(serialize(el('open', { xmlns: FRAMING, from: this.host.port.domain, id: this.host.newStreamId(), version: '1.0', 'xml:lang': 'en' })));
       this.send(restart ? this.stream.restart() : this.stream.features());
     });
+  }
+
+  /** Runs `step` after the stanzas before it, unless the session has ended by then. */
+  private queue(step: () => void | Promise<void>): void {
+    const next: Promise<void> = (this.work ?? Promise.resolve())
+      .then(() => (this.isEnded ? undefined : step()))
+      .catch(() => this.fail('internal-server-error'))
+      .then(() => {
+        if (this.work === next) this.work = null;
+      });
+    this.work = next;
   }
 
   private closeStream(why: string): void {
@@ -154,7 +189,7 @@ export class WsSession implements DeviceLink, StreamOutput {
     this.end(why);
   }
 
-  private pong(): void {
+  pong(): void {
     this.alive = true;
     if (this.stream.deviceId) this.host.port.hub.activity(this.stream.deviceId, this);
   }
@@ -163,7 +198,7 @@ export class WsSession implements DeviceLink, StreamOutput {
     if (this.ws.readyState === this.ws.OPEN) this.ws.send(text);
   }
 
-  private end(why: string): void {
+  end(why: string): void {
     if (this.isEnded) return;
     this.isEnded = true;
     this.stream.end();
