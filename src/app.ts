@@ -29,6 +29,7 @@ import type { PrintService } from './services/print/print.js';
 import type { MailPrintService } from './services/print/mail-print.js';
 import { printPageRoutes } from './web/print-page.js';
 import type { WebhookService } from './services/management/webhooks.js';
+import type { StatusService } from './services/management/status.js';
 import type { ReportService } from './services/management/reports.js';
 import type { AlertService } from './services/management/alerts.js';
 import { reportRoutes } from './transports/device-http/reports.js';
@@ -54,6 +55,7 @@ export interface RelayRuntime {
   push: PushService;
   reports: ReportService;
   alerts: AlertService;
+  status: StatusService;
   webhooks: WebhookService;
   print: PrintService;
   mailPrint: MailPrintService;
@@ -163,7 +165,7 @@ export async function buildApp({ config, services, runtime, metrics, logger }: A
   await app.register(
     async (api) => {
       api.addHook('onRequest', auth.principal);
-      await api.register(deviceRoutes, { services, presence: runtime.presence });
+      await api.register(deviceRoutes, { services, presence: runtime.presence, status: runtime.status });
       await api.register(pushRoutes, { push: runtime.push });
       await api.register(alertRoutes, { alerts: runtime.alerts, reports: runtime.reports });
       await api.register(billingRoutes, { services });

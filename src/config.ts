@@ -62,6 +62,10 @@ export interface RelayConfig {
   printRetentionSeconds: number;
   /** A completed job's document is kept this long for its account (0: deleted at completion). */
   printKeepSeconds: number;
+  /** Each online device's status (supplies, counters, state) is polled this often; 0: never. */
+  statusPollSeconds: number;
+  /** Supply levels and counters are kept this long. */
+  statusHistoryDays: number;
   /** Fax relay TCP port (0: any free port) and its address; TLS when `tls` is set. */
   faxPort: number;
   faxHost: string;
@@ -91,6 +95,8 @@ export const defaults = {
   printMaxDocumentBytes: 64 * 1024 * 1024,
   printRetentionSeconds: 7 * 86400,
   printKeepSeconds: 0,
+  statusPollSeconds: 15 * 60,
+  statusHistoryDays: 400,
   faxPort: 4590,
   faxMaxFrame: 1024 * 1024,
   faxHoldIntervalSeconds: 60,

@@ -26,6 +26,8 @@ import { DeviceSessions } from './sessions/device-sessions.js';
 import { DEFAULT_PUSH_LIMITS, PushService } from './services/push/push.js';
 import { AlertService } from './services/management/alerts.js';
 import { ReportService } from './services/management/reports.js';
+import { StatusService } from './services/management/status.js';
+import { DEFAULT_STATUS_POLL, StatusPoller } from './services/management/status-poll.js';
 import { WebhookService } from './services/management/webhooks.js';
 import { webhookHttp } from './transports/webhook-http/client.js';
 import { DEFAULT_PRINT, PrintService } from './services/print/print.js';
@@ -175,7 +177,12 @@ export async function startRelay(
     onError: (what, err) => logger.warn({ err }, `${what} notification failed`),
   });
   const alerts = new AlertService(services.ctx, { opened: (a, d) => notifications.alertOpened(a, d) });
-  const reports = new ReportService(services.ctx, push, alerts, services.firmware, { orderReceived: (d, o) => notifications.orderReceived(d, o) });
+  const status = new StatusService(services.ctx, services.devices, config.statusHistoryDays * 86400_000);
+  const reports = new ReportService(services.ctx, push, alerts, services.firmware, {
+    orderReceived: (d, o) => notifications.orderReceived(d, o),
+    countersAccepted: (d, c) => void status.counters(d.id, c).catch((err: unknown) => logger.warn({ err, deviceId: d.id }, 'status not updated from a counters report')),
+  });
+  const statusPoll = new StatusPoller(clock, services.ctx.random, hub, push, status, { ...DEFAULT_STATUS_POLL, intervalMs: config.statusPollSeconds * 1000 }, (msg, fields) => logger.debug(fields, msg));
   const print = new PrintService(services.ctx, services.devices, sessions, { ...DEFAULT_PRINT, maxDocumentBytes: config.printMaxDocumentBytes, retentionMs: config.printRetentionSeconds * 1000, keepCompletedMs: config.printKeepSeconds * 1000 }, alerts);
   let publicUrl = config.publicUrl ?? '';
   const mailPrint = new MailPrintService(services.ctx, print, services.devices, {
@@ -247,16 +254,17 @@ export async function startRelay(
   presence.on('online', (id) => logger.debug({ deviceId: id }, 'device online'));
   presence.on('offline', (id, reason) => logger.debug({ deviceId: id, reason }, 'device offline'));
   presence.start();
+  statusPoll.start();
   await revocations.start();
 
   const metrics = createMetrics({ sessions: () => bosh.size, websocketSessions: () => websocket.size, sessionsEnded: () => bosh.endedBy, websocketSessionsEnded: () => websocket.endedBy, online: () => directory.onlineCount, leader: () => (leader.isLeader ? 1 : 0), nodes: () => nodes.peers.length + 1, pending: () => answers.size, faxConnections: () => fax.size, faxCalls: () => fax.calls, faxBytes: () => fax.bytesRelayed, outbox: () => outbox.waiting });
-  const app = await buildApp({ config, services, runtime: { push, print, mailPrint, reports, alerts, webhooks, presence: sessions, bosh, websocket, failures, registrations, fax }, metrics, logger });
+  const app = await buildApp({ config, services, runtime: { push, print, mailPrint, reports, alerts, status, webhooks, presence: sessions, bosh, websocket, failures, registrations, fax }, metrics, logger });
 
   // Short print retention and keep times (tests, small sites) are enforced within a quarter of their length.
   const shortest = Math.min(config.printRetentionSeconds, config.printKeepSeconds || Infinity);
   const sweeps = new Sweeps(clock, Math.min(SWEEP_EVERY_MS, Math.max(1000, shortest * 250)), () => {
     const aborted = print.sweep().then((n) => n && logger.info({ jobs: n }, 'print jobs aborted at the retention cap'));
-    return Promise.all([services.registration.sweep(), store.webSessions.deleteExpiredBefore(clock.now()), push.sweep(), reports.sweep(), revocations.sweep(), aborted]).catch((err: unknown) =>
+    return Promise.all([services.registration.sweep(), store.webSessions.deleteExpiredBefore(clock.now()), push.sweep(), reports.sweep(), status.sweep(), revocations.sweep(), aborted]).catch((err: unknown) =>
       logger.error({ err }, 'sweep failed'),
     );
   });
@@ -281,6 +289,7 @@ export async function startRelay(
   const close = (): Promise<void> => {
     closing ??= (async () => {
       leader.stop();
+      statusPoll.stop();
       nodes.stop();
       directory.stop();
       faxRoster.stop();

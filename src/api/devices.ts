@@ -3,12 +3,13 @@ import type { Services } from '../services/index.js';
 import type { DevicePresence } from '../sessions/device-sessions.js';
 import type { Device, DeviceRegistry } from '../domain/devices.js';
 import { accountId, capabilities, countedPageOf, deviceIdParam, label, paging, problemResponses, registryFields } from '../http/schemas.js';
-import { deviceView } from '../http/views.js';
+import { deviceView, historyView, statusView } from '../http/views.js';
+import type { StatusService } from '../services/management/status.js';
 
 const tags = ['devices'];
 
 /** The device registry, northbound: pre-provision, list, show, rotate a token, remove. */
-export async function deviceRoutes(app: FastifyInstance, { services, presence }: { services: Services; presence: DevicePresence }): Promise<void> {
+export async function deviceRoutes(app: FastifyInstance, { services, presence, status }: { services: Services; presence: DevicePresence; status: StatusService }): Promise<void> {
   const { devices } = services;
   const view = (d: Device) => deviceView(d, devices.jid(d.id), presence.isOnline(d.id));
 
@@ -66,6 +67,68 @@ export async function deviceRoutes(app: FastifyInstance, { services, presence }:
     { schema: { tags, operationId: 'getDevice', summary: 'Show one device', params: deviceIdParam, response: { 200: { $ref: 'Device#' }, ...problemResponses } } },
     async (request) => {
       return view(await devices.get(request.principal!, request.params.id));
+    },
+  );
+
+  app.get<{ Params: { id: string } }>(
+    '/devices/:id/status',
+    {
+      schema: {
+        tags,
+        operationId: 'getDeviceStatus',
+        summary: "A device's last known supplies, counters, state and errors",
+        params: deviceIdParam,
+        response: { 200: { $ref: 'DeviceStatus#' }, ...problemResponses },
+      },
+    },
+    async (request) => {
+      const d = await devices.get(request.principal!, request.params.id);
+      return statusView(d, presence.isOnline(d.id), await status.last(d.id));
+    },
+  );
+
+  app.get<{ Params: { id: string }; Querystring: { object?: string; from?: string; to?: string; limit?: number } }>(
+    '/devices/:id/history',
+    {
+      schema: {
+        tags,
+        operationId: 'getDeviceHistory',
+        summary: 'Supply levels (percent) and counters over time, oldest first',
+        params: deviceIdParam,
+        querystring: {
+          type: 'object',
+          properties: {
+            object: { type: 'string', maxLength: 32, description: 'supply.<index>, counter.total, counter.mono or counter.colour; all when absent' },
+            from: { type: 'string', format: 'date-time', description: 'default: 30 days before `to`' },
+            to: { type: 'string', format: 'date-time', description: 'default: now' },
+            limit: { type: 'integer', minimum: 1, maximum: 10000, default: 1000 },
+          },
+          additionalProperties: false,
+        },
+        response: {
+          200: {
+            type: 'object',
+            properties: {
+              items: {
+                type: 'array',
+                items: { type: 'object', properties: { object: { type: 'string' }, at: { type: 'string', format: 'date-time' }, value: { type: 'number' } }, required: ['object', 'at', 'value'] },
+              },
+            },
+            required: ['items'],
+          },
+          ...problemResponses,
+        },
+      },
+    },
+    async (request) => {
+      const q = request.query;
+      const points = await status.history(request.principal!, request.params.id, {
+        object: q.object,
+        from: q.from === undefined ? undefined : Date.parse(q.from),
+        to: q.to === undefined ? undefined : Date.parse(q.to),
+        limit: q.limit,
+      });
+      return { items: points.map(historyView) };
     },
   );
 

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import { accountView, deviceView, tokenView, userView } from '../http/views.js';
+import { EMPTY_STATUS } from '../domain/status.js';
+import { accountView, deviceView, statusView, tokenView, userView } from '../http/views.js';
 import { CLI, withServices, type GlobalOptions } from './context.js';
 import { printFields, printJson, printTable } from './output.js';
 import { parseDuration, parseJsonOption, wholeNumber } from './parse.js';
@@ -139,6 +140,21 @@ export function deviceCommands(program: Command, g: Globals): Command {
     .action(async (id: string, o: { json?: boolean }) => {
       const v = await withServices(g(), async (s) => deviceView(await s.devices.get(CLI, id), s.devices.jid(id)));
       o.json ? printJson(v) : printFields(v);
+    });
+  device
+    .command('status <deviceId>')
+    .description("a device's last known supplies, counters, state and errors (from the relay's status poll and counters reports)")
+    .option('--json', 'print JSON')
+    .action(async (id: string, o: { json?: boolean }) => {
+      const v = await withServices(g(), async (s) => {
+        const d = await s.devices.get(CLI, id);
+        return statusView(d, d.online, (await s.ctx.store.status.get(d.id)) ?? EMPTY_STATUS);
+      });
+      if (o.json) return printJson(v);
+      const { supplies, counters, errors, ...rest } = v;
+      printFields({ ...rest, errors: errors.join(', ') || 'none', pages: counters.total, mono: counters.mono, colour: counters.colour });
+      process.stdout.write('\n');
+      printTable(supplies.map((x) => ({ ...x })), ['index', 'description', 'kind', 'colour', 'percent', 'level', 'max']);
     });
   device
     .command('update <deviceId>')

@@ -37,6 +37,8 @@ interface ServeOptions {
   maxDocument: string;
   printRetention: string;
   printKeep: string;
+  statusPoll: string;
+  statusHistory: string;
   faxPort: string;
   faxHost: string;
   faxMaxFrame: string;
@@ -89,6 +91,8 @@ export function serveConfig(o: ServeOptions, g: GlobalOptions): RelayConfig {
     printMaxDocumentBytes: intOption('--max-document', o.maxDocument, 1024, 4 * 1024 ** 3),
     printRetentionSeconds: intOption('--print-retention', o.printRetention, 1, 365 * 86400),
     printKeepSeconds: intOption('--print-keep', o.printKeep, 0, 365 * 86400),
+    statusPollSeconds: intOption('--status-poll', o.statusPoll, 0, 7 * 86400),
+    statusHistoryDays: intOption('--status-history', o.statusHistory, 1, 3650),
     faxPort: intOption('--fax-port', o.faxPort, 0, 65535),
     faxHost: o.faxHost,
     faxMaxFrame: intOption('--fax-max-frame', o.faxMaxFrame, 1024, 64 * 1024 * 1024),
@@ -143,6 +147,8 @@ export function serveCommand(program: Command, g: () => GlobalOptions): void {
     .option('--max-document <bytes>', 'largest print document accepted (env FLEETRELAY_MAX_DOCUMENT)', env.FLEETRELAY_MAX_DOCUMENT ?? String(defaults.printMaxDocumentBytes))
     .option('--print-retention <seconds>', 'an unfinished print job without progress this long is aborted and its document deleted (env FLEETRELAY_PRINT_RETENTION)', env.FLEETRELAY_PRINT_RETENTION ?? String(defaults.printRetentionSeconds))
     .option('--print-keep <seconds>', "keep a completed job's document this long for its account (GET /api/v1/jobs/{id}/document); 0 deletes it at completion (env FLEETRELAY_PRINT_KEEP)", env.FLEETRELAY_PRINT_KEEP ?? String(defaults.printKeepSeconds))
+    .option('--status-poll <seconds>', "ask each online device for its supplies, counter and state this often, spread over the fleet (env FLEETRELAY_STATUS_POLL; 0: never)", env.FLEETRELAY_STATUS_POLL ?? String(defaults.statusPollSeconds))
+    .option('--status-history <days>', 'keep supply levels and counters this long (env FLEETRELAY_STATUS_HISTORY)', env.FLEETRELAY_STATUS_HISTORY ?? String(defaults.statusHistoryDays))
     .option('--fax-port <port>', `fax relay TCP port, TLS when --tls-cert is given (env FLEETRELAY_FAX_PORT; 0: any free port)`, env.FLEETRELAY_FAX_PORT ?? String(defaults.faxPort))
     .option('--fax-host <address>', 'address of the fax relay listener (env FLEETRELAY_FAX_HOST)', env.FLEETRELAY_FAX_HOST ?? defaults.host)
     .option('--fax-max-frame <bytes>', 'largest fax frame accepted', env.FLEETRELAY_FAX_MAX_FRAME ?? String(defaults.faxMaxFrame))

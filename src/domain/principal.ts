@@ -5,19 +5,23 @@
 export type Principal =
   | { kind: 'token'; tokenId: string; accountId: string | null; admin: boolean }
   | { kind: 'user'; userId: string; name: string; accountId: string; admin: boolean }
-  | { kind: 'cli' };
+  | { kind: 'cli' }
+  /** The relay acting on its own (its status poll). */
+  | { kind: 'relay' };
+
+export const RELAY: Principal = { kind: 'relay' };
 
 export function isAdmin(p: Principal): boolean {
-  return p.kind === 'cli' || p.admin;
+  return p.kind === 'cli' || p.kind === 'relay' || p.admin;
 }
 
 export function canSeeAccount(p: Principal, accountId: string): boolean {
-  return isAdmin(p) || (p.kind !== 'cli' && p.accountId === accountId);
+  return isAdmin(p) || ('accountId' in p && p.accountId === accountId);
 }
 
 /** The account a listing is limited to: an operator's own, or an admin's chosen filter (undefined = all). */
 export function accountScope(p: Principal, requested?: string): string | undefined {
-  if (isAdmin(p) || p.kind === 'cli') return requested;
+  if (isAdmin(p) || !('accountId' in p)) return requested;
   return p.accountId ?? undefined;
 }
 
@@ -30,5 +34,7 @@ export function actorName(p: Principal): string {
       return `user:${p.name}`;
     case 'cli':
       return 'cli';
+    case 'relay':
+      return 'relay';
   }
 }

@@ -114,6 +114,46 @@ export const printer = {
   required: ['printerId', 'model', 'serial', 'acceptingJobs', 'status', 'online'],
 } as const;
 
+const nullableInteger = { type: ['integer', 'null'] } as const;
+
+export const deviceStatus = {
+  $id: 'DeviceStatus',
+  type: 'object',
+  description:
+    "A device's last known status: from the relay's status poll (Printer MIB supplies, prtMarkerLifeCount, hrDeviceStatus, hrPrinterStatus, hrPrinterDetectedErrorState) and seed 004 counters reports; null where nothing is known yet",
+  properties: {
+    deviceId: { type: 'string' },
+    serial: { type: 'string' },
+    model: { type: 'string' },
+    firmwareVersion: nullableString,
+    online: { type: 'boolean' },
+    lastSeenAt: nullableTime,
+    deviceState: { type: ['string', 'null'], description: 'hrDeviceStatus: running, warning, testing, down, unknown' },
+    printerState: { type: ['string', 'null'], description: 'hrPrinterStatus: idle, printing, warmup, other, unknown' },
+    errors: { type: 'array', items: { type: 'string' }, description: "hrPrinterDetectedErrorState's bits: lowToner, jammed, doorOpen, …" },
+    supplies: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: {
+          index: { type: 'integer' },
+          description: { type: 'string' },
+          kind: { type: 'string', description: 'prtMarkerSuppliesType: tonerCartridge, opc, inkCartridge, …' },
+          colour: { type: ['string', 'null'] },
+          level: nullableInteger,
+          max: nullableInteger,
+          percent: nullableInteger,
+        },
+        required: ['index', 'description', 'kind', 'colour', 'level', 'max', 'percent'],
+      },
+    },
+    counters: { type: 'object', properties: { total: nullableInteger, mono: nullableInteger, colour: nullableInteger }, required: ['total', 'mono', 'colour'] },
+    polledAt: nullableTime,
+    reportedAt: nullableTime,
+  },
+  required: ['deviceId', 'online', 'deviceState', 'printerState', 'errors', 'supplies', 'counters', 'polledAt', 'reportedAt'],
+} as const;
+
 /** A page that also says how many items match the filter in all. */
 export const countedPageOf = (ref: string) =>
   ({
@@ -147,4 +187,4 @@ export const problemResponses = {
   404: { $ref: 'Problem#' },
 } as const;
 
-export const sharedSchemas = [problem, device, credentials, token, printer];
+export const sharedSchemas = [problem, device, credentials, token, printer, deviceStatus];

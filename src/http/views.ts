@@ -1,5 +1,6 @@
 import type { Account, ApiToken } from '../domain/accounts.js';
 import type { Device } from '../domain/devices.js';
+import type { DeviceStatus, HistoryPoint } from '../domain/status.js';
 import type { PublicUser } from '../services/identity/accounts.js';
 
 /** How stored objects look on the wire: ISO times, no secrets or hashes. */
@@ -20,6 +21,25 @@ export const deviceView = (d: Device, jid: string, online = d.online) => ({
   createdAt: iso(d.createdAt),
   updatedAt: iso(d.updatedAt),
 });
+
+/** A device's last known status with what the registry and presence say of it now. */
+export const statusView = (d: Device, online: boolean, s: DeviceStatus) => ({
+  deviceId: d.id,
+  serial: d.serial,
+  model: d.model,
+  firmwareVersion: d.firmwareVersion,
+  online,
+  lastSeenAt: iso(d.lastSeenAt),
+  deviceState: s.deviceState,
+  printerState: s.printerState,
+  errors: s.errors,
+  supplies: s.supplies,
+  counters: s.counters,
+  polledAt: iso(s.polledAt),
+  reportedAt: iso(s.reportedAt),
+});
+
+export const historyView = (p: HistoryPoint) => ({ object: p.object, at: iso(p.at), value: p.value });
 
 export const tokenView = (t: ApiToken) => ({
   id: t.id,

@@ -31,6 +31,15 @@ export class SessionHub {
     return this.links.size;
   }
 
+  /** The devices whose sessions this node holds. */
+  devices(): IterableIterator<string> {
+    return this.links.keys();
+  }
+
+  holds(deviceId: string): boolean {
+    return this.links.has(deviceId);
+  }
+
   /**
    * Calls `fn` whenever a device binds a session: the first one (OFFLINE → ONLINE) and every
    * later one that replaces another while the device stays ONLINE (a printer that restarted and

@@ -10,6 +10,7 @@ import type { FaxUserStore } from './fax.js';
 import type { AlertStore, CodeStore, FirmwareStore, MeterStore, ReportStore, WebhookStore } from './management.js';
 import type { OutboxStore } from './outbox.js';
 import type { PrintStore } from './print.js';
+import type { StatusStore } from './status.js';
 
 export interface Store {
   settings: SettingsStore;
@@ -30,6 +31,7 @@ export interface Store {
   print: PrintStore;
   faxUsers: FaxUserStore;
   outbox: OutboxStore;
+  status: StatusStore;
   /** Job documents, mail-print attachments, firmware programs: bytes streamed in and out, not rows. */
   blobs: BlobStore;
   /** Online copy of the whole database to a file. */

@@ -74,10 +74,10 @@ describe('the PostgreSQL store', () => {
       const runs = await Promise.all(pools.map((p) => migrate(p)));
       assert.equal(runs.filter((r) => r.from === 0).length, 1, 'one of them migrated');
       for (const r of runs) assert.equal(r.to, SCHEMA_VERSION);
-      assert.equal(SCHEMA_VERSION, 1);
-      assert.equal(await schemaVersion(pools[0]!), 1);
+      assert.equal(SCHEMA_VERSION, 2);
+      assert.equal(await schemaVersion(pools[0]!), SCHEMA_VERSION);
       const rows = await pools[0]!.query('SELECT version FROM fleetrelay_schema');
-      assert.deepEqual(rows.rows, [{ version: 1 }]);
+      assert.deepEqual(rows.rows, [{ version: SCHEMA_VERSION }]);
     } finally {
       await Promise.all(pools.map((p) => p.end()));
     }

@@ -1,5 +1,6 @@
 import type { ResultObject, SmiType, TypedValue } from '../../domain/push.js';
 import { valueProblem } from '../../domain/push.js';
+import { STATUS_OID } from '../../domain/status.js';
 
 /**
  * A simulated Printer MIB (RFC 3805) with the Host Resources and system groups: what a virtual
@@ -19,14 +20,7 @@ export const OID = {
   sysContact: '1.3.6.1.2.1.1.4.0',
   sysName: '1.3.6.1.2.1.1.5.0',
   sysLocation: '1.3.6.1.2.1.1.6.0',
-  hrDeviceStatus: '1.3.6.1.2.1.25.3.2.1.5.1',
-  hrPrinterStatus: '1.3.6.1.2.1.25.3.5.1.1.1',
-  hrPrinterDetectedErrorState: '1.3.6.1.2.1.25.3.5.1.2.1',
-  prtMarkerLifeCount: '1.3.6.1.2.1.43.10.2.1.4.1.1',
-  supplyType: (i: number) => `1.3.6.1.2.1.43.11.1.1.5.1.${i}`,
-  supplyDescription: (i: number) => `1.3.6.1.2.1.43.11.1.1.6.1.${i}`,
-  supplyMaxCapacity: (i: number) => `1.3.6.1.2.1.43.11.1.1.8.1.${i}`,
-  supplyLevel: (i: number) => `1.3.6.1.2.1.43.11.1.1.9.1.${i}`,
+  ...STATUS_OID,
   alert: (col: number, i: number) => `1.3.6.1.2.1.43.18.1.1.${col}.1.${i}`,
 } as const;
 

@@ -20,6 +20,12 @@ export interface Reception {
   requests?: { requestId: string; op: string; oids?: string[]; objects?: unknown[] }[];
 }
 
+export interface ReportEvents {
+  orderReceived(d: Device, o: { code: string; part: string; quantity: number; reception: number }): void;
+  /** A meter read was stored (the device's status follows it). */
+  countersAccepted(d: Device, c: { total: number; mono: number; colour: number }): void;
+}
+
 const ERROR_KINDS: readonly string[] = ['consumable-low', 'part-replacement', 'abnormal'];
 
 /**
@@ -33,7 +39,7 @@ export class ReportService {
     private readonly push: PushService,
     private readonly alerts: { raise(d: Device, r: { key: string; type: string; code: string | null; description: string; reception: number }): Promise<void>; clear(d: Device, key: string): Promise<boolean> },
     private readonly firmware: FirmwareService,
-    private readonly events: { orderReceived(d: Device, o: { code: string; part: string; quantity: number; reception: number }): void } = { orderReceived: () => undefined },
+    private readonly events: ReportEvents = { orderReceived: () => undefined, countersAccepted: () => undefined },
   ) {}
 
   async ingest(device: Device, raw: ReportInput, via: 'json' | 'cgi'): Promise<Reception> {
@@ -76,6 +82,7 @@ export class ReportService {
         );
         if (typeof stored !== 'number') throw new ServiceError('conflict', stored.refused);
         const reception = stored;
+        this.events.countersAccepted(device, { total: input.total, mono: input.mono, colour: input.colour });
         return { receivedAt: now, type: 'counters', reception, description: `sheets output: total ${input.total}, mono ${input.mono}, colour ${input.colour}` };
       }
       case 'cleared': {

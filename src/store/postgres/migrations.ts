@@ -311,6 +311,22 @@ export const migrations: readonly string[] = [
     PRIMARY KEY (area, key)
   );
   `,
+  // 2 (SQLite 17): each device's last known status, and supply levels and counters over time
+  `
+  CREATE TABLE device_status (
+    device_id text COLLATE "C" PRIMARY KEY REFERENCES devices(id) ON DELETE CASCADE,
+    status text NOT NULL,
+    updated_at timestamptz NOT NULL
+  );
+  CREATE TABLE status_history (
+    device_id text COLLATE "C" NOT NULL REFERENCES devices(id) ON DELETE CASCADE,
+    object text COLLATE "C" NOT NULL,
+    at timestamptz NOT NULL,
+    value double precision NOT NULL
+  );
+  CREATE INDEX status_history_device ON status_history(device_id, object, at);
+  CREATE INDEX status_history_at ON status_history(at);
+  `,
 ];
 
 export const SCHEMA_VERSION = migrations.length;

@@ -3,6 +3,7 @@ import type { Store } from '../store.js';
 import { coreStores } from './core-stores.js';
 import { managementStores } from './management-stores.js';
 import { printStores } from './print-stores.js';
+import { statusStores } from './status-stores.js';
 import { faxStores } from './fax-stores.js';
 import { outboxStores } from './outbox-stores.js';
 import { PgSql } from './sql.js';
@@ -18,6 +19,7 @@ export function postgresStore(pool: pg.Pool, dataDir: string): Store {
     ...coreStores(q),
     ...managementStores(q),
     ...printStores(q),
+    ...statusStores(q),
     ...faxStores(q),
     ...outboxStores(q),
     blobs: pgBlobs(pool, dataDir),

@@ -342,6 +342,22 @@ export const migrations: readonly string[] = [
   CREATE TRIGGER device_removed AFTER DELETE ON devices
     BEGIN INSERT INTO device_revocations (device_id, at) VALUES (OLD.id, CAST(unixepoch('subsec') * 1000 AS INTEGER)); END;
   `,
+  // 17: each device's last known status (JSON the relay writes and reads whole), and supply levels and counters over time
+  `
+  CREATE TABLE device_status (
+    device_id TEXT PRIMARY KEY REFERENCES devices(id) ON DELETE CASCADE,
+    status TEXT NOT NULL,
+    updated_at INTEGER NOT NULL
+  );
+  CREATE TABLE status_history (
+    device_id TEXT NOT NULL REFERENCES devices(id) ON DELETE CASCADE,
+    object TEXT NOT NULL,
+    at INTEGER NOT NULL,
+    value REAL NOT NULL
+  );
+  CREATE INDEX status_history_device ON status_history(device_id, object, at);
+  CREATE INDEX status_history_at ON status_history(at);
+  `,
 ];
 
 export const SCHEMA_VERSION = migrations.length;

@@ -5,6 +5,7 @@ import { fileBlobs } from '../files/blobs.js';
 import { coreStores } from './core-stores.js';
 import { managementStores } from './management-stores.js';
 import { printStores } from './print-stores.js';
+import { statusStores } from './status-stores.js';
 import { faxStores } from './fax-stores.js';
 import { outboxStores } from './outbox-stores.js';
 import { Sql } from './sql.js';
@@ -26,6 +27,7 @@ export function sqliteStore(db: Database.Database, dataDir: string): Store {
     ...coreStores(q),
     ...managementStores(q, group),
     ...printStores(q),
+    ...statusStores(q),
     ...faxStores(q),
     ...outboxStores(q),
     blobs: fileBlobs(dataDir),
