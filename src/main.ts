@@ -177,7 +177,7 @@ export async function startRelay(
     onError: (what, err) => logger.warn({ err }, `${what} notification failed`),
   });
   const alerts = new AlertService(services.ctx, { opened: (a, d) => notifications.alertOpened(a, d) });
-  const status = new StatusService(services.ctx, services.devices, config.statusHistoryDays * 86400_000);
+  const status = new StatusService(services.ctx, services.devices, alerts, config.statusHistoryDays * 86400_000);
   const reports = new ReportService(services.ctx, push, alerts, services.firmware, {
     orderReceived: (d, o) => notifications.orderReceived(d, o),
     countersAccepted: (d, c) => void status.counters(d.id, c).catch((err: unknown) => logger.warn({ err, deviceId: d.id }, 'status not updated from a counters report')),

@@ -151,6 +151,7 @@ export interface StoredReport {
   total: number | null;
   mono: number | null;
   colour: number | null;
-  via: 'json' | 'cgi';
+  /** How it came: a device's JSON or CGI report, or the relay's status poll. */
+  via: 'json' | 'cgi' | 'poll';
   receivedAt: number;
 }

@@ -170,3 +170,28 @@ export function historyPoints(s: DeviceStatus, at: number): HistoryPoint[] {
 export function lowSupplies(s: DeviceStatus, thresholdPercent: number): Supply[] {
   return s.supplies.filter((sup) => sup.percent !== null && sup.percent <= thresholdPercent);
 }
+
+/** A supply at or below this is low: an alert opens once when a poll sees it cross (seed 004's toner-low report is sent at 10 % too). */
+export const SUPPLY_LOW_PERCENT = 10;
+
+/** Supplies that went low since the last status, and those that came back above (a new cartridge). */
+export function supplyCrossings(before: DeviceStatus, after: DeviceStatus, threshold = SUPPLY_LOW_PERCENT): { low: Supply[]; refilled: Supply[] } {
+  const isLow = (s: Supply | undefined): boolean => s?.percent !== null && s?.percent !== undefined && s.percent <= threshold;
+  const low: Supply[] = [];
+  const refilled: Supply[] = [];
+  for (const s of after.supplies) {
+    const was = before.supplies.find((b) => b.index === s.index);
+    if (isLow(s) && !isLow(was)) low.push(s);
+    else if (!isLow(s) && s.percent !== null && isLow(was)) refilled.push(s);
+  }
+  return { low, refilled };
+}
+
+/** hrPrinterDetectedErrorState bits that stop a printer printing. */
+const STOPPING = new Set(['noPaper', 'noToner', 'doorOpen', 'jammed', 'offline', 'markerSupplyMissing', 'inputTrayMissing', 'outputTrayMissing', 'outputFull']);
+
+/** Why the printer cannot print now, from its state and errors; empty when nothing stops it. */
+export function stoppedBy(s: DeviceStatus): string[] {
+  const why = s.errors.filter((e) => STOPPING.has(e));
+  return s.deviceState === 'down' ? ['down', ...why] : why;
+}

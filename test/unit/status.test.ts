@@ -3,10 +3,12 @@ import { describe, it } from 'node:test';
 import { PrinterMib } from '../../src/device/sim/printer-mib.js';
 import { EMPTY_STATUS, errorBits, historyPoints, lowSupplies, mergeCounters, mergePoll, STATUS_OID, STATUS_OIDS, statusFromObjects } from '../../src/domain/status.js';
 import { MAX_OBJECTS } from '../../src/domain/push.js';
+import { DEFAULT_TICKET } from '../../src/domain/print.js';
 import type { Principal } from '../../src/domain/principal.js';
 import { ManualClock } from '../helpers/clock.js';
 import { serviceRig } from '../helpers/services.js';
 import { StatusService } from '../../src/services/management/status.js';
+import { AlertService } from '../../src/services/management/alerts.js';
 import { ServiceError } from '../../src/services/kernel/errors.js';
 
 const CLI: Principal = { kind: 'cli' };
@@ -63,7 +65,7 @@ describe('StatusService', () => {
   it('stores polls and counters reports, and answers history by object and time, in the store', async () => {
     const clock = new ManualClock(Date.UTC(2026, 11, 1));
     const { s } = await serviceRig({ clock });
-    const status = new StatusService(s.ctx, s.devices, 86400_000);
+    const status = new StatusService(s.ctx, s.devices, new AlertService(s.ctx), 86400_000);
     const d = (await s.devices.provision(CLI, { serial: 'ST-1', model: 'MP C3004' })).device;
     const mib = new PrinterMib({ model: 'MP C3004', serial: 'ST-1' }, () => clock.now());
     await status.polled(d.id, mib.get([...STATUS_OIDS]));
@@ -82,5 +84,53 @@ describe('StatusService', () => {
     await assert.rejects(status.history(CLI, d.id, { object: 'supply.x' }), (e: unknown) => e instanceof ServiceError && e.problem === 'validation-failed');
     clock.advance(86400_000 - 30 * 60_000);
     assert.equal(await status.sweep(), 3, "the first poll's points have aged out of the keep time, the second's not yet");
+  });
+
+  it('a poll that sees a supply go low opens one alert (stored as a poll report); a new cartridge resolves it', async () => {
+    const clock = new ManualClock(Date.UTC(2026, 11, 1));
+    const { s } = await serviceRig({ clock });
+    const alerts = new AlertService(s.ctx);
+    const status = new StatusService(s.ctx, s.devices, alerts);
+    const d = (await s.devices.provision(CLI, { serial: 'LOW-1', model: 'MP C3004' })).device;
+    const mib = new PrinterMib({ model: 'MP C3004', serial: 'LOW-1' }, () => clock.now());
+    const poll = () => status.polled(d.id, mib.get([...STATUS_OIDS]));
+    await poll();
+    mib.print(2600); // toner 400 of 3000: 13 %
+    await poll();
+    assert.equal((await alerts.list(CLI, { deviceId: d.id })).length, 0);
+    mib.print(200); // 7 %
+    await poll();
+    mib.print(50);
+    await poll();
+    const open = await alerts.list(CLI, { deviceId: d.id, state: 'open' });
+    assert.deepEqual(open.map((a) => [a.type, a.key, a.count]), [['consumable-low', 'supply:1', 1]], 'once, not once a poll');
+    assert.match(open[0]!.description, /^Black Toner Cartridge TN-2420 is at 7 %$/);
+    const [report] = await s.ctx.store.reports.list({ deviceId: d.id, limit: 1 });
+    assert.deepEqual([report!.type, report!.via, report!.code], ['consumable-low', 'poll', 'supply.1']);
+    mib.refill(1);
+    await poll();
+    assert.equal((await alerts.list(CLI, { deviceId: d.id, state: 'open' })).length, 0, 'resolved by the new cartridge');
+  });
+
+  it('a printer stopped with a job processing opens an alert; printing again resolves it', async () => {
+    const clock = new ManualClock(Date.UTC(2026, 11, 1));
+    const { s } = await serviceRig({ clock });
+    const alerts = new AlertService(s.ctx);
+    const status = new StatusService(s.ctx, s.devices, alerts);
+    const d = (await s.devices.provision(CLI, { serial: 'JAM-1', model: 'MP C3004' })).device;
+    const jammed = [{ oid: STATUS_OID.hrDeviceStatus, type: 'integer' as const, value: '3' }, { oid: STATUS_OID.hrPrinterDetectedErrorState, type: 'octets' as const, value: '0400' }];
+    await status.polled(d.id, jammed);
+    assert.equal((await alerts.list(CLI, { deviceId: d.id })).length, 0, 'a jam with nothing to print is no alert');
+    const now = clock.now();
+    await s.ctx.store.print.insertJob({
+      id: 'job-1', deviceId: d.id, accountId: d.accountId, state: 'processing', name: 'report.pdf', documentType: 'application/pdf', documentSize: 1, documentSha256: 'x',
+      documentDeleted: false, ticket: DEFAULT_TICKET, source: 'api', createdBy: 'cli', createdAt: now, updatedAt: now,
+    });
+    await status.polled(d.id, jammed);
+    const [a] = await alerts.list(CLI, { deviceId: d.id, state: 'open' });
+    assert.deepEqual([a?.type, a?.key, a?.code], ['abnormal', 'printer-stuck', 'jammed']);
+    assert.match(a!.description, /printing stopped \(jammed\) with job job-1 processing/);
+    await status.polled(d.id, [{ oid: STATUS_OID.hrDeviceStatus, type: 'integer', value: '2' }, { oid: STATUS_OID.hrPrinterDetectedErrorState, type: 'octets', value: '0000' }]);
+    assert.equal((await alerts.list(CLI, { deviceId: d.id, state: 'open' })).length, 0);
   });
 });

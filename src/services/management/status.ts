@@ -1,6 +1,7 @@
 import type { Principal } from '../../domain/principal.js';
 import type { ResultObject } from '../../domain/push.js';
-import { EMPTY_STATUS, HISTORY_OBJECT, historyPoints, mergeCounters, mergePoll, statusFromObjects, type DeviceStatus, type HistoryPoint } from '../../domain/status.js';
+import type { Device } from '../../domain/devices.js';
+import { EMPTY_STATUS, HISTORY_OBJECT, historyPoints, mergeCounters, mergePoll, statusFromObjects, stoppedBy, supplyCrossings, type DeviceStatus, type HistoryPoint } from '../../domain/status.js';
 import type { DeviceService } from '../identity/devices.js';
 import type { ServiceContext } from '../kernel/context.js';
 import { invalid } from '../kernel/errors.js';
@@ -9,22 +10,37 @@ import { invalid } from '../kernel/errors.js';
 export const HISTORY_KEEP_DAYS = 400;
 const MAX_HISTORY_POINTS = 10_000;
 
+/** Where the status poll's findings go: the same alerts as devices' reports (AlertService). */
+export interface StatusAlerts {
+  raise(d: Device, r: { key: string; type: string; code: string | null; description: string; reception: number }): Promise<void>;
+  clear(d: Device, key: string): Promise<boolean>;
+}
+
+export const STUCK_KEY = 'printer-stuck';
+
 /**
  * Each device's last known status (issue 15), fed by the relay's status poll and by seed 004
- * counters reports, with its supply levels and counters over time for charts and forecasts.
+ * counters reports, with its supply levels and counters over time for charts and forecasts. A
+ * poll that sees a supply cross its low mark, or a printer stopped (jammed, out of paper, down…)
+ * with a job processing, opens an alert as a device's own report would, stored as a report
+ * `via: poll`; the alert clears when a later poll sees the supply replaced or the printer going.
  */
 export class StatusService {
   constructor(
     private readonly ctx: ServiceContext,
     private readonly devices: DeviceService,
+    private readonly alerts: StatusAlerts,
     private readonly keepMs = HISTORY_KEEP_DAYS * 86400_000,
   ) {}
 
   /** A status poll's answer (the objects of STATUS_OIDS). */
   async polled(deviceId: string, objects: ResultObject[]): Promise<DeviceStatus> {
     const now = this.ctx.clock.now();
-    const status = mergePoll(await this.last(deviceId), statusFromObjects(objects, now));
+    const before = await this.last(deviceId);
+    const status = mergePoll(before, statusFromObjects(objects, now));
     await this.ctx.store.status.save(deviceId, status, historyPoints(status, now), now);
+    const device = await this.ctx.store.devices.get(deviceId);
+    if (device) await this.alertOn(device, before, status);
     return status;
   }
 
@@ -49,6 +65,29 @@ export class StatusService {
   /** History older than the keep time goes. */
   sweep(): Promise<number> {
     return this.ctx.store.status.deleteHistoryBefore(this.ctx.clock.now() - this.keepMs);
+  }
+
+  private async alertOn(d: Device, before: DeviceStatus, after: DeviceStatus): Promise<void> {
+    const { low, refilled } = supplyCrossings(before, after);
+    for (const s of low)
+      await this.raise(d, { key: `supply:${s.index}`, type: 'consumable-low', code: `supply.${s.index}`, description: `${s.description || `supply ${s.index}`} is at ${s.percent} %` });
+    for (const s of refilled) await this.alerts.clear(d, `supply:${s.index}`);
+    const stopped = stoppedBy(after);
+    if (stopped.length === 0) {
+      if (stoppedBy(before).length > 0) await this.alerts.clear(d, STUCK_KEY);
+      return;
+    }
+    const [job] = await this.ctx.store.print.jobs({ deviceId: d.id, states: ['processing'], limit: 1 });
+    if (job) await this.raise(d, { key: STUCK_KEY, type: 'abnormal', code: stopped[0]!, description: `printing stopped (${stopped.join(', ')}) with job ${job.id} processing` });
+  }
+
+  /** Stores what the poll found as a report of the device's (for its reception number), and opens or counts the alert. */
+  private async raise(d: Device, a: { key: string; type: string; code: string; description: string }): Promise<void> {
+    const reception = await this.ctx.store.reports.insert({
+      deviceId: d.id, accountId: d.accountId, type: a.type, namespace: 'status-poll', code: a.code, text: a.description,
+      quantity: null, total: null, mono: null, colour: null, via: 'poll', receivedAt: this.ctx.clock.now(),
+    });
+    await this.alerts.raise(d, { ...a, reception });
   }
 
   /** The last known status, whoever may see it (EMPTY_STATUS before anything is known). */
