@@ -77,6 +77,27 @@ describe('device registry: pre-provision, list, show, rotate, remove', () => {
     assertProblem(await api(relay.url, '/api/v1/devices?online=maybe', { token: op }), 400, 'validation-failed');
   });
 
+  it('tags devices (API and CLI) and filters by tag; bad tags change nothing', async () => {
+    const mk = async (serial: string) => (await api(relay.url, '/api/v1/devices', { method: 'POST', token: op, json: { serial, model: 'TAGGER' } })).body.deviceId as string;
+    const [a, b, c] = [await mk('TG-1'), await mk('TG-2'), await mk('TG-3')];
+    const patched = await api(relay.url, `/api/v1/devices/${a}`, { method: 'PATCH', token: op, json: { tags: ['floor-3', 'lease:2027', 'floor-3'] } });
+    assert.equal(patched.status, 200, patched.text);
+    assert.deepEqual(patched.body.tags, ['floor-3', 'lease:2027'], 'sorted, without repeats');
+    await api(relay.url, `/api/v1/devices/${b}`, { method: 'PATCH', token: op, json: { tags: ['floor-3'], installationPlace: 'copy room' } });
+    assert.deepEqual(cliJson<{ tags: string[] }>(relay.dataDir, ['device', 'update', c, '--tags', 'lease:2027, basement', '--json']).tags, ['basement', 'lease:2027']);
+    const byTag = async (tag: string) => ((await api(relay.url, `/api/v1/devices?tag=${encodeURIComponent(tag)}`, { token: op })).body as { items: { deviceId: string }[]; total: number });
+    assert.deepEqual((await byTag('floor-3')).items.map((d) => d.deviceId).sort(), [a, b].sort());
+    assert.equal((await byTag('lease:2027')).total, 2);
+    assert.deepEqual((await byTag('nowhere')).items, []);
+    assert.match(cli(relay.dataDir, ['device', 'list', '--tag', 'basement']).stdout, new RegExp(`${c}.*basement,lease:2027`));
+    assertProblem(await api(relay.url, `/api/v1/devices/${a}`, { method: 'PATCH', token: op, json: { tags: ['no spaces'] } }), 400, 'validation-failed');
+    assertProblem(await api(relay.url, `/api/v1/devices/${a}`, { method: 'PATCH', token: op, json: { tags: Array.from({ length: 17 }, (_, i) => `t${i}`) } }), 400, 'validation-failed');
+    assertProblem(await api(relay.url, '/api/v1/devices?tag=-bad', { token: op }), 400, 'validation-failed');
+    assert.deepEqual((await api(relay.url, `/api/v1/devices/${a}`, { token: op })).body.tags, ['floor-3', 'lease:2027'], 'unchanged by the refused ones');
+    await api(relay.url, `/api/v1/devices/${a}`, { method: 'PATCH', token: op, json: { tags: [] } });
+    assert.deepEqual((await byTag('floor-3')).items.map((d) => d.deviceId), [b]);
+  });
+
   it('lists and shows from the CLI, as a table and as JSON', () => {
     const table = cli(relay.dataDir, ['device', 'list', '--model', 'PAGER', '--limit', '2']);
     assert.equal(table.code, 0, table.stderr);

@@ -2,7 +2,8 @@ import type { FastifyInstance } from 'fastify';
 import type { Services } from '../services/index.js';
 import type { DevicePresence } from '../sessions/device-sessions.js';
 import type { Device, DeviceRegistry } from '../domain/devices.js';
-import { accountId, capabilities, countedPageOf, deviceIdParam, label, paging, problemResponses, registryFields } from '../http/schemas.js';
+import { accountId, capabilities, countedPageOf, deviceIdParam, deviceTags, label, paging, problemResponses, registryFields } from '../http/schemas.js';
+import { TAG_PATTERN } from '../domain/devices.js';
 import { deviceView, historyView, statusView } from '../http/views.js';
 import type { StatusService } from '../services/management/status.js';
 
@@ -35,7 +36,7 @@ export async function deviceRoutes(app: FastifyInstance, { services, presence, s
     },
   );
 
-  app.get<{ Querystring: { serial?: string; model?: string; online?: boolean; accountId?: string; cursor?: string; limit?: number } }>(
+  app.get<{ Querystring: { serial?: string; model?: string; online?: boolean; tag?: string; accountId?: string; cursor?: string; limit?: number } }>(
     '/devices',
     {
       schema: {
@@ -48,6 +49,7 @@ export async function deviceRoutes(app: FastifyInstance, { services, presence, s
             serial: label,
             model: label,
             online: { type: 'boolean' },
+            tag: { type: 'string', pattern: TAG_PATTERN },
             accountId,
             ...paging,
           },
@@ -132,19 +134,19 @@ export async function deviceRoutes(app: FastifyInstance, { services, presence, s
     },
   );
 
-  app.patch<{ Params: { id: string }; Body: Partial<DeviceRegistry> }>(
+  app.patch<{ Params: { id: string }; Body: Partial<DeviceRegistry> & { tags?: string[] } }>(
     '/devices/:id',
     {
       schema: {
         tags,
         operationId: 'updateDevice',
-        summary: 'Edit registry fields: registration number, installation place, installing person, contact, contact e-mail',
+        summary: 'Edit registry fields (registration number, installation place, installing person, contact, contact e-mail) and tags',
         params: deviceIdParam,
-        body: { type: 'object', properties: registryFields, additionalProperties: false, minProperties: 1 },
+        body: { type: 'object', properties: { ...registryFields, tags: deviceTags }, additionalProperties: false, minProperties: 1 },
         response: { 200: { $ref: 'Device#' }, ...problemResponses, 409: { $ref: 'Problem#' } },
       },
     },
-    async (request) => view(await devices.updateRegistry(request.principal!, request.params.id, request.body)),
+    async (request) => view(await devices.update(request.principal!, request.params.id, request.body)),
   );
 
   app.post<{ Params: { id: string } }>(

@@ -116,21 +116,22 @@ export function deviceCommands(program: Command, g: Globals): Command {
     .option('--account <id>', 'only this account')
     .option('--serial <serial>', 'only this serial number')
     .option('--model <model>', 'only this model')
+    .option('--tag <tag>', 'only devices with this tag')
     .option('--online', 'only online devices')
     .option('--offline', 'only offline devices')
     .option('--limit <n>', 'page size (1–500)', '100')
     .option('--cursor <cursor>', 'continue after a previous page')
     .option('--json', 'print JSON')
-    .action(async (o: { account?: string; serial?: string; model?: string; online?: boolean; offline?: boolean; limit: string; cursor?: string; json?: boolean }) => {
+    .action(async (o: { account?: string; serial?: string; model?: string; tag?: string; online?: boolean; offline?: boolean; limit: string; cursor?: string; json?: boolean }) => {
       const online = o.online ? true : o.offline ? false : undefined;
       const limit = wholeNumber('--limit', o.limit, 1, 500);
       const { page, view } = await withServices(g(), async (s) => ({
-        page: await s.devices.list(CLI, { accountId: o.account, serial: o.serial, model: o.model, online, limit, cursor: o.cursor }),
+        page: await s.devices.list(CLI, { accountId: o.account, serial: o.serial, model: o.model, tag: o.tag, online, limit, cursor: o.cursor }),
         view: (d: Parameters<typeof deviceView>[0]) => deviceView(d, s.devices.jid(d.id)),
       }));
       const items = page.items.map(view);
       if (o.json) return printJson({ items, nextCursor: page.nextCursor });
-      printTable(items, ['deviceId', 'accountId', 'model', 'serial', 'online', 'lastSeenAt']);
+      printTable(items.map((d) => ({ ...d, tags: d.tags.join(',') })), ['deviceId', 'accountId', 'model', 'serial', 'tags', 'online', 'lastSeenAt']);
       if (page.nextCursor) process.stdout.write(`more: --cursor ${page.nextCursor}\n`);
     });
   device
@@ -158,16 +159,17 @@ export function deviceCommands(program: Command, g: Globals): Command {
     });
   device
     .command('update <deviceId>')
-    .description('edit registry fields (seed 004 registration number table); give "" to clear one')
+    .description('edit registry fields (seed 004 registration number table) and tags; give "" to clear one')
     .option('--registration-number <n>', 'registration number the device reports with')
     .option('--place <text>', 'installation place')
     .option('--installer <text>', 'installing person')
     .option('--contact <text>', 'how to reach the installing person')
     .option('--contact-email <address>', 'e-mail for notifications (toner low, …)')
+    .option('--tags <a,b,…>', 'its whole set of tags (replaces the one before; "" removes all)')
     .option('--legacy', 'let it report with its registration number alone (CGI U=)')
     .option('--no-legacy', 'require its token again')
     .option('--json', 'print JSON')
-    .action(async (id: string, o: { registrationNumber?: string; place?: string; installer?: string; contact?: string; contactEmail?: string; legacy?: boolean; json?: boolean }) => {
+    .action(async (id: string, o: { registrationNumber?: string; place?: string; installer?: string; contact?: string; contactEmail?: string; tags?: string; legacy?: boolean; json?: boolean }) => {
       const orNull = (v: string | undefined) => (v === undefined ? undefined : v === '' ? null : v);
       const changes = {
         registrationNumber: orNull(o.registrationNumber),
@@ -176,9 +178,10 @@ export function deviceCommands(program: Command, g: Globals): Command {
         contact: orNull(o.contact),
         contactEmail: orNull(o.contactEmail),
         legacyAuth: o.legacy,
+        tags: o.tags === undefined ? undefined : o.tags.split(',').map((t) => t.trim()).filter(Boolean),
       };
       const v = await withServices(g(), async (s) => {
-        const d = await s.devices.updateRegistry(CLI, id, changes);
+        const d = await s.devices.update(CLI, id, changes);
         return deviceView(d, s.devices.jid(d.id));
       });
       o.json ? printJson(v) : printFields(v);

@@ -19,6 +19,10 @@ export const EMPTY_REGISTRY: DeviceRegistry = {
   legacyAuth: false,
 };
 
+/** Tags: at most 16 a device, each 1–32 letters, digits, '.', '_', ':' or '-' starting with a letter or digit. */
+export const TAG_PATTERN = '^[A-Za-z0-9][A-Za-z0-9._:-]{0,31}$';
+export const MAX_TAGS = 16;
+
 export interface Device {
   id: string;
   accountId: string;
@@ -26,6 +30,8 @@ export interface Device {
   model: string;
   capabilities: Record<string, unknown>;
   registry: DeviceRegistry;
+  /** An operator's labels (floor-3, lease-2027, …), filterable everywhere. */
+  tags: string[];
   /** Program version the device last said it runs (in its update check, seed 004 state 6). */
   firmwareVersion: string | null;
   online: boolean;

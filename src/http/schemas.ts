@@ -1,6 +1,7 @@
 /** JSON schemas shared by routes; they validate requests and feed the OpenAPI document. */
 import { ACCOUNT_ID_PATTERN, DEVICE_ID_PATTERN, LABEL_PATTERN } from '../domain/identifiers.js';
 import { PROBLEMS } from '../services/kernel/errors.js';
+import { MAX_TAGS, TAG_PATTERN } from '../domain/devices.js';
 
 const nullableString = { type: ['string', 'null'] } as const;
 const time = { type: 'string', format: 'date-time' } as const;
@@ -38,6 +39,14 @@ export const registryFields = {
   legacyAuth: { type: 'boolean', description: 'may report with its registration number alone (CGI U=), without its token' },
 } as const;
 
+/** A device's whole set of tags (it replaces the one before). */
+export const deviceTags = {
+  type: 'array',
+  maxItems: MAX_TAGS,
+  items: { type: 'string', pattern: TAG_PATTERN },
+  description: "an operator's labels, filterable everywhere (GET /devices?tag=)",
+} as const;
+
 /** Query parameters of a paged list: follow `nextCursor`; at most 500 items a page. */
 export const paging = {
   cursor: { type: 'string', maxLength: 200, pattern: '^[A-Za-z0-9_-]*$' },
@@ -66,6 +75,7 @@ export const device = {
     contact: nullableString,
     contactEmail: nullableString,
     legacyAuth: { type: 'boolean' },
+    tags: { type: 'array', items: { type: 'string' } },
     firmwareVersion: nullableString,
     online: { type: 'boolean' },
     lastSeenAt: nullableTime,

@@ -15,6 +15,7 @@ export const deviceView = (d: Device, jid: string, online = d.online) => ({
   model: d.model,
   capabilities: d.capabilities,
   ...d.registry,
+  tags: d.tags,
   firmwareVersion: d.firmwareVersion,
   online,
   lastSeenAt: iso(d.lastSeenAt),

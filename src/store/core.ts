@@ -19,6 +19,7 @@ export interface DeviceFilter {
   serial?: string;
   model?: string;
   online?: boolean;
+  tag?: string;
   cursor?: string;
   limit: number;
 }
@@ -59,6 +60,7 @@ export interface DeviceStore {
   setCapabilities(id: string, caps: Record<string, unknown>, at: number): Promise<boolean>;
   /** Fails with a ConflictError if the registration number is taken. */
   setRegistry(id: string, registry: DeviceRegistry, at: number): Promise<boolean>;
+  setTags(id: string, tags: string[], at: number): Promise<boolean>;
   byRegistrationNumber(registrationNumber: string): Promise<Device | null>;
   remove(id: string): Promise<boolean>;
   /** The latest entry of the revocation log (0 when empty). */

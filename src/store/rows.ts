@@ -57,6 +57,7 @@ export const toDevice = (r: Row): Device => ({
     contactEmail: str(r.contact_email),
     legacyAuth: bool(r.legacy_auth),
   },
+  tags: r.tags === undefined || r.tags === null ? [] : (JSON.parse(String(r.tags)) as string[]),
   firmwareVersion: str(r.firmware_version),
   online: bool(r.online),
   lastSeenAt: num(r.last_seen_at),

@@ -22,7 +22,7 @@ describe('billing', () => {
     const { store, s } = rig;
     const reports = reportService(rig);
     const { device } = await s.devices.provision(CLI, { serial: 'BILL-1', model: 'MP C3004' });
-    await s.devices.updateRegistry(CLI, device.id, { registrationNumber: '123456', installationPlace: '=HYPERLINK("http://evil")' });
+    await s.devices.update(CLI, device.id, { registrationNumber: '123456', installationPlace: '=HYPERLINK("http://evil")' });
     const idle = (await s.devices.provision(CLI, { serial: 'BILL-2', model: 'MP C3004' })).device;
 
     let total = 10_000;

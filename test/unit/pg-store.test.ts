@@ -38,6 +38,7 @@ const device = (id: string, at: number): Device => ({
   accountId: 'acc',
   serial: `S-${id}`,
   model: 'MP C3004',
+  tags: [],
   capabilities: { functions: ['print'] },
   registry: EMPTY_REGISTRY,
   firmwareVersion: null,

@@ -148,7 +148,7 @@ describe('seed 004 reply to each report (reception time, type of contents, recep
     reports = reportService(rig);
     const CLI: Principal = { kind: 'cli' };
     const made = (await s.devices.provision(CLI, { serial: 'SEED4-1', model: 'MP C3004' })).device;
-    await s.devices.updateRegistry(CLI, made.id, { registrationNumber: REG });
+    await s.devices.update(CLI, made.id, { registrationNumber: REG });
     device = async () => (await store.devices.get(made.id))!;
   });
   after(() => store.close());

@@ -30,7 +30,7 @@ async function history(store: Store): Promise<{ csv: string; reports: unknown; a
   const reports = reportService(rig);
   const a = (await s.devices.provision(CLI, { serial: 'PAR-1', model: 'MP C3004' })).device;
   const b = (await s.devices.provision(CLI, { serial: 'PAR-2', model: 'MP C3004' })).device;
-  await s.devices.updateRegistry(CLI, a.id, { registrationNumber: '777001', installationPlace: 'Floor 3, "east"' });
+  await s.devices.update(CLI, a.id, { registrationNumber: '777001', installationPlace: 'Floor 3, "east"' });
   const read = async (id: string, at: number, total: number, mono: number) => {
     clock.advance(at - clock.now());
     await reports.ingest((await store.devices.get(id))!, { kind: 'counters', total, mono, colour: total - mono }, 'json');

@@ -1,6 +1,6 @@
 import { deviceJid, isLabel } from '../../domain/identifiers.js';
 import { accountScope, canSeeAccount, type Principal } from '../../domain/principal.js';
-import { EMPTY_REGISTRY, type Device, type DeviceRegistry } from '../../domain/devices.js';
+import { EMPTY_REGISTRY, MAX_TAGS, TAG_PATTERN, type Device, type DeviceRegistry } from '../../domain/devices.js';
 import type { CountedPage } from '../../store/core.js';
 import type { AccountService } from './accounts.js';
 import { audit, type ServiceContext } from '../kernel/context.js';
@@ -37,6 +37,16 @@ export function checkLabels(serial: string, model: string): void {
 const REGISTRATION_NUMBER = /^[A-Za-z0-9][A-Za-z0-9-]{0,31}$/;
 const EMAIL = /^[^\s@<>()",;]{1,64}@[A-Za-z0-9.-]{1,189}\.[A-Za-z]{2,}$/;
 const FREE_TEXT = /^[^\x00-\x1f\x7f]{1,200}$/u;
+
+/** Tags are kept sorted, without repeats. */
+export function checkTags(tags: string[]): string[] {
+  const re = new RegExp(TAG_PATTERN);
+  const bad = tags.find((t) => typeof t !== 'string' || !re.test(t));
+  if (bad !== undefined) throw invalid(`not a tag: ${String(bad).slice(0, 40)} (1–32 letters, digits, '.', '_', ':' or '-')`);
+  const unique = [...new Set(tags)].sort();
+  if (unique.length > MAX_TAGS) throw invalid(`at most ${MAX_TAGS} tags a device`);
+  return unique;
+}
 
 export function checkRegistry(c: Partial<DeviceRegistry>): Partial<DeviceRegistry> {
   const text = (name: string, v: string | null | undefined, re: RegExp, what: string): void => {
@@ -80,6 +90,7 @@ export class DeviceService {
       model,
       capabilities,
       registry: { ...EMPTY_REGISTRY },
+      tags: [],
       firmwareVersion: null,
       online: false,
       lastSeenAt: null,
@@ -110,7 +121,7 @@ export class DeviceService {
 
   async list(
     p: Principal,
-    f: { accountId?: string; serial?: string; model?: string; online?: boolean; cursor?: string; limit?: number },
+    f: { accountId?: string; serial?: string; model?: string; online?: boolean; tag?: string; cursor?: string; limit?: number },
   ): Promise<CountedPage<Device>> {
     const limit = Math.min(Math.max(f.limit ?? 100, 1), MAX_PAGE);
     if (f.accountId !== undefined && !canSeeAccount(p, f.accountId)) return { items: [], nextCursor: null, total: 0 };
@@ -148,13 +159,17 @@ export class DeviceService {
   }
 
   /** Edits the registry fields (seed 004 registration number table). `null` clears a field. */
-  async updateRegistry(p: Principal, id: string, changes: Partial<DeviceRegistry>): Promise<Device> {
+  /** Registry fields and tags; what is not given stays. */
+  async update(p: Principal, id: string, changes: Partial<DeviceRegistry> & { tags?: string[] }): Promise<Device> {
     const d = await this.get(p, id);
-    const registry = { ...d.registry, ...checkRegistry(changes) };
+    const { tags: given, ...fields } = changes;
+    const registry = { ...d.registry, ...checkRegistry(fields) };
+    const tags = given === undefined ? d.tags : checkTags(given);
     const now = this.ctx.clock.now();
-    await this.ctx.store.devices.setRegistry(d.id, registry, now);
+    if (Object.keys(fields).length > 0) await this.ctx.store.devices.setRegistry(d.id, registry, now);
+    if (given !== undefined) await this.ctx.store.devices.setTags(d.id, tags, now);
     await audit(this.ctx, p, 'device.update', d.id, d.accountId, { ...changes });
-    return { ...d, registry, updatedAt: now };
+    return { ...d, registry, tags, updatedAt: now };
   }
 
   /** Only the device itself (holding its token) changes what it says about itself. */

@@ -112,6 +112,7 @@ export function coreStores(q: PgSql): CoreStores {
           ['serial = ?', f.serial],
           ['model = ?', f.model],
           ['online = ?', f.online],
+          ['id IN (SELECT device_id FROM device_tags WHERE tag = ?)', f.tag],
         ];
         const w = where([...filter, ['id > ?', f.cursor === undefined ? undefined : decodeCursor(f.cursor)]]);
         const rows = await all(`SELECT * FROM devices ${w.clause} ORDER BY id LIMIT ?`, ...w.params, f.limit + 1);
@@ -131,6 +132,14 @@ export function coreStores(q: PgSql): CoreStores {
             r.registrationNumber, r.installationPlace, r.installer, r.contact, r.contactEmail, r.legacyAuth, ts(at), id,
           );
         return (await uniquely(update, `registration number ${r.registrationNumber} belongs to another device`)) === 1;
+      },
+      async setTags(id, tags, at) {
+        return tx(async (s) => {
+          if ((await s.run(`UPDATE devices SET tags = ?, updated_at = ? WHERE id = ?`, JSON.stringify(tags), ts(at), id)) !== 1) return false;
+          await s.run(`DELETE FROM device_tags WHERE device_id = ?`, id);
+          for (const tag of tags) await s.run(`INSERT INTO device_tags (device_id, tag) VALUES (?, ?)`, id, tag);
+          return true;
+        });
       },
       async byRegistrationNumber(n) {
         return first(toDevice, `SELECT * FROM devices WHERE registration_number = ?`, n);

@@ -311,8 +311,15 @@ export const migrations: readonly string[] = [
     PRIMARY KEY (area, key)
   );
   `,
-  // 2 (SQLite 17): each device's last known status, and supply levels and counters over time
+  // 2 (SQLite 17): each device's last known status, supply levels and counters over time, and tags
   `
+  ALTER TABLE devices ADD COLUMN tags text NOT NULL DEFAULT '[]';
+  CREATE TABLE device_tags (
+    device_id text COLLATE "C" NOT NULL REFERENCES devices(id) ON DELETE CASCADE,
+    tag text COLLATE "C" NOT NULL,
+    PRIMARY KEY (device_id, tag)
+  );
+  CREATE INDEX device_tags_tag ON device_tags(tag, device_id);
   CREATE TABLE device_status (
     device_id text COLLATE "C" PRIMARY KEY REFERENCES devices(id) ON DELETE CASCADE,
     status text NOT NULL,

@@ -12,6 +12,13 @@ type CoreStores = Pick<Store, 'settings' | 'accounts' | 'users' | 'tokens' | 'de
 export function coreStores(q: Sql): CoreStores {
   const { db, one, all, run, first, stmt } = q;
 
+  const setTags = db.transaction((id: string, tags: string[], at: number): boolean => {
+    if (run(`UPDATE devices SET tags = ?, updated_at = ? WHERE id = ?`, JSON.stringify(tags), at, id) !== 1) return false;
+    run(`DELETE FROM device_tags WHERE device_id = ?`, id);
+    for (const tag of tags) run(`INSERT INTO device_tags (device_id, tag) VALUES (?, ?)`, id, tag);
+    return true;
+  });
+
   const insertDevice = (d: Device, tokenHash: string | null): void => {
     run(
       `INSERT INTO devices (id, account_id, serial, model, capabilities, token_hash, online, last_seen_at, created_at, updated_at)
@@ -137,6 +144,7 @@ export function coreStores(q: Sql): CoreStores {
           ['serial = ?', f.serial],
           ['model = ?', f.model],
           ['online = ?', f.online === undefined ? undefined : f.online ? 1 : 0],
+          ['id IN (SELECT device_id FROM device_tags WHERE tag = ?)', f.tag],
         ];
         const w = where([...filter, ['id > ?', f.cursor === undefined ? undefined : decodeCursor(f.cursor)]]);
         const rows = all(`SELECT * FROM devices ${w.clause} ORDER BY id LIMIT ?`, ...w.params, f.limit + 1);
@@ -156,6 +164,9 @@ export function coreStores(q: Sql): CoreStores {
             r.registrationNumber, r.installationPlace, r.installer, r.contact, r.contactEmail, r.legacyAuth ? 1 : 0, at, id,
           );
         return uniquely(update, `registration number ${r.registrationNumber} belongs to another device`) === 1;
+      },
+      async setTags(id, tags, at) {
+        return setTags(id, tags, at);
       },
       async byRegistrationNumber(n) {
         return first(toDevice, `SELECT * FROM devices WHERE registration_number = ?`, n);

@@ -342,8 +342,16 @@ export const migrations: readonly string[] = [
   CREATE TRIGGER device_removed AFTER DELETE ON devices
     BEGIN INSERT INTO device_revocations (device_id, at) VALUES (OLD.id, CAST(unixepoch('subsec') * 1000 AS INTEGER)); END;
   `,
-  // 17: each device's last known status (JSON the relay writes and reads whole), and supply levels and counters over time
+  // 17: each device's last known status (JSON the relay writes and reads whole), supply levels and
+  // counters over time, and tags (on the device row as read with it, and one row each to filter by)
   `
+  ALTER TABLE devices ADD COLUMN tags TEXT NOT NULL DEFAULT '[]';
+  CREATE TABLE device_tags (
+    device_id TEXT NOT NULL REFERENCES devices(id) ON DELETE CASCADE,
+    tag TEXT NOT NULL,
+    PRIMARY KEY (device_id, tag)
+  );
+  CREATE INDEX device_tags_tag ON device_tags(tag, device_id);
   CREATE TABLE device_status (
     device_id TEXT PRIMARY KEY REFERENCES devices(id) ON DELETE CASCADE,
     status TEXT NOT NULL,
