@@ -45,6 +45,8 @@ import { installProblemHandlers } from './http/problems.js';
 import { refuseNul } from './http/text-guard.js';
 import { accountRoutes } from './api/accounts.js';
 import { deviceRoutes } from './api/devices.js';
+import { bulkRoutes } from './api/bulk.js';
+import type { BulkService } from './services/management/bulk.js';
 import { okJson, rawBody, sharedSchemas } from './http/schemas.js';
 import { openapiOptions } from './api/openapi.js';
 
@@ -56,6 +58,7 @@ export interface RelayRuntime {
   reports: ReportService;
   alerts: AlertService;
   status: StatusService;
+  bulk: BulkService;
   webhooks: WebhookService;
   print: PrintService;
   mailPrint: MailPrintService;
@@ -167,6 +170,7 @@ export async function buildApp({ config, services, runtime, metrics, logger }: A
       api.addHook('onRequest', auth.principal);
       await api.register(deviceRoutes, { services, presence: runtime.presence, status: runtime.status });
       await api.register(pushRoutes, { push: runtime.push });
+      await api.register(bulkRoutes, { bulk: runtime.bulk });
       await api.register(alertRoutes, { alerts: runtime.alerts, reports: runtime.reports });
       await api.register(billingRoutes, { services });
       await api.register(codeRoutes, { services });

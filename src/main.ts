@@ -27,6 +27,7 @@ import { DEFAULT_PUSH_LIMITS, PushService } from './services/push/push.js';
 import { AlertService } from './services/management/alerts.js';
 import { ReportService } from './services/management/reports.js';
 import { StatusService } from './services/management/status.js';
+import { BulkService } from './services/management/bulk.js';
 import { DEFAULT_STATUS_POLL, StatusPoller } from './services/management/status-poll.js';
 import { WebhookService } from './services/management/webhooks.js';
 import { webhookHttp } from './transports/webhook-http/client.js';
@@ -182,6 +183,8 @@ export async function startRelay(
     orderReceived: (d, o) => notifications.orderReceived(d, o),
     countersAccepted: (d, c) => void status.counters(d.id, c).catch((err: unknown) => logger.warn({ err, deviceId: d.id }, 'status not updated from a counters report')),
   });
+  const bulk = new BulkService(services.ctx, services.devices, push, config.nodeId);
+  await bulk.recover();
   const statusPoll = new StatusPoller(clock, services.ctx.random, hub, push, status, { ...DEFAULT_STATUS_POLL, intervalMs: config.statusPollSeconds * 1000 }, (msg, fields) => logger.debug(fields, msg));
   const print = new PrintService(services.ctx, services.devices, sessions, { ...DEFAULT_PRINT, maxDocumentBytes: config.printMaxDocumentBytes, retentionMs: config.printRetentionSeconds * 1000, keepCompletedMs: config.printKeepSeconds * 1000 }, alerts);
   let publicUrl = config.publicUrl ?? '';
@@ -258,13 +261,13 @@ export async function startRelay(
   await revocations.start();
 
   const metrics = createMetrics({ sessions: () => bosh.size, websocketSessions: () => websocket.size, sessionsEnded: () => bosh.endedBy, websocketSessionsEnded: () => websocket.endedBy, online: () => directory.onlineCount, leader: () => (leader.isLeader ? 1 : 0), nodes: () => nodes.peers.length + 1, pending: () => answers.size, faxConnections: () => fax.size, faxCalls: () => fax.calls, faxBytes: () => fax.bytesRelayed, outbox: () => outbox.waiting });
-  const app = await buildApp({ config, services, runtime: { push, print, mailPrint, reports, alerts, status, webhooks, presence: sessions, bosh, websocket, failures, registrations, fax }, metrics, logger });
+  const app = await buildApp({ config, services, runtime: { push, print, mailPrint, reports, alerts, status, bulk, webhooks, presence: sessions, bosh, websocket, failures, registrations, fax }, metrics, logger });
 
   // Short print retention and keep times (tests, small sites) are enforced within a quarter of their length.
   const shortest = Math.min(config.printRetentionSeconds, config.printKeepSeconds || Infinity);
   const sweeps = new Sweeps(clock, Math.min(SWEEP_EVERY_MS, Math.max(1000, shortest * 250)), () => {
     const aborted = print.sweep().then((n) => n && logger.info({ jobs: n }, 'print jobs aborted at the retention cap'));
-    return Promise.all([services.registration.sweep(), store.webSessions.deleteExpiredBefore(clock.now()), push.sweep(), reports.sweep(), status.sweep(), revocations.sweep(), aborted]).catch((err: unknown) =>
+    return Promise.all([services.registration.sweep(), store.webSessions.deleteExpiredBefore(clock.now()), push.sweep(), reports.sweep(), status.sweep(), bulk.sweep(), revocations.sweep(), aborted]).catch((err: unknown) =>
       logger.error({ err }, 'sweep failed'),
     );
   });

@@ -18,6 +18,18 @@ const queue = {
   required: ['ttlSeconds'],
   additionalProperties: false,
 } as const;
+/** The objects of a SET (also a bulk SET's). */
+export const setObjects = {
+  type: 'array',
+  minItems: 1,
+  maxItems: MAX_OBJECTS,
+  items: {
+    type: 'object',
+    properties: { oid, type: { type: 'string', enum: [...SMI_TYPES] }, value: { type: ['string', 'integer'] } },
+    required: ['oid', 'type', 'value'],
+    additionalProperties: false,
+  },
+} as const;
 const timeoutSeconds = { type: 'integer', minimum: 1, maximum: 300, description: 'how long to wait for the device (default 30)' } as const;
 const result = {
   type: 'object',
@@ -97,17 +109,7 @@ export async function pushRoutes(app: FastifyInstance, { push }: { push: PushSer
         body: {
           type: 'object',
           properties: {
-            objects: {
-              type: 'array',
-              minItems: 1,
-              maxItems: MAX_OBJECTS,
-              items: {
-                type: 'object',
-                properties: { oid, type: { type: 'string', enum: [...SMI_TYPES] }, value: { type: ['string', 'integer'] } },
-                required: ['oid', 'type', 'value'],
-                additionalProperties: false,
-              },
-            },
+            objects: setObjects,
             timeoutSeconds,
             queue,
           },

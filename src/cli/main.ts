@@ -11,6 +11,7 @@ import { printCommands } from './print.js';
 import { faxCommands } from './fax.js';
 import { billingCommands, codeCommands, firmwareCommands } from './management.js';
 import { deviceReportCommand, pushCommands, simulateCommand } from './device-client.js';
+import { bulkCommands } from './bulk.js';
 
 // A reader that stops early (`| head`) is not a failure worth a stack trace.
 for (const stream of [process.stdout, process.stderr])
@@ -87,6 +88,7 @@ deviceReportCommand(deviceCommand, globals);
 dataCommands(program, globals);
 clientCommands(program, globals);
 pushCommands(program, globals);
+bulkCommands(program, globals);
 billingCommands(program, globals);
 codeCommands(program, globals);
 firmwareCommands(program, globals);

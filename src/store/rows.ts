@@ -2,6 +2,7 @@
  * Row ↔ object mapping shared by both adapters: each returns rows with the same column names,
  * timestamps as epoch milliseconds, booleans as 0/1 (SQLite) or true/false (PostgreSQL), JSON as text.
  */
+import type { BulkCounts, BulkJob, BulkParams, BulkResult, BulkResultState } from '../domain/bulk.js';
 import type { Registration } from '../domain/registration.js';
 import type { Account, ApiToken, AuditEntry, User } from '../domain/accounts.js';
 import type { Device } from '../domain/devices.js';
@@ -228,4 +229,28 @@ export const toEntry = (r: Row): OutboxEntry => ({
   attempts: Number(r.attempts),
   nextAt: Number(r.next_at),
   createdAt: Number(r.created_at),
+});
+
+export const toBulkJob = (r: Row): BulkJob => ({
+  id: String(r.id),
+  accountId: r.account_id === null ? null : String(r.account_id),
+  params: JSON.parse(String(r.params)) as BulkParams,
+  state: r.state as BulkJob['state'],
+  node: String(r.node),
+  createdBy: String(r.created_by),
+  createdAt: Number(r.created_at),
+  updatedAt: Number(r.updated_at),
+});
+
+export const toCounts = (rows: Row[]): BulkCounts => {
+  const c: BulkCounts = { pending: 0, ok: 0, queued: 0, failed: 0 };
+  for (const r of rows) c[r.state as BulkResultState] = Number(r.n);
+  return c;
+};
+
+export const toBulkResult = (r: Row): BulkResult => ({
+  deviceId: String(r.device_id),
+  state: r.state as BulkResultState,
+  detail: r.detail === null ? null : String(r.detail),
+  updatedAt: Number(r.updated_at),
 });

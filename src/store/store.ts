@@ -11,6 +11,7 @@ import type { AlertStore, CodeStore, FirmwareStore, MeterStore, ReportStore, Web
 import type { OutboxStore } from './outbox.js';
 import type { PrintStore } from './print.js';
 import type { StatusStore } from './status.js';
+import type { BulkStore } from './bulk.js';
 
 export interface Store {
   settings: SettingsStore;
@@ -32,6 +33,7 @@ export interface Store {
   faxUsers: FaxUserStore;
   outbox: OutboxStore;
   status: StatusStore;
+  bulk: BulkStore;
   /** Job documents, mail-print attachments, firmware programs: bytes streamed in and out, not rows. */
   blobs: BlobStore;
   /** Online copy of the whole database to a file. */

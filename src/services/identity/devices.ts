@@ -158,7 +158,6 @@ export class DeviceService {
     await audit(this.ctx, p, 'device.remove', d.id, d.accountId, { serial: d.serial, model: d.model });
   }
 
-  /** Edits the registry fields (seed 004 registration number table). `null` clears a field. */
   /** Registry fields and tags; what is not given stays. */
   async update(p: Principal, id: string, changes: Partial<DeviceRegistry> & { tags?: string[] }): Promise<Device> {
     const d = await this.get(p, id);

@@ -83,15 +83,7 @@ export class PushService {
   }
 
   async set(p: Principal, deviceId: string, input: SetObjectInput[], o: PushOptions = {}): Promise<PushResult | QueuedRequest> {
-    if (input.length === 0 || input.length > MAX_OBJECTS) throw invalid(`give 1–${MAX_OBJECTS} objects`);
-    const objects: TypedValue[] = input.map((o) => {
-      if (!isOid(o.oid)) throw invalid(`not an OID: ${String(o.oid).slice(0, 64)}`);
-      if (!isSmiType(o.type)) throw invalid(`${o.oid}: unknown type ${String(o.type).slice(0, 32)}`);
-      const value = String(o.value);
-      const problem = valueProblem(o.type, value);
-      if (problem) throw invalid(`${o.oid}: ${problem}`);
-      return { oid: o.oid, type: o.type, value };
-    });
+    const objects = checkObjects(input);
     const result = await this.send(p, deviceId, 'set', { objects }, o);
     if ('state' in result) return result;
     const refused = refusedObject(result.objects);
@@ -250,6 +242,19 @@ export class PushService {
       throw new ServiceError('device-error', 'the device answered with objects other than those asked for', { requestId: req.requestId });
     return { requestId: req.requestId, objects: answer.objects };
   }
+}
+
+/** A SET's objects, checked (OID, type, value) before anything is sent. */
+export function checkObjects(input: SetObjectInput[]): TypedValue[] {
+  if (input.length === 0 || input.length > MAX_OBJECTS) throw invalid(`give 1–${MAX_OBJECTS} objects`);
+  return input.map((o) => {
+    if (!isOid(o.oid)) throw invalid(`not an OID: ${String(o.oid).slice(0, 64)}`);
+    if (!isSmiType(o.type)) throw invalid(`${o.oid}: unknown type ${String(o.type).slice(0, 32)}`);
+    const value = String(o.value);
+    const problem = valueProblem(o.type, value);
+    if (problem) throw invalid(`${o.oid}: ${problem}`);
+    return { oid: o.oid, type: o.type, value };
+  });
 }
 
 function toRequest(q: QueuedRequest): PushRequest {

@@ -311,7 +311,7 @@ export const migrations: readonly string[] = [
     PRIMARY KEY (area, key)
   );
   `,
-  // 2 (SQLite 17): each device's last known status, supply levels and counters over time, and tags
+  // 2 (SQLite 17): each device's last known status, supply levels and counters over time, tags, bulk jobs
   `
   ALTER TABLE devices ADD COLUMN tags text NOT NULL DEFAULT '[]';
   CREATE TABLE device_tags (
@@ -320,6 +320,26 @@ export const migrations: readonly string[] = [
     PRIMARY KEY (device_id, tag)
   );
   CREATE INDEX device_tags_tag ON device_tags(tag, device_id);
+  CREATE TABLE bulk_jobs (
+    id text COLLATE "C" PRIMARY KEY,
+    account_id text COLLATE "C",
+    params text NOT NULL,
+    state text NOT NULL CHECK (state IN ('running', 'done')),
+    node text NOT NULL,
+    created_by text NOT NULL,
+    created_at timestamptz NOT NULL,
+    updated_at timestamptz NOT NULL
+  );
+  CREATE INDEX bulk_jobs_account ON bulk_jobs(account_id, created_at);
+  CREATE TABLE bulk_results (
+    bulk_id text COLLATE "C" NOT NULL REFERENCES bulk_jobs(id) ON DELETE CASCADE,
+    device_id text COLLATE "C" NOT NULL,
+    state text NOT NULL CHECK (state IN ('pending', 'ok', 'queued', 'failed')),
+    detail text,
+    updated_at timestamptz NOT NULL,
+    PRIMARY KEY (bulk_id, device_id)
+  );
+  CREATE INDEX bulk_results_state ON bulk_results(bulk_id, state, device_id);
   CREATE TABLE device_status (
     device_id text COLLATE "C" PRIMARY KEY REFERENCES devices(id) ON DELETE CASCADE,
     status text NOT NULL,

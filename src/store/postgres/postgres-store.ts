@@ -4,6 +4,7 @@ import { coreStores } from './core-stores.js';
 import { managementStores } from './management-stores.js';
 import { printStores } from './print-stores.js';
 import { statusStores } from './status-stores.js';
+import { bulkStores } from './bulk-stores.js';
 import { faxStores } from './fax-stores.js';
 import { outboxStores } from './outbox-stores.js';
 import { PgSql } from './sql.js';
@@ -20,6 +21,7 @@ export function postgresStore(pool: pg.Pool, dataDir: string): Store {
     ...managementStores(q),
     ...printStores(q),
     ...statusStores(q),
+    ...bulkStores(q),
     ...faxStores(q),
     ...outboxStores(q),
     blobs: pgBlobs(pool, dataDir),

@@ -343,7 +343,7 @@ export const migrations: readonly string[] = [
     BEGIN INSERT INTO device_revocations (device_id, at) VALUES (OLD.id, CAST(unixepoch('subsec') * 1000 AS INTEGER)); END;
   `,
   // 17: each device's last known status (JSON the relay writes and reads whole), supply levels and
-  // counters over time, and tags (on the device row as read with it, and one row each to filter by)
+  // counters over time, tags (on the device row as read with it, and one row each to filter by), bulk jobs
   `
   ALTER TABLE devices ADD COLUMN tags TEXT NOT NULL DEFAULT '[]';
   CREATE TABLE device_tags (
@@ -352,6 +352,27 @@ export const migrations: readonly string[] = [
     PRIMARY KEY (device_id, tag)
   );
   CREATE INDEX device_tags_tag ON device_tags(tag, device_id);
+  CREATE TABLE bulk_jobs (
+    id TEXT PRIMARY KEY,
+    account_id TEXT,
+    params TEXT NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('running', 'done')),
+    node TEXT NOT NULL,
+    created_by TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+  );
+  CREATE INDEX bulk_jobs_account ON bulk_jobs(account_id, created_at);
+  -- No foreign key to devices: a bulk remove keeps its results.
+  CREATE TABLE bulk_results (
+    bulk_id TEXT NOT NULL REFERENCES bulk_jobs(id) ON DELETE CASCADE,
+    device_id TEXT NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('pending', 'ok', 'queued', 'failed')),
+    detail TEXT,
+    updated_at INTEGER NOT NULL,
+    PRIMARY KEY (bulk_id, device_id)
+  );
+  CREATE INDEX bulk_results_state ON bulk_results(bulk_id, state, device_id);
   CREATE TABLE device_status (
     device_id TEXT PRIMARY KEY REFERENCES devices(id) ON DELETE CASCADE,
     status TEXT NOT NULL,

@@ -6,6 +6,7 @@ import { coreStores } from './core-stores.js';
 import { managementStores } from './management-stores.js';
 import { printStores } from './print-stores.js';
 import { statusStores } from './status-stores.js';
+import { bulkStores } from './bulk-stores.js';
 import { faxStores } from './fax-stores.js';
 import { outboxStores } from './outbox-stores.js';
 import { Sql } from './sql.js';
@@ -28,6 +29,7 @@ export function sqliteStore(db: Database.Database, dataDir: string): Store {
     ...managementStores(q, group),
     ...printStores(q),
     ...statusStores(q),
+    ...bulkStores(q),
     ...faxStores(q),
     ...outboxStores(q),
     blobs: fileBlobs(dataDir),
