@@ -39,6 +39,7 @@ import { selfRoutes } from './transports/device-http/self.js';
 import { pushDeviceRoutes } from './transports/device-http/push.js';
 import { DEVICE_HTTP } from './protocol/device-http.js';
 import { webRoutes } from './web/routes.js';
+import { consoleKit } from './web/console.js';
 import { authHooks, bearer, refuseAuth } from './http/auth.js';
 import type { Metrics } from './http/metrics.js';
 import { installProblemHandlers } from './http/problems.js';
@@ -207,6 +208,6 @@ export async function buildApp({ config, services, runtime, metrics, logger }: A
 
   await app.register(printPageRoutes, { mail: runtime.mailPrint });
 
-  await app.register(webRoutes, { services, alerts: runtime.alerts, failures });
+  await app.register(webRoutes, { kit: consoleKit(services.auth), services, runtime, failures });
   return app;
 }

@@ -58,7 +58,7 @@ describe('console pages in real Chromium: devices paged with a total, nothing wi
 
   it(`pages through ${DEVICES} devices on the server, with the total on every page`, async () => {
     const page = await browser.newPage();
-    await signIn(page, '/');
+    await signIn(page, '/devices');
     const serials = () => page.locator('tbody tr td[data-label=Serial]').allTextContents();
     const first = await serials();
     assert.equal(first.length, 100);
@@ -82,7 +82,7 @@ describe('console pages in real Chromium: devices paged with a total, nothing wi
     assert.equal(login?.status(), 200);
     assert.deepEqual((await overflow(page)).outside, [], 'sign-in page');
     await signIn(page, '/');
-    for (const path of ['/', '/alerts']) {
+    for (const path of ['/devices', '/alerts']) {
       await page.goto(`${relay.url}${path}`);
       assert.ok((await page.locator('tbody tr').count()) > 0, `${path} shows rows`);
       const o = await overflow(page);

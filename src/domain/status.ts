@@ -62,6 +62,13 @@ export const EMPTY_STATUS: DeviceStatus = {
 /** Supplies a status poll asks for (prtMarkerSuppliesIndex 1..MAX_SUPPLIES; absent rows answer noSuchInstance). */
 export const MAX_SUPPLIES = 8;
 
+/** The MIB-II system group objects operators set most (RFC 3418). */
+export const SYSTEM_OID = {
+  sysContact: '1.3.6.1.2.1.1.4.0',
+  sysName: '1.3.6.1.2.1.1.5.0',
+  sysLocation: '1.3.6.1.2.1.1.6.0',
+} as const;
+
 export const STATUS_OID = {
   hrDeviceStatus: '1.3.6.1.2.1.25.3.2.1.5.1',
   hrPrinterStatus: '1.3.6.1.2.1.25.3.5.1.1.1',

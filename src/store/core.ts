@@ -20,6 +20,8 @@ export interface DeviceFilter {
   model?: string;
   online?: boolean;
   tag?: string;
+  /** A device id, or the start of a serial number. */
+  search?: string;
   cursor?: string;
   limit: number;
 }

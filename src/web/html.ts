@@ -54,11 +54,17 @@ table.list td{border:0;padding:.1rem 0}
 table.list td[data-label]:not([data-label=""])::before{content:attr(data-label) ": ";font-weight:600}
 }
 form.inline{display:inline}form.inline button{margin:0 .2rem;padding:.2rem .6rem}
+form.filters,form.bulk{display:flex;flex-wrap:wrap;gap:0 .8rem;align-items:flex-end;margin-bottom:1rem}
+form.filters>div,form.bulk>div{flex:1 1 9rem}form.bulk h3{flex-basis:100%;margin:1.5rem 0 0}
+dl.fields{display:grid;grid-template-columns:max-content 1fr;gap:.2rem 1rem}dl.fields dt{font-weight:600}dl.fields dd{margin:0}
+svg.gauge{width:10rem;max-width:100%;height:.8rem;vertical-align:middle}svg.chart{width:100%;max-width:600px;height:auto}
+.tiles{display:flex;flex-wrap:wrap;gap:1rem}.tiles a{flex:1 1 8rem;border:1px solid #ccd;padding:1rem;text-decoration:none;color:inherit}.tiles strong{display:block;font-size:2rem}
+textarea{width:100%;box-sizing:border-box;font-family:monospace}
 `;
 
 export function page(title: string, body: Html, o: { user?: string; csrf?: string } = {}): string {
   const nav = o.user
-    ? html`<nav><a href="/">Devices</a> · <a href="/alerts">Alerts</a></nav><form method="post" action="/logout"><input type="hidden" name="_csrf" value="${o.csrf}"><span>${o.user}</span> <button type="submit">Sign out</button></form>`
+    ? html`<nav><a href="/">Fleet</a> · <a href="/devices">Devices</a> · <a href="/alerts">Alerts</a></nav><form method="post" action="/logout"><input type="hidden" name="_csrf" value="${o.csrf}"><span>${o.user}</span> <button type="submit">Sign out</button></form>`
     : html``;
   return html`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">

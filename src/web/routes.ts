@@ -1,25 +1,27 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { isAdmin } from '../domain/principal.js';
 import type { Services } from '../services/index.js';
 import type { SignedIn } from '../services/identity/auth.js';
 import { ServiceError } from '../services/kernel/errors.js';
 import { PROBLEMS } from '../services/kernel/errors.js';
 import type { RateLimiter } from '../services/kernel/rate-limit.js';
-import type { AlertService } from '../services/management/alerts.js';
+import type { RelayRuntime } from '../app.js';
 import { newSecret, sameText } from '../services/kernel/secrets.js';
 import { SESSION_COOKIE } from '../http/auth.js';
-import { html, listTable, page, type Html } from './html.js';
+import { html, listTable, type Html } from './html.js';
+import type { ConsoleKit } from './console.js';
+import { devicePages } from './device-pages.js';
+import { dashboard } from './dashboard.js';
 
 const LOGIN_CSRF_COOKIE = 'fr_login_csrf';
-/** Devices per page of the device overview. */
-const DEVICE_PAGE = 100;
 
 /**
- * Console pages: sign-in, the claim page of seed 003 (T40–T52: a person opens the claim URL and
- * types the PIN the device showed) and a device overview.
+ * Console pages: sign-in, the alert queue, and the claim page of seed 003 (T40–T52: a person opens
+ * the claim URL and types the PIN the device showed); the device pages are in device-pages.ts.
  * Forms carry a CSRF token: the session's once signed in, a double-submit cookie before.
  */
-export async function webRoutes(app: FastifyInstance, o: { services: Services; alerts: AlertService; failures: RateLimiter }): Promise<void> {
+export async function webRoutes(app: FastifyInstance, o: { kit: ConsoleKit; services: Services; runtime: RelayRuntime; failures: RateLimiter }): Promise<void> {
+  const { alerts } = o.runtime;
   const { auth, registration, accounts, devices, ctx } = o.services;
   const hide = { hide: true };
 
@@ -34,15 +36,7 @@ export async function webRoutes(app: FastifyInstance, o: { services: Services; a
   const cookieOptions = (request: FastifyRequest) =>
     ({ path: '/', httpOnly: true, sameSite: 'lax', secure: request.protocol === 'https' }) as const;
 
-  const signedIn = async (request: FastifyRequest): Promise<SignedIn | null> => {
-    const secret = request.cookies[SESSION_COOKIE];
-    return secret ? auth.session(secret) : null;
-  };
-
-  const send = (reply: FastifyReply, status: number, title: string, body: Html, s?: SignedIn | null): FastifyReply =>
-    reply.code(status).type('text/html; charset=utf-8').send(page(title, body, s ? { user: s.principal.name, csrf: s.csrf } : {}));
-
-  const toLogin = (reply: FastifyReply, next: string): FastifyReply => reply.redirect(`/login?next=${encodeURIComponent(next)}`, 303);
+  const { signedIn, send, toLogin } = o.kit;
 
   /** Only a local path may follow sign-in, never another site. */
   const safeNext = (next: unknown): string => (typeof next === 'string' && /^\/(?![/\\])[\x21-\x7e]*$/.test(next) ? next : '/');
@@ -89,42 +83,12 @@ export async function webRoutes(app: FastifyInstance, o: { services: Services; a
     return reply.redirect('/login', 303);
   });
 
-  const devicePageQuery = {
-    type: 'object',
-    properties: { cursor: { type: 'string', maxLength: 200, pattern: '^[A-Za-z0-9_-]*$' }, start: { type: 'integer', minimum: 1 } },
-    additionalProperties: false,
-  } as const;
-
-  // The device overview, paged on the server: DEVICE_PAGE rows, the total, and links to the next and first page.
-  app.get<{ Querystring: { cursor?: string; start?: number } }>('/', { schema: { ...hide, querystring: devicePageQuery } }, async (request, reply) => {
-    const s = await signedIn(request);
-    if (!s) return toLogin(reply, request.url);
-    const { cursor } = request.query;
-    const start = cursor ? (request.query.start ?? 1) : 1;
-    const { items, nextCursor, total } = await devices.list(s.principal, { cursor, limit: DEVICE_PAGE });
-    const table = listTable(
-      ['Device', 'Model', 'Serial', 'Account', 'State'],
-      items.map((d) => ({ cells: [html`<code>${d.id}</code>`, d.model, d.serial, d.accountId, d.online ? 'online' : 'offline'] })),
-    );
-    const shown = items.length ? `${start}–${start + items.length - 1} of ${total}` : `none of ${total}`;
-    const paging = html`<p class="paging" id="paging">Devices ${shown}${
-      nextCursor ? html`<a rel="next" href="/?cursor=${nextCursor}&amp;start=${start + items.length}">Next page</a>` : ''
-    }${cursor ? html`<a rel="first" href="/">First page</a>` : ''}</p>`;
-    return send(
-      reply,
-      200,
-      'Devices',
-      total === 0 ? html`<p>No devices yet. A device shows a PIN and a link when it registers; open the link to claim it.</p>` : html`${table}${paging}`,
-      s,
-    );
-  });
-
   // The operator's alert display (seed 004 display unit 250): error text with model, place, installer, contact.
   app.get('/alerts', { schema: hide }, async (request, reply) => {
     const s = await signedIn(request);
     if (!s) return toLogin(reply, '/alerts');
-    const active = [...(await o.alerts.list(s.principal, { state: 'open', limit: 200 })), ...(await o.alerts.list(s.principal, { state: 'acknowledged', limit: 200 }))];
-    const rows = (await o.alerts.withDevices(active)).map(({ alert: a, device: d }) => {
+    const active = [...(await alerts.list(s.principal, { state: 'open', limit: 200 })), ...(await alerts.list(s.principal, { state: 'acknowledged', limit: 200 }))];
+    const rows = (await alerts.withDevices(active)).map(({ alert: a, device: d }) => {
       const action = (name: string, label: string) =>
         html`<form method="post" action="/alerts/${a.id}/${name}" class="inline"><input type="hidden" name="_csrf" value="${s.csrf}"><button type="submit" data-alert="${a.id}" data-action="${name}">${label}</button></form>`;
       // Alerts of one model and one error differ only by their device: say which, by serial, model and ID.
@@ -164,8 +128,8 @@ export async function webRoutes(app: FastifyInstance, o: { services: Services; a
         return send(reply, 403, 'Alerts', html`<p class="error">The form expired; reload the page.</p>`, s);
       const id = Number(request.params.id);
       try {
-        if (request.params.action === 'acknowledge') await o.alerts.acknowledge(s.principal, id);
-        else await o.alerts.resolve(s.principal, id);
+        if (request.params.action === 'acknowledge') await alerts.acknowledge(s.principal, id);
+        else await alerts.resolve(s.principal, id);
       } catch (err) {
         if (!(err instanceof ServiceError)) throw err;
         return send(reply, PROBLEMS[err.problem].status, 'Alerts', html`<p class="error" role="alert">${err.message}</p><p><a href="/alerts">Back to alerts</a></p>`, s);
@@ -242,7 +206,7 @@ export async function webRoutes(app: FastifyInstance, o: { services: Services; a
           reply,
           201,
           'Device registered',
-          html`<p class="ok" role="status">The ${device.model} (serial ${device.serial}) is registered as <code id="device-id">${device.id}</code> in account ${device.accountId}. It picks up its access token on its next poll.</p><p><a href="/">All devices</a></p>`,
+          html`<p class="ok" role="status">The ${device.model} (serial ${device.serial}) is registered as <code id="device-id">${device.id}</code> in account ${device.accountId}. It picks up its access token on its next poll.</p><p><a href="/devices">All devices</a></p>`,
           s,
         );
       } catch (err) {
@@ -279,7 +243,7 @@ export async function webRoutes(app: FastifyInstance, o: { services: Services; a
             reply,
             200,
             'Device removed',
-            html`<p class="ok" role="status">The ${device.model} (serial ${device.serial}, <code>${device.id}</code>) was removed. Let the device register again: it shows a new PIN and link.</p><p><a href="/">All devices</a></p>`,
+            html`<p class="ok" role="status">The ${device.model} (serial ${device.serial}, <code>${device.id}</code>) was removed. Let the device register again: it shows a new PIN and link.</p><p><a href="/devices">All devices</a></p>`,
             s,
           );
         }
@@ -289,7 +253,7 @@ export async function webRoutes(app: FastifyInstance, o: { services: Services; a
           200,
           'New device token',
           html`<p class="ok" role="status">The ${device.model} (serial ${device.serial}) has a new token; the old one no longer works. Enter it in the device now: it is shown only once.</p>
-            <p>Device <code>${c.deviceId}</code>, JID <code>${c.jid}</code></p><p>Token <code id="device-token">${c.token}</code></p><p><a href="/">All devices</a></p>`,
+            <p>Device <code>${c.deviceId}</code>, JID <code>${c.jid}</code></p><p>Token <code id="device-token">${c.token}</code></p><p><a href="/devices">All devices</a></p>`,
           s,
         );
       } catch (err) {
@@ -298,4 +262,7 @@ export async function webRoutes(app: FastifyInstance, o: { services: Services; a
       }
     },
   );
+
+  await devicePages(app, { kit: o.kit, services: o.services, presence: o.runtime.presence, status: o.runtime.status, alerts, print: o.runtime.print, push: o.runtime.push, bulk: o.runtime.bulk });
+  await dashboard(app, { kit: o.kit, services: o.services, alerts });
 }

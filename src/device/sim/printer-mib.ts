@@ -1,6 +1,6 @@
 import type { ResultObject, SmiType, TypedValue } from '../../domain/push.js';
 import { valueProblem } from '../../domain/push.js';
-import { STATUS_OID } from '../../domain/status.js';
+import { STATUS_OID, SYSTEM_OID } from '../../domain/status.js';
 
 /**
  * A simulated Printer MIB (RFC 3805) with the Host Resources and system groups: what a virtual
@@ -17,9 +17,7 @@ export const OID = {
   sysDescr: '1.3.6.1.2.1.1.1.0',
   sysObjectID: '1.3.6.1.2.1.1.2.0',
   sysUpTime: '1.3.6.1.2.1.1.3.0',
-  sysContact: '1.3.6.1.2.1.1.4.0',
-  sysName: '1.3.6.1.2.1.1.5.0',
-  sysLocation: '1.3.6.1.2.1.1.6.0',
+  ...SYSTEM_OID,
   ...STATUS_OID,
   alert: (col: number, i: number) => `1.3.6.1.2.1.43.18.1.1.${col}.1.${i}`,
 } as const;

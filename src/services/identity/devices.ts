@@ -121,7 +121,7 @@ export class DeviceService {
 
   async list(
     p: Principal,
-    f: { accountId?: string; serial?: string; model?: string; online?: boolean; tag?: string; cursor?: string; limit?: number },
+    f: { accountId?: string; serial?: string; model?: string; online?: boolean; tag?: string; search?: string; cursor?: string; limit?: number },
   ): Promise<CountedPage<Device>> {
     const limit = Math.min(Math.max(f.limit ?? 100, 1), MAX_PAGE);
     if (f.accountId !== undefined && !canSeeAccount(p, f.accountId)) return { items: [], nextCursor: null, total: 0 };

@@ -113,6 +113,8 @@ export function coreStores(q: PgSql): CoreStores {
           ['model = ?', f.model],
           ['online = ?', f.online],
           ['id IN (SELECT device_id FROM device_tags WHERE tag = ?)', f.tag],
+          // A prefix as a range, so the serial index serves it (LIKE would not, in either store).
+          ['(id = ? OR (serial >= ? AND serial < ?))', f.search === undefined ? undefined : [f.search, f.search, `${f.search}\u{10ffff}`]],
         ];
         const w = where([...filter, ['id > ?', f.cursor === undefined ? undefined : decodeCursor(f.cursor)]]);
         const rows = await all(`SELECT * FROM devices ${w.clause} ORDER BY id LIMIT ?`, ...w.params, f.limit + 1);

@@ -1,0 +1,321 @@
+import type { FastifyInstance } from 'fastify';
+import type { Device } from '../domain/devices.js';
+import { TAG_PATTERN } from '../domain/devices.js';
+import { isAdmin } from '../domain/principal.js';
+import { STATUS_OID, SYSTEM_OID } from '../domain/status.js';
+import { ServiceError } from '../services/kernel/errors.js';
+import type { SignedIn } from '../services/identity/auth.js';
+import type { Services } from '../services/index.js';
+import type { AlertService } from '../services/management/alerts.js';
+import type { BulkInput, BulkService } from '../services/management/bulk.js';
+import type { StatusService } from '../services/management/status.js';
+import type { PrintService } from '../services/print/print.js';
+import type { PushService } from '../services/push/push.js';
+import type { DevicePresence } from '../sessions/device-sessions.js';
+import { csrfField, when, type ConsoleKit } from './console.js';
+import { html, listTable, type Html } from './html.js';
+import { gauge, lineChart } from './svg.js';
+
+/** Devices per page of the device list. */
+const DEVICE_PAGE = 100;
+const CSV_MAX = 100_000;
+
+interface ListQuery {
+  q?: string;
+  state?: 'online' | 'offline' | '';
+  model?: string;
+  tag?: string;
+  account?: string;
+  cursor?: string;
+  start?: number;
+}
+
+const listQuery = {
+  type: 'object',
+  properties: {
+    q: { type: 'string', maxLength: 64 },
+    state: { type: 'string', enum: ['online', 'offline', ''] },
+    model: { type: 'string', maxLength: 64 },
+    tag: { type: 'string', maxLength: 32 },
+    account: { type: 'string', maxLength: 64 },
+    cursor: { type: 'string', maxLength: 200, pattern: '^[A-Za-z0-9_-]*$' },
+    start: { type: 'integer', minimum: 1 },
+  },
+  additionalProperties: false,
+} as const;
+
+const idParams = { type: 'object', properties: { id: { type: 'string', maxLength: 64 } }, required: ['id'] } as const;
+
+/** The device list's filter as the service takes it (empty fields are no filter). */
+const filterOf = (q: ListQuery) => ({
+  search: q.q?.trim() || undefined,
+  online: q.state === 'online' ? true : q.state === 'offline' ? false : undefined,
+  model: q.model?.trim() || undefined,
+  tag: q.tag?.trim() && new RegExp(TAG_PATTERN).test(q.tag.trim()) ? q.tag.trim() : undefined,
+  accountId: q.account?.trim() || undefined,
+});
+
+/** The filter as a query string, for links that keep it. */
+const filterParams = (q: ListQuery): string => {
+  const p = new URLSearchParams();
+  for (const k of ['q', 'state', 'model', 'tag', 'account'] as const) if (q[k]) p.set(k, String(q[k]));
+  return p.toString();
+};
+
+const csvCell = (v: unknown): string => {
+  const s = v === null || v === undefined ? '' : String(v);
+  const safe = /^[=+\-@\t\r]/.test(s) ? `'${s}` : s;
+  return /[",\n\r]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
+};
+
+/**
+ * The device pages of the console (issue 15): the list with search, filters, paging with totals,
+ * CSV export and bulk actions on the filtered set, and a device's page with its registration,
+ * live state, supplies, counters over time, alerts, jobs, a live GET and its token and removal.
+ */
+export async function devicePages(
+  app: FastifyInstance,
+  o: { kit: ConsoleKit; services: Services; presence: DevicePresence; status: StatusService; alerts: AlertService; print: PrintService; push: PushService; bulk: BulkService },
+): Promise<void> {
+  const { kit, services } = o;
+  const { devices } = services;
+  const hide = { hide: true };
+
+  const filterForm = (s: SignedIn, q: ListQuery): Html => html`<form method="get" action="/devices" class="filters" role="search">
+    <div><label for="q">Serial or device ID</label><input id="q" name="q" value="${q.q ?? ''}" placeholder="serial starts with…"></div>
+    <div><label for="state">State</label><select id="state" name="state">${(['', 'online', 'offline'] as const).map((v) => html`<option value="${v}"${q.state === v ? html` selected` : ''}>${v || 'any'}</option>`)}</select></div>
+    <div><label for="model">Model</label><input id="model" name="model" value="${q.model ?? ''}"></div>
+    <div><label for="tag">Tag</label><input id="tag" name="tag" value="${q.tag ?? ''}"></div>
+    ${isAdmin(s.principal) ? html`<div><label for="account">Account</label><input id="account" name="account" value="${q.account ?? ''}"></div>` : ''}
+    <div><button type="submit">Filter</button></div>
+  </form>`;
+
+  const bulkForm = (s: SignedIn, q: ListQuery, total: number): Html => html`<form method="post" action="/devices/bulk" class="bulk" id="bulk">
+    <h3>Change all ${total} matching devices</h3>${csrfField(s)}
+    ${(['q', 'state', 'model', 'tag', 'account'] as const).map((k) => html`<input type="hidden" name="${k}" value="${q[k] ?? ''}">`)}
+    <div><label for="bulk-action">Action</label><select id="bulk-action" name="action">
+      <option value="location">Set location (sysLocation)</option><option value="contact">Set contact (sysContact)</option>
+      <option value="tag-add">Add tag</option><option value="tag-remove">Remove tag</option></select></div>
+    <div><label for="bulk-value">Value</label><input id="bulk-value" name="value" required maxlength="200"></div>
+    <div><label><input type="checkbox" name="queue" value="1"> Queue for offline devices (a day)</label></div>
+    <div><button type="submit">Apply</button></div>
+  </form>`;
+
+  app.get<{ Querystring: ListQuery }>('/devices', { schema: { ...hide, querystring: listQuery } }, async (request, reply) => {
+    const s = await kit.signedIn(request);
+    if (!s) return kit.toLogin(reply, request.url);
+    const q = request.query;
+    const start = q.cursor ? (q.start ?? 1) : 1;
+    const { items, nextCursor, total } = await devices.list(s.principal, { ...filterOf(q), cursor: q.cursor, limit: DEVICE_PAGE });
+    const kept = filterParams(q);
+    const table = listTable(
+      ['Device', 'Model', 'Serial', 'Tags', 'Account', 'State'],
+      items.map((d) => ({
+        attrs: html` data-device="${d.id}"`,
+        cells: [html`<a href="/devices/${d.id}"><code>${d.id}</code></a>`, d.model, d.serial, d.tags.join(', ') || '-', d.accountId, o.presence.isOnline(d.id) ? 'online' : 'offline'],
+      })),
+    );
+    const shown = items.length ? `${start}–${start + items.length - 1} of ${total}` : `none of ${total}`;
+    const paging = html`<p class="paging" id="paging">Devices ${shown}${
+      nextCursor ? html`<a rel="next" href="/devices?${kept ? `${kept}&` : ''}cursor=${nextCursor}&start=${start + items.length}">Next page</a>` : ''
+    }${q.cursor ? html`<a rel="first" href="/devices${kept ? `?${kept}` : ''}">First page</a>` : ''}<a href="/devices.csv${kept ? `?${kept}` : ''}" download>Export CSV</a></p>`;
+    const empty = total === 0 && !kept ? html`<p>No devices yet. A device shows a PIN and a link when it registers; open the link to claim it.</p>` : html`${table}${paging}`;
+    return kit.send(reply, 200, 'Devices', html`${filterForm(s, q)}${empty}${total > 0 ? bulkForm(s, q, total) : ''}`, s);
+  });
+
+  app.get<{ Querystring: ListQuery }>('/devices.csv', { schema: { ...hide, querystring: listQuery } }, async (request, reply) => {
+    const s = await kit.signedIn(request);
+    if (!s) return kit.toLogin(reply, request.url);
+    const lines = ['device_id,account_id,model,serial,tags,online,last_seen_at,firmware_version,installation_place'];
+    let cursor: string | undefined;
+    do {
+      const page = await devices.list(s.principal, { ...filterOf(request.query), cursor, limit: 500 });
+      for (const d of page.items)
+        lines.push([d.id, d.accountId, d.model, d.serial, d.tags.join(' '), o.presence.isOnline(d.id), d.lastSeenAt === null ? '' : new Date(d.lastSeenAt).toISOString(), d.firmwareVersion, d.registry.installationPlace].map(csvCell).join(','));
+      cursor = page.nextCursor ?? undefined;
+    } while (cursor && lines.length <= CSV_MAX);
+    return reply.type('text/csv; charset=utf-8').header('content-disposition', 'attachment; filename="devices.csv"').send(`${lines.join('\r\n')}\r\n`);
+  });
+
+  app.post<{ Body: Record<string, string> }>('/devices/bulk', { schema: hide }, async (request, reply) => {
+    const s = await kit.signedIn(request);
+    if (!s) return kit.toLogin(reply, '/devices');
+    const b = request.body ?? {};
+    if (!kit.formOk(b, s)) return kit.send(reply, 403, 'Devices', html`<p class="error">The form expired; reload the page.</p>`, s);
+    const value = String(b.value ?? '');
+    const filter = filterOf({ q: b.q, state: b.state as ListQuery['state'], model: b.model, tag: b.tag, account: b.account });
+    const input: BulkInput =
+      b.action === 'tag-add' || b.action === 'tag-remove'
+        ? { action: 'tags', filter, [b.action === 'tag-add' ? 'add' : 'remove']: [value.trim()] }
+        : { action: 'set', filter, objects: [{ oid: b.action === 'contact' ? SYSTEM_OID.sysContact : SYSTEM_OID.sysLocation, type: 'string', value }], ...(b.queue ? { queueOfflineSeconds: 86400 } : {}) };
+    try {
+      // A search is no bulk filter: the devices it finds are named instead.
+      const selection = filter.search ? { deviceIds: await matching(s, filter) } : { tag: filter.tag, model: filter.model, online: filter.online, accountId: filter.accountId };
+      const { job } = await o.bulk.start(s.principal, { ...input, filter: selection });
+      return reply.redirect(`/bulk/${job.id}`, 303);
+    } catch (err) {
+      return kit.refused(reply, 'Devices', err, '/devices', s);
+    }
+  });
+
+  const matching = async (s: SignedIn, filter: ReturnType<typeof filterOf>): Promise<string[]> => {
+    const ids: string[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await devices.list(s.principal, { ...filter, cursor, limit: 500 });
+      ids.push(...page.items.map((d) => d.id));
+      cursor = page.nextCursor ?? undefined;
+    } while (cursor);
+    return ids;
+  };
+
+  app.get<{ Params: { id: string } }>('/bulk/:id', { schema: { ...hide, params: idParams } }, async (request, reply) => {
+    const s = await kit.signedIn(request);
+    if (!s) return kit.toLogin(reply, request.url);
+    try {
+      const { job, counts } = await o.bulk.get(s.principal, request.params.id);
+      const results = await o.bulk.results(s.principal, job.id, { limit: 500 });
+      const what = job.params.action === 'set' ? `SET ${job.params.objects.map((x) => `${x.oid} = ${x.value}`).join(', ')}` : job.params.action === 'tags' ? `tags +${job.params.add.join(',') || '-'} −${job.params.remove.join(',') || '-'}` : 'remove';
+      const body = html`<p id="bulk-state" data-state="${job.state}">${what}: <strong>${job.state}</strong> — ${counts.ok} done, ${counts.queued} queued, ${counts.failed} failed, ${counts.pending} to go.
+        ${job.state === 'running' ? html`<a href="/bulk/${job.id}">Reload</a>` : ''}</p>
+        ${listTable(['Device', 'Result', 'Detail'], results.map((r) => ({ attrs: html` data-result="${r.state}"`, cells: [html`<a href="/devices/${r.deviceId}"><code>${r.deviceId}</code></a>`, r.state, r.detail ?? ''] })))}
+        ${counts.failed > 0 && job.state === 'done' ? html`<form method="post" action="/bulk/${job.id}/retry">${csrfField(s)}<button type="submit">Retry the failed devices</button></form>` : ''}`;
+      return kit.send(reply, 200, `Bulk job ${job.id}`, body, s);
+    } catch (err) {
+      return kit.refused(reply, 'Bulk job', err, '/devices', s);
+    }
+  });
+
+  app.post<{ Params: { id: string }; Body: Record<string, string> }>('/bulk/:id/retry', { schema: { ...hide, params: idParams } }, async (request, reply) => {
+    const s = await kit.signedIn(request);
+    if (!s) return kit.toLogin(reply, `/bulk/${request.params.id}`);
+    if (!kit.formOk(request.body, s)) return kit.send(reply, 403, 'Bulk job', html`<p class="error">The form expired; reload the page.</p>`, s);
+    try {
+      await o.bulk.retry(s.principal, request.params.id);
+      return reply.redirect(`/bulk/${request.params.id}`, 303);
+    } catch (err) {
+      return kit.refused(reply, 'Bulk job', err, `/bulk/${request.params.id}`, s);
+    }
+  });
+
+  const detail = async (s: SignedIn, d: Device, extra: Html = html``): Promise<Html> => {
+    const st = await o.status.last(d.id);
+    const online = o.presence.isOnline(d.id);
+    const [alerts, jobs, total] = await Promise.all([
+      o.alerts.list(s.principal, { deviceId: d.id, limit: 20 }),
+      o.print.jobs(s.principal, { deviceId: d.id, limit: 10 }),
+      o.status.history(s.principal, d.id, { object: 'counter.total', from: services.ctx.clock.now() - 90 * 86400_000 }),
+    ]);
+    const r = d.registry;
+    const fields = (rows: [string, unknown][]): Html => html`<dl class="fields">${rows.map(([k, v]) => html`<dt>${k}</dt><dd>${v ?? '-'}</dd>`)}</dl>`;
+    return html`${extra}
+      <section aria-labelledby="h-state"><h3 id="h-state">State</h3>${fields([
+        ['Connection', html`<strong id="presence">${online ? 'online' : 'offline'}</strong>`],
+        ['Last contact', when(d.lastSeenAt)],
+        ['Device', st.deviceState],
+        ['Printer', st.printerState],
+        ['Errors', st.errors.join(', ') || 'none'],
+        ['Status polled', when(st.polledAt)],
+        ['Last report', when(st.reportedAt)],
+      ])}</section>
+      <section aria-labelledby="h-supplies"><h3 id="h-supplies">Supplies</h3>${
+        st.supplies.length
+          ? listTable(['Supply', 'Level', ''], st.supplies.map((x) => ({ attrs: html` data-supply="${x.index}"`, cells: [html`${x.description} <small>${x.kind}</small>`, x.percent === null ? 'unknown' : `${x.percent} %`, gauge(x.description, x.percent)] })))
+          : html`<p>Not polled yet.</p>`
+      }</section>
+      <section aria-labelledby="h-counters"><h3 id="h-counters">Counters</h3>${fields([
+        ['Total', st.counters.total],
+        ['Mono', st.counters.mono],
+        ['Colour', st.counters.colour],
+      ])}${lineChart('Total pages, last 90 days', total)}</section>
+      <section aria-labelledby="h-registration"><h3 id="h-registration">Registration</h3>${fields([
+        ['Model', d.model],
+        ['Serial', d.serial],
+        ['Account', d.accountId],
+        ['Tags', d.tags.join(', ') || 'none'],
+        ['Firmware', d.firmwareVersion],
+        ['Registration number', r.registrationNumber],
+        ['Installation place', r.installationPlace],
+        ['Installing person', r.installer],
+        ['Contact', r.contact ?? r.contactEmail],
+        ['Registered', when(d.createdAt)],
+      ])}</section>
+      <section aria-labelledby="h-alerts"><h3 id="h-alerts">Alerts</h3>${
+        alerts.length ? listTable(['State', 'Alert', 'Updated'], alerts.map((a) => ({ cells: [a.state, a.description, when(a.updatedAt)] }))) : html`<p>None.</p>`
+      }</section>
+      <section aria-labelledby="h-jobs"><h3 id="h-jobs">Print jobs</h3>${
+        jobs.length ? listTable(['Job', 'Name', 'State', 'Created'], jobs.map((j) => ({ cells: [html`<code>${j.id}</code>`, j.name, j.state, when(j.createdAt)] }))) : html`<p>None.</p>`
+      }</section>
+      <section aria-labelledby="h-get"><h3 id="h-get">Ask the device</h3>
+        <form method="post" action="/devices/${d.id}/get" id="get-form">${csrfField(s)}
+          <label for="oids">OIDs (one per line)</label><textarea id="oids" name="oids" rows="3" cols="40">${[SYSTEM_OID.sysName, SYSTEM_OID.sysLocation, STATUS_OID.prtMarkerLifeCount].join('\n')}</textarea>
+          <button type="submit"${online ? '' : html` disabled title="the device is offline"`}>GET</button></form></section>
+      <section aria-labelledby="h-actions"><h3 id="h-actions">Token and removal</h3>
+        <form method="post" action="/devices/${d.id}/rotate-token" class="inline">${csrfField(s)}<button type="submit">Give it a new token</button></form>
+        <form method="post" action="/devices/${d.id}/remove" class="inline">${csrfField(s)}<button type="submit">Remove the device</button></form></section>`;
+  };
+
+  app.get<{ Params: { id: string } }>('/devices/:id', { schema: { ...hide, params: idParams } }, async (request, reply) => {
+    const s = await kit.signedIn(request);
+    if (!s) return kit.toLogin(reply, request.url);
+    try {
+      const d = await devices.get(s.principal, request.params.id);
+      return kit.send(reply, 200, `${d.model} ${d.serial}`, await detail(s, d), s);
+    } catch (err) {
+      return kit.refused(reply, 'Device', err, '/devices', s);
+    }
+  });
+
+  app.post<{ Params: { id: string }; Body: Record<string, string> }>('/devices/:id/get', { schema: { ...hide, params: idParams } }, async (request, reply) => {
+    const s = await kit.signedIn(request);
+    if (!s) return kit.toLogin(reply, `/devices/${request.params.id}`);
+    if (!kit.formOk(request.body, s)) return kit.send(reply, 403, 'Device', html`<p class="error">The form expired; reload the page.</p>`, s);
+    try {
+      const d = await devices.get(s.principal, request.params.id);
+      const oids = String(request.body.oids ?? '').split(/\s+/).filter(Boolean).slice(0, 32);
+      let answer: Html;
+      try {
+        const r = await o.push.get(s.principal, d.id, oids, { timeoutSeconds: 10 });
+        answer = 'objects' in r && r.objects
+          ? html`<div id="get-answer" role="status">${listTable(['OID', 'Type', 'Value'], r.objects.map((x) => ({ cells: [html`<code>${x.oid}</code>`, 'type' in x ? x.type : '-', 'value' in x ? x.value : `(${x.error})`] })))}</div>`
+          : html`<p class="error" role="alert">Queued.</p>`;
+      } catch (err) {
+        if (!(err instanceof ServiceError)) throw err;
+        answer = html`<p class="error" role="alert" id="get-answer">${err.message}</p>`;
+      }
+      return kit.send(reply, 200, `${d.model} ${d.serial}`, await detail(s, d, answer), s);
+    } catch (err) {
+      return kit.refused(reply, 'Device', err, '/devices', s);
+    }
+  });
+
+  app.post<{ Params: { id: string }; Body: Record<string, string> }>('/devices/:id/rotate-token', { schema: { ...hide, params: idParams } }, async (request, reply) => {
+    const s = await kit.signedIn(request);
+    if (!s) return kit.toLogin(reply, `/devices/${request.params.id}`);
+    if (!kit.formOk(request.body, s)) return kit.send(reply, 403, 'Device', html`<p class="error">The form expired; reload the page.</p>`, s);
+    try {
+      const c = await devices.rotateToken(s.principal, request.params.id);
+      return kit.send(
+        reply,
+        200,
+        'New device token',
+        html`<p class="ok" role="status">The device has a new token; the old one no longer works. Enter it in the device now: it is shown only once.</p><p>Token <code id="device-token">${c.token}</code></p><p><a href="/devices/${c.deviceId}">Back to the device</a></p>`,
+        s,
+      );
+    } catch (err) {
+      return kit.refused(reply, 'Device', err, '/devices', s);
+    }
+  });
+
+  app.post<{ Params: { id: string }; Body: Record<string, string> }>('/devices/:id/remove', { schema: { ...hide, params: idParams } }, async (request, reply) => {
+    const s = await kit.signedIn(request);
+    if (!s) return kit.toLogin(reply, `/devices/${request.params.id}`);
+    if (!kit.formOk(request.body, s)) return kit.send(reply, 403, 'Device', html`<p class="error">The form expired; reload the page.</p>`, s);
+    try {
+      await devices.remove(s.principal, request.params.id);
+      return reply.redirect('/devices', 303);
+    } catch (err) {
+      return kit.refused(reply, 'Device', err, '/devices', s);
+    }
+  });
+}
