@@ -12,6 +12,7 @@ import { faxCommands } from './fax.js';
 import { billingCommands, codeCommands, firmwareCommands } from './management.js';
 import { deviceReportCommand, pushCommands, simulateCommand } from './device-client.js';
 import { bulkCommands } from './bulk.js';
+import { operationsCommands } from './operations.js';
 
 // A reader that stops early (`| head`) is not a failure worth a stack trace.
 for (const stream of [process.stdout, process.stderr])
@@ -89,6 +90,7 @@ dataCommands(program, globals);
 clientCommands(program, globals);
 pushCommands(program, globals);
 bulkCommands(program, globals);
+operationsCommands(program, globals);
 billingCommands(program, globals);
 codeCommands(program, globals);
 firmwareCommands(program, globals);
