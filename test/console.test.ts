@@ -131,14 +131,48 @@ describe('operator console in real Chromium: dashboard, device search and page, 
     await page.close();
   });
 
+  it('cancels a held print job from its page, acknowledges an alert, and exports billing as CSV', async () => {
+    const printer = cliJson<{ deviceId: string; token: string }>(relay.dataDir, ['device', 'add', '--serial', 'PRN-1', '--model', 'EP-884A']);
+    assert.equal((await api(relay.url, '/device/v1/printer/state', { method: 'POST', token: printer.token, json: { acceptingJobs: true, status: 'idle' } })).status, 200);
+    const form = new FormData();
+    form.append('document', new Blob([new Uint8Array(Buffer.from('%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n'))]), 'minutes.pdf');
+    const submitted = await fetch(`${relay.url}/api/v1/printers/${printer.deviceId}/jobs`, { method: 'POST', headers: { authorization: `Bearer ${admin}` }, body: form });
+    assert.equal(submitted.status, 201, await submitted.clone().text());
+    const jobId = ((await submitted.json()) as { jobId: string }).jobId;
+    assert.equal((await api(relay.url, '/device/v1/reports', { method: 'POST', token: printer.token, json: { kind: 'error', code: '341' } })).status, 200);
+
+    const page = await browser.newPage();
+    await signIn(page, 'petra', 'operator pass 2', '/printers');
+    assert.match((await page.textContent(`tr[data-printer="${printer.deviceId}"]`)) ?? '', /accepting jobs/);
+    await Promise.all([page.waitForNavigation(), page.click(`tr[data-printer="${printer.deviceId}"] a[href^="/jobs"]`)]);
+    assert.equal(await page.getAttribute(`tr[data-job="${jobId}"]`, 'data-state'), 'pending');
+    await Promise.all([page.waitForNavigation(), page.click(`a[href="/jobs/${jobId}"]`)]);
+    await Promise.all([page.waitForNavigation(), page.click('#cancel-form button')]);
+    assert.equal(await page.textContent('#job-state'), 'canceled');
+    assert.equal((await api(relay.url, `/api/v1/jobs/${jobId}`, { token: admin })).body.state, 'canceled');
+
+    await page.goto(`${relay.url}/alerts`);
+    const ack = page.locator('button[data-action=acknowledge]').first();
+    const alertId = await ack.getAttribute('data-alert');
+    await Promise.all([page.waitForNavigation(), ack.click()]);
+    assert.equal(await page.getAttribute(`#alert-${alertId}`, 'data-state'), 'acknowledged');
+
+    await page.goto(`${relay.url}/billing`);
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('#billing-form button')]);
+    const csv = readFileSync((await download.path())!, 'utf8');
+    assert.match(csv.split('\r\n')[0]!, /^device_id,serial,registration_number,model/);
+    assert.ok(csv.includes(printer.deviceId), 'every device of the fleet has a line');
+    await page.close();
+  });
+
   it('fits the dashboard, device list and device page into 390 px, and refuses a form without its CSRF token', async () => {
     const page = await browser.newPage({ viewport: { width: 390, height: 844 } });
     await signIn(page, 'petra', 'operator pass 2', '/');
-    for (const path of ['/', '/devices', `/devices/${ids[1]}`]) {
+    for (const path of ['/', '/devices', `/devices/${ids[1]}`, '/printers', '/jobs', '/billing']) {
       await page.goto(`${relay.url}${path}`);
       const o = await overflow(page);
       assert.ok(o.scrollWidth <= o.width, `${path}: the page scrolls sideways (${o.scrollWidth} > ${o.width})`);
-      await shot(page, path === '/' ? 'dashboard' : path === '/devices' ? 'devices' : 'device');
+      await shot(page, path === '/' ? 'dashboard' : path.startsWith('/devices/') ? 'device' : path.slice(1));
     }
     const forged = await page.request.post(`${relay.url}/devices/${ids[1]}/remove`, { form: { _csrf: 'guess' } });
     assert.equal(forged.status(), 403);

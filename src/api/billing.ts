@@ -1,5 +1,5 @@
+import { sendCsv } from '../http/csv.js';
 import type { FastifyInstance } from 'fastify';
-import { Readable } from 'node:stream';
 import type { Services } from '../services/index.js';
 import { accountId, deviceIdParam, rawBody, okJson, problemResponses } from '../http/schemas.js';
 
@@ -48,17 +48,7 @@ export async function billingRoutes(app: FastifyInstance, { services }: { servic
         response: { 200: rawBody('One CSV line per device', 'text/csv'), ...problemResponses },
       },
     },
-    async (request, reply) => {
-      const lines = billing.csv(request.principal!, request.query.from, request.query.to, request.query.accountId);
-      const header = await lines.next(); // validates the period before anything is sent
-      const body = Readable.from((async function* () {
-        yield header.value as string;
-        yield* lines;
-      })());
-      return reply
-        .type('text/csv; charset=utf-8')
-        .header('content-disposition', `attachment; filename="billing-${request.query.from}-${request.query.to}.csv"`.replace(/[^\x20-\x7e]/g, ''))
-        .send(body);
-    },
+    async (request, reply) =>
+      sendCsv(reply, billing.csv(request.principal!, request.query.from, request.query.to, request.query.accountId), `billing-${request.query.from}-${request.query.to}.csv`),
   );
 }

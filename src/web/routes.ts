@@ -12,6 +12,7 @@ import { html, listTable, type Html } from './html.js';
 import type { ConsoleKit } from './console.js';
 import { devicePages } from './device-pages.js';
 import { dashboard } from './dashboard.js';
+import { printPages } from './print-pages.js';
 
 const LOGIN_CSRF_COOKIE = 'fr_login_csrf';
 
@@ -264,5 +265,6 @@ export async function webRoutes(app: FastifyInstance, o: { kit: ConsoleKit; serv
   );
 
   await devicePages(app, { kit: o.kit, services: o.services, presence: o.runtime.presence, status: o.runtime.status, alerts, print: o.runtime.print, push: o.runtime.push, bulk: o.runtime.bulk });
+  await printPages(app, { kit: o.kit, services: o.services, print: o.runtime.print });
   await dashboard(app, { kit: o.kit, services: o.services, alerts });
 }
