@@ -6,12 +6,9 @@
  *   npm run build && [FLEETRELAY_TEST_STORE=postgres] node dist/bench/console.js [--devices 100000] [--runs 20]
  */
 import { parseArgs } from 'node:util';
-import { systemClock } from '../src/domain/clock.js';
-import { createServices } from '../src/services/index.js';
-import { cryptoRandom } from '../src/services/kernel/secrets.js';
-import { openStore } from '../src/stores.js';
 import { cli, startRelay } from '../test/helpers/relay.js';
 import { databaseUrlFor } from '../test/helpers/store.js';
+import { provisionFleet } from './fleet.js';
 import { pct } from './measure.js';
 
 const { values } = parseArgs({ options: { devices: { type: 'string', default: '100000' }, runs: { type: 'string', default: '20' } } });
@@ -21,17 +18,16 @@ const RUNS = Number(values.runs);
 const relay = await startRelay({ args: ['--status-poll', '0'] });
 try {
   const t0 = performance.now();
-  const databaseUrl = databaseUrlFor(relay.dataDir);
-  const store = await openStore({ dataDir: relay.dataDir, databaseUrl });
-  const services = createServices({ store, clock: systemClock, random: cryptoRandom(), domain: 'fleetrelay.local' }, { registrationTtlMs: 60_000 });
   let someId = '';
-  for (let i = 0; i < N; i++) {
-    const { device } = await services.devices.provision({ kind: 'cli' }, { serial: `CON-${String(i).padStart(6, '0')}`, model: i % 3 ? 'MP C3004' : 'HL-L2350' });
-    if (i % 10 === 0) await store.devices.setTags(device.id, ['floor-3'], Date.now());
-    if (i === Math.floor(N / 2)) someId = device.id;
-  }
-  await store.close();
-  console.log(`${N} devices provisioned in ${((performance.now() - t0) / 1000).toFixed(0)} s (${databaseUrl ? 'PostgreSQL' : 'SQLite'})`);
+  await provisionFleet(relay.dataDir, N, {
+    serial: (i) => `CON-${String(i).padStart(6, '0')}`,
+    model: (i) => (i % 3 ? 'MP C3004' : 'HL-L2350'),
+    each: async (device, i, store) => {
+      if (i % 10 === 0) await store.devices.setTags(device.id, ['floor-3'], Date.now());
+      if (i === Math.floor(N / 2)) someId = device.id;
+    },
+  });
+  console.log(`${N} devices provisioned in ${((performance.now() - t0) / 1000).toFixed(0)} s (${databaseUrlFor(relay.dataDir) ? 'PostgreSQL' : 'SQLite'})`);
 
   if (cli(relay.dataDir, ['user', 'add', 'bench', '--password', 'bench password 1', '--admin']).code !== 0) throw new Error('user add failed');
   const login = await fetch(`${relay.url}/login`);

@@ -22,18 +22,14 @@ import { writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { systemClock } from '../src/domain/clock.js';
 import { sessionUrl } from '../src/device/sdk/stream-client.js';
 import { WsClient } from '../src/device/sdk/ws-client.js';
 import { OID } from '../src/device/sim/printer-mib.js';
 import type { SimulatedDevice } from '../src/device/sim/simulator.js';
 import { NS } from '../src/protocol/xmpp/namespaces.js';
 import { el } from '../src/protocol/xmpp/xml.js';
-import { createServices } from '../src/services/index.js';
-import { cryptoRandom } from '../src/services/kernel/secrets.js';
-import { openStore } from '../src/stores.js';
 import { cliJson, startRelay } from '../test/helpers/relay.js';
-import { databaseUrlFor } from '../test/helpers/store.js';
+import { provisionFleet } from './fleet.js';
 import { monotonicMs, pct, procStat, sleep } from './measure.js';
 import { startEjabberd } from './peers/ejabberd.js';
 
@@ -78,15 +74,7 @@ async function fleetRelay(): Promise<Server> {
     nodeArgs: process.env.RELAY_NODE_ARGS?.split(' ').filter(Boolean),
   });
   const token = cliJson<{ token: string }>(relay.dataDir, ['token', 'create', '--admin']).token;
-  // Provisioned straight into the data directory: the relay sees them at once.
-  const store = await openStore({ dataDir: relay.dataDir, databaseUrl: databaseUrlFor(relay.dataDir) });
-  const services = createServices({ store, clock: systemClock, random: cryptoRandom(), domain: 'fleetrelay.local' }, { registrationTtlMs: 60_000 });
-  const devices: SimulatedDevice[] = [];
-  for (let i = 0; i < SESSIONS; i++) {
-    const { credentials } = await services.devices.provision({ kind: 'cli' }, { serial: `TAIL-${i}`, model: 'LoadJet' });
-    devices.push({ ...credentials, serial: `TAIL-${i}`, model: 'LoadJet' });
-  }
-  await store.close();
+  const devices = await provisionFleet(relay.dataDir, SESSIONS, { serial: (i) => `TAIL-${i}` });
   const agent = new Agent({ keepAlive: true, maxSockets: 256 });
   const body = JSON.stringify({ oids: [OID.sysName] });
   return {

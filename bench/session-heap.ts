@@ -16,12 +16,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { systemClock } from '../src/domain/clock.js';
-import type { SimulatedDevice } from '../src/device/sim/simulator.js';
-import { createServices } from '../src/services/index.js';
-import { cryptoRandom } from '../src/services/kernel/secrets.js';
-import { openStore } from '../src/stores.js';
 import { startRelay } from '../test/helpers/relay.js';
+import { provisionFleet } from './fleet.js';
 import { sleep } from './measure.js';
 
 const { values } = parseArgs({
@@ -70,14 +66,7 @@ const relay = await startRelay({
   nodeArgs: ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${dir}`],
   sqlite: true,
 });
-const store = await openStore({ dataDir: relay.dataDir });
-const services = createServices({ store, clock: systemClock, random: cryptoRandom(), domain: 'fleetrelay.local' }, { registrationTtlMs: 60_000 });
-const devices: SimulatedDevice[] = [];
-for (let i = 0; i < SESSIONS; i++) {
-  const { credentials } = await services.devices.provision({ kind: 'cli' }, { serial: `HEAP-${i}`, model: 'LoadJet' });
-  devices.push({ ...credentials, serial: `HEAP-${i}`, model: 'LoadJet' });
-}
-await store.close();
+const devices = await provisionFleet(relay.dataDir, SESSIONS, { serial: (i) => `HEAP-${i}` });
 
 /** Asks the relay for a heap snapshot and waits until it is written. */
 async function snapshot(): Promise<string> {

@@ -208,6 +208,6 @@ export async function buildApp({ config, services, runtime, metrics, logger }: A
 
   await app.register(printPageRoutes, { mail: runtime.mailPrint });
 
-  await app.register(webRoutes, { kit: consoleKit(services.auth), services, runtime, failures });
+  await app.register(webRoutes, { kit: consoleKit(services.auth), services, parts: runtime, failures });
   return app;
 }

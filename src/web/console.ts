@@ -1,4 +1,4 @@
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { SESSION_COOKIE } from '../http/auth.js';
 import type { AuthService, SignedIn } from '../services/identity/auth.js';
 import { PROBLEMS, ServiceError } from '../services/kernel/errors.js';
@@ -20,7 +20,29 @@ export function consoleKit(auth: AuthService) {
     if (!(err instanceof ServiceError)) throw err;
     return send(reply, PROBLEMS[err.problem].status, title, html`<p class="error" role="alert">${err.message}</p><p><a href="${back}">Back</a></p>`, s);
   };
-  return { signedIn, send, toLogin, formOk, refused };
+  /**
+   * A console form's POST: signed in (else to sign-in), its CSRF token checked (else 403), and a
+   * service's refusal shown as a page with a way back (`back`, also where sign-in returns to).
+   */
+  const form = <P extends Record<string, string>>(
+    app: FastifyInstance,
+    path: string,
+    o: { title: string; back: (params: P) => string; params?: object },
+    act: (s: SignedIn, params: P, body: Record<string, string>, reply: FastifyReply) => Promise<FastifyReply>,
+  ): void => {
+    app.post<{ Body: Record<string, string> }>(path, { schema: { hide: true, ...(o.params ? { params: o.params } : {}) } }, async (request, reply) => {
+      const params = request.params as P;
+      const s = await signedIn(request);
+      if (!s) return toLogin(reply, o.back(params));
+      if (!formOk(request.body, s)) return send(reply, 403, o.title, html`<p class="error">The form expired; reload the page.</p>`, s);
+      try {
+        return await act(s, params, request.body ?? {}, reply);
+      } catch (err) {
+        return refused(reply, o.title, err, o.back(params), s);
+      }
+    });
+  };
+  return { signedIn, send, toLogin, formOk, refused, form };
 }
 
 export type ConsoleKit = ReturnType<typeof consoleKit>;

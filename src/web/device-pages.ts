@@ -137,25 +137,17 @@ export async function devicePages(
     return reply.type('text/csv; charset=utf-8').header('content-disposition', 'attachment; filename="devices.csv"').send(`${lines.join('\r\n')}\r\n`);
   });
 
-  app.post<{ Body: Record<string, string> }>('/devices/bulk', { schema: hide }, async (request, reply) => {
-    const s = await kit.signedIn(request);
-    if (!s) return kit.toLogin(reply, '/devices');
-    const b = request.body ?? {};
-    if (!kit.formOk(b, s)) return kit.send(reply, 403, 'Devices', html`<p class="error">The form expired; reload the page.</p>`, s);
+  kit.form(app, '/devices/bulk', { title: 'Devices', back: () => '/devices' }, async (s, _params, b, reply) => {
     const value = String(b.value ?? '');
     const filter = filterOf({ q: b.q, state: b.state as ListQuery['state'], model: b.model, tag: b.tag, account: b.account });
     const input: BulkInput =
       b.action === 'tag-add' || b.action === 'tag-remove'
         ? { action: 'tags', filter, [b.action === 'tag-add' ? 'add' : 'remove']: [value.trim()] }
         : { action: 'set', filter, objects: [{ oid: b.action === 'contact' ? SYSTEM_OID.sysContact : SYSTEM_OID.sysLocation, type: 'string', value }], ...(b.queue ? { queueOfflineSeconds: 86400 } : {}) };
-    try {
-      // A search is no bulk filter: the devices it finds are named instead.
-      const selection = filter.search ? { deviceIds: await matching(s, filter) } : { tag: filter.tag, model: filter.model, online: filter.online, accountId: filter.accountId };
-      const { job } = await o.bulk.start(s.principal, { ...input, filter: selection });
-      return reply.redirect(`/bulk/${job.id}`, 303);
-    } catch (err) {
-      return kit.refused(reply, 'Devices', err, '/devices', s);
-    }
+    // A search is no bulk filter: the devices it finds are named instead.
+    const selection = filter.search ? { deviceIds: await matching(s, filter) } : { tag: filter.tag, model: filter.model, online: filter.online, accountId: filter.accountId };
+    const { job } = await o.bulk.start(s.principal, { ...input, filter: selection });
+    return reply.redirect(`/bulk/${job.id}`, 303);
   });
 
   const matching = async (s: SignedIn, filter: ReturnType<typeof filterOf>): Promise<string[]> => {
@@ -186,16 +178,9 @@ export async function devicePages(
     }
   });
 
-  app.post<{ Params: { id: string }; Body: Record<string, string> }>('/bulk/:id/retry', { schema: { ...hide, params: idParams } }, async (request, reply) => {
-    const s = await kit.signedIn(request);
-    if (!s) return kit.toLogin(reply, `/bulk/${request.params.id}`);
-    if (!kit.formOk(request.body, s)) return kit.send(reply, 403, 'Bulk job', html`<p class="error">The form expired; reload the page.</p>`, s);
-    try {
-      await o.bulk.retry(s.principal, request.params.id);
-      return reply.redirect(`/bulk/${request.params.id}`, 303);
-    } catch (err) {
-      return kit.refused(reply, 'Bulk job', err, `/bulk/${request.params.id}`, s);
-    }
+  kit.form<{ id: string }>(app, '/bulk/:id/retry', { title: 'Bulk job', back: (p) => `/bulk/${p.id}`, params: idParams }, async (s, p, _body, reply) => {
+    await o.bulk.retry(s.principal, p.id);
+    return reply.redirect(`/bulk/${p.id}`, 303);
   });
 
   const detail = async (s: SignedIn, d: Device, extra: Html = html``): Promise<Html> => {
@@ -266,56 +251,37 @@ export async function devicePages(
     }
   });
 
-  app.post<{ Params: { id: string }; Body: Record<string, string> }>('/devices/:id/get', { schema: { ...hide, params: idParams } }, async (request, reply) => {
-    const s = await kit.signedIn(request);
-    if (!s) return kit.toLogin(reply, `/devices/${request.params.id}`);
-    if (!kit.formOk(request.body, s)) return kit.send(reply, 403, 'Device', html`<p class="error">The form expired; reload the page.</p>`, s);
+  const deviceForm = { title: 'Device', back: (p: { id: string }) => `/devices/${p.id}`, params: idParams };
+
+  kit.form<{ id: string }>(app, '/devices/:id/get', deviceForm, async (s, p, body, reply) => {
+    const d = await devices.get(s.principal, p.id);
+    const oids = String(body.oids ?? '').split(/\s+/).filter(Boolean).slice(0, 32);
+    let answer: Html;
     try {
-      const d = await devices.get(s.principal, request.params.id);
-      const oids = String(request.body.oids ?? '').split(/\s+/).filter(Boolean).slice(0, 32);
-      let answer: Html;
-      try {
-        const r = await o.push.get(s.principal, d.id, oids, { timeoutSeconds: 10 });
-        answer = 'objects' in r && r.objects
-          ? html`<div id="get-answer" role="status">${listTable(['OID', 'Type', 'Value'], r.objects.map((x) => ({ cells: [html`<code>${x.oid}</code>`, 'type' in x ? x.type : '-', 'value' in x ? x.value : `(${x.error})`] })))}</div>`
-          : html`<p class="error" role="alert">Queued.</p>`;
-      } catch (err) {
-        if (!(err instanceof ServiceError)) throw err;
-        answer = html`<p class="error" role="alert" id="get-answer">${err.message}</p>`;
-      }
-      return kit.send(reply, 200, `${d.model} ${d.serial}`, await detail(s, d, answer), s);
+      const r = await o.push.get(s.principal, d.id, oids, { timeoutSeconds: 10 });
+      answer = 'state' in r
+        ? html`<p class="error" role="alert" id="get-answer">Queued.</p>`
+        : html`<div id="get-answer" role="status">${listTable(['OID', 'Type', 'Value'], r.objects.map((x) => ({ cells: [html`<code>${x.oid}</code>`, 'type' in x ? x.type : '-', 'value' in x ? x.value : `(${x.error})`] })))}</div>`;
     } catch (err) {
-      return kit.refused(reply, 'Device', err, '/devices', s);
+      if (!(err instanceof ServiceError)) throw err;
+      answer = html`<p class="error" role="alert" id="get-answer">${err.message}</p>`;
     }
+    return kit.send(reply, 200, `${d.model} ${d.serial}`, await detail(s, d, answer), s);
   });
 
-  app.post<{ Params: { id: string }; Body: Record<string, string> }>('/devices/:id/rotate-token', { schema: { ...hide, params: idParams } }, async (request, reply) => {
-    const s = await kit.signedIn(request);
-    if (!s) return kit.toLogin(reply, `/devices/${request.params.id}`);
-    if (!kit.formOk(request.body, s)) return kit.send(reply, 403, 'Device', html`<p class="error">The form expired; reload the page.</p>`, s);
-    try {
-      const c = await devices.rotateToken(s.principal, request.params.id);
-      return kit.send(
-        reply,
-        200,
-        'New device token',
-        html`<p class="ok" role="status">The device has a new token; the old one no longer works. Enter it in the device now: it is shown only once.</p><p>Token <code id="device-token">${c.token}</code></p><p><a href="/devices/${c.deviceId}">Back to the device</a></p>`,
-        s,
-      );
-    } catch (err) {
-      return kit.refused(reply, 'Device', err, '/devices', s);
-    }
+  kit.form<{ id: string }>(app, '/devices/:id/rotate-token', deviceForm, async (s, p, _body, reply) => {
+    const c = await devices.rotateToken(s.principal, p.id);
+    return kit.send(
+      reply,
+      200,
+      'New device token',
+      html`<p class="ok" role="status">The device has a new token; the old one no longer works. Enter it in the device now: it is shown only once.</p><p>Token <code id="device-token">${c.token}</code></p><p><a href="/devices/${c.deviceId}">Back to the device</a></p>`,
+      s,
+    );
   });
 
-  app.post<{ Params: { id: string }; Body: Record<string, string> }>('/devices/:id/remove', { schema: { ...hide, params: idParams } }, async (request, reply) => {
-    const s = await kit.signedIn(request);
-    if (!s) return kit.toLogin(reply, `/devices/${request.params.id}`);
-    if (!kit.formOk(request.body, s)) return kit.send(reply, 403, 'Device', html`<p class="error">The form expired; reload the page.</p>`, s);
-    try {
-      await devices.remove(s.principal, request.params.id);
-      return reply.redirect('/devices', 303);
-    } catch (err) {
-      return kit.refused(reply, 'Device', err, '/devices', s);
-    }
+  kit.form<{ id: string }>(app, '/devices/:id/remove', deviceForm, async (s, p, _body, reply) => {
+    await devices.remove(s.principal, p.id);
+    return reply.redirect('/devices', 303);
   });
 }

@@ -67,16 +67,9 @@ export async function printPages(app: FastifyInstance, o: { kit: ConsoleKit; ser
     }
   });
 
-  app.post<{ Params: { id: string }; Body: Record<string, string> }>('/jobs/:id/cancel', { schema: { ...hide, params: idParams } }, async (request, reply) => {
-    const s = await kit.signedIn(request);
-    if (!s) return kit.toLogin(reply, `/jobs/${request.params.id}`);
-    if (!kit.formOk(request.body, s)) return kit.send(reply, 403, 'Print job', html`<p class="error">The form expired; reload the page.</p>`, s);
-    try {
-      await print.cancel(s.principal, request.params.id);
-      return reply.redirect(`/jobs/${request.params.id}`, 303);
-    } catch (err) {
-      return kit.refused(reply, 'Print job', err, `/jobs/${request.params.id}`, s);
-    }
+  kit.form<{ id: string }>(app, '/jobs/:id/cancel', { title: 'Print job', back: (p) => `/jobs/${p.id}`, params: idParams }, async (s, p, _body, reply) => {
+    await print.cancel(s.principal, p.id);
+    return reply.redirect(`/jobs/${p.id}`, 303);
   });
 
   app.get('/billing', { schema: hide }, async (request, reply) => {

@@ -5,7 +5,12 @@ import type { SignedIn } from '../services/identity/auth.js';
 import { ServiceError } from '../services/kernel/errors.js';
 import { PROBLEMS } from '../services/kernel/errors.js';
 import type { RateLimiter } from '../services/kernel/rate-limit.js';
-import type { RelayRuntime } from '../app.js';
+import type { AlertService } from '../services/management/alerts.js';
+import type { BulkService } from '../services/management/bulk.js';
+import type { StatusService } from '../services/management/status.js';
+import type { PrintService } from '../services/print/print.js';
+import type { PushService } from '../services/push/push.js';
+import type { DevicePresence } from '../sessions/device-sessions.js';
 import { newSecret, sameText } from '../services/kernel/secrets.js';
 import { SESSION_COOKIE } from '../http/auth.js';
 import { html, listTable, type Html } from './html.js';
@@ -21,8 +26,18 @@ const LOGIN_CSRF_COOKIE = 'fr_login_csrf';
  * the claim URL and types the PIN the device showed); the device pages are in device-pages.ts.
  * Forms carry a CSRF token: the session's once signed in, a double-submit cookie before.
  */
-export async function webRoutes(app: FastifyInstance, o: { kit: ConsoleKit; services: Services; runtime: RelayRuntime; failures: RateLimiter }): Promise<void> {
-  const { alerts } = o.runtime;
+/** What the console's pages use besides the services. */
+export interface ConsoleParts {
+  presence: DevicePresence;
+  status: StatusService;
+  alerts: AlertService;
+  print: PrintService;
+  push: PushService;
+  bulk: BulkService;
+}
+
+export async function webRoutes(app: FastifyInstance, o: { kit: ConsoleKit; services: Services; parts: ConsoleParts; failures: RateLimiter }): Promise<void> {
+  const { alerts } = o.parts;
   const { auth, registration, accounts, devices, ctx } = o.services;
   const hide = { hide: true };
 
@@ -264,7 +279,7 @@ export async function webRoutes(app: FastifyInstance, o: { kit: ConsoleKit; serv
     },
   );
 
-  await devicePages(app, { kit: o.kit, services: o.services, presence: o.runtime.presence, status: o.runtime.status, alerts, print: o.runtime.print, push: o.runtime.push, bulk: o.runtime.bulk });
-  await printPages(app, { kit: o.kit, services: o.services, print: o.runtime.print });
+  await devicePages(app, { kit: o.kit, services: o.services, ...o.parts });
+  await printPages(app, { kit: o.kit, services: o.services, print: o.parts.print });
   await dashboard(app, { kit: o.kit, services: o.services, alerts });
 }
