@@ -48,6 +48,7 @@ import { accountRoutes } from './api/accounts.js';
 import { deviceRoutes } from './api/devices.js';
 import { bulkRoutes } from './api/bulk.js';
 import type { BulkService } from './services/management/bulk.js';
+import type { LiveEvents } from './web/live.js';
 import { okJson, rawBody, sharedSchemas } from './http/schemas.js';
 import { openapiOptions } from './api/openapi.js';
 
@@ -60,6 +61,7 @@ export interface RelayRuntime {
   alerts: AlertService;
   status: StatusService;
   bulk: BulkService;
+  live: LiveEvents;
   webhooks: WebhookService;
   print: PrintService;
   mailPrint: MailPrintService;

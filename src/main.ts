@@ -28,6 +28,7 @@ import { AlertService } from './services/management/alerts.js';
 import { ReportService } from './services/management/reports.js';
 import { StatusService } from './services/management/status.js';
 import { BulkService } from './services/management/bulk.js';
+import { LiveEvents } from './web/live.js';
 import { DEFAULT_STATUS_POLL, StatusPoller } from './services/management/status-poll.js';
 import { WebhookService } from './services/management/webhooks.js';
 import { webhookHttp } from './transports/webhook-http/client.js';
@@ -177,7 +178,13 @@ export async function startRelay(
     webhooks,
     onError: (what, err) => logger.warn({ err }, `${what} notification failed`),
   });
-  const alerts = new AlertService(services.ctx, { opened: (a, d) => notifications.alertOpened(a, d) });
+  const live = new LiveEvents();
+  const alerts = new AlertService(services.ctx, {
+    opened: (a, d) => {
+      notifications.alertOpened(a, d);
+      live.publish(d.accountId, { kind: 'alert', alertId: a.id, deviceId: d.id, description: a.description });
+    },
+  });
   const status = new StatusService(services.ctx, services.devices, alerts, config.statusHistoryDays * 86400_000);
   const reports = new ReportService(services.ctx, push, alerts, services.firmware, {
     orderReceived: (d, o) => notifications.orderReceived(d, o),
@@ -254,14 +261,24 @@ export async function startRelay(
   );
   const websocket = new WebSocketManager(DEFAULT_WEBSOCKET, streamPort, clock, services.ctx.random, logger, admission, capacity, config.nodeId);
   websocket.start();
-  presence.on('online', (id) => logger.debug({ deviceId: id }, 'device online'));
-  presence.on('offline', (id, reason) => logger.debug({ deviceId: id, reason }, 'device offline'));
+  const showPresence = (deviceId: string, online: boolean): void => {
+    if (!live.watching) return;
+    void store.devices.get(deviceId).then((d) => d && live.publish(d.accountId, { kind: 'presence', deviceId, online }), () => undefined);
+  };
+  presence.on('online', (id) => {
+    logger.debug({ deviceId: id }, 'device online');
+    showPresence(id, true);
+  });
+  presence.on('offline', (id, reason) => {
+    logger.debug({ deviceId: id, reason }, 'device offline');
+    showPresence(id, false);
+  });
   presence.start();
   statusPoll.start();
   await revocations.start();
 
   const metrics = createMetrics({ sessions: () => bosh.size, websocketSessions: () => websocket.size, sessionsEnded: () => bosh.endedBy, websocketSessionsEnded: () => websocket.endedBy, online: () => directory.onlineCount, leader: () => (leader.isLeader ? 1 : 0), nodes: () => nodes.peers.length + 1, pending: () => answers.size, faxConnections: () => fax.size, faxCalls: () => fax.calls, faxBytes: () => fax.bytesRelayed, outbox: () => outbox.waiting });
-  const app = await buildApp({ config, services, runtime: { push, print, mailPrint, reports, alerts, status, bulk, webhooks, presence: sessions, bosh, websocket, failures, registrations, fax }, metrics, logger });
+  const app = await buildApp({ config, services, runtime: { push, print, mailPrint, reports, alerts, status, bulk, live, webhooks, presence: sessions, bosh, websocket, failures, registrations, fax }, metrics, logger });
 
   // Short print retention and keep times (tests, small sites) are enforced within a quarter of their length.
   const shortest = Math.min(config.printRetentionSeconds, config.printKeepSeconds || Infinity);
@@ -305,6 +322,7 @@ export async function startRelay(
       await new Promise<void>((r) => faxListener.close(() => r()));
       bosh.closeAll();
       websocket.closeAll();
+      live.closeAll();
       hub.closeAll();
       answers.closeAll();
       await app.close();

@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { OID } from '../src/device/sim/printer-mib.js';
+import { sessionUrl } from '../src/device/sdk/stream-client.js';
+import { WsClient } from '../src/device/sdk/ws-client.js';
 import { launchChromium } from './helpers/browser.js';
 import { adminToken, api, cli, cliJson, startRelay, tempDir, until, type RelayProcess } from './helpers/relay.js';
 import { simulate } from './helpers/simulate.js';
@@ -25,6 +27,7 @@ describe('operator console in real Chromium: dashboard, device search and page, 
   let ids: string[];
   let serial: string;
   let acmeDevice: string;
+  let acmeToken: string;
 
   before(async () => {
     relay = await startRelay({ args: ['--status-poll', '1'] });
@@ -32,7 +35,7 @@ describe('operator console in real Chromium: dashboard, device search and page, 
     assert.equal(cli(relay.dataDir, ['user', 'add', 'petra', '--password', 'operator pass 2', '--admin']).code, 0);
     cliJson(relay.dataDir, ['account', 'add', 'acme']);
     assert.equal(cli(relay.dataDir, ['user', 'add', 'olga', '--password', 'operator pass 3', '--account', 'acme']).code, 0);
-    acmeDevice = cliJson<{ deviceId: string }>(relay.dataDir, ['device', 'add', '--serial', 'ACME-77', '--model', 'MP C3004', '--account', 'acme']).deviceId;
+    ({ deviceId: acmeDevice, token: acmeToken } = cliJson<{ deviceId: string; token: string }>(relay.dataDir, ['device', 'add', '--serial', 'ACME-77', '--model', 'MP C3004', '--account', 'acme']));
     const state = join(tempDir(), 'console-sim.json');
     sim = simulate(relay, ['--count', '2', '--state', state, '--pages-per-minute', '120', '--transport', 'websocket']);
     await sim.ready;
@@ -163,6 +166,40 @@ describe('operator console in real Chromium: dashboard, device search and page, 
     assert.match(csv.split('\r\n')[0]!, /^device_id,serial,registration_number,model/);
     assert.ok(csv.includes(printer.deviceId), 'every device of the fleet has a line');
     await page.close();
+  });
+
+  it('shows a device going online and offline, and a new alert, without a reload; another account hears none of it', async () => {
+    const d = cliJson<{ deviceId: string; token: string }>(relay.dataDir, ['device', 'add', '--serial', 'LIVE-1', '--model', 'MP C3004']);
+    const page = await browser.newPage();
+    await signIn(page, 'petra', 'operator pass 2', `/devices/${d.deviceId}`);
+    assert.equal(await page.textContent('#presence'), 'offline');
+    const acme = await browser.newPage();
+    await signIn(acme, 'olga', 'operator pass 3', '/devices');
+    // What olga's browser hears on the same stream the pages use.
+    await acme.evaluate(() => {
+      const w = window as unknown as { heard: string[] };
+      w.heard = [];
+      const events = new EventSource('/events');
+      for (const kind of ['presence', 'alert']) events.addEventListener(kind, (m) => w.heard.push((m as MessageEvent).data as string));
+    });
+    const device = new WsClient({ url: sessionUrl(relay.url, 'websocket'), domain: 'fleetrelay.local', onStanza: () => undefined, onEnd: () => undefined });
+    await device.open(d.deviceId, d.token);
+    await page.waitForFunction(() => document.querySelector('#presence')?.textContent === 'online', undefined, { timeout: 10_000 });
+    assert.equal((await api(relay.url, '/device/v1/reports', { method: 'POST', token: d.token, json: { kind: 'error', code: '784' } })).status, 200);
+    await page.waitForFunction(() => /New alert: abnormal condition occurred in the fixing drum/.test(document.querySelector('#live-news')?.textContent ?? ''), undefined, { timeout: 10_000 });
+    await device.terminate();
+    await page.waitForFunction(() => document.querySelector('#presence')?.textContent === 'offline', undefined, { timeout: 10_000 });
+    // Its own device, though, it hears: the stream works, and carried nothing of the other account.
+    const own = new WsClient({ url: sessionUrl(relay.url, 'websocket'), domain: 'fleetrelay.local', onStanza: () => undefined, onEnd: () => undefined });
+    await own.open(acmeDevice, acmeToken);
+    await acme.waitForFunction((id) => (window as unknown as { heard: string[] }).heard.some((h) => h.includes(id)), acmeDevice, { timeout: 10_000 });
+    await own.terminate();
+    const heard = await acme.evaluate(() => (window as unknown as { heard: string[] }).heard);
+    assert.ok(!heard.some((h) => h.includes(d.deviceId)), `another account's stream carried: ${heard.join(' ')}`);
+    const anonymous = await fetch(`${relay.url}/events`);
+    assert.equal(anonymous.status, 401);
+    await page.close();
+    await acme.close();
   });
 
   it('fits the dashboard, device list and device page into 390 px, and refuses a form without its CSRF token', async () => {

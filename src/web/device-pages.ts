@@ -112,7 +112,7 @@ export async function devicePages(
       ['Device', 'Model', 'Serial', 'Tags', 'Account', 'State'],
       items.map((d) => ({
         attrs: html` data-device="${d.id}"`,
-        cells: [html`<a href="/devices/${d.id}"><code>${d.id}</code></a>`, d.model, d.serial, d.tags.join(', ') || '-', d.accountId, o.presence.isOnline(d.id) ? 'online' : 'offline'],
+        cells: [html`<a href="/devices/${d.id}"><code>${d.id}</code></a>`, d.model, d.serial, d.tags.join(', ') || '-', d.accountId, html`<span data-live-presence="${d.id}">${o.presence.isOnline(d.id) ? 'online' : 'offline'}</span>`],
       })),
     );
     const shown = items.length ? `${start}–${start + items.length - 1} of ${total}` : `none of ${total}`;
@@ -195,7 +195,7 @@ export async function devicePages(
     const fields = (rows: [string, unknown][]): Html => html`<dl class="fields">${rows.map(([k, v]) => html`<dt>${k}</dt><dd>${v ?? '-'}</dd>`)}</dl>`;
     return html`${extra}
       <section aria-labelledby="h-state"><h3 id="h-state">State</h3>${fields([
-        ['Connection', html`<strong id="presence">${online ? 'online' : 'offline'}</strong>`],
+        ['Connection', html`<strong id="presence" data-live-presence="${d.id}">${online ? 'online' : 'offline'}</strong>`],
         ['Last contact', when(d.lastSeenAt)],
         ['Device', st.deviceState],
         ['Printer', st.printerState],

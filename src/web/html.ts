@@ -69,5 +69,7 @@ export function page(title: string, body: Html, o: { user?: string; csrf?: strin
   return html`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <title>${title} · FleetRelay</title><style>${new Html(STYLE)}</style></head>
-<body><header><h1>FleetRelay</h1>${nav}</header><main><h2>${title}</h2>${body}</main></body></html>`.text;
+<body><header><h1>FleetRelay</h1>${nav}</header><main><h2>${title}</h2>${body}</main>${
+    o.user ? html`<p id="live-news" role="status" aria-live="polite"></p><script src="/console.js" defer></script>` : ''
+  }</body></html>`.text;
 }

@@ -16,6 +16,7 @@ import { SESSION_COOKIE } from '../http/auth.js';
 import { html, listTable, type Html } from './html.js';
 import type { ConsoleKit } from './console.js';
 import { devicePages } from './device-pages.js';
+import { CONSOLE_JS, type LiveEvents } from './live.js';
 import { dashboard } from './dashboard.js';
 import { printPages } from './print-pages.js';
 
@@ -34,6 +35,7 @@ export interface ConsoleParts {
   print: PrintService;
   push: PushService;
   bulk: BulkService;
+  live: LiveEvents;
 }
 
 export async function webRoutes(app: FastifyInstance, o: { kit: ConsoleKit; services: Services; parts: ConsoleParts; failures: RateLimiter }): Promise<void> {
@@ -42,7 +44,8 @@ export async function webRoutes(app: FastifyInstance, o: { kit: ConsoleKit; serv
   const hide = { hide: true };
 
   app.addHook('onSend', async (_request, reply) => {
-    reply.header('content-security-policy', "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'");
+    // One script, the relay's own (/console.js, live updates); pages work without it.
+    reply.header('content-security-policy', "default-src 'none'; style-src 'unsafe-inline'; script-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'");
     reply.header('x-content-type-options', 'nosniff');
     // Claim URLs are capabilities: never leak them in a Referer header or a shared cache.
     reply.header('referrer-policy', 'no-referrer');
@@ -279,6 +282,8 @@ export async function webRoutes(app: FastifyInstance, o: { kit: ConsoleKit; serv
     },
   );
 
+  o.parts.live.routes(app, o.kit);
+  app.get('/console.js', { schema: hide }, async (_request, reply) => reply.type('text/javascript; charset=utf-8').send(CONSOLE_JS));
   await devicePages(app, { kit: o.kit, services: o.services, ...o.parts });
   await printPages(app, { kit: o.kit, services: o.services, print: o.parts.print });
   await dashboard(app, { kit: o.kit, services: o.services, alerts });
