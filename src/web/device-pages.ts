@@ -4,6 +4,7 @@ import { TAG_PATTERN } from '../domain/devices.js';
 import { isAdmin } from '../domain/principal.js';
 import { STATUS_OID, SYSTEM_OID } from '../domain/status.js';
 import { ServiceError } from '../services/kernel/errors.js';
+import { sendCsv } from '../http/csv.js';
 import type { SignedIn } from '../services/identity/auth.js';
 import type { Services } from '../services/index.js';
 import type { AlertService } from '../services/management/alerts.js';
@@ -126,15 +127,21 @@ export async function devicePages(
   app.get<{ Querystring: ListQuery }>('/devices.csv', { schema: { ...hide, querystring: listQuery } }, async (request, reply) => {
     const s = await kit.signedIn(request);
     if (!s) return kit.toLogin(reply, request.url);
-    const lines = ['device_id,account_id,model,serial,tags,online,last_seen_at,firmware_version,installation_place'];
-    let cursor: string | undefined;
-    do {
-      const page = await devices.list(s.principal, { ...filterOf(request.query), cursor, limit: 500 });
-      for (const d of page.items)
-        lines.push([d.id, d.accountId, d.model, d.serial, d.tags.join(' '), o.presence.isOnline(d.id), d.lastSeenAt === null ? '' : new Date(d.lastSeenAt).toISOString(), d.firmwareVersion, d.registry.installationPlace].map(csvCell).join(','));
-      cursor = page.nextCursor ?? undefined;
-    } while (cursor && lines.length <= CSV_MAX);
-    return reply.type('text/csv; charset=utf-8').header('content-disposition', 'attachment; filename="devices.csv"').send(`${lines.join('\r\n')}\r\n`);
+    const filter = filterOf(request.query);
+    const principal = s.principal;
+    async function* lines(): AsyncGenerator<string> {
+      yield 'device_id,account_id,model,serial,tags,online,last_seen_at,firmware_version,installation_place\r\n';
+      let cursor: string | undefined;
+      let n = 0;
+      do {
+        const page = await devices.list(principal, { ...filter, cursor, limit: 500 });
+        for (const d of page.items)
+          yield [d.id, d.accountId, d.model, d.serial, d.tags.join(' '), o.presence.isOnline(d.id), d.lastSeenAt === null ? '' : new Date(d.lastSeenAt).toISOString(), d.firmwareVersion, d.registry.installationPlace].map(csvCell).join(',') + '\r\n';
+        n += page.items.length;
+        cursor = page.nextCursor ?? undefined;
+      } while (cursor && n < CSV_MAX);
+    }
+    return sendCsv(reply, lines(), 'devices.csv');
   });
 
   kit.form(app, '/devices/bulk', { title: 'Devices', back: () => '/devices' }, async (s, _params, b, reply) => {
