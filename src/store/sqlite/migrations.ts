@@ -352,6 +352,8 @@ export const migrations: readonly string[] = [
     PRIMARY KEY (device_id, tag)
   );
   CREATE INDEX device_tags_tag ON device_tags(tag, device_id);
+  -- The console counts and lists online and offline devices.
+  CREATE INDEX devices_online ON devices(online, id);
   CREATE TABLE bulk_jobs (
     id TEXT PRIMARY KEY,
     account_id TEXT,
