@@ -7,7 +7,8 @@ import { OID } from '../src/device/sim/printer-mib.js';
 import { sessionUrl } from '../src/device/sdk/stream-client.js';
 import { WsClient } from '../src/device/sdk/ws-client.js';
 import { launchChromium } from './helpers/browser.js';
-import { adminToken, api, cli, cliJson, startRelay, tempDir, until, type RelayProcess } from './helpers/relay.js';
+import { spawn } from 'node:child_process';
+import { adminToken, api, CLI, cli, cliJson, startRelay, tempDir, until, type RelayProcess } from './helpers/relay.js';
 import { simulate } from './helpers/simulate.js';
 
 /** Set CONSOLE_SCREENSHOTS=docs/console to refresh the screenshots docs/console.md shows. */
@@ -160,6 +161,19 @@ describe('operator console in real Chromium: dashboard, device search and page, 
     await Promise.all([page.waitForNavigation(), ack.click()]);
     assert.equal(await page.getAttribute(`#alert-${alertId}`, 'data-state'), 'acknowledged');
 
+    cliJson(relay.dataDir, ['fax', 'user', 'add', 'fax-reception', '--password', 'fax secret 12']);
+    await page.goto(`${relay.url}/fax`);
+    assert.match((await page.textContent('tr[data-fax-user="fax-reception"]')) ?? '', /not logged in/);
+    const machine = spawn(process.execPath, [CLI, 'fax', 'listen', '--relay-host', `127.0.0.1:${relay.faxPort}`, '--user', 'fax-reception', '--password', 'fax secret 12', '--dir', tempDir()], { stdio: 'ignore' });
+    try {
+      await until('the fax machine logged in', async () => {
+        await page.goto(`${relay.url}/fax`);
+        return /logged in \(1 connection\)/.test((await page.textContent('tr[data-fax-user="fax-reception"]')) ?? '') ? true : undefined;
+      });
+    } finally {
+      machine.kill();
+    }
+
     await page.goto(`${relay.url}/billing`);
     const [download] = await Promise.all([page.waitForEvent('download'), page.click('#billing-form button')]);
     const csv = readFileSync((await download.path())!, 'utf8');
@@ -205,7 +219,7 @@ describe('operator console in real Chromium: dashboard, device search and page, 
   it('fits the dashboard, device list and device page into 390 px, and refuses a form without its CSRF token', async () => {
     const page = await browser.newPage({ viewport: { width: 390, height: 844 } });
     await signIn(page, 'petra', 'operator pass 2', '/');
-    for (const path of ['/', '/devices', `/devices/${ids[1]}`, '/printers', '/jobs', '/billing']) {
+    for (const path of ['/', '/devices', `/devices/${ids[1]}`, '/printers', '/jobs', '/fax', '/billing']) {
       await page.goto(`${relay.url}${path}`);
       const o = await overflow(page);
       assert.ok(o.scrollWidth <= o.width, `${path}: the page scrolls sideways (${o.scrollWidth} > ${o.width})`);

@@ -64,7 +64,7 @@ textarea{width:100%;box-sizing:border-box;font-family:monospace}
 
 export function page(title: string, body: Html, o: { user?: string; csrf?: string } = {}): string {
   const nav = o.user
-    ? html`<nav><a href="/">Fleet</a> · <a href="/devices">Devices</a> · <a href="/alerts">Alerts</a> · <a href="/printers">Printers</a> · <a href="/jobs">Jobs</a> · <a href="/billing">Billing</a></nav><form method="post" action="/logout"><input type="hidden" name="_csrf" value="${o.csrf}"><span>${o.user}</span> <button type="submit">Sign out</button></form>`
+    ? html`<nav><a href="/">Fleet</a> · <a href="/devices">Devices</a> · <a href="/alerts">Alerts</a> · <a href="/printers">Printers</a> · <a href="/jobs">Jobs</a> · <a href="/fax">Fax</a> · <a href="/billing">Billing</a></nav><form method="post" action="/logout"><input type="hidden" name="_csrf" value="${o.csrf}"><span>${o.user}</span> <button type="submit">Sign out</button></form>`
     : html``;
   return html`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">

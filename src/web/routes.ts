@@ -19,6 +19,8 @@ import { devicePages } from './device-pages.js';
 import { CONSOLE_JS, type LiveEvents } from './live.js';
 import { dashboard } from './dashboard.js';
 import { printPages } from './print-pages.js';
+import { faxPage } from './fax-page.js';
+import type { FaxSwitchboard } from '../services/fax/switchboard.js';
 
 const LOGIN_CSRF_COOKIE = 'fr_login_csrf';
 
@@ -36,6 +38,7 @@ export interface ConsoleParts {
   push: PushService;
   bulk: BulkService;
   live: LiveEvents;
+  fax: FaxSwitchboard;
 }
 
 export async function webRoutes(app: FastifyInstance, o: { kit: ConsoleKit; services: Services; parts: ConsoleParts; failures: RateLimiter }): Promise<void> {
@@ -286,5 +289,6 @@ export async function webRoutes(app: FastifyInstance, o: { kit: ConsoleKit; serv
   app.get('/console.js', { schema: hide }, async (_request, reply) => reply.type('text/javascript; charset=utf-8').send(CONSOLE_JS));
   await devicePages(app, { kit: o.kit, services: o.services, ...o.parts });
   await printPages(app, { kit: o.kit, services: o.services, print: o.parts.print });
+  await faxPage(app, { kit: o.kit, services: o.services, board: o.parts.fax });
   await dashboard(app, { kit: o.kit, services: o.services, alerts });
 }
