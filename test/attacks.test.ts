@@ -127,7 +127,8 @@ describe('token rotation, revocation and removal with a live session (issue 11 #
     await device.start();
     return credentials;
   };
-  const get = (deviceId: string) => api(relay.url, `/api/v1/devices/${deviceId}/get`, { method: 'POST', token: admin, json: { oids: ['1.3.6.1.2.1.1.5.0'] } });
+  // A short wait for the device: a probe that found the session still up must not use up the poll's whole budget.
+  const get = (deviceId: string) => api(relay.url, `/api/v1/devices/${deviceId}/get`, { method: 'POST', token: admin, json: { oids: ['1.3.6.1.2.1.1.5.0'], timeoutSeconds: 2 } });
   const onlineCount = async (): Promise<number> =>
     Number(/^fleetrelay_devices_online (\d+)/m.exec((await api(relay.url, '/metrics', { token: admin })).text)?.[1]);
   const offline = (deviceId: string, ms: number) =>
