@@ -5,9 +5,9 @@ import { MAX_TAGS, TAG_PATTERN } from '../domain/devices.js';
 import type { BulkInput, BulkService, BulkView } from '../services/management/bulk.js';
 import { accountId, label, paging, problemResponses } from '../http/schemas.js';
 import { setObjects } from './push.js';
+import { iso } from '../http/views.js';
 
 const tags = ['bulk'];
-const iso = (t: number): string => new Date(t).toISOString();
 const tagList = { type: 'array', maxItems: MAX_TAGS, items: { type: 'string', pattern: TAG_PATTERN } } as const;
 const idParam = { type: 'object', properties: { id: { type: 'string', maxLength: 64 } }, required: ['id'] } as const;
 

@@ -151,22 +151,9 @@ export async function devicePages(
       b.action === 'tag-add' || b.action === 'tag-remove'
         ? { action: 'tags', filter, [b.action === 'tag-add' ? 'add' : 'remove']: [value.trim()] }
         : { action: 'set', filter, objects: [{ oid: b.action === 'contact' ? SYSTEM_OID.sysContact : SYSTEM_OID.sysLocation, type: 'string', value }], ...(b.queue ? { queueOfflineSeconds: 86400 } : {}) };
-    // A search is no bulk filter: the devices it finds are named instead.
-    const selection = filter.search ? { deviceIds: await matching(s, filter) } : { tag: filter.tag, model: filter.model, online: filter.online, accountId: filter.accountId };
-    const { job } = await o.bulk.start(s.principal, { ...input, filter: selection });
+    const { job } = await o.bulk.start(s.principal, input);
     return reply.redirect(`/bulk/${job.id}`, 303);
   });
-
-  const matching = async (s: SignedIn, filter: ReturnType<typeof filterOf>): Promise<string[]> => {
-    const ids: string[] = [];
-    let cursor: string | undefined;
-    do {
-      const page = await devices.list(s.principal, { ...filter, cursor, limit: 500 });
-      ids.push(...page.items.map((d) => d.id));
-      cursor = page.nextCursor ?? undefined;
-    } while (cursor);
-    return ids;
-  };
 
   app.get<{ Params: { id: string } }>('/bulk/:id', { schema: { ...hide, params: idParams } }, async (request, reply) => {
     const s = await kit.signedIn(request);

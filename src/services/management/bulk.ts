@@ -10,6 +10,8 @@ import { checkObjects, MAX_QUEUE_TTL_SECONDS, type PushService, type SetObjectIn
 export interface BulkFilter {
   deviceIds?: string[];
   tag?: string;
+  /** A device ID, or the start of a serial number (the console's search). */
+  search?: string;
   model?: string;
   accountId?: string;
   online?: boolean;
@@ -157,7 +159,7 @@ export class BulkService {
     const ids: string[] = [];
     let cursor: string | undefined;
     do {
-      const page = await this.devices.list(p, { accountId: f.accountId, tag: f.tag, model: f.model, online: f.online, cursor, limit: 500 });
+      const page = await this.devices.list(p, { accountId: f.accountId, tag: f.tag, search: f.search, model: f.model, online: f.online, cursor, limit: 500 });
       ids.push(...page.items.map((d) => d.id));
       if (ids.length > MAX_BULK_DEVICES) throw invalid(`the filter selects more than ${MAX_BULK_DEVICES} devices; narrow it`);
       cursor = page.nextCursor ?? undefined;
