@@ -49,6 +49,7 @@ import { deviceRoutes } from './api/devices.js';
 import { bulkRoutes } from './api/bulk.js';
 import type { BulkService } from './services/management/bulk.js';
 import type { LiveEvents } from './web/live.js';
+import type { FleetService } from './services/management/fleet.js';
 import { okJson, rawBody, sharedSchemas } from './http/schemas.js';
 import { openapiOptions } from './api/openapi.js';
 
@@ -60,6 +61,7 @@ export interface RelayRuntime {
   reports: ReportService;
   alerts: AlertService;
   status: StatusService;
+  fleet: FleetService;
   bulk: BulkService;
   live: LiveEvents;
   webhooks: WebhookService;

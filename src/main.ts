@@ -29,6 +29,7 @@ import { ReportService } from './services/management/reports.js';
 import { StatusService } from './services/management/status.js';
 import { BulkService } from './services/management/bulk.js';
 import { LiveEvents } from './web/live.js';
+import { FleetService } from './services/management/fleet.js';
 import { DEFAULT_STATUS_POLL, StatusPoller } from './services/management/status-poll.js';
 import { WebhookService } from './services/management/webhooks.js';
 import { webhookHttp } from './transports/webhook-http/client.js';
@@ -157,7 +158,9 @@ export async function startRelay(
   services.devices.onRevoked(() => void revocations.check());
   const answers = new Answers(clock);
   const capacity = new SessionCapacity(config.maxSessions);
-  const nodes = new ClusterNodes(bus, clock, () => capacity.room);
+  const live = new LiveEvents();
+  const nodes = new ClusterNodes(bus, clock, () => capacity.room, () => live.watching);
+  live.join(bus, () => nodes.peersWatching);
   const directory = new DeviceDirectory(bus, nodes, presence, clock);
   const sessions = new DeviceSessions(hub, answers, presence, directory, bus, nodes);
   const push = new PushService(services.ctx, services.devices, sessions, {
@@ -178,7 +181,6 @@ export async function startRelay(
     webhooks,
     onError: (what, err) => logger.warn({ err }, `${what} notification failed`),
   });
-  const live = new LiveEvents();
   const alerts = new AlertService(services.ctx, {
     opened: (a, d) => {
       notifications.alertOpened(a, d);
@@ -190,10 +192,12 @@ export async function startRelay(
     orderReceived: (d, o) => notifications.orderReceived(d, o),
     countersAccepted: (d, c) => void status.counters(d.id, c).catch((err: unknown) => logger.warn({ err, deviceId: d.id }, 'status not updated from a counters report')),
   });
+  const fleet = new FleetService(services.ctx, config.statusHistoryDays * 86400_000);
   const bulk = new BulkService(services.ctx, services.devices, push, config.nodeId);
   await bulk.recover();
   const statusPoll = new StatusPoller(clock, services.ctx.random, hub, push, status, { ...DEFAULT_STATUS_POLL, intervalMs: config.statusPollSeconds * 1000 }, (msg, fields) => logger.debug(fields, msg));
   const print = new PrintService(services.ctx, services.devices, sessions, { ...DEFAULT_PRINT, maxDocumentBytes: config.printMaxDocumentBytes, retentionMs: config.printRetentionSeconds * 1000, keepCompletedMs: config.printKeepSeconds * 1000 }, alerts);
+  print.onJobState((job, state) => live.publish(job.accountId, { kind: 'job', jobId: job.id, deviceId: job.deviceId, state }));
   let publicUrl = config.publicUrl ?? '';
   const mailPrint = new MailPrintService(services.ctx, print, services.devices, {
     mailDomain: config.mailDomain,
@@ -262,7 +266,7 @@ export async function startRelay(
   const websocket = new WebSocketManager(DEFAULT_WEBSOCKET, streamPort, clock, services.ctx.random, logger, admission, capacity, config.nodeId);
   websocket.start();
   const showPresence = (deviceId: string, online: boolean): void => {
-    if (!live.watching) return;
+    if (!live.wanted) return;
     void store.devices.get(deviceId).then((d) => d && live.publish(d.accountId, { kind: 'presence', deviceId, online }), () => undefined);
   };
   presence.on('online', (id) => {
@@ -278,13 +282,13 @@ export async function startRelay(
   await revocations.start();
 
   const metrics = createMetrics({ sessions: () => bosh.size, websocketSessions: () => websocket.size, sessionsEnded: () => bosh.endedBy, websocketSessionsEnded: () => websocket.endedBy, online: () => directory.onlineCount, leader: () => (leader.isLeader ? 1 : 0), nodes: () => nodes.peers.length + 1, pending: () => answers.size, faxConnections: () => fax.size, faxCalls: () => fax.calls, faxBytes: () => fax.bytesRelayed, outbox: () => outbox.waiting });
-  const app = await buildApp({ config, services, runtime: { push, print, mailPrint, reports, alerts, status, bulk, live, webhooks, presence: sessions, bosh, websocket, failures, registrations, fax }, metrics, logger });
+  const app = await buildApp({ config, services, runtime: { push, print, mailPrint, reports, alerts, status, fleet, bulk, live, webhooks, presence: sessions, bosh, websocket, failures, registrations, fax }, metrics, logger });
 
   // Short print retention and keep times (tests, small sites) are enforced within a quarter of their length.
   const shortest = Math.min(config.printRetentionSeconds, config.printKeepSeconds || Infinity);
   const sweeps = new Sweeps(clock, Math.min(SWEEP_EVERY_MS, Math.max(1000, shortest * 250)), () => {
     const aborted = print.sweep().then((n) => n && logger.info({ jobs: n }, 'print jobs aborted at the retention cap'));
-    return Promise.all([services.registration.sweep(), store.webSessions.deleteExpiredBefore(clock.now()), push.sweep(), reports.sweep(), status.sweep(), bulk.sweep(), revocations.sweep(), aborted]).catch((err: unknown) =>
+    return Promise.all([services.registration.sweep(), store.webSessions.deleteExpiredBefore(clock.now()), push.sweep(), reports.sweep(), status.sweep(), fleet.sweep(), bulk.sweep(), revocations.sweep(), aborted]).catch((err: unknown) =>
       logger.error({ err }, 'sweep failed'),
     );
   });

@@ -1,3 +1,4 @@
+import { VERSION_PATTERN } from '../domain/firmware.js';
 import type { FastifyInstance } from 'fastify';
 import { BULK_ACTIONS, BULK_RESULT_STATES, MAX_BULK_DEVICES, type BulkResultState } from '../domain/bulk.js';
 import { DEVICE_ID_PATTERN } from '../domain/identifiers.js';
@@ -51,13 +52,15 @@ export async function bulkRoutes(app: FastifyInstance, { bulk }: { bulk: BulkSer
             action: { type: 'string', enum: [...BULK_ACTIONS] },
             filter: {
               type: 'object',
-              description: 'the devices: listed by id, or all that match (tag, model, account, online)',
+              description: 'the devices: listed by id, or all that match (tag, model, account, online, firmware version, a supply low)',
               properties: {
                 deviceIds: { type: 'array', minItems: 1, maxItems: MAX_BULK_DEVICES, items: { type: 'string', pattern: DEVICE_ID_PATTERN } },
                 tag: { type: 'string', pattern: TAG_PATTERN },
                 model: label,
                 accountId,
                 online: { type: 'boolean' },
+                firmware: { type: 'string', pattern: VERSION_PATTERN },
+                supplyLow: { type: 'boolean' },
               },
               additionalProperties: false,
             },

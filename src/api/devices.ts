@@ -3,7 +3,9 @@ import type { Services } from '../services/index.js';
 import type { DevicePresence } from '../sessions/device-sessions.js';
 import type { Device, DeviceRegistry } from '../domain/devices.js';
 import { accountId, capabilities, countedPageOf, deviceIdParam, deviceTags, label, paging, problemResponses, registryFields } from '../http/schemas.js';
-import { TAG_PATTERN } from '../domain/devices.js';
+import { DEVICE_SORTS, TAG_PATTERN, type DeviceSort } from '../domain/devices.js';
+import { VERSION_PATTERN } from '../domain/firmware.js';
+import { SUPPLY_LOW_PERCENT } from '../domain/status.js';
 import { deviceView, historyView, statusView } from '../http/views.js';
 import type { StatusService } from '../services/management/status.js';
 
@@ -36,7 +38,7 @@ export async function deviceRoutes(app: FastifyInstance, { services, presence, s
     },
   );
 
-  app.get<{ Querystring: { serial?: string; model?: string; online?: boolean; tag?: string; accountId?: string; cursor?: string; limit?: number } }>(
+  app.get<{ Querystring: { serial?: string; model?: string; online?: boolean; tag?: string; firmware?: string; supplyLow?: boolean; sort?: DeviceSort; accountId?: string; cursor?: string; limit?: number } }>(
     '/devices',
     {
       schema: {
@@ -50,6 +52,9 @@ export async function deviceRoutes(app: FastifyInstance, { services, presence, s
             model: label,
             online: { type: 'boolean' },
             tag: { type: 'string', pattern: TAG_PATTERN },
+            firmware: { type: 'string', pattern: VERSION_PATTERN },
+            supplyLow: { type: 'boolean', description: `a supply at or below ${SUPPLY_LOW_PERCENT} % in the last status` },
+            sort: { type: 'string', enum: [...DEVICE_SORTS], description: 'id (default), serial, model (then serial), seen (last contact, never first)' },
             accountId,
             ...paging,
           },

@@ -39,3 +39,7 @@ export interface Device {
   createdAt: number;
   updatedAt: number;
 }
+
+/** Orders of the device list: ID, serial, model (then serial), last contact (never first, then the longest ago). */
+export const DEVICE_SORTS = ['id', 'serial', 'model', 'seen'] as const;
+export type DeviceSort = (typeof DEVICE_SORTS)[number];

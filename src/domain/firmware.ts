@@ -66,3 +66,16 @@ export interface Firmware {
   uploadedAt: number;
   uploadedBy: string;
 }
+
+/** Where a device stands against its model's target (the newest version offered): on it (or past it), behind it, or not known. */
+export type Compliance = 'current' | 'behind' | 'unknown';
+
+export function complianceOf(running: string | null, target: string): Compliance {
+  if (running === null) return 'unknown';
+  return compareVersions(running, target) >= 0 ? 'current' : 'behind';
+}
+
+/** A model's target: its newest program offered to some of its devices (rollout above 0 %), or null. */
+export function targetOf<T extends { version: string; rolloutPercent: number }>(programs: T[]): T | null {
+  return programs.filter((p) => p.rolloutPercent > 0).reduce<T | null>((best, p) => (!best || compareVersions(p.version, best.version) > 0 ? p : best), null);
+}

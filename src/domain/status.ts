@@ -202,3 +202,34 @@ export function stoppedBy(s: DeviceStatus): string[] {
   const why = s.errors.filter((e) => STOPPING.has(e));
   return s.deviceState === 'down' ? ['down', ...why] : why;
 }
+
+/** The lowest known supply percent, or null when no supply's level is known. */
+export function lowestSupply(s: DeviceStatus): number | null {
+  const known = s.supplies.flatMap((sup) => (sup.percent === null ? [] : [sup.percent]));
+  return known.length ? Math.min(...known) : null;
+}
+
+/** Pages printed between two counter readings: the growth of the total, none if it went back (a replaced board). */
+export function pagesBetween(before: Counters, after: Counters): number {
+  return before.total !== null && after.total !== null && after.total > before.total ? after.total - before.total : 0;
+}
+
+/**
+ * Days until a supply runs out at the pace of its readings (a least-squares line through
+ * percent over time), or null when it does not go down. Readings after the last rise (a new
+ * cartridge) only.
+ */
+export function daysLeft(points: { at: number; value: number }[], now: number): number | null {
+  let start = 0;
+  for (let i = 1; i < points.length; i++) if (points[i]!.value > points[i - 1]!.value) start = i;
+  const used = points.slice(start);
+  if (used.length < 2) return null;
+  const n = used.length;
+  const mt = used.reduce((a, p) => a + p.at, 0) / n;
+  const mv = used.reduce((a, p) => a + p.value, 0) / n;
+  const slope = used.reduce((a, p) => a + (p.at - mt) * (p.value - mv), 0) / used.reduce((a, p) => a + (p.at - mt) ** 2, 0);
+  if (!(slope < 0)) return null;
+  const last = used[n - 1]!;
+  const empty = last.at + last.value / -slope;
+  return Math.max(0, (empty - now) / 86400_000);
+}

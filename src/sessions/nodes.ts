@@ -26,6 +26,8 @@ export class ClusterNodes extends EventEmitter<NodeEvents> implements NodeWatch 
   private readonly lastHeard = new Map<string, number>();
   /** New device sessions each peer said in its last heartbeat it can still take. */
   private readonly roomOf = new Map<string, number>();
+  /** Peers that said in their last heartbeat that console pages watch them live. */
+  private readonly watched = new Set<string>();
   private stopTimer: (() => void) | null = null;
 
   constructor(
@@ -33,6 +35,8 @@ export class ClusterNodes extends EventEmitter<NodeEvents> implements NodeWatch 
     private readonly clock: Clock,
     /** New device sessions this node can still take, told with each heartbeat. */
     private readonly room: () => number = () => 0,
+    /** Whether console pages watch this node live, told with each heartbeat. */
+    private readonly watching: () => boolean = () => false,
   ) {
     super();
   }
@@ -52,12 +56,15 @@ export class ClusterNodes extends EventEmitter<NodeEvents> implements NodeWatch 
 
   start(): void {
     this.bus.onBroadcast('node.beat', (beat, from) => {
-      this.roomOf.set(from, Math.max(0, Number((beat as { room?: unknown } | null)?.room) || 0));
+      const b = beat as { room?: unknown; watching?: unknown } | null;
+      this.roomOf.set(from, Math.max(0, Number(b?.room) || 0));
+      if (b?.watching === true) this.watched.add(from);
+      else this.watched.delete(from);
       this.heard(from);
     });
     this.bus.onBroadcast('node.bye', (_, from) => this.lost(from));
     const beat = (): void => {
-      this.bus.broadcast('node.beat', { room: this.room() });
+      this.bus.broadcast('node.beat', { room: this.room(), watching: this.watching() });
       const now = this.clock.now();
       for (const [node, at] of [...this.lastHeard]) if (now - at > DEAD_AFTER_MS) this.lost(node);
       this.stopTimer = this.clock.after(BEAT_MS, beat);
@@ -76,6 +83,11 @@ export class ClusterNodes extends EventEmitter<NodeEvents> implements NodeWatch 
     return best;
   }
 
+  /** Whether a live peer has console pages watching it (it wants this node's live events). */
+  get peersWatching(): boolean {
+    return this.watched.size > 0;
+  }
+
   /** Says goodbye: the others take this node's devices for OFFLINE at once. */
   stop(): void {
     this.stopTimer?.();
@@ -91,6 +103,7 @@ export class ClusterNodes extends EventEmitter<NodeEvents> implements NodeWatch 
 
   private lost(node: string): void {
     this.roomOf.delete(node);
+    this.watched.delete(node);
     if (this.lastHeard.delete(node)) this.emit('down', node);
   }
 }

@@ -1,5 +1,5 @@
 import type { Account, ApiToken, AuditEntry, User, WebSession } from '../domain/accounts.js';
-import type { Device, DeviceRegistry } from '../domain/devices.js';
+import type { Device, DeviceRegistry, DeviceSort } from '../domain/devices.js';
 import type { PushAnswer, QueuedRequest } from '../domain/push.js';
 import type { Registration } from '../domain/registration.js';
 
@@ -22,6 +22,12 @@ export interface DeviceFilter {
   tag?: string;
   /** A device id, or the start of a serial number. */
   search?: string;
+  /** The firmware version the device last said it runs. */
+  firmware?: string;
+  /** A supply at or below SUPPLY_LOW_PERCENT in its last status. */
+  supplyLow?: boolean;
+  /** ID (the default), serial, model (then serial), or last contact (never first, then the longest ago). */
+  sort?: DeviceSort;
   cursor?: string;
   limit: number;
 }

@@ -10,7 +10,7 @@ import type { FaxUserStore } from './fax.js';
 import type { AlertStore, CodeStore, FirmwareStore, MeterStore, ReportStore, WebhookStore } from './management.js';
 import type { OutboxStore } from './outbox.js';
 import type { PrintStore } from './print.js';
-import type { StatusStore } from './status.js';
+import type { FleetStore, StatusStore } from './status.js';
 import type { BulkStore } from './bulk.js';
 
 export interface Store {
@@ -33,6 +33,7 @@ export interface Store {
   faxUsers: FaxUserStore;
   outbox: OutboxStore;
   status: StatusStore;
+  fleet: FleetStore;
   bulk: BulkStore;
   /** Job documents, mail-print attachments, firmware programs: bytes streamed in and out, not rows. */
   blobs: BlobStore;

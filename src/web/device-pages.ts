@@ -1,8 +1,10 @@
 import type { FastifyInstance } from 'fastify';
 import type { Device } from '../domain/devices.js';
-import { TAG_PATTERN } from '../domain/devices.js';
+import { DEVICE_SORTS, TAG_PATTERN, type DeviceSort } from '../domain/devices.js';
+import { complianceOf, isVersion } from '../domain/firmware.js';
+import { SMI_TYPES } from '../domain/push.js';
 import { isAdmin } from '../domain/principal.js';
-import { STATUS_OID, SYSTEM_OID } from '../domain/status.js';
+import { STATUS_OID, SUPPLY_LOW_PERCENT, SYSTEM_OID } from '../domain/status.js';
 import { ServiceError } from '../services/kernel/errors.js';
 import { sendCsv } from '../http/csv.js';
 import type { SignedIn } from '../services/identity/auth.js';
@@ -27,9 +29,14 @@ interface ListQuery {
   model?: string;
   tag?: string;
   account?: string;
+  supply?: 'low' | '';
+  firmware?: string;
+  sort?: DeviceSort;
   cursor?: string;
   start?: number;
 }
+
+const SORT_NAMES: Record<DeviceSort, string> = { id: 'device ID', serial: 'serial', model: 'model', seen: 'last contact, oldest first' };
 
 const listQuery = {
   type: 'object',
@@ -39,6 +46,9 @@ const listQuery = {
     model: { type: 'string', maxLength: 64 },
     tag: { type: 'string', maxLength: 32 },
     account: { type: 'string', maxLength: 64 },
+    supply: { type: 'string', enum: ['low', ''] },
+    firmware: { type: 'string', maxLength: 40 },
+    sort: { type: 'string', enum: [...DEVICE_SORTS] },
     cursor: { type: 'string', maxLength: 200, pattern: '^[A-Za-z0-9_-]*$' },
     start: { type: 'integer', minimum: 1 },
   },
@@ -54,12 +64,17 @@ const filterOf = (q: ListQuery) => ({
   model: q.model?.trim() || undefined,
   tag: q.tag?.trim() && new RegExp(TAG_PATTERN).test(q.tag.trim()) ? q.tag.trim() : undefined,
   accountId: q.account?.trim() || undefined,
+  supplyLow: q.supply === 'low' || undefined,
+  firmware: q.firmware?.trim() && isVersion(q.firmware.trim()) ? q.firmware.trim() : undefined,
+  sort: q.sort,
 });
+
+const FILTER_KEYS = ['q', 'state', 'model', 'tag', 'account', 'supply', 'firmware', 'sort'] as const;
 
 /** The filter as a query string, for links that keep it. */
 const filterParams = (q: ListQuery): string => {
   const p = new URLSearchParams();
-  for (const k of ['q', 'state', 'model', 'tag', 'account'] as const) if (q[k]) p.set(k, String(q[k]));
+  for (const k of FILTER_KEYS) if (q[k]) p.set(k, String(q[k]));
   return p.toString();
 };
 
@@ -87,13 +102,16 @@ export async function devicePages(
     <div><label for="state">State</label><select id="state" name="state">${(['', 'online', 'offline'] as const).map((v) => html`<option value="${v}"${q.state === v ? html` selected` : ''}>${v || 'any'}</option>`)}</select></div>
     <div><label for="model">Model</label><input id="model" name="model" value="${q.model ?? ''}"></div>
     <div><label for="tag">Tag</label><input id="tag" name="tag" value="${q.tag ?? ''}"></div>
+    <div><label for="firmware">Firmware</label><input id="firmware" name="firmware" value="${q.firmware ?? ''}"></div>
+    <div><label for="supply">Supplies</label><select id="supply" name="supply"><option value="">any</option><option value="low"${q.supply === 'low' ? html` selected` : ''}>one low (≤ ${SUPPLY_LOW_PERCENT} %)</option></select></div>
     ${isAdmin(s.principal) ? html`<div><label for="account">Account</label><input id="account" name="account" value="${q.account ?? ''}"></div>` : ''}
+    <div><label for="sort">Order by</label><select id="sort" name="sort">${DEVICE_SORTS.map((v) => html`<option value="${v}"${(q.sort ?? 'id') === v ? html` selected` : ''}>${SORT_NAMES[v]}</option>`)}</select></div>
     <div><button type="submit">Filter</button></div>
   </form>`;
 
   const bulkForm = (s: SignedIn, q: ListQuery, total: number): Html => html`<form method="post" action="/devices/bulk" class="bulk" id="bulk">
     <h3>Change all ${total} matching devices</h3>${csrfField(s)}
-    ${(['q', 'state', 'model', 'tag', 'account'] as const).map((k) => html`<input type="hidden" name="${k}" value="${q[k] ?? ''}">`)}
+    ${FILTER_KEYS.map((k) => html`<input type="hidden" name="${k}" value="${q[k] ?? ''}">`)}
     <div><label for="bulk-action">Action</label><select id="bulk-action" name="action">
       <option value="location">Set location (sysLocation)</option><option value="contact">Set contact (sysContact)</option>
       <option value="tag-add">Add tag</option><option value="tag-remove">Remove tag</option></select></div>
@@ -110,10 +128,10 @@ export async function devicePages(
     const { items, nextCursor, total } = await devices.list(s.principal, { ...filterOf(q), cursor: q.cursor, limit: DEVICE_PAGE });
     const kept = filterParams(q);
     const table = listTable(
-      ['Device', 'Model', 'Serial', 'Tags', 'Account', 'State'],
+      ['Device', 'Model', 'Serial', 'Firmware', 'Tags', 'Account', 'State', 'Last contact'],
       items.map((d) => ({
         attrs: html` data-device="${d.id}"`,
-        cells: [html`<a href="/devices/${d.id}"><code>${d.id}</code></a>`, d.model, d.serial, d.tags.join(', ') || '-', d.accountId, html`<span data-live-presence="${d.id}">${o.presence.isOnline(d.id) ? 'online' : 'offline'}</span>`],
+        cells: [html`<a href="/devices/${d.id}"><code>${d.id}</code></a>`, d.model, d.serial, d.firmwareVersion ?? '-', d.tags.join(', ') || '-', d.accountId, html`<span data-live-presence="${d.id}">${o.presence.isOnline(d.id) ? 'online' : 'offline'}</span>`, when(d.lastSeenAt)],
       })),
     );
     const shown = items.length ? `${start}–${start + items.length - 1} of ${total}` : `none of ${total}`;
@@ -146,7 +164,7 @@ export async function devicePages(
 
   kit.form(app, '/devices/bulk', { title: 'Devices', back: () => '/devices' }, async (s, _params, b, reply) => {
     const value = String(b.value ?? '');
-    const filter = filterOf({ q: b.q, state: b.state as ListQuery['state'], model: b.model, tag: b.tag, account: b.account });
+    const { sort: _, ...filter } = filterOf({ q: b.q, state: b.state as ListQuery['state'], model: b.model, tag: b.tag, account: b.account, supply: b.supply as ListQuery['supply'], firmware: b.firmware });
     const input: BulkInput =
       b.action === 'tag-add' || b.action === 'tag-remove'
         ? { action: 'tags', filter, [b.action === 'tag-add' ? 'add' : 'remove']: [value.trim()] }
@@ -180,10 +198,11 @@ export async function devicePages(
   const detail = async (s: SignedIn, d: Device, extra: Html = html``): Promise<Html> => {
     const st = await o.status.last(d.id);
     const online = o.presence.isOnline(d.id);
-    const [alerts, jobs, total] = await Promise.all([
+    const [alerts, jobs, total, fw] = await Promise.all([
       o.alerts.list(s.principal, { deviceId: d.id, limit: 20 }),
       o.print.jobs(s.principal, { deviceId: d.id, limit: 10 }),
       o.status.history(s.principal, d.id, { object: 'counter.total', from: services.ctx.clock.now() - 90 * 86400_000 }),
+      services.firmware.deviceHistory(s.principal, d.id),
     ]);
     const r = d.registry;
     const fields = (rows: [string, unknown][]): Html => html`<dl class="fields">${rows.map(([k, v]) => html`<dt>${k}</dt><dd>${v ?? '-'}</dd>`)}</dl>`;
@@ -223,12 +242,23 @@ export async function devicePages(
         alerts.length ? listTable(['State', 'Alert', 'Updated'], alerts.map((a) => ({ cells: [a.state, a.description, when(a.updatedAt)] }))) : html`<p>None.</p>`
       }</section>
       <section aria-labelledby="h-jobs"><h3 id="h-jobs">Print jobs</h3>${
-        jobs.length ? listTable(['Job', 'Name', 'State', 'Created'], jobs.map((j) => ({ cells: [html`<code>${j.id}</code>`, j.name, j.state, when(j.createdAt)] }))) : html`<p>None.</p>`
+        jobs.length ? listTable(['Job', 'Name', 'State', 'Created'], jobs.map((j) => ({ cells: [html`<a href="/jobs/${j.id}"><code>${j.id}</code></a>`, j.name, html`<span data-live-job="${j.id}">${j.state}</span>`, when(j.createdAt)] }))) : html`<p>None.</p>`
       }</section>
-      <section aria-labelledby="h-get"><h3 id="h-get">Ask the device</h3>
+      <section aria-labelledby="h-get"><h3 id="h-get">Ask or change the device</h3>
         <form method="post" action="/devices/${d.id}/get" id="get-form">${csrfField(s)}
           <label for="oids">OIDs (one per line)</label><textarea id="oids" name="oids" rows="3" cols="40">${[SYSTEM_OID.sysName, SYSTEM_OID.sysLocation, STATUS_OID.prtMarkerLifeCount].join('\n')}</textarea>
-          <button type="submit"${online ? '' : html` disabled title="the device is offline"`}>GET</button></form></section>
+          <button type="submit"${online ? '' : html` disabled title="the device is offline"`}>GET</button></form>
+        <form method="post" action="/devices/${d.id}/set" id="set-form" class="bulk">${csrfField(s)}
+          <div><label for="set-oid">OID</label><input id="set-oid" name="oid" value="${SYSTEM_OID.sysLocation}" required maxlength="128"></div>
+          <div><label for="set-type">Type</label><select id="set-type" name="type">${SMI_TYPES.map((t) => html`<option${t === 'string' ? html` selected` : ''}>${t}</option>`)}</select></div>
+          <div><label for="set-value">Value</label><input id="set-value" name="value" maxlength="1024"></div>
+          <div><button type="submit"${online ? '' : html` disabled title="the device is offline"`}>SET</button></div></form></section>
+      <section aria-labelledby="h-firmware"><h3 id="h-firmware">Firmware</h3>${fields([
+        ['Runs', d.firmwareVersion ?? 'not reported yet'],
+        ['Target', fw.target ? html`${fw.target.version} (offered to ${fw.target.rolloutPercent} %) — <span id="firmware-state">${d.firmwareVersion === null ? 'not known' : complianceOf(d.firmwareVersion, fw.target.version) === 'current' ? 'up to date' : 'behind'}</span>` : 'no program offered for this model'],
+      ])}${
+        fw.sent.length ? listTable(['Sent', 'Version', 'Reception'], fw.sent.map((h) => ({ cells: [when(h.sentAt), h.version, h.reception] }))) : html`<p>No program sent to it yet.</p>`
+      }</section>
       <section aria-labelledby="h-actions"><h3 id="h-actions">Token and removal</h3>
         <form method="post" action="/devices/${d.id}/rotate-token" class="inline">${csrfField(s)}<button type="submit">Give it a new token</button></form>
         <form method="post" action="/devices/${d.id}/remove" class="inline">${csrfField(s)}<button type="submit">Remove the device</button></form></section>`;
@@ -259,6 +289,21 @@ export async function devicePages(
     } catch (err) {
       if (!(err instanceof ServiceError)) throw err;
       answer = html`<p class="error" role="alert" id="get-answer">${err.message}</p>`;
+    }
+    return kit.send(reply, 200, `${d.model} ${d.serial}`, await detail(s, d, answer), s);
+  });
+
+  kit.form<{ id: string }>(app, '/devices/:id/set', deviceForm, async (s, p, body, reply) => {
+    const d = await devices.get(s.principal, p.id);
+    let answer: Html;
+    try {
+      const r = await o.push.set(s.principal, d.id, [{ oid: String(body.oid ?? '').trim(), type: String(body.type ?? ''), value: String(body.value ?? '') }], { timeoutSeconds: 10 });
+      answer = 'state' in r
+        ? html`<p class="ok" role="status" id="set-answer">Queued for the device's next contact.</p>`
+        : html`<p class="ok" role="status" id="set-answer">The device took it: ${r.objects.map((x) => html`<code>${x.oid}</code> = ${'value' in x ? x.value : ''} `)}</p>`;
+    } catch (err) {
+      if (!(err instanceof ServiceError)) throw err;
+      answer = html`<p class="error" role="alert" id="set-answer">${err.message}</p>`;
     }
     return kit.send(reply, 200, `${d.model} ${d.serial}`, await detail(s, d, answer), s);
   });

@@ -53,7 +53,8 @@ table.list tr{border-bottom:1px solid #ccd;padding:.4rem 0}
 table.list td{border:0;padding:.1rem 0}
 table.list td[data-label]:not([data-label=""])::before{content:attr(data-label) ": ";font-weight:600}
 }
-form.inline{display:inline}form.inline button{margin:0 .2rem;padding:.2rem .6rem}
+form.inline{display:inline}form.inline button{margin:0 .2rem;padding:.2rem .6rem}form.inline input{width:5rem;font-size:1rem;padding:.2rem}label.inline-label{display:inline;margin:0}
+fieldset{border:1px solid #ccd;flex:1 1 100%}fieldset label{display:inline-block;margin:.2rem 1rem .2rem 0}fieldset input,label input[type=checkbox]{width:auto}
 form.filters,form.bulk{display:flex;flex-wrap:wrap;gap:0 .8rem;align-items:flex-end;margin-bottom:1rem}
 form.filters>div,form.bulk>div{flex:1 1 9rem}form.bulk h3{flex-basis:100%;margin:1.5rem 0 0}
 dl.fields{display:grid;grid-template-columns:max-content 1fr;gap:.2rem 1rem}dl.fields dt{font-weight:600}dl.fields dd{margin:0}
@@ -64,7 +65,7 @@ textarea{width:100%;box-sizing:border-box;font-family:monospace}
 
 export function page(title: string, body: Html, o: { user?: string; csrf?: string } = {}): string {
   const nav = o.user
-    ? html`<nav><a href="/">Fleet</a> · <a href="/devices">Devices</a> · <a href="/alerts">Alerts</a> · <a href="/printers">Printers</a> · <a href="/jobs">Jobs</a> · <a href="/fax">Fax</a> · <a href="/billing">Billing</a></nav><form method="post" action="/logout"><input type="hidden" name="_csrf" value="${o.csrf}"><span>${o.user}</span> <button type="submit">Sign out</button></form>`
+    ? html`<nav><a href="/">Fleet</a> · <a href="/devices">Devices</a> · <a href="/alerts">Alerts</a> · <a href="/printers">Printers</a> · <a href="/jobs">Jobs</a> · <a href="/fax">Fax</a> · <a href="/billing">Billing</a> · <a href="/firmware">Firmware</a> · <a href="/settings">Settings</a></nav><form method="post" action="/logout"><input type="hidden" name="_csrf" value="${o.csrf}"><span>${o.user}</span> <button type="submit">Sign out</button></form>`
     : html``;
   return html`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">

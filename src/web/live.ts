@@ -1,9 +1,16 @@
 import type { FastifyInstance } from 'fastify';
 import { canSeeAccount, type Principal } from '../domain/principal.js';
+import type { Bus } from '../bus/bus.js';
 import type { ConsoleKit } from './console.js';
 
-/** What the console shows live: a device going online or offline, a new alert. */
-export type LiveEvent = { kind: 'presence'; deviceId: string; online: boolean } | { kind: 'alert'; alertId: number; deviceId: string; description: string };
+/** What the console shows live: a device going online or offline, a new alert, a print job moving on. */
+export type LiveEvent =
+  | { kind: 'presence'; deviceId: string; online: boolean }
+  | { kind: 'alert'; alertId: number; deviceId: string; description: string }
+  | { kind: 'job'; jobId: string; deviceId: string; state: string };
+
+const KINDS = new Set(['presence', 'alert', 'job']);
+const TOPIC = 'console.live';
 
 interface Watcher {
   principal: Principal;
@@ -18,10 +25,24 @@ const HEARTBEAT_MS = 25_000;
 
 /**
  * Console pages that follow the fleet live (issue 15): each signed-in page holds one Server-Sent
- * Events stream (/events), and gets what happens on this node to the accounts its person may see.
+ * Events stream (/events), and gets what happens to the accounts its person may see — on this
+ * node, and on the others: an event goes over the bus when another node says (in its heartbeat)
+ * that it has pages watching.
  */
 export class LiveEvents {
   private readonly watchers = new Set<Watcher>();
+  private othersWatching: () => boolean = () => false;
+  private bus: Bus | null = null;
+
+  /** Joins the cluster: events from other nodes are shown here, and this node's go to them while they watch. */
+  join(bus: Bus, othersWatching: () => boolean): void {
+    this.bus = bus;
+    this.othersWatching = othersWatching;
+    bus.onBroadcast(TOPIC, (body) => {
+      const b = body as { accountId?: unknown; event?: { kind?: unknown } } | null;
+      if (typeof b?.accountId === 'string' && KINDS.has(String(b.event?.kind))) this.show(b.accountId, b.event as LiveEvent);
+    });
+  }
 
   get watching(): boolean {
     return this.watchers.size > 0;
@@ -32,7 +53,17 @@ export class LiveEvents {
     for (const w of [...this.watchers]) w.end();
   }
 
+  /** Whether anyone, here or on another node, would see an event (else the caller need not make it). */
+  get wanted(): boolean {
+    return this.watching || this.othersWatching();
+  }
+
   publish(accountId: string, event: LiveEvent): void {
+    this.show(accountId, event);
+    if (this.othersWatching()) this.bus?.broadcast(TOPIC, { accountId, event });
+  }
+
+  private show(accountId: string, event: LiveEvent): void {
     for (const w of this.watchers) if (canSeeAccount(w.principal, accountId)) w.send(event);
   }
 
@@ -71,6 +102,10 @@ export const CONSOLE_JS = `'use strict';
   events.addEventListener('presence', (m) => {
     const e = JSON.parse(m.data);
     for (const el of document.querySelectorAll('[data-live-presence]')) if (el.dataset.livePresence === e.deviceId) el.textContent = e.online ? 'online' : 'offline';
+  });
+  events.addEventListener('job', (m) => {
+    const e = JSON.parse(m.data);
+    for (const el of document.querySelectorAll('[data-live-job]')) if (el.dataset.liveJob === e.jobId) el.textContent = e.state;
   });
   events.addEventListener('alert', (m) => {
     const e = JSON.parse(m.data);

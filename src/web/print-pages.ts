@@ -46,7 +46,7 @@ export async function printPages(app: FastifyInstance, o: { kit: ConsoleKit; ser
         <div><label for="state">State</label><select id="state" name="state">${['', ...JOB_STATES].map((v) => html`<option value="${v}"${q.state === v ? html` selected` : ''}>${v || 'any'}</option>`)}</select></div><div><button type="submit">Filter</button></div></form>`;
       const rows = jobs.map((j) => ({
         attrs: html` data-job="${j.id}" data-state="${j.state}"`,
-        cells: [html`<a href="/jobs/${j.id}"><code>${j.id}</code></a>`, j.name, html`<a href="/devices/${j.deviceId}"><code>${j.deviceId}</code></a>`, j.state, when(j.createdAt)],
+        cells: [html`<a href="/jobs/${j.id}"><code>${j.id}</code></a>`, j.name, html`<a href="/devices/${j.deviceId}"><code>${j.deviceId}</code></a>`, html`<span data-live-job="${j.id}">${j.state}</span>`, when(j.createdAt)],
       }));
       return kit.send(reply, 200, 'Print jobs', html`${filter}${jobs.length ? listTable(['Job', 'Document', 'Printer', 'State', 'Created'], rows) : html`<p>No jobs.</p>`}`, s);
     },
@@ -58,7 +58,7 @@ export async function printPages(app: FastifyInstance, o: { kit: ConsoleKit; ser
     try {
       const { job: j, events } = await print.job(s.principal, request.params.id);
       const body = html`<dl class="fields"><dt>Document</dt><dd>${j.name} (${j.documentType}, ${j.documentSize} bytes)</dd><dt>Printer</dt><dd><a href="/devices/${j.deviceId}"><code>${j.deviceId}</code></a></dd>
-        <dt>State</dt><dd id="job-state">${j.state}</dd><dt>Copies</dt><dd>${j.ticket.copies}</dd><dt>From</dt><dd>${j.source}, ${j.createdBy}</dd></dl>
+        <dt>State</dt><dd id="job-state" data-live-job="${j.id}">${j.state}</dd><dt>Copies</dt><dd>${j.ticket.copies}</dd><dt>From</dt><dd>${j.source}, ${j.createdBy}</dd></dl>
         <h3>History</h3>${listTable(['When', 'State', 'Detail'], events.map((e) => ({ cells: [when(e.at), e.state, e.detail ?? ''] })))}
         ${isFinished(j.state) ? '' : html`<form method="post" action="/jobs/${j.id}/cancel" id="cancel-form">${csrfField(s)}<button type="submit">Cancel the job</button></form>`}`;
       return kit.send(reply, 200, `Job ${j.id}`, body, s);

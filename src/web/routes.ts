@@ -8,18 +8,23 @@ import type { RateLimiter } from '../services/kernel/rate-limit.js';
 import type { AlertService } from '../services/management/alerts.js';
 import type { BulkService } from '../services/management/bulk.js';
 import type { StatusService } from '../services/management/status.js';
+import type { FleetService } from '../services/management/fleet.js';
 import type { PrintService } from '../services/print/print.js';
 import type { PushService } from '../services/push/push.js';
 import type { DevicePresence } from '../sessions/device-sessions.js';
 import { newSecret, sameText } from '../services/kernel/secrets.js';
 import { SESSION_COOKIE } from '../http/auth.js';
-import { html, listTable, type Html } from './html.js';
+import { html, type Html } from './html.js';
 import type { ConsoleKit } from './console.js';
 import { devicePages } from './device-pages.js';
 import { CONSOLE_JS, type LiveEvents } from './live.js';
 import { dashboard } from './dashboard.js';
+import { alertsPage } from './alerts-page.js';
 import { printPages } from './print-pages.js';
 import { faxPage } from './fax-page.js';
+import { firmwarePage } from './firmware-page.js';
+import { settingsPage } from './settings-page.js';
+import type { WebhookService } from '../services/management/webhooks.js';
 import type { FaxSwitchboard } from '../services/fax/switchboard.js';
 
 const LOGIN_CSRF_COOKIE = 'fr_login_csrf';
@@ -33,12 +38,14 @@ const LOGIN_CSRF_COOKIE = 'fr_login_csrf';
 export interface ConsoleParts {
   presence: DevicePresence;
   status: StatusService;
+  fleet: FleetService;
   alerts: AlertService;
   print: PrintService;
   push: PushService;
   bulk: BulkService;
   live: LiveEvents;
   fax: FaxSwitchboard;
+  webhooks: WebhookService;
 }
 
 export async function webRoutes(app: FastifyInstance, o: { kit: ConsoleKit; services: Services; parts: ConsoleParts; failures: RateLimiter }): Promise<void> {
@@ -104,61 +111,6 @@ export async function webRoutes(app: FastifyInstance, o: { kit: ConsoleKit; serv
     }
     return reply.redirect('/login', 303);
   });
-
-  // The operator's alert display (seed 004 display unit 250): error text with model, place, installer, contact.
-  app.get('/alerts', { schema: hide }, async (request, reply) => {
-    const s = await signedIn(request);
-    if (!s) return toLogin(reply, '/alerts');
-    const active = [...(await alerts.list(s.principal, { state: 'open', limit: 200 })), ...(await alerts.list(s.principal, { state: 'acknowledged', limit: 200 }))];
-    const rows = (await alerts.withDevices(active)).map(({ alert: a, device: d }) => {
-      const action = (name: string, label: string) =>
-        html`<form method="post" action="/alerts/${a.id}/${name}" class="inline"><input type="hidden" name="_csrf" value="${s.csrf}"><button type="submit" data-alert="${a.id}" data-action="${name}">${label}</button></form>`;
-      // Alerts of one model and one error differ only by their device: say which, by serial, model and ID.
-      const device = d ? html`${d.model} <span class="serial">serial ${d.serial}</span> <code>${d.id}</code>` : html`<code>${a.deviceId}</code> (removed)`;
-      return {
-        attrs: html` id="alert-${a.id}" data-state="${a.state}"`,
-        cells: [
-          a.state,
-          html`${a.description}${a.count > 1 ? html` <small>×${a.count}</small>` : ''}`,
-          device,
-          d?.registry.installationPlace ?? '-',
-          d?.registry.installer ?? '-',
-          d?.registry.contact ?? d?.registry.contactEmail ?? '-',
-          new Date(a.updatedAt).toISOString().slice(0, 16).replace('T', ' '),
-          html`${a.state === 'open' ? action('acknowledge', 'Acknowledge') : ''}${action('resolve', 'Resolve')}`,
-        ],
-      };
-    });
-    return send(
-      reply,
-      200,
-      'Alerts',
-      active.length
-        ? listTable(['State', 'Error', 'Device', 'Installation place', 'Installing person', 'Contact', 'Updated (UTC)', ''], rows)
-        : html`<p>No open alerts.</p>`,
-      s,
-    );
-  });
-
-  app.post<{ Params: { id: string; action: string }; Body: Record<string, string> }>(
-    '/alerts/:id/:action',
-    { schema: { ...hide, params: { type: 'object', properties: { id: { type: 'integer', minimum: 1 }, action: { type: 'string', enum: ['acknowledge', 'resolve'] } } } } },
-    async (request, reply) => {
-      const s = await signedIn(request);
-      if (!s) return toLogin(reply, '/alerts');
-      if (typeof request.body?._csrf !== 'string' || !sameText(request.body._csrf, s.csrf))
-        return send(reply, 403, 'Alerts', html`<p class="error">The form expired; reload the page.</p>`, s);
-      const id = Number(request.params.id);
-      try {
-        if (request.params.action === 'acknowledge') await alerts.acknowledge(s.principal, id);
-        else await alerts.resolve(s.principal, id);
-      } catch (err) {
-        if (!(err instanceof ServiceError)) throw err;
-        return send(reply, PROBLEMS[err.problem].status, 'Alerts', html`<p class="error" role="alert">${err.message}</p><p><a href="/alerts">Back to alerts</a></p>`, s);
-      }
-      return reply.redirect('/alerts', 303);
-    },
-  );
 
   const claimForm = async (s: SignedIn, claimId: string, error?: string): Promise<Html> => {
     const reg = await registration.view(claimId);
@@ -290,5 +242,8 @@ export async function webRoutes(app: FastifyInstance, o: { kit: ConsoleKit; serv
   await devicePages(app, { kit: o.kit, services: o.services, ...o.parts });
   await printPages(app, { kit: o.kit, services: o.services, print: o.parts.print });
   await faxPage(app, { kit: o.kit, services: o.services, board: o.parts.fax });
-  await dashboard(app, { kit: o.kit, services: o.services, alerts });
+  await firmwarePage(app, { kit: o.kit, services: o.services });
+  await settingsPage(app, { kit: o.kit, services: o.services, webhooks: o.parts.webhooks });
+  await alertsPage(app, { kit: o.kit, alerts, clock: ctx.clock });
+  await dashboard(app, { kit: o.kit, services: o.services, alerts, fleet: o.parts.fleet });
 }

@@ -28,3 +28,23 @@ export function lineChart(label: string, points: { at: number; value: number }[]
 <text x="50" y="${H - 4}" font-size="11">${day(t0)}</text><text x="${W - 10}" y="${H - 4}" text-anchor="end" font-size="11">${day(t1)}</text>
 <path d="${path}" fill="none" stroke="#1f5fa8" stroke-width="2"/></svg>`;
 }
+
+/** A bar chart of one figure a day, with its total and busiest day as the label for screen readers. */
+export function barChart(label: string, bars: { day: string; value: number }[]): Html {
+  if (bars.length === 0) return html`<p class="muted">${label}: nothing yet.</p>`;
+  const W = 600;
+  const H = 160;
+  const hi = Math.max(1, ...bars.map((b) => b.value));
+  const slot = (W - 60) / bars.length;
+  const total = bars.reduce((a, b) => a + b.value, 0);
+  const busiest = bars.reduce((a, b) => (b.value > a.value ? b : a));
+  const summary = `${label}: ${total} in all from ${bars[0]!.day} to ${bars[bars.length - 1]!.day}${total ? `, most on ${busiest.day} (${busiest.value})` : ''}`;
+  const bar = (b: { day: string; value: number }, i: number) => {
+    const h = (b.value / hi) * (H - 40);
+    return html`<rect x="${(50 + i * slot + slot * 0.1).toFixed(1)}" y="${(H - 20 - h).toFixed(1)}" width="${(slot * 0.8).toFixed(1)}" height="${h.toFixed(1)}" fill="#1f5fa8"><title>${b.day}: ${b.value}</title></rect>`;
+  };
+  return html`<svg class="chart" viewBox="0 0 ${W} ${H}" role="img" aria-label="${summary}"><title>${summary}</title>
+<line x1="50" y1="${H - 20}" x2="${W - 10}" y2="${H - 20}" stroke="#999"/><text x="45" y="24" text-anchor="end" font-size="11">${hi}</text><text x="45" y="${H - 16}" text-anchor="end" font-size="11">0</text>
+<text x="50" y="${H - 4}" font-size="11">${bars[0]!.day}</text><text x="${W - 10}" y="${H - 4}" text-anchor="end" font-size="11">${bars[bars.length - 1]!.day}</text>
+${bars.map(bar)}</svg>`;
+}

@@ -1,7 +1,8 @@
 import { deviceJid, isLabel } from '../../domain/identifiers.js';
 import { accountScope, canSeeAccount, type Principal } from '../../domain/principal.js';
 import { EMPTY_REGISTRY, MAX_TAGS, TAG_PATTERN, type Device, type DeviceRegistry } from '../../domain/devices.js';
-import type { CountedPage } from '../../store/core.js';
+import type { CountedPage, DeviceFilter } from '../../store/core.js';
+import { cursorKey } from '../../store/device-list.js';
 import type { AccountService } from './accounts.js';
 import { audit, type ServiceContext } from '../kernel/context.js';
 import { invalid, notFound } from '../kernel/errors.js';
@@ -119,11 +120,9 @@ export class DeviceService {
     return { device, credentials: await this.credentials(device.id, token) };
   }
 
-  async list(
-    p: Principal,
-    f: { accountId?: string; serial?: string; model?: string; online?: boolean; tag?: string; search?: string; cursor?: string; limit?: number },
-  ): Promise<CountedPage<Device>> {
+  async list(p: Principal, f: Omit<DeviceFilter, 'limit'> & { limit?: number }): Promise<CountedPage<Device>> {
     const limit = Math.min(Math.max(f.limit ?? 100, 1), MAX_PAGE);
+    if (f.cursor !== undefined && !cursorKey(f.sort ?? 'id', f.cursor)) throw invalid('this cursor is not from a page of this list in this order; start again without it');
     if (f.accountId !== undefined && !canSeeAccount(p, f.accountId)) return { items: [], nextCursor: null, total: 0 };
     return this.ctx.store.devices.list({ ...f, accountId: accountScope(p, f.accountId), limit });
   }

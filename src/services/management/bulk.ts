@@ -15,6 +15,8 @@ export interface BulkFilter {
   model?: string;
   accountId?: string;
   online?: boolean;
+  firmware?: string;
+  supplyLow?: boolean;
 }
 
 export interface BulkInput {
@@ -156,10 +158,11 @@ export class BulkService {
       for (const id of ids) await this.devices.get(p, id);
       return ids;
     }
+    const { deviceIds: _, ...filter } = f;
     const ids: string[] = [];
     let cursor: string | undefined;
     do {
-      const page = await this.devices.list(p, { accountId: f.accountId, tag: f.tag, search: f.search, model: f.model, online: f.online, cursor, limit: 500 });
+      const page = await this.devices.list(p, { ...filter, cursor, limit: 500 });
       ids.push(...page.items.map((d) => d.id));
       if (ids.length > MAX_BULK_DEVICES) throw invalid(`the filter selects more than ${MAX_BULK_DEVICES} devices; narrow it`);
       cursor = page.nextCursor ?? undefined;

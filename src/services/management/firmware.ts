@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { buffer } from 'node:stream/consumers';
-import { isVersion, pickUpdate, sha256Hex, vendorKey, verifyProgram } from '../../domain/firmware.js';
-import { isAdmin, actorName, type Principal } from '../../domain/principal.js';
+import { complianceOf, compareVersions, isVersion, pickUpdate, sha256Hex, targetOf, vendorKey, verifyProgram, type Compliance } from '../../domain/firmware.js';
+import { accountScope, canSeeAccount, isAdmin, actorName, type Principal } from '../../domain/principal.js';
 import type { Device } from '../../domain/devices.js';
 import type { Firmware } from '../../domain/firmware.js';
 import { BlobNotFoundError } from '../../store/blobs.js';
@@ -11,6 +11,13 @@ import { newId } from '../kernel/secrets.js';
 
 export const VENDOR_KEY_SETTING = 'firmware_vendor_public_key';
 export const MAX_PROGRAM_BYTES = 64 * 1024 * 1024;
+
+export interface ModelCompliance {
+  model: string;
+  target: Firmware | null;
+  /** Newest first; a null version (not reported yet) last. */
+  versions: { version: string | null; devices: number; state: Compliance }[];
+}
 
 const adminOnly = (p: Principal): void => {
   if (!isAdmin(p)) throw new ServiceError('forbidden', 'only a site admin manages firmware');
@@ -77,6 +84,33 @@ export class FirmwareService {
 
   list(): Promise<Firmware[]> {
     return this.ctx.store.firmware.list();
+  }
+
+  /**
+   * Each model's devices by the version they run, against the model's target (its newest program
+   * offered), for the devices the principal may see; models without a program have no target.
+   */
+  async compliance(p: Principal): Promise<ModelCompliance[]> {
+    const [programs, running] = await Promise.all([this.list(), this.ctx.store.firmware.running(accountScope(p))]);
+    const models = new Map<string, ModelCompliance>();
+    for (const r of running) {
+      let m = models.get(r.model);
+      if (!m) {
+        const target = targetOf(programs.filter((f) => f.model === r.model));
+        models.set(r.model, (m = { model: r.model, target, versions: [] }));
+      }
+      m.versions.push({ version: r.version, devices: r.devices, state: m.target ? complianceOf(r.version, m.target.version) : 'unknown' });
+    }
+    for (const m of models.values()) m.versions.sort((a, b) => (a.version === null ? 1 : b.version === null ? -1 : compareVersions(b.version, a.version)));
+    return [...models.values()];
+  }
+
+  /** The programs sent to a device in its update checks, newest first, and its model's target. */
+  async deviceHistory(p: Principal, deviceId: string): Promise<{ sent: { firmwareId: string; version: string; reception: number; sentAt: number }[]; target: Firmware | null }> {
+    const d = await this.ctx.store.devices.get(deviceId);
+    if (!d || !canSeeAccount(p, d.accountId)) throw notFound(`device ${deviceId}`);
+    const [sent, programs] = await Promise.all([this.ctx.store.firmware.history(d.id), this.ctx.store.firmware.forModel(d.model)]);
+    return { sent: [...sent].sort((a, b) => b.sentAt - a.sentAt), target: targetOf(programs) };
   }
 
   /**

@@ -1,7 +1,8 @@
 import type { Principal } from '../../domain/principal.js';
 import type { ResultObject } from '../../domain/push.js';
 import type { Device } from '../../domain/devices.js';
-import { EMPTY_STATUS, HISTORY_OBJECT, historyPoints, mergeCounters, mergePoll, statusFromObjects, stoppedBy, supplyCrossings, type DeviceStatus, type HistoryPoint } from '../../domain/status.js';
+import { dayOf } from '../../domain/fleet.js';
+import { EMPTY_STATUS, HISTORY_OBJECT, historyPoints, mergeCounters, mergePoll, pagesBetween, statusFromObjects, stoppedBy, supplyCrossings, type DeviceStatus, type HistoryPoint } from '../../domain/status.js';
 import type { DeviceService } from '../identity/devices.js';
 import type { ServiceContext } from '../kernel/context.js';
 import { invalid } from '../kernel/errors.js';
@@ -39,6 +40,7 @@ export class StatusService {
     const before = await this.last(deviceId);
     const status = mergePoll(before, statusFromObjects(objects, now));
     await this.ctx.store.status.save(deviceId, status, historyPoints(status, now), now);
+    await this.countPages(deviceId, before, status, now);
     const device = await this.ctx.store.devices.get(deviceId);
     if (device) await this.alertOn(device, before, status);
     return status;
@@ -47,8 +49,16 @@ export class StatusService {
   /** A seed 004 counters report the relay accepted. */
   async counters(deviceId: string, c: { total: number; mono: number; colour: number }): Promise<void> {
     const now = this.ctx.clock.now();
-    const status = mergeCounters(await this.last(deviceId), c, now);
+    const before = await this.last(deviceId);
+    const status = mergeCounters(before, c, now);
     await this.ctx.store.status.save(deviceId, status, historyPoints({ ...EMPTY_STATUS, counters: status.counters }, now), now);
+    await this.countPages(deviceId, before, status, now);
+  }
+
+  /** The pages a device printed since its last reading go to its account's day (the dashboard's pages a day). */
+  private async countPages(deviceId: string, before: DeviceStatus, after: DeviceStatus, now: number): Promise<void> {
+    const pages = pagesBetween(before.counters, after.counters);
+    if (pages > 0) await this.ctx.store.fleet.count(deviceId, dayOf(now), { pages });
   }
 
   /** Points in [from, to] (default: the last 30 days), oldest first: one object (`supply.1`, `counter.total`) or all. */

@@ -1,3 +1,4 @@
+import { dayOf } from '../../domain/fleet.js';
 import type { Readable } from 'node:stream';
 import { CANCEL_ID_PREFIX } from '../../domain/messages.js';
 import { accountScope, actorName, canSeeAccount, type Principal } from '../../domain/principal.js';
@@ -69,6 +70,7 @@ export class PrintService {
   private readonly streams = new Map<string, Set<{ destroy(err: Error): void }>>();
   /** Printers with jobs announced over a session and not fetched yet: each is announced again after reannounceMs. */
   private readonly unfetched: DeviceTimers;
+  private readonly followers: ((job: PrintJob, state: JobState, detail: string) => void)[] = [];
 
   constructor(
     private readonly ctx: ServiceContext,
@@ -88,6 +90,11 @@ export class PrintService {
       this.closeStreams(jobId, state);
     });
     sessions.onEverywhere('print.new-job', (deviceId) => this.waiters.wake(deviceId as string));
+  }
+
+  /** Hears every job's moves made on this node (the console shows them live). */
+  onJobState(fn: (job: PrintJob, state: JobState, detail: string) => void): void {
+    this.followers.push(fn);
   }
 
   /** Stops re-announcing (the relay is closing). */
@@ -158,6 +165,8 @@ export class PrintService {
       ticket, source, createdBy: actorName(p), createdAt: now, updatedAt: now,
     };
     await this.ctx.store.print.insertJob(job);
+    await this.ctx.store.fleet.count(device.id, dayOf(now), { jobs: 1 });
+    for (const fn of this.followers) fn(job, 'pending', 'submitted');
     void this.announce(job).catch(() => undefined);
     this.sessions.everywhere('print.new-job', device.id);
     return job;
@@ -188,14 +197,14 @@ export class PrintService {
       case 'finished':
         throw new ServiceError('conflict', `job ${job.id} is already ${job.state}`);
       case 'delete':
-        return this.finish(job.id, ['pending', 'notified', 'fetched', 'processing', 'cancel-failed'], 'canceled', `${plan.row}: canceled by ${actor}${plan.row === 'C5' ? ' (no session with the printer)' : ' before the printer fetched it'}`);
+        return this.finish(job, ['pending', 'notified', 'fetched', 'processing', 'cancel-failed'], 'canceled', `${plan.row}: canceled by ${actor}${plan.row === 'C5' ? ' (no session with the printer)' : ' before the printer fetched it'}`);
       case 'ask-printer': {
-        if (!(await this.ctx.store.print.transition(job.id, ['fetched', 'processing', 'cancel-failed'], 'cancel-requested', this.ctx.clock.now(), `cancel requested by ${actor}`)))
+        if (!(await this.move(job, ['fetched', 'processing', 'cancel-failed'], 'cancel-requested', `cancel requested by ${actor}`)))
           return this.cancel(p, id); // it moved meanwhile: decide again
         const answer = await this.askPrinter(job);
         const result = cancelResult(answer);
-        if (result === 'canceled') return this.finish(job.id, ['cancel-requested'], 'canceled', `the printer answered ${answer}`);
-        await this.ctx.store.print.transition(job.id, ['cancel-requested'], 'cancel-failed', this.ctx.clock.now(),
+        if (result === 'canceled') return this.finish(job, ['cancel-requested'], 'canceled', `the printer answered ${answer}`);
+        await this.move(job, ['cancel-requested'], 'cancel-failed',
           `C4: the printer ${answer === 'cannot' ? 'cannot cancel' : 'did not answer'}; the data is kept until it reports completion`);
         return (await this.job(p, id)).job;
       }
@@ -211,7 +220,7 @@ export class PrintService {
       await this.waiters.wait(device.id, Math.min(waitMs, MAX_POLL_MS));
       jobs = await this.ctx.store.print.jobs({ deviceId: device.id, states: ['pending', 'notified'], limit: 50 });
     }
-    for (const j of jobs) if (j.state === 'pending') await this.ctx.store.print.transition(j.id, ['pending'], 'notified', this.ctx.clock.now(), 'collected by long-poll');
+    for (const j of jobs) if (j.state === 'pending') await this.move(j, ['pending'], 'notified', 'collected by long-poll');
     return jobs.reverse();
   }
 
@@ -238,7 +247,7 @@ export class PrintService {
     if (start > end || start >= job.documentSize) throw new ServiceError('range-not-satisfiable', `bytes ${start}-${end} are outside the ${job.documentSize}-byte document`, { size: job.documentSize });
     const stream = await this.readDocument(job, { start, end });
     try {
-      await this.ctx.store.print.transition(job.id, ['pending', 'notified'], 'fetched', this.ctx.clock.now(), 'the printer fetched the document');
+      await this.move(job, ['pending', 'notified'], 'fetched', 'the printer fetched the document');
     } catch (err) {
       stream.destroy();
       throw err;
@@ -253,7 +262,7 @@ export class PrintService {
     let n = 0;
     for (const job of await this.ctx.store.print.staleJobs(now - this.o.retentionMs, 500)) {
       const hours = Math.round((this.o.retentionMs / 3600_000) * 10) / 10;
-      const moved = await this.finish(job.id, [job.state], 'aborted', `retention cap: no progress for ${hours} h; the document was deleted`, () => {
+      const moved = await this.finish(job, [job.state], 'aborted', `retention cap: no progress for ${hours} h; the document was deleted`, () => {
         throw new ServiceError('conflict', 'the job moved on');
       }).catch(() => null); // it moved on meanwhile: it is not stale
       if (moved) n++;
@@ -268,17 +277,25 @@ export class PrintService {
     const live: JobState[] = ['notified', 'fetched', 'processing', 'cancel-requested', 'cancel-failed'];
     const note = detail?.slice(0, 200) ?? `the printer reported ${state}`;
     if (state === 'processing') {
-      if (!(await this.ctx.store.print.transition(job.id, ['notified', 'fetched', 'processing'], 'processing', this.ctx.clock.now(), note)))
+      if (!(await this.move(job, ['notified', 'fetched', 'processing'], 'processing', note)))
         throw new ServiceError('conflict', `job ${job.id} is ${job.state}`);
       return (await this.ctx.store.print.job(job.id))!;
     }
-    return this.finish(job.id, live, state, note, () => {
+    return this.finish(job, live, state, note, () => {
       throw new ServiceError('conflict', `job ${job.id} is ${job.state}`);
     });
   }
 
-  private async finish(id: string, from: readonly JobState[], to: JobState, detail: string, otherwise?: () => never): Promise<PrintJob> {
-    if (!(await this.ctx.store.print.transition(id, from, to, this.ctx.clock.now(), detail))) otherwise?.();
+  /** A job moves on if it is in one of `from`; whoever follows job states hears of it. */
+  private async move(job: PrintJob, from: readonly JobState[], to: JobState, detail: string): Promise<boolean> {
+    const moved = await this.ctx.store.print.transition(job.id, from, to, this.ctx.clock.now(), detail);
+    if (moved) for (const fn of this.followers) fn(job, to, detail);
+    return moved;
+  }
+
+  private async finish(job: PrintJob, from: readonly JobState[], to: JobState, detail: string, otherwise?: () => never): Promise<PrintJob> {
+    const id = job.id;
+    if (!(await this.move(job, from, to, detail))) otherwise?.();
     // A canceled or aborted job's data goes at once (seed 002 §3.3), downloads under way included; a completed one's may be kept a while.
     if (to !== 'completed') this.sessions.everywhere('print.ended', { jobId: id, state: to });
     if (to !== 'completed' || this.o.keepCompletedMs === 0) await this.deleteDocument(id);
@@ -346,7 +363,7 @@ export class PrintService {
   private async announce(job: PrintJob): Promise<void> {
     if (!this.sessions.isOnline(job.deviceId)) return;
     if (!(await this.sessions.deliver(job.deviceId, { kind: 'job', jobId: job.id }))) return;
-    await this.ctx.store.print.transition(job.id, ['pending'], 'notified', this.ctx.clock.now(), 'announced over the session');
+    await this.move(job, ['pending'], 'notified', 'announced over the session');
     this.watchFetch(job.deviceId);
   }
 
@@ -361,7 +378,7 @@ export class PrintService {
     for (const j of jobs.reverse()) {
       if (!(await this.sessions.deliver(deviceId, { kind: 'job', jobId: j.id }))) break;
       announced++;
-      if (j.state === 'pending') await this.ctx.store.print.transition(j.id, ['pending'], 'notified', this.ctx.clock.now(), why);
+      if (j.state === 'pending') await this.move(j, ['pending'], 'notified', why);
     }
     if (announced > 0) this.watchFetch(deviceId);
   }

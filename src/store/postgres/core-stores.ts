@@ -2,9 +2,10 @@ import type { Device } from '../../domain/devices.js';
 import type { CountedPage, DeviceFilter, NewAudit } from '../core.js';
 import type { WebSession } from '../../domain/accounts.js';
 import type { Store } from '../store.js';
-import { decodeCursor, encodeCursor, toAccount, toAudit, toDevice, toRegistration, toToken, toUser } from '../rows.js';
+import { toAccount, toAudit, toDevice, toRegistration, toToken, toUser } from '../rows.js';
 import { ts, uniquely, type PgSql } from './sql.js';
 import { where } from '../where.js';
+import { deviceListSql, type DeviceListDialect } from '../device-list.js';
 
 type CoreStores = Pick<Store, 'settings' | 'accounts' | 'users' | 'tokens' | 'devices' | 'registrations' | 'webSessions' | 'audit'>;
 
@@ -17,6 +18,8 @@ const deviceParams = (d: Device, tokenHash: string | null): unknown[] => [
 ];
 
 /** Settings, accounts, people, tokens, devices, registrations, web sessions, audit log. */
+const POSTGRES_DEVICES: DeviceListDialect = { bool: (b) => b, time: (ms) => ts(ms), seen: "COALESCE(last_seen_at, 'epoch'::timestamptz)" };
+
 export function coreStores(q: PgSql): CoreStores {
   const { one, all, run, first, tx } = q;
 
@@ -107,22 +110,9 @@ export function coreStores(q: PgSql): CoreStores {
         return first(toDevice, `SELECT * FROM devices WHERE token_hash = ?`, hash);
       },
       async list(f: DeviceFilter): Promise<CountedPage<Device>> {
-        const filter: [string, unknown][] = [
-          ['account_id = ?', f.accountId],
-          ['serial = ?', f.serial],
-          ['model = ?', f.model],
-          ['online = ?', f.online],
-          ['id IN (SELECT device_id FROM device_tags WHERE tag = ?)', f.tag],
-          // A prefix as a range, so the serial index serves it (LIKE would not, in either store).
-          ['(id = ? OR (serial >= ? AND serial < ?))', f.search === undefined ? undefined : [f.search, f.search, `${f.search}\u{10ffff}`]],
-        ];
-        const w = where([...filter, ['id > ?', f.cursor === undefined ? undefined : decodeCursor(f.cursor)]]);
-        const rows = await all(`SELECT * FROM devices ${w.clause} ORDER BY id LIMIT ?`, ...w.params, f.limit + 1);
-        const items = rows.slice(0, f.limit).map(toDevice);
-        const last = items[items.length - 1];
-        const counted = where(filter);
-        const total = Number((await one(`SELECT COUNT(*) AS n FROM devices ${counted.clause}`, ...counted.params))!.n);
-        return { items, nextCursor: rows.length > f.limit && last ? encodeCursor(last.id) : null, total };
+        const q = deviceListSql(f, POSTGRES_DEVICES);
+        const [rows, counted] = await Promise.all([all(q.page.sql, ...q.page.params), one(q.count.sql, ...q.count.params)]);
+        return { items: rows.slice(0, f.limit).map(toDevice), nextCursor: q.next(rows), total: Number(counted!.n) };
       },
       async setTokenHash(id, hash, at) {
         return (await run(`UPDATE devices SET token_hash = ?, updated_at = ? WHERE id = ?`, hash, ts(at), id)) === 1;

@@ -356,6 +356,30 @@ export const migrations: readonly string[] = [
   CREATE INDEX status_history_device ON status_history(device_id, object, at);
   CREATE INDEX status_history_at ON status_history(at);
   `,
+  // 3 (SQLite 18): fleet history for the console, each device's lowest supply, the device list's orders
+  `
+  ALTER TABLE device_status ADD COLUMN lowest_supply double precision;
+  CREATE INDEX device_status_lowest ON device_status(lowest_supply) WHERE lowest_supply IS NOT NULL;
+  CREATE TABLE fleet_samples (
+    account_id text COLLATE "C" NOT NULL,
+    at timestamptz NOT NULL,
+    devices integer NOT NULL,
+    online integer NOT NULL,
+    PRIMARY KEY (account_id, at)
+  );
+  CREATE INDEX fleet_samples_at ON fleet_samples(at);
+  CREATE TABLE fleet_days (
+    account_id text COLLATE "C" NOT NULL,
+    day text COLLATE "C" NOT NULL,
+    jobs integer NOT NULL DEFAULT 0,
+    pages bigint NOT NULL DEFAULT 0,
+    PRIMARY KEY (account_id, day)
+  );
+  CREATE INDEX fleet_days_day ON fleet_days(day);
+  CREATE INDEX devices_serial_id ON devices(serial, id);
+  CREATE INDEX devices_seen ON devices((COALESCE(last_seen_at, 'epoch'::timestamptz)), id);
+  CREATE INDEX devices_firmware ON devices(model, firmware_version);
+  `,
 ];
 
 export const SCHEMA_VERSION = migrations.length;

@@ -2,13 +2,16 @@ import type { Device } from '../../domain/devices.js';
 import type { CountedPage, DeviceFilter, NewAudit } from '../core.js';
 import type { WebSession } from '../../domain/accounts.js';
 import type { Store } from '../store.js';
-import { decodeCursor, encodeCursor, toAccount, toAudit, toDevice, toRegistration, toToken, toUser } from '../rows.js';
+import { toAccount, toAudit, toDevice, toRegistration, toToken, toUser } from '../rows.js';
 import { uniquely, type Sql } from './sql.js';
 import { where } from '../where.js';
+import { deviceListSql, type DeviceListDialect } from '../device-list.js';
 
 type CoreStores = Pick<Store, 'settings' | 'accounts' | 'users' | 'tokens' | 'devices' | 'registrations' | 'webSessions' | 'audit'>;
 
 /** Settings, accounts, people, tokens, devices, registrations, web sessions, audit log. */
+const SQLITE_DEVICES: DeviceListDialect = { bool: (b) => (b ? 1 : 0), time: (ms) => ms, seen: 'COALESCE(last_seen_at, 0)' };
+
 export function coreStores(q: Sql): CoreStores {
   const { db, one, all, run, first, stmt } = q;
 
@@ -139,22 +142,10 @@ export function coreStores(q: Sql): CoreStores {
         return first(toDevice, `SELECT * FROM devices WHERE token_hash = ?`, hash);
       },
       async list(f: DeviceFilter): Promise<CountedPage<Device>> {
-        const filter: [string, unknown][] = [
-          ['account_id = ?', f.accountId],
-          ['serial = ?', f.serial],
-          ['model = ?', f.model],
-          ['online = ?', f.online === undefined ? undefined : f.online ? 1 : 0],
-          ['id IN (SELECT device_id FROM device_tags WHERE tag = ?)', f.tag],
-          // A prefix as a range, so the serial index serves it (LIKE would not, in either store).
-          ['(id = ? OR (serial >= ? AND serial < ?))', f.search === undefined ? undefined : [f.search, f.search, `${f.search}\u{10ffff}`]],
-        ];
-        const w = where([...filter, ['id > ?', f.cursor === undefined ? undefined : decodeCursor(f.cursor)]]);
-        const rows = all(`SELECT * FROM devices ${w.clause} ORDER BY id LIMIT ?`, ...w.params, f.limit + 1);
-        const items = rows.slice(0, f.limit).map(toDevice);
-        const last = items[items.length - 1];
-        const counted = where(filter);
-        const total = Number(one(`SELECT COUNT(*) AS n FROM devices ${counted.clause}`, ...counted.params)!.n);
-        return { items, nextCursor: rows.length > f.limit && last ? encodeCursor(last.id) : null, total };
+        const q = deviceListSql(f, SQLITE_DEVICES);
+        const rows = all(q.page.sql, ...q.page.params);
+        const total = Number(one(q.count.sql, ...q.count.params)!.n);
+        return { items: rows.slice(0, f.limit).map(toDevice), nextCursor: q.next(rows), total };
       },
       async setTokenHash(id, hash, at) {
         return run(`UPDATE devices SET token_hash = ?, updated_at = ? WHERE id = ?`, hash, at, id) === 1;

@@ -389,6 +389,32 @@ export const migrations: readonly string[] = [
   CREATE INDEX status_history_device ON status_history(device_id, object, at);
   CREATE INDEX status_history_at ON status_history(at);
   `,
+  // 18: the console's fleet history (devices online per account every quarter hour, jobs and pages a
+  // day), each device's lowest supply level beside its status (to find and filter low supplies),
+  // and the device list's orders
+  `
+  ALTER TABLE device_status ADD COLUMN lowest_supply REAL;
+  CREATE INDEX device_status_lowest ON device_status(lowest_supply) WHERE lowest_supply IS NOT NULL;
+  CREATE TABLE fleet_samples (
+    account_id TEXT NOT NULL,
+    at INTEGER NOT NULL,
+    devices INTEGER NOT NULL,
+    online INTEGER NOT NULL,
+    PRIMARY KEY (account_id, at)
+  );
+  CREATE INDEX fleet_samples_at ON fleet_samples(at);
+  CREATE TABLE fleet_days (
+    account_id TEXT NOT NULL,
+    day TEXT NOT NULL,
+    jobs INTEGER NOT NULL DEFAULT 0,
+    pages INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (account_id, day)
+  );
+  CREATE INDEX fleet_days_day ON fleet_days(day);
+  CREATE INDEX devices_serial_id ON devices(serial, id);
+  CREATE INDEX devices_seen ON devices(COALESCE(last_seen_at, 0), id);
+  CREATE INDEX devices_firmware ON devices(model, firmware_version);
+  `,
 ];
 
 export const SCHEMA_VERSION = migrations.length;

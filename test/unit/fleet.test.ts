@@ -1,0 +1,169 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { PrinterMib } from '../../src/device/sim/printer-mib.js';
+import { dayOf, everyDay, sampleSlot, SAMPLE_MS } from '../../src/domain/fleet.js';
+import { complianceOf, targetOf } from '../../src/domain/firmware.js';
+import type { Principal } from '../../src/domain/principal.js';
+import { daysLeft, pagesBetween, STATUS_OIDS } from '../../src/domain/status.js';
+import { ServiceError } from '../../src/services/kernel/errors.js';
+import { AlertService } from '../../src/services/management/alerts.js';
+import { FleetService } from '../../src/services/management/fleet.js';
+import { StatusService } from '../../src/services/management/status.js';
+import { cursorKey } from '../../src/store/device-list.js';
+import { encodeCursor } from '../../src/store/rows.js';
+import { ManualClock } from '../helpers/clock.js';
+import { serviceRig } from '../helpers/services.js';
+
+const CLI: Principal = { kind: 'cli' };
+const DAY = 86400_000;
+
+describe('fleet figures (domain)', () => {
+  it('days left: a line through the readings since the last new cartridge; none when the level does not fall', () => {
+    const t0 = Date.UTC(2026, 10, 1);
+    const falling = [0, 1, 2, 3].map((d) => ({ at: t0 + d * DAY, value: 80 - d * 10 }));
+    assert.equal(daysLeft(falling, t0 + 3 * DAY), 5, '50 % left at 10 % a day');
+    const refilled = [{ at: t0 - DAY, value: 5 }, ...falling];
+    assert.equal(daysLeft(refilled, t0 + 3 * DAY), 5, 'the old cartridge does not count');
+    assert.equal(daysLeft([{ at: t0, value: 50 }, { at: t0 + DAY, value: 50 }], t0 + DAY), null);
+    assert.equal(daysLeft([{ at: t0, value: 50 }], t0), null);
+    assert.equal(daysLeft(falling, t0 + 30 * DAY), 0, 'past empty is none left');
+  });
+
+  it('pages between readings, never negative; every day in a range; slots', () => {
+    assert.equal(pagesBetween({ total: 100, mono: null, colour: null }, { total: 130, mono: null, colour: null }), 30);
+    assert.equal(pagesBetween({ total: 100, mono: null, colour: null }, { total: 10, mono: null, colour: null }), 0, 'a replaced board');
+    assert.equal(pagesBetween({ total: null, mono: null, colour: null }, { total: 10, mono: null, colour: null }), 0, 'a first reading is no pages');
+    const t = Date.UTC(2026, 10, 28, 13);
+    assert.deepEqual(
+      everyDay([{ day: '2026-11-29', jobs: 2, pages: 9 }], t, t + 2 * DAY).map((d) => `${d.day}:${d.jobs}`),
+      ['2026-11-28:0', '2026-11-29:2', '2026-11-30:0'],
+    );
+    assert.equal(sampleSlot(t + SAMPLE_MS - 1), t + 0, 'the hour starts a slot');
+    assert.equal(dayOf(t), '2026-11-28');
+  });
+
+  it("firmware: a model's target is its newest program offered; devices are current at or past it", () => {
+    const programs = [
+      { version: '1.9', rolloutPercent: 100 },
+      { version: '1.10', rolloutPercent: 20 },
+      { version: '2.0', rolloutPercent: 0 },
+    ];
+    assert.equal(targetOf(programs)?.version, '1.10');
+    assert.equal(targetOf([{ version: '2.0', rolloutPercent: 0 }]), null);
+    assert.equal(complianceOf('1.10', '1.10'), 'current');
+    assert.equal(complianceOf('2.0', '1.10'), 'current');
+    assert.equal(complianceOf('1.9', '1.10'), 'behind');
+    assert.equal(complianceOf(null, '1.10'), 'unknown');
+  });
+
+  it("refuses a cursor of another order or a made-up one", () => {
+    assert.deepEqual(cursorKey('id', encodeCursor('d-1')), ['d-1']);
+    assert.deepEqual(cursorKey('seen', encodeCursor(JSON.stringify([5, 'd-1']))), [5, 'd-1']);
+    assert.equal(cursorKey('seen', encodeCursor(JSON.stringify(['x', 'd-1']))), null);
+    assert.equal(cursorKey('serial', encodeCursor('d-1')), null);
+    assert.equal(cursorKey('model', encodeCursor('[1,2,3]')), null);
+  });
+});
+
+describe('device list orders and filters, fleet figures (services over the store)', () => {
+  it('pages through every order without losing or repeating a device; a foreign cursor is refused', async () => {
+    const clock = new ManualClock(Date.UTC(2026, 11, 1));
+    const { s, store } = await serviceRig({ clock });
+    const made = [];
+    for (let i = 0; i < 23; i++) made.push((await s.devices.provision(CLI, { serial: `S-${(i * 7) % 23}`.padEnd(6, 'x'), model: ['MP C3004', 'EP-884A', 'HL-L2350'][i % 3]! })).device);
+    // Some seen at various times, some never.
+    await store.devices.savePresence(made.filter((_, i) => i % 4).map((d, i) => ({ deviceId: d.id, online: i % 2 === 0, lastSeenAt: clock.now() - ((i * 37) % 11) * 60_000 })));
+    const all = (await s.devices.list(CLI, { limit: 100 })).items;
+    const orders = {
+      id: (a: (typeof all)[0], b: (typeof all)[0]) => (a.id < b.id ? -1 : 1),
+      serial: (a: (typeof all)[0], b: (typeof all)[0]) => (a.serial < b.serial ? -1 : a.serial > b.serial ? 1 : a.id < b.id ? -1 : 1),
+      model: (a: (typeof all)[0], b: (typeof all)[0]) => (a.model < b.model ? -1 : a.model > b.model ? 1 : a.serial < b.serial ? -1 : 1),
+      seen: (a: (typeof all)[0], b: (typeof all)[0]) => (a.lastSeenAt ?? 0) - (b.lastSeenAt ?? 0) || (a.id < b.id ? -1 : 1),
+    };
+    for (const [sort, cmp] of Object.entries(orders) as [keyof typeof orders, typeof orders.id][]) {
+      const seen: string[] = [];
+      let cursor: string | undefined;
+      do {
+        const page = await s.devices.list(CLI, { sort, cursor, limit: 4 });
+        assert.equal(page.total, 23);
+        seen.push(...page.items.map((d) => d.id));
+        cursor = page.nextCursor ?? undefined;
+      } while (cursor);
+      assert.deepEqual(seen, [...all].sort(cmp).map((d) => d.id), `order ${sort}`);
+    }
+    const first = await s.devices.list(CLI, { sort: 'serial', limit: 4 });
+    await assert.rejects(s.devices.list(CLI, { sort: 'seen', cursor: first.nextCursor!, limit: 4 }), (e: unknown) => e instanceof ServiceError && e.problem === 'validation-failed');
+  });
+
+  it('finds devices with a supply low or on a firmware version; counts pages and jobs a day; samples devices online; lists supplies running out', async () => {
+    const clock = new ManualClock(Date.UTC(2026, 11, 1, 9));
+    const { s, store } = await serviceRig({ clock });
+    await s.accounts.addAccount(CLI, 'acme');
+    const status = new StatusService(s.ctx, s.devices, new AlertService(s.ctx));
+    const fleet = new FleetService(s.ctx, 30 * DAY);
+    const low = (await s.devices.provision(CLI, { serial: 'LOW-1', model: 'MP C3004' })).device;
+    const fine = (await s.devices.provision(CLI, { serial: 'OK-1', model: 'MP C3004' })).device;
+    const acme = (await s.devices.provision(CLI, { serial: 'ACME-1', model: 'MP C3004', accountId: 'acme' })).device;
+    const mibs = new Map([low, fine, acme].map((d) => [d.id, new PrinterMib({ model: d.model, serial: d.serial }, () => clock.now())]));
+    const poll = async () => {
+      for (const [id, mib] of mibs) await status.polled(id, mib.get([...STATUS_OIDS]));
+    };
+    await poll();
+    for (let day = 0; day < 4; day++) {
+      clock.advance(DAY);
+      mibs.get(low.id)!.print(650); // toner 3000 → 400 in four days: 13 %
+      mibs.get(fine.id)!.print(10);
+      mibs.get(acme.id)!.print(700);
+      await poll();
+    }
+    await s.ctx.store.firmware.setDeviceVersion(fine.id, '1.2');
+    mibs.get(low.id)!.print(150); // 8 %
+    await poll();
+
+    const operator: Principal = { kind: 'token', tokenId: 't', accountId: 'default', admin: false };
+    assert.deepEqual((await s.devices.list(operator, { supplyLow: true })).items.map((d) => d.id), [low.id], "acme's low device is not the default account's");
+    assert.deepEqual((await s.devices.list(CLI, { supplyLow: true })).items.map((d) => d.id).sort(), [low.id, acme.id].sort());
+    assert.deepEqual((await s.devices.list(CLI, { firmware: '1.2' })).items.map((d) => d.id), [fine.id]);
+
+    const running = await fleet.runningLow(operator, 10);
+    assert.deepEqual(running.map((r) => [r.device.id, r.supply.index, r.supply.percent]), [[low.id, 1, 8]]);
+    assert.ok(running[0]!.daysLeft !== null && running[0]!.daysLeft > 0.2 && running[0]!.daysLeft < 2, `about a day left: ${running[0]!.daysLeft}`);
+
+    const days = await fleet.days(operator, 7);
+    assert.equal(days.length, 7);
+    assert.equal(days.at(-1)!.day, dayOf(clock.now()));
+    assert.equal(days.reduce((a, d) => a + d.pages, 0), 4 * 650 + 150 + 4 * 10, 'pages of the account only');
+    assert.equal((await fleet.days(CLI, 7)).reduce((a, d) => a + d.pages, 0), 4 * 650 + 150 + 4 * 10 + 4 * 700);
+
+    await store.devices.savePresence([{ deviceId: low.id, online: true, lastSeenAt: clock.now() }, { deviceId: acme.id, online: true, lastSeenAt: clock.now() }]);
+    await fleet.sweep();
+    clock.advance(60_000);
+    await store.devices.savePresence([{ deviceId: fine.id, online: true, lastSeenAt: clock.now() }]);
+    await fleet.sweep(); // same slot: no second sample
+    clock.advance(SAMPLE_MS);
+    await fleet.sweep();
+    assert.deepEqual((await fleet.online(operator, 1)).map((x) => [x.devices, x.online]), [[2, 1], [2, 2]]);
+    assert.deepEqual((await fleet.online(CLI, 1)).map((x) => [x.devices, x.online]), [[3, 2], [3, 3]]);
+  });
+
+  it("firmware compliance counts each model's devices by version against its target, per account", async () => {
+    const { s, store } = await serviceRig();
+    await s.accounts.addAccount(CLI, 'acme');
+    const ds = [];
+    for (const [serial, accountId] of [['A', 'default'], ['B', 'default'], ['C', 'default'], ['D', 'acme']] as const) ds.push((await s.devices.provision(CLI, { serial, model: 'MP C3004', accountId })).device);
+    await store.firmware.setDeviceVersion(ds[0]!.id, '2.0');
+    await store.firmware.setDeviceVersion(ds[1]!.id, '1.0');
+    await store.firmware.setDeviceVersion(ds[3]!.id, '1.0');
+    await store.firmware.insert({ id: 'fw-1', model: 'MP C3004', version: '2.0', size: 1, sha256: 'x', signature: 'x', rolloutPercent: 30, uploadedAt: 0, uploadedBy: 'cli' });
+    const operator: Principal = { kind: 'token', tokenId: 't', accountId: 'default', admin: false };
+    const [m] = await s.firmware.compliance(operator);
+    assert.equal(m!.target?.version, '2.0');
+    assert.deepEqual(m!.versions, [
+      { version: '2.0', devices: 1, state: 'current' },
+      { version: '1.0', devices: 1, state: 'behind' },
+      { version: null, devices: 1, state: 'unknown' },
+    ]);
+    assert.deepEqual((await s.firmware.compliance(CLI))[0]!.versions.find((v) => v.version === '1.0')?.devices, 2);
+    await assert.rejects(s.firmware.deviceHistory(operator, ds[3]!.id), (e: unknown) => e instanceof ServiceError && e.problem === 'not-found');
+  });
+});
