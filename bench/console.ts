@@ -37,7 +37,7 @@ try {
   const session = /fr_session=([^;]+)/.exec(signed.headers.get('set-cookie') ?? '')?.[1];
   if (!session) throw new Error(`sign-in failed: ${signed.status}`);
 
-  const pages = ['/', '/devices', '/devices?state=offline', '/devices?tag=floor-3', '/devices?model=HL-L2350', '/devices?q=CON-0500', `/devices/${someId}`];
+  const pages = ['/', '/devices', '/devices?state=offline', '/devices?tag=floor-3', '/devices?model=HL-L2350', '/devices?q=CON-0500', '/devices?sort=serial', '/devices?sort=seen', '/devices?supply=low', '/firmware', `/devices/${someId}`];
   console.log(`\n| page | p50 | p95 | max | bytes |\n|---|---|---|---|---|`);
   for (const path of pages) {
     const times: number[] = [];

@@ -41,8 +41,8 @@ export async function dashboard(app: FastifyInstance, o: { kit: ConsoleKit; serv
       </div>
       <section aria-labelledby="h-online"><h3 id="h-online">Devices online, last ${ONLINE_DAYS} days</h3>${lineChart('Devices online', samples.map((x) => ({ at: x.at, value: x.online })))}</section>
       <section aria-labelledby="h-daily"><h3 id="h-daily">Jobs and pages a day, last ${DAILY_DAYS} days</h3>
-        <div id="chart-jobs">${barChart('Print jobs a day', days.map((d) => ({ day: d.day, value: d.jobs })))}</div>
-        <div id="chart-pages">${barChart('Pages printed a day', days.map((d) => ({ day: d.day, value: d.pages })))}</div></section>
+        <h4>Print jobs</h4><div id="chart-jobs">${barChart('Print jobs a day', days.map((d) => ({ day: d.day, value: d.jobs })))}</div>
+        <h4>Pages printed</h4><div id="chart-pages">${barChart('Pages printed a day', days.map((d) => ({ day: d.day, value: d.pages })))}</div></section>
       <section aria-labelledby="h-low"><h3 id="h-low">Supplies running out</h3>${
         runningLow.length
           ? listTable(
