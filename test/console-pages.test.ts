@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { OID } from '../src/device/sim/printer-mib.js';
-import { launchChromium } from './helpers/browser.js';
+import { launchChromium, signIn as openSignedIn } from './helpers/browser.js';
 import { adminToken, api, cli, cliJson, startRelay, tempDir, until, type RelayProcess } from './helpers/relay.js';
 import { simulate } from './helpers/simulate.js';
 
@@ -49,13 +49,8 @@ describe('operator console in real Chromium: firmware, settings, alerts in bulk,
     await relay.stop();
   });
 
-  const signIn = async (page: Page, user: string, password: string, path: string): Promise<void> => {
-    page.setDefaultTimeout(10_000);
-    await page.goto(`${relay.url}${path}`);
-    await page.fill('#username', user);
-    await page.fill('#password', password);
-    await Promise.all([page.waitForNavigation(), page.click('main button[type=submit]')]);
-  };
+  const signIn = (page: Page, user: string, password: string, path: string) => openSignedIn(page, `${relay.url}${path}`, user, password);
+
 
   it('shows each model by firmware version against its target; an admin sets the rollout from the page', async () => {
     const page = await browser.newPage();

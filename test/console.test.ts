@@ -6,7 +6,7 @@ import type { Browser, Page } from 'playwright-core';
 import { OID } from '../src/device/sim/printer-mib.js';
 import { sessionUrl } from '../src/device/sdk/stream-client.js';
 import { WsClient } from '../src/device/sdk/ws-client.js';
-import { launchChromium } from './helpers/browser.js';
+import { launchChromium, signIn as openSignedIn } from './helpers/browser.js';
 import { spawn } from 'node:child_process';
 import { adminToken, api, CLI, cli, cliJson, startRelay, tempDir, until, type RelayProcess } from './helpers/relay.js';
 import { simulate } from './helpers/simulate.js';
@@ -56,13 +56,8 @@ describe('operator console in real Chromium: dashboard, device search and page, 
     await relay.stop();
   });
 
-  const signIn = async (page: Page, user: string, password: string, path: string): Promise<void> => {
-    page.setDefaultTimeout(10_000);
-    await page.goto(`${relay.url}${path}`);
-    await page.fill('#username', user);
-    await page.fill('#password', password);
-    await Promise.all([page.waitForNavigation(), page.click('main button[type=submit]')]);
-  };
+  const signIn = (page: Page, user: string, password: string, path: string) => openSignedIn(page, `${relay.url}${path}`, user, password);
+
   const shot = async (page: Page, name: string): Promise<void> => {
     if (!SHOTS) return;
     mkdirSync(SHOTS, { recursive: true });

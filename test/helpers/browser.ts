@@ -1,4 +1,4 @@
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
 
 /** Debian's Chromium, driven by playwright-core; never a downloaded browser. */
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -18,4 +18,13 @@ export function launchChromium(): Promise<Browser> {
       '--disable-dev-shm-usage',
     ],
   });
+}
+
+/** Opens `url` (which sends to the sign-in page) and signs in there; the page lands where sign-in returns to. */
+export async function signIn(page: Page, url: string, user: string, password: string): Promise<void> {
+  page.setDefaultTimeout(10_000);
+  await page.goto(url);
+  await page.fill('#username', user);
+  await page.fill('#password', password);
+  await Promise.all([page.waitForNavigation(), page.click('main button[type=submit]')]);
 }
