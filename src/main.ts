@@ -193,7 +193,7 @@ export async function startRelay(
     countersAccepted: (d, c) => void status.counters(d.id, c).catch((err: unknown) => logger.warn({ err, deviceId: d.id }, 'status not updated from a counters report')),
   });
   const fleet = new FleetService(services.ctx, config.statusHistoryDays * 86400_000);
-  const bulk = new BulkService(services.ctx, services.devices, push, config.nodeId);
+  const bulk = new BulkService(services.ctx, services.devices, push, services.firmware, config.nodeId);
   await bulk.recover();
   const statusPoll = new StatusPoller(clock, services.ctx.random, hub, push, status, { ...DEFAULT_STATUS_POLL, intervalMs: config.statusPollSeconds * 1000 }, (msg, fields) => logger.debug(fields, msg));
   const print = new PrintService(services.ctx, services.devices, sessions, { ...DEFAULT_PRINT, maxDocumentBytes: config.printMaxDocumentBytes, retentionMs: config.printRetentionSeconds * 1000, keepCompletedMs: config.printKeepSeconds * 1000 }, alerts);

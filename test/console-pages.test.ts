@@ -62,8 +62,21 @@ describe('operator console in real Chromium: firmware, settings, alerts in bulk,
     assert.equal(await page.textContent('section[data-model="MP C3004"] tr[data-version="1.0"][data-state=behind] a'), '2', 'both accounts for the site admin');
     await Promise.all([page.waitForNavigation(), page.click('section[data-model="MP C3004"] tr[data-version="1.0"] a')]);
     assert.deepEqual((await page.locator('tbody tr').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-device')))).sort(), [printer.deviceId, acme.deviceId].sort());
+    await page.selectOption('#bulk-action', 'firmware');
+    await page.fill('#bulk-value', '2.0');
+    await Promise.all([page.waitForNavigation(), page.click('#bulk button')]);
+    for (let i = 0; i < 50 && (await page.getAttribute('#bulk-state', 'data-state')) !== 'done'; i++) {
+      await new Promise((r) => setTimeout(r, 200));
+      await page.reload();
+    }
+    assert.equal(await page.locator('tr[data-result=ok]').count(), 2);
     await page.goto(`${relay.url}/devices/${printer.deviceId}`);
     assert.equal(await page.textContent('#firmware-state'), 'behind');
+    assert.match((await page.textContent('#h-firmware + dl')) ?? '', /Assigned\s*2\.0/);
+    // Offered to no one by the rollout, the program is still offered to the devices it was assigned to.
+    assert.equal((await api(relay.url, '/api/v1/firmware/MP%20C3004/2.0/rollout', { method: 'POST', token: admin, json: { percent: 0 } })).status, 200);
+    const check = await api(relay.url, '/device/v1/firmware/check', { method: 'POST', token: printer.token, json: { currentVersion: '1.0' } });
+    assert.equal(check.body.update?.version, '2.0', 'the assigned program is offered');
     await page.close();
   });
 
@@ -91,6 +104,15 @@ describe('operator console in real Chromium: firmware, settings, alerts in bulk,
     await page.selectOption('#user-account', 'acme');
     await Promise.all([page.waitForNavigation(), page.click('#add-user button')]);
     assert.match((await page.textContent('tr[data-user="night-shift"]')) ?? '', /acme/);
+    await page.fill('tr[data-account="acme"] input[name=poll]', '600');
+    await page.fill('tr[data-account="acme"] input[name=low]', '20');
+    await Promise.all([page.waitForNavigation(), page.click('tr[data-account="acme"] button')]);
+    const acmeAccount = (await api(relay.url, '/api/v1/accounts', { token: admin })).body.items.find((a: { id: string }) => a.id === 'acme');
+    assert.deepEqual([acmeAccount.statusPollSeconds, acmeAccount.supplyLowPercent], [600, 20]);
+    await page.fill('tr[data-account="acme"] input[name=poll]', '5');
+    await Promise.all([page.waitForNavigation(), page.click('tr[data-account="acme"] button')]);
+    assert.match((await page.textContent('main .error')) ?? '', /60 to 604800 seconds/);
+    await page.goto(`${relay.url}/settings`);
     await page.fill('#account-id', 'Bad Id!');
     await Promise.all([page.waitForNavigation(), page.click('#add-account button')]);
     assert.match((await page.textContent('main .error')) ?? '', /account id/);
@@ -128,6 +150,16 @@ describe('operator console in real Chromium: firmware, settings, alerts in bulk,
       sim.proc.kill('SIGINT');
       await sim.exited;
     }
+    await page.goto(`${relay.url}/devices`);
+    await page.check(`tr[data-device="${printer.deviceId}"] input[type=checkbox]`);
+    await page.selectOption('#bulk-action', 'tag-add');
+    await page.fill('#bulk-value', 'picked');
+    await Promise.all([page.waitForNavigation(), page.click('#bulk button')]);
+    await until('the bulk job is done', async () => {
+      await page.reload();
+      return (await page.getAttribute('#bulk-state', 'data-state')) === 'done' ? true : undefined;
+    });
+    assert.deepEqual((await api(relay.url, '/api/v1/devices?tag=picked', { token: admin })).body.items.map((d: { deviceId: string }) => d.deviceId), [printer.deviceId], 'the ticked device only');
     await page.goto(`${relay.url}/devices?sort=seen`);
     type Listed = { deviceId: string; lastSeenAt: string | null };
     // Presence reaches the store in batches every 2 s.
@@ -199,6 +231,10 @@ describe('operator console in real Chromium: firmware, settings, alerts in bulk,
     assert.equal(forged.status(), 403);
     await page.goto(`${relay.url}/settings`);
     assert.equal(await page.locator('#add-account').count(), 0, 'accounts are for site admins');
+    assert.deepEqual(await page.locator('tr[data-account]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-account'))), ['acme'], 'its own account, with its settings');
+    const csrf = await page.getAttribute('tr[data-account="acme"] input[name=_csrf]', 'value');
+    const other = await page.request.post(`${relay.url}/settings/accounts/default`, { form: { _csrf: csrf!, poll: '0', low: '50' } });
+    assert.equal(other.status(), 404, "another account's settings");
     await page.close();
   });
 });

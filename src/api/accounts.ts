@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Services } from '../services/index.js';
 import { isAdmin } from '../domain/principal.js';
+import { MAX_STATUS_POLL_SECONDS, MIN_STATUS_POLL_SECONDS } from '../domain/accounts.js';
 import { accountId, okJson, problemResponses } from '../http/schemas.js';
 import { accountView, tokenView } from '../http/views.js';
 
@@ -36,6 +37,34 @@ export async function accountRoutes(app: FastifyInstance, { services }: { servic
       },
     },
     async (request, reply) => reply.code(201).send(accountView(await accounts.addAccount(request.principal!, request.body.id, request.body.name))),
+  );
+
+  app.patch<{ Params: { id: string }; Body: { name?: string; statusPollSeconds?: number | null; supplyLowPercent?: number } }>(
+    '/accounts/:id',
+    {
+      schema: {
+        tags: ['accounts'],
+        operationId: 'updateAccount',
+        summary: "Change an account's name, status poll interval or supply-low mark (a site admin, or the account's own operators)",
+        params: { type: 'object', properties: { id: accountId }, required: ['id'] },
+        body: {
+          type: 'object',
+          properties: {
+            name: { type: 'string', minLength: 1, maxLength: 200 },
+            statusPollSeconds: {
+              type: ['integer', 'null'],
+              minimum: 0,
+              maximum: MAX_STATUS_POLL_SECONDS,
+              description: `how often the relay polls the account's devices for their status: ${MIN_STATUS_POLL_SECONDS} s or more, 0 never, null the relay's --status-poll`,
+            },
+            supplyLowPercent: { type: 'integer', minimum: 1, maximum: 99, description: 'a supply at or below this percent is low (alert, filter); default 10' },
+          },
+          additionalProperties: false,
+        },
+        response: { 200: okJson('The account'), ...problemResponses },
+      },
+    },
+    async (request) => accountView(await accounts.updateAccount(request.principal!, request.params.id, request.body)),
   );
 
   const tokenList = { description: 'API tokens, without their secrets', type: 'object', properties: { items: { type: 'array', items: { $ref: 'ApiToken#' } } } } as const;

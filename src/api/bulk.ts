@@ -45,7 +45,7 @@ export async function bulkRoutes(app: FastifyInstance, { bulk }: { bulk: BulkSer
       schema: {
         tags,
         operationId: 'startBulk',
-        summary: 'The same SET, tag change or removal on every device a filter selects; runs in the background (202)',
+        summary: 'The same SET, tag change, firmware assignment or removal on every device a filter selects; runs in the background (202)',
         body: {
           type: 'object',
           properties: {
@@ -68,6 +68,7 @@ export async function bulkRoutes(app: FastifyInstance, { bulk }: { bulk: BulkSer
             queueOfflineSeconds: { type: 'integer', minimum: 1, maximum: 7 * 86400, description: 'set: an offline device gets the SET at its next contact within this long (result "queued"); without it, offline devices fail' },
             add: { ...tagList, description: 'tags: tags to add' },
             remove: { ...tagList, description: 'tags: tags to remove' },
+            version: { type: ['string', 'null'], pattern: VERSION_PATTERN, description: "firmware: the program version to assign (each device's model must have it), null to take an assignment back" },
           },
           required: ['action', 'filter'],
           additionalProperties: false,

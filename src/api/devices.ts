@@ -5,7 +5,6 @@ import type { Device, DeviceRegistry } from '../domain/devices.js';
 import { accountId, capabilities, countedPageOf, deviceIdParam, deviceTags, label, paging, problemResponses, registryFields } from '../http/schemas.js';
 import { DEVICE_SORTS, TAG_PATTERN, type DeviceSort } from '../domain/devices.js';
 import { VERSION_PATTERN } from '../domain/firmware.js';
-import { SUPPLY_LOW_PERCENT } from '../domain/status.js';
 import { deviceView, historyView, statusView } from '../http/views.js';
 import type { StatusService } from '../services/management/status.js';
 
@@ -53,7 +52,7 @@ export async function deviceRoutes(app: FastifyInstance, { services, presence, s
             online: { type: 'boolean' },
             tag: { type: 'string', pattern: TAG_PATTERN },
             firmware: { type: 'string', pattern: VERSION_PATTERN },
-            supplyLow: { type: 'boolean', description: `a supply at or below ${SUPPLY_LOW_PERCENT} % in the last status` },
+            supplyLow: { type: 'boolean', description: "a supply at or below its account's supply-low mark (default 10 %) in the last status" },
             sort: { type: 'string', enum: [...DEVICE_SORTS], description: 'id (default), serial, model (then serial), seen (last contact, never first)' },
             accountId,
             ...paging,

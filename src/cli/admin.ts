@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { EMPTY_STATUS } from '../domain/status.js';
+import { MAX_STATUS_POLL_SECONDS, MIN_STATUS_POLL_SECONDS } from '../domain/accounts.js';
 import { accountView, deviceView, statusView, tokenView, userView } from '../http/views.js';
 import { CLI, withServices, type GlobalOptions } from './context.js';
 import { printFields, printJson, printTable } from './output.js';
@@ -27,7 +28,20 @@ export function accountCommands(program: Command, g: Globals): void {
     .option('--json', 'print JSON')
     .action(async (o: { json?: boolean }) => {
       const items = (await withServices(g(), (s) => s.accounts.listAccounts(CLI))).map(accountView);
-      o.json ? printJson(items) : printTable(items, ['id', 'name', 'createdAt']);
+      o.json ? printJson(items) : printTable(items, ['id', 'name', 'statusPollSeconds', 'supplyLowPercent', 'createdAt']);
+    });
+  account
+    .command('set <id>')
+    .description("change an account's name, status poll interval or supply-low mark")
+    .option('--name <name>', 'display name')
+    .option('--status-poll <seconds>', `poll its devices' status this often (${MIN_STATUS_POLL_SECONDS} or more), 0 never, "default" the relay's --status-poll`)
+    .option('--supply-low <percent>', 'a supply at or below this percent is low (1–99; default 10)')
+    .option('--json', 'print JSON')
+    .action(async (id: string, o: { name?: string; statusPoll?: string; supplyLow?: string; json?: boolean }) => {
+      const statusPollSeconds = o.statusPoll === undefined ? undefined : o.statusPoll === 'default' ? null : wholeNumber('--status-poll', o.statusPoll, 0, MAX_STATUS_POLL_SECONDS);
+      const supplyLowPercent = o.supplyLow === undefined ? undefined : wholeNumber('--supply-low', o.supplyLow, 1, 99);
+      const a = await withServices(g(), (s) => s.accounts.updateAccount(CLI, id, { name: o.name, statusPollSeconds, supplyLowPercent }));
+      o.json ? printJson(accountView(a)) : process.stdout.write(`account ${a.id}: status poll ${a.statusPollSeconds === null ? "the relay's" : a.statusPollSeconds === 0 ? 'never' : `every ${a.statusPollSeconds} s`}, supplies low at ${a.supplyLowPercent} %\n`);
     });
 }
 

@@ -10,6 +10,8 @@ interface Selection {
   tag?: string;
   device?: string[];
   model?: string;
+  firmware?: string;
+  supplyLow?: boolean;
   account?: string;
   wait?: boolean;
   json?: boolean;
@@ -27,14 +29,16 @@ interface JobView {
 const list = (v: string | undefined): string[] | undefined => (v === undefined ? undefined : v.split(',').map((t) => t.trim()).filter(Boolean));
 
 function filter(o: Selection): Record<string, unknown> {
-  if (!o.tag && !o.device && !o.model) throw new UsageError('choose the devices: --tag T, --model M or --device ID (repeatable)');
-  return { deviceIds: o.device, tag: o.tag, model: o.model, accountId: o.account };
+  if (!o.tag && !o.device && !o.model && !o.firmware && !o.supplyLow) throw new UsageError('choose the devices: --tag T, --model M, --firmware V, --supply-low or --device ID (repeatable)');
+  return { deviceIds: o.device, tag: o.tag, model: o.model, firmware: o.firmware, supplyLow: o.supplyLow, accountId: o.account };
 }
 
 const selection = (c: Command): Command =>
   c
     .option('--tag <tag>', 'the devices with this tag')
     .option('--model <model>', 'the devices of this model')
+    .option('--firmware <version>', 'the devices that run this firmware version')
+    .option('--supply-low', "the devices with a supply at or below their account's mark")
     .option('--device <id>', 'this device (repeat for more)', (v: string, all: string[] = []) => [...all, v])
     .option('--account <id>', "only this account's devices (site admins)")
     .option('--wait', 'wait until every device is done, then show the job')
@@ -51,7 +55,7 @@ function show(v: JobView, json?: boolean): void {
 
 /** Bulk actions through the running relay (POST /api/v1/bulk): they push to devices, so they need it. */
 export function bulkCommands(program: Command, g: () => GlobalOptions): void {
-  const bulk = program.command('bulk').description('the same SET, tag change or removal on many devices, as one job (uses --relay and --token)');
+  const bulk = program.command('bulk').description('the same SET, tag change, firmware assignment or removal on many devices, as one job (uses --relay and --token)');
   const start = async (o: Selection, body: Record<string, unknown>): Promise<void> => {
     let v = (await callRelay(g(), 'POST', 'api/v1/bulk', { ...body, filter: filter(o) })) as JobView;
     for (let i = 0; o.wait && v.state === 'running' && i < 3600; i++) {
@@ -74,6 +78,9 @@ export function bulkCommands(program: Command, g: () => GlobalOptions): void {
     .option('--add <a,b,…>', 'tags to add')
     .option('--remove <a,b,…>', 'tags to remove')
     .action((o: Selection & { add?: string; remove?: string }) => start(o, { action: 'tags', add: list(o.add), remove: list(o.remove) }));
+  selection(bulk.command('firmware <version>').description("assign a firmware version (of each device's model) to every device selected: its next update check is offered it; 'none' takes the assignment back")).action(
+    (version: string, o: Selection) => start(o, { action: 'firmware', version: version === 'none' ? null : version }),
+  );
   selection(bulk.command('remove').description('remove every device selected (their tokens stop working)')).action((o: Selection) => start(o, { action: 'remove' }));
 
   bulk

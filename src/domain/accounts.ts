@@ -3,7 +3,14 @@ export interface Account {
   id: string;
   name: string;
   createdAt: number;
+  /** How often the relay polls the account's devices for their status; null: the relay's --status-poll, 0: never. */
+  statusPollSeconds: number | null;
+  /** A supply at or below this percent is low (an alert, the "supply low" filter). */
+  supplyLowPercent: number;
 }
+
+export const MIN_STATUS_POLL_SECONDS = 60;
+export const MAX_STATUS_POLL_SECONDS = 7 * 86400;
 
 export interface User {
   id: string;

@@ -4,12 +4,14 @@
  */
 import type { TypedValue } from './push.js';
 
-export const BULK_ACTIONS = ['set', 'tags', 'remove'] as const;
+export const BULK_ACTIONS = ['set', 'tags', 'firmware', 'remove'] as const;
 export type BulkAction = (typeof BULK_ACTIONS)[number];
 
 export type BulkParams =
   | { action: 'set'; objects: TypedValue[]; /** Queue the SET this long for devices that are offline. */ queueOfflineSeconds: number | null }
   | { action: 'tags'; add: string[]; remove: string[] }
+  /** Assign a version of each device's model's programs (null: take the assignment back). */
+  | { action: 'firmware'; version: string | null }
   | { action: 'remove' };
 
 /** pending: not done yet; ok: done; queued: the device is offline and gets it at its next contact; failed: see detail. */

@@ -34,6 +34,8 @@ export interface Device {
   tags: string[];
   /** Program version the device last said it runs (in its update check, seed 004 state 6). */
   firmwareVersion: string | null;
+  /** A version an operator assigned it: offered over the rollout, when newer than what it runs. */
+  firmwareTarget: string | null;
   online: boolean;
   lastSeenAt: number | null;
   createdAt: number;

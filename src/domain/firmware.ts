@@ -23,8 +23,13 @@ export function rolloutBucket(deviceId: string, model: string, version: string):
   return createHash('sha256').update(`${model}\0${version}\0${deviceId}`).digest().readUInt32BE(0) % 100;
 }
 
-/** The newest program for the model above the device's version whose rollout includes the device. */
-export function pickUpdate<T extends { version: string; rolloutPercent: number }>(programs: T[], deviceId: string, model: string, current: string | null): T | null {
+/**
+ * The program assigned to the device when it runs an older version; else the newest program for
+ * the model above the device's version whose rollout includes the device.
+ */
+export function pickUpdate<T extends { version: string; rolloutPercent: number }>(programs: T[], deviceId: string, model: string, current: string | null, assigned: string | null = null): T | null {
+  const pinned = assigned === null ? undefined : programs.find((p) => p.version === assigned);
+  if (pinned && (current === null || compareVersions(pinned.version, current) > 0)) return pinned;
   let best: T | null = null;
   for (const p of programs) {
     if (current !== null && compareVersions(p.version, current) <= 0) continue;

@@ -38,6 +38,8 @@ export interface DeviceStatus {
   /** When a status poll last answered, and when a report last said something here. */
   polledAt: number | null;
   reportedAt: number | null;
+  /** What carried the device's session when it was last polled (bosh, websocket); null before (or in a status stored before there was this field). */
+  transport: 'bosh' | 'websocket' | null;
 }
 
 /** One point of a device's history: `supply.<index>` (percent) or `counter.total|mono|colour`. */
@@ -57,6 +59,7 @@ export const EMPTY_STATUS: DeviceStatus = {
   errors: [],
   polledAt: null,
   reportedAt: null,
+  transport: null,
 };
 
 /** Supplies a status poll asks for (prtMarkerSuppliesIndex 1..MAX_SUPPLIES; absent rows answer noSuchInstance). */
@@ -115,7 +118,7 @@ export function errorBits(hex: string): string[] {
 }
 
 /** The status a status poll's answer tells, at `at`. Objects the device does not have are left out. */
-export function statusFromObjects(objects: ResultObject[], at: number): Omit<DeviceStatus, 'reportedAt'> {
+export function statusFromObjects(objects: ResultObject[], at: number): Omit<DeviceStatus, 'reportedAt' | 'transport'> {
   const value = new Map<string, string>();
   for (const o of objects) if ('value' in o) value.set(o.oid, o.value);
   const supplies: Supply[] = [];
@@ -149,11 +152,12 @@ export function statusFromObjects(objects: ResultObject[], at: number): Omit<Dev
 }
 
 /** A poll's status over the last known one: what the poll did not read (a report's mono/colour counters) is kept. */
-export function mergePoll(last: DeviceStatus, poll: Omit<DeviceStatus, 'reportedAt'>): DeviceStatus {
+export function mergePoll(last: DeviceStatus, poll: Omit<DeviceStatus, 'reportedAt' | 'transport'>, transport: DeviceStatus['transport'] = last.transport ?? null): DeviceStatus {
   return {
     ...poll,
     counters: { total: poll.counters.total ?? last.counters.total, mono: last.counters.mono, colour: last.counters.colour },
     reportedAt: last.reportedAt,
+    transport,
   };
 }
 
@@ -178,7 +182,7 @@ export function lowSupplies(s: DeviceStatus, thresholdPercent: number): Supply[]
   return s.supplies.filter((sup) => sup.percent !== null && sup.percent <= thresholdPercent);
 }
 
-/** A supply at or below this is low: an alert opens once when a poll sees it cross (seed 004's toner-low report is sent at 10 % too). */
+/** A supply at or below this is low unless its account sets its own mark: an alert opens once when a poll sees it cross (seed 004's toner-low report is sent at 10 % too). */
 export const SUPPLY_LOW_PERCENT = 10;
 
 /** Supplies that went low since the last status, and those that came back above (a new cartridge). */

@@ -77,6 +77,7 @@ export const device = {
     legacyAuth: { type: 'boolean' },
     tags: { type: 'array', items: { type: 'string' } },
     firmwareVersion: nullableString,
+    firmwareTarget: { ...nullableString, description: 'a version an operator assigned (a bulk "firmware" action): offered over the rollout when newer than what the device runs' },
     online: { type: 'boolean' },
     lastSeenAt: nullableTime,
     createdAt: time,
@@ -160,8 +161,9 @@ export const deviceStatus = {
     counters: { type: 'object', properties: { total: nullableInteger, mono: nullableInteger, colour: nullableInteger }, required: ['total', 'mono', 'colour'] },
     polledAt: nullableTime,
     reportedAt: nullableTime,
+    transport: { type: ['string', 'null'], enum: ['bosh', 'websocket', null], description: "what carried the device's session when it was last polled" },
   },
-  required: ['deviceId', 'online', 'deviceState', 'printerState', 'errors', 'supplies', 'counters', 'polledAt', 'reportedAt'],
+  required: ['deviceId', 'online', 'deviceState', 'printerState', 'errors', 'supplies', 'counters', 'polledAt', 'reportedAt', 'transport'],
 } as const;
 
 /** A page that also says how many items match the filter in all. */

@@ -17,6 +17,7 @@ export const deviceView = (d: Device, jid: string, online = d.online) => ({
   ...d.registry,
   tags: d.tags,
   firmwareVersion: d.firmwareVersion,
+  firmwareTarget: d.firmwareTarget,
   online,
   lastSeenAt: iso(d.lastSeenAt),
   createdAt: iso(d.createdAt),
@@ -38,6 +39,7 @@ export const statusView = (d: Device, online: boolean, s: DeviceStatus) => ({
   counters: s.counters,
   polledAt: iso(s.polledAt),
   reportedAt: iso(s.reportedAt),
+  transport: s.transport ?? null,
 });
 
 export const historyView = (p: HistoryPoint) => ({ object: p.object, at: iso(p.at), value: p.value });
@@ -53,7 +55,7 @@ export const tokenView = (t: ApiToken) => ({
   lastUsedAt: iso(t.lastUsedAt),
 });
 
-export const accountView = (a: Account) => ({ id: a.id, name: a.name, createdAt: iso(a.createdAt) });
+export const accountView = (a: Account) => ({ id: a.id, name: a.name, createdAt: iso(a.createdAt), statusPollSeconds: a.statusPollSeconds, supplyLowPercent: a.supplyLowPercent });
 
 export const userView = (u: PublicUser) => ({ id: u.id, name: u.name, accountId: u.accountId, admin: u.admin, createdAt: iso(u.createdAt) });
 

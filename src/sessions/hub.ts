@@ -3,6 +3,8 @@ import type { PresenceService } from './presence.js';
 
 /** What a transport gives the hub for one bound device session. */
 export interface DeviceLink {
+  /** What carries the session (a getter on the class: nothing per session). */
+  readonly transport: 'bosh' | 'websocket';
   /** Queues a message for the device (sent now on a held request, or with the next one). False if it cannot take more. */
   deliver(msg: DeviceMessage): boolean;
   /** Ends the session: replaced by a newer one, the device went offline, its credentials were revoked, or the relay stops. */
@@ -38,6 +40,10 @@ export class SessionHub {
 
   holds(deviceId: string): boolean {
     return this.links.has(deviceId);
+  }
+
+  transportOf(deviceId: string): 'bosh' | 'websocket' | null {
+    return this.links.get(deviceId)?.transport ?? null;
   }
 
   /**

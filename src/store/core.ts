@@ -24,7 +24,7 @@ export interface DeviceFilter {
   search?: string;
   /** The firmware version the device last said it runs. */
   firmware?: string;
-  /** A supply at or below SUPPLY_LOW_PERCENT in its last status. */
+  /** A supply at or below its account's supply-low mark in its last status. */
   supplyLow?: boolean;
   /** ID (the default), serial, model (then serial), or last contact (never first, then the longest ago). */
   sort?: DeviceSort;
@@ -38,6 +38,7 @@ export interface AccountStore {
   insert(a: Account): Promise<void>;
   get(id: string): Promise<Account | null>;
   list(): Promise<Account[]>;
+  update(a: Account): Promise<void>;
 }
 
 export interface UserStore {

@@ -52,6 +52,7 @@ export interface FirmwareStore {
   recordSent(deviceId: string, f: Firmware, reception: number, at: number): Promise<void>;
   history(deviceId: string): Promise<{ firmwareId: string; version: string; reception: number; sentAt: number }[]>;
   setDeviceVersion(deviceId: string, version: string): Promise<void>;
+  setDeviceTarget(deviceId: string, version: string | null): Promise<void>;
   /** How many devices run each version of each model (version null: not reported yet), in an account or all. */
   running(accountId?: string): Promise<{ model: string; version: string | null; devices: number }[]>;
 }

@@ -22,7 +22,13 @@ export const str = (v: unknown): string | null => (v === null || v === undefined
 export const bool = (v: unknown): boolean => v === 1 || v === true;
 export const num = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
 
-export const toAccount = (r: Row): Account => ({ id: String(r.id), name: String(r.name), createdAt: Number(r.created_at) });
+export const toAccount = (r: Row): Account => ({
+  id: String(r.id),
+  name: String(r.name),
+  createdAt: Number(r.created_at),
+  statusPollSeconds: num(r.status_poll_seconds),
+  supplyLowPercent: Number(r.supply_low_percent),
+});
 
 export const toUser = (r: Row): User => ({
   id: String(r.id),
@@ -60,6 +66,7 @@ export const toDevice = (r: Row): Device => ({
   },
   tags: r.tags === undefined || r.tags === null ? [] : (JSON.parse(String(r.tags)) as string[]),
   firmwareVersion: str(r.firmware_version),
+  firmwareTarget: str(r.firmware_target),
   online: bool(r.online),
   lastSeenAt: num(r.last_seen_at),
   createdAt: Number(r.created_at),

@@ -4,7 +4,7 @@ import { DEVICE_SORTS, TAG_PATTERN, type DeviceSort } from '../domain/devices.js
 import { complianceOf, isVersion } from '../domain/firmware.js';
 import { SMI_TYPES } from '../domain/push.js';
 import { isAdmin } from '../domain/principal.js';
-import { STATUS_OID, SUPPLY_LOW_PERCENT, SYSTEM_OID } from '../domain/status.js';
+import { STATUS_OID, SYSTEM_OID } from '../domain/status.js';
 import { ServiceError } from '../services/kernel/errors.js';
 import { sendCsv } from '../http/csv.js';
 import type { SignedIn } from '../services/identity/auth.js';
@@ -103,18 +103,18 @@ export async function devicePages(
     <div><label for="model">Model</label><input id="model" name="model" value="${q.model ?? ''}"></div>
     <div><label for="tag">Tag</label><input id="tag" name="tag" value="${q.tag ?? ''}"></div>
     <div><label for="firmware">Firmware</label><input id="firmware" name="firmware" value="${q.firmware ?? ''}"></div>
-    <div><label for="supply">Supplies</label><select id="supply" name="supply"><option value="">any</option><option value="low"${q.supply === 'low' ? html` selected` : ''}>one low (≤ ${SUPPLY_LOW_PERCENT} %)</option></select></div>
+    <div><label for="supply">Supplies</label><select id="supply" name="supply"><option value="">any</option><option value="low"${q.supply === 'low' ? html` selected` : ''}>one low</option></select></div>
     ${isAdmin(s.principal) ? html`<div><label for="account">Account</label><input id="account" name="account" value="${q.account ?? ''}"></div>` : ''}
     <div><label for="sort">Order by</label><select id="sort" name="sort">${DEVICE_SORTS.map((v) => html`<option value="${v}"${(q.sort ?? 'id') === v ? html` selected` : ''}>${SORT_NAMES[v]}</option>`)}</select></div>
     <div><button type="submit">Filter</button></div>
   </form>`;
 
   const bulkForm = (s: SignedIn, q: ListQuery, total: number): Html => html`<form method="post" action="/devices/bulk" class="bulk" id="bulk">
-    <h3>Change all ${total} matching devices</h3>${csrfField(s)}
+    <h3>Change the devices ticked, or (none ticked) all ${total} matching</h3>${csrfField(s)}
     ${FILTER_KEYS.map((k) => html`<input type="hidden" name="${k}" value="${q[k] ?? ''}">`)}
     <div><label for="bulk-action">Action</label><select id="bulk-action" name="action">
       <option value="location">Set location (sysLocation)</option><option value="contact">Set contact (sysContact)</option>
-      <option value="tag-add">Add tag</option><option value="tag-remove">Remove tag</option></select></div>
+      <option value="tag-add">Add tag</option><option value="tag-remove">Remove tag</option><option value="firmware">Assign firmware version</option></select></div>
     <div><label for="bulk-value">Value</label><input id="bulk-value" name="value" required maxlength="200"></div>
     <div><label><input type="checkbox" name="queue" value="1"> Queue for offline devices (a day)</label></div>
     <div><button type="submit">Apply</button></div>
@@ -128,10 +128,10 @@ export async function devicePages(
     const { items, nextCursor, total } = await devices.list(s.principal, { ...filterOf(q), cursor: q.cursor, limit: DEVICE_PAGE });
     const kept = filterParams(q);
     const table = listTable(
-      ['Device', 'Model', 'Serial', 'Firmware', 'Tags', 'Account', 'State', 'Last contact'],
+      ['', 'Device', 'Model', 'Serial', 'Firmware', 'Tags', 'Account', 'State', 'Last contact'],
       items.map((d) => ({
         attrs: html` data-device="${d.id}"`,
-        cells: [html`<a href="/devices/${d.id}"><code>${d.id}</code></a>`, d.model, d.serial, d.firmwareVersion ?? '-', d.tags.join(', ') || '-', d.accountId, html`<span data-live-presence="${d.id}">${o.presence.isOnline(d.id) ? 'online' : 'offline'}</span>`, when(d.lastSeenAt)],
+        cells: [html`<input type="checkbox" name="device" value="${d.id}" form="bulk" aria-label="Select ${d.model} ${d.serial}">`, html`<a href="/devices/${d.id}"><code>${d.id}</code></a>`, d.model, d.serial, d.firmwareVersion ?? '-', d.tags.join(', ') || '-', d.accountId, html`<span data-live-presence="${d.id}">${o.presence.isOnline(d.id) ? 'online' : 'offline'}</span>`, when(d.lastSeenAt)],
       })),
     );
     const shown = items.length ? `${start}–${start + items.length - 1} of ${total}` : `none of ${total}`;
@@ -164,10 +164,15 @@ export async function devicePages(
 
   kit.form(app, '/devices/bulk', { title: 'Devices', back: () => '/devices' }, async (s, _params, b, reply) => {
     const value = String(b.value ?? '');
-    const { sort: _, ...filter } = filterOf({ q: b.q, state: b.state as ListQuery['state'], model: b.model, tag: b.tag, account: b.account, supply: b.supply as ListQuery['supply'], firmware: b.firmware });
+    // Rows ticked are the devices; with none ticked, every device the list's filter matches.
+    const ticked = ([] as unknown[]).concat((b as Record<string, unknown>).device ?? []).map(String).slice(0, DEVICE_PAGE);
+    const { sort: _, ...matching } = filterOf({ q: b.q, state: b.state as ListQuery['state'], model: b.model, tag: b.tag, account: b.account, supply: b.supply as ListQuery['supply'], firmware: b.firmware });
+    const filter = ticked.length ? { deviceIds: ticked } : matching;
     const input: BulkInput =
       b.action === 'tag-add' || b.action === 'tag-remove'
         ? { action: 'tags', filter, [b.action === 'tag-add' ? 'add' : 'remove']: [value.trim()] }
+        : b.action === 'firmware'
+        ? { action: 'firmware', filter, version: value.trim() }
         : { action: 'set', filter, objects: [{ oid: b.action === 'contact' ? SYSTEM_OID.sysContact : SYSTEM_OID.sysLocation, type: 'string', value }], ...(b.queue ? { queueOfflineSeconds: 86400 } : {}) };
     const { job } = await o.bulk.start(s.principal, input);
     return reply.redirect(`/bulk/${job.id}`, 303);
@@ -179,7 +184,12 @@ export async function devicePages(
     try {
       const { job, counts } = await o.bulk.get(s.principal, request.params.id);
       const results = await o.bulk.results(s.principal, job.id, { limit: 500 });
-      const what = job.params.action === 'set' ? `SET ${job.params.objects.map((x) => `${x.oid} = ${x.value}`).join(', ')}` : job.params.action === 'tags' ? `tags +${job.params.add.join(',') || '-'} −${job.params.remove.join(',') || '-'}` : 'remove';
+      const a = job.params;
+      const what =
+        a.action === 'set' ? `SET ${a.objects.map((x) => `${x.oid} = ${x.value}`).join(', ')}`
+        : a.action === 'tags' ? `tags +${a.add.join(',') || '-'} −${a.remove.join(',') || '-'}`
+        : a.action === 'firmware' ? (a.version === null ? 'firmware assignment taken back' : `firmware ${a.version} assigned`)
+        : 'remove';
       const body = html`<p id="bulk-state" data-state="${job.state}">${what}: <strong>${job.state}</strong> — ${counts.ok} done, ${counts.queued} queued, ${counts.failed} failed, ${counts.pending} to go.
         ${job.state === 'running' ? html`<a href="/bulk/${job.id}">Reload</a>` : ''}</p>
         ${listTable(['Device', 'Result', 'Detail'], results.map((r) => ({ attrs: html` data-result="${r.state}"`, cells: [html`<a href="/devices/${r.deviceId}"><code>${r.deviceId}</code></a>`, r.state, r.detail ?? ''] })))}
@@ -255,6 +265,7 @@ export async function devicePages(
           <div><button type="submit"${online ? '' : html` disabled title="the device is offline"`}>SET</button></div></form></section>
       <section aria-labelledby="h-firmware"><h3 id="h-firmware">Firmware</h3>${fields([
         ['Runs', d.firmwareVersion ?? 'not reported yet'],
+        ['Assigned', d.firmwareTarget ?? 'none (the rollout decides)'],
         ['Target', fw.target ? html`${fw.target.version} (offered to ${fw.target.rolloutPercent} %) — <span id="firmware-state">${d.firmwareVersion === null ? 'not known' : complianceOf(d.firmwareVersion, fw.target.version) === 'current' ? 'up to date' : 'behind'}</span>` : 'no program offered for this model'],
       ])}${
         fw.sent.length ? listTable(['Sent', 'Version', 'Reception'], fw.sent.map((h) => ({ cells: [when(h.sentAt), h.version, h.reception] }))) : html`<p>No program sent to it yet.</p>`

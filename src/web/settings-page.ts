@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { MAX_STATUS_POLL_SECONDS, type Account } from '../domain/accounts.js';
 import { isAdmin } from '../domain/principal.js';
 import type { SignedIn } from '../services/identity/auth.js';
 import type { Services } from '../services/index.js';
@@ -6,11 +7,11 @@ import { WEBHOOK_EVENTS, type WebhookService } from '../services/management/webh
 import { csrfField, when, type ConsoleKit } from './console.js';
 import { html, listTable, type Html } from './html.js';
 
-const tokenParams = { type: 'object', properties: { id: { type: 'string', maxLength: 64 } }, required: ['id'] } as const;
+const idParams = { type: 'object', properties: { id: { type: 'string', maxLength: 64 } }, required: ['id'] } as const;
 
 /**
- * The console's settings (issue 15): the people who sign in, API tokens, webhooks, and (for a
- * site admin) accounts — each listed as the API lists it for this person, with its forms. A new
+ * The console's settings (issue 15): the people who sign in, API tokens, webhooks, and accounts
+ * with their status poll interval and supply-low mark (new accounts by a site admin) — each listed as the API lists it for this person, with its forms. A new
  * token or webhook secret is shown once, as the API and CLI show it.
  */
 export async function settingsPage(app: FastifyInstance, o: { kit: ConsoleKit; services: Services; webhooks: WebhookService }): Promise<void> {
@@ -71,16 +72,19 @@ export async function settingsPage(app: FastifyInstance, o: { kit: ConsoleKit; s
         <fieldset><legend>Events</legend>${WEBHOOK_EVENTS.map((e) => html`<label><input type="checkbox" name="event" value="${e}" checked> ${e}</label>`)}</fieldset>
         ${await accountField(s, 'webhook-account')}
         <div><button type="submit">Add</button></div></form></section>`;
-    const accountTable = admin
-      ? html`<section aria-labelledby="h-accounts"><h3 id="h-accounts">Accounts</h3>${listTable(
-          ['Account', 'Name', 'Created'],
-          accountList.map((a) => ({ attrs: html` data-account="${a.id}"`, cells: [html`<a href="/devices?account=${a.id}"><code>${a.id}</code></a>`, a.name, when(a.createdAt)] })),
-        )}
-        <form method="post" action="/settings/accounts" class="bulk" id="add-account"><h4>New account</h4>${csrfField(s)}
+    const accountSettings = (a: Account) =>
+      html`<form method="post" action="/settings/accounts/${a.id}" class="inline">${csrfField(s)}<label class="inline-label">Poll every <input name="poll" type="number" min="0" max="${MAX_STATUS_POLL_SECONDS}" value="${a.statusPollSeconds ?? ''}" placeholder="relay's" aria-label="Status poll interval of ${a.id} in seconds (empty: the relay's, 0: never)"> s</label> <label class="inline-label">low at <input name="low" type="number" min="1" max="99" value="${a.supplyLowPercent}" required aria-label="Supply-low mark of ${a.id} in percent"> %</label><button type="submit">Save</button></form>`;
+    const accountTable = html`<section aria-labelledby="h-accounts"><h3 id="h-accounts">${admin ? 'Accounts' : 'Account'}</h3>${listTable(
+      ['Account', 'Name', 'Created', 'Status poll and supply-low mark'],
+      accountList.map((a) => ({ attrs: html` data-account="${a.id}"`, cells: [html`<a href="/devices?account=${a.id}"><code>${a.id}</code></a>`, a.name, when(a.createdAt), accountSettings(a)] })),
+    )}${
+      admin
+        ? html`<form method="post" action="/settings/accounts" class="bulk" id="add-account"><h4>New account</h4>${csrfField(s)}
           <div><label for="account-id">ID (lowercase letters, digits, hyphens)</label><input id="account-id" name="id" required maxlength="32"></div>
           <div><label for="account-name">Name</label><input id="account-name" name="name" maxlength="200"></div>
-          <div><button type="submit">Add</button></div></form></section>`
-      : '';
+          <div><button type="submit">Add</button></div></form>`
+        : ''
+    }</section>`;
     return kit.send(reply, 200, 'Settings', html`${people}${tokenTable}${hookTable}${accountTable}`, s);
   });
 
@@ -104,7 +108,7 @@ export async function settingsPage(app: FastifyInstance, o: { kit: ConsoleKit; s
     );
   });
 
-  kit.form<{ id: string }>(app, '/settings/tokens/:id/revoke', { title: 'Settings', back, params: tokenParams }, async (s, p, _b, reply) => {
+  kit.form<{ id: string }>(app, '/settings/tokens/:id/revoke', { title: 'Settings', back, params: idParams }, async (s, p, _b, reply) => {
     await accounts.revokeToken(s.principal, p.id);
     return reply.redirect('/settings', 303);
   });
@@ -121,8 +125,15 @@ export async function settingsPage(app: FastifyInstance, o: { kit: ConsoleKit; s
     );
   });
 
-  kit.form<{ id: string }>(app, '/settings/webhooks/:id/remove', { title: 'Settings', back, params: tokenParams }, async (s, p, _b, reply) => {
+  kit.form<{ id: string }>(app, '/settings/webhooks/:id/remove', { title: 'Settings', back, params: idParams }, async (s, p, _b, reply) => {
     await o.webhooks.remove(s.principal, p.id);
+    return reply.redirect('/settings', 303);
+  });
+
+  kit.form<{ id: string }>(app, '/settings/accounts/:id', { title: 'Settings', back, params: idParams }, async (s, p, b, reply) => {
+    const poll = String(b.poll ?? '').trim();
+    // Whole numbers or the service refuses them (NaN is not one).
+    await accounts.updateAccount(s.principal, p.id, { statusPollSeconds: poll === '' ? null : Number(poll), supplyLowPercent: Number(b.low) });
     return reply.redirect('/settings', 303);
   });
 

@@ -21,7 +21,7 @@ describe('bulk jobs', () => {
     const job = (node: string, id: string) => ({ id, accountId: null, params: { action: 'remove' as const }, state: 'running' as const, node, createdBy: 'cli', createdAt: clock.now(), updatedAt: clock.now() });
     await s.ctx.store.bulk.insert(job('n1', 'b-mine'), [d.id]);
     await s.ctx.store.bulk.insert(job('n2', 'b-theirs'), [d.id]);
-    const bulk = new BulkService(s.ctx, s.devices, new PushService(s.ctx, s.devices, sessions), 'n1');
+    const bulk = new BulkService(s.ctx, s.devices, new PushService(s.ctx, s.devices, sessions), s.firmware, 'n1');
     assert.equal(await bulk.recover(), 1);
     const mine = await bulk.get(CLI, 'b-mine');
     assert.equal(mine.job.state, 'done');

@@ -2,13 +2,18 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { PrinterMib } from '../../src/device/sim/printer-mib.js';
 import { dayOf, everyDay, sampleSlot, SAMPLE_MS } from '../../src/domain/fleet.js';
-import { complianceOf, targetOf } from '../../src/domain/firmware.js';
+import { complianceOf, pickUpdate, targetOf } from '../../src/domain/firmware.js';
 import type { Principal } from '../../src/domain/principal.js';
 import { daysLeft, pagesBetween, STATUS_OIDS } from '../../src/domain/status.js';
 import { ServiceError } from '../../src/services/kernel/errors.js';
 import { AlertService } from '../../src/services/management/alerts.js';
 import { FleetService } from '../../src/services/management/fleet.js';
 import { StatusService } from '../../src/services/management/status.js';
+import { StatusPoller } from '../../src/services/management/status-poll.js';
+import { BulkService } from '../../src/services/management/bulk.js';
+import { PushService } from '../../src/services/push/push.js';
+import { cryptoRandom } from '../../src/services/kernel/secrets.js';
+import { until } from '../helpers/relay.js';
 import { cursorKey } from '../../src/store/device-list.js';
 import { encodeCursor } from '../../src/store/rows.js';
 import { ManualClock } from '../helpers/clock.js';
@@ -165,5 +170,80 @@ describe('device list orders and filters, fleet figures (services over the store
     ]);
     assert.deepEqual((await s.firmware.compliance(CLI))[0]!.versions.find((v) => v.version === '1.0')?.devices, 2);
     await assert.rejects(s.firmware.deviceHistory(operator, ds[3]!.id), (e: unknown) => e instanceof ServiceError && e.problem === 'not-found');
+  });
+});
+
+describe("an account's own status poll interval and supply-low mark; firmware assigned to devices", () => {
+  it('polls each device at its account\'s interval (none when 0, the relay\'s when unset) and records the transport', async () => {
+    const clock = new ManualClock(Date.UTC(2026, 11, 1));
+    const { s } = await serviceRig({ clock });
+    await s.accounts.addAccount(CLI, 'fast');
+    await s.accounts.addAccount(CLI, 'quiet');
+    await s.accounts.updateAccount(CLI, 'fast', { statusPollSeconds: 120 });
+    await s.accounts.updateAccount(CLI, 'quiet', { statusPollSeconds: 0 });
+    await assert.rejects(s.accounts.updateAccount(CLI, 'fast', { statusPollSeconds: 5 }), (e: unknown) => e instanceof ServiceError && e.problem === 'validation-failed', 'under a minute');
+    const status = new StatusService(s.ctx, s.devices, new AlertService(s.ctx));
+    const ids = new Map<string, string>();
+    for (const account of ['default', 'fast', 'quiet']) ids.set(account, (await s.devices.provision(CLI, { serial: `P-${account}`, model: 'MP C3004', accountId: account })).device.id);
+    const asked = new Map<string, number>();
+    const mib = new PrinterMib({ model: 'MP C3004', serial: 'P' }, () => clock.now());
+    const push = {
+      get: async (_p: Principal, deviceId: string, oids: string[]) => {
+        asked.set(deviceId, (asked.get(deviceId) ?? 0) + 1);
+        return { objects: mib.get(oids) };
+      },
+    } as unknown as PushService;
+    const held = { devices: () => ids.values(), holds: () => true, transportOf: () => 'websocket' as const };
+    const poller = new StatusPoller(clock, cryptoRandom(), held, push, status, { intervalMs: 900_000, concurrency: 16, timeoutSeconds: 5 }, () => undefined);
+    poller.start();
+    for (let i = 0; i < 60 * 60; i++) {
+      clock.advance(1000);
+      await new Promise((r) => setImmediate(r));
+    }
+    poller.stop();
+    const n = (account: string) => asked.get(ids.get(account)!) ?? 0;
+    assert.equal(n('quiet'), 0, 'an account that polls never');
+    assert.ok(n('default') >= 3 && n('default') <= 5, `the relay's 15 min over an hour: ${n('default')}`);
+    assert.ok(n('fast') >= 20 && n('fast') <= 31, `every 2 min over an hour: ${n('fast')}`);
+    assert.equal((await status.last(ids.get('fast')!)).transport, 'websocket');
+  });
+
+  it("opens the supply alert at the account's mark, and the device list's supply-low filter follows it", async () => {
+    const { s } = await serviceRig();
+    await s.accounts.addAccount(CLI, 'careful');
+    await s.accounts.updateAccount(CLI, 'careful', { supplyLowPercent: 30 });
+    await assert.rejects(s.accounts.updateAccount(CLI, 'careful', { supplyLowPercent: 0 }), (e: unknown) => e instanceof ServiceError && e.problem === 'validation-failed');
+    const operator: Principal = { kind: 'token', tokenId: 't', accountId: 'default', admin: false };
+    await assert.rejects(s.accounts.updateAccount(operator, 'careful', { supplyLowPercent: 50 }), (e: unknown) => e instanceof ServiceError && e.problem === 'not-found', "another account's settings");
+    const alerts = new AlertService(s.ctx);
+    const status = new StatusService(s.ctx, s.devices, alerts);
+    const careful = (await s.devices.provision(CLI, { serial: 'C-1', model: 'MP C3004', accountId: 'careful' })).device;
+    const plain = (await s.devices.provision(CLI, { serial: 'D-1', model: 'MP C3004' })).device;
+    for (const d of [careful, plain]) {
+      const mib = new PrinterMib({ model: d.model, serial: d.serial }, () => 0);
+      await status.polled(d.id, mib.get([...STATUS_OIDS]));
+      mib.print(2250); // toner at 25 %
+      await status.polled(d.id, mib.get([...STATUS_OIDS]));
+    }
+    assert.deepEqual((await alerts.list(CLI, { state: 'open' })).map((a) => a.deviceId), [careful.id]);
+    assert.deepEqual((await s.devices.list(CLI, { supplyLow: true })).items.map((d) => d.id), [careful.id]);
+  });
+
+  it('offers an assigned version over the rollout while the device runs an older one; a bulk job assigns it', async () => {
+    assert.equal(pickUpdate([{ version: '2.0', rolloutPercent: 0 }, { version: '3.0', rolloutPercent: 0 }], 'd1', 'M', '1.0', '2.0')?.version, '2.0');
+    assert.equal(pickUpdate([{ version: '2.0', rolloutPercent: 0 }], 'd1', 'M', '2.0', '2.0'), null, 'it runs it already');
+    assert.equal(pickUpdate([{ version: '2.0', rolloutPercent: 100 }, { version: '3.0', rolloutPercent: 100 }], 'd1', 'M', '2.0', '2.0')?.version, '3.0', 'then the rollout again');
+    const { s, sessions, store } = await serviceRig();
+    await store.firmware.insert({ id: 'fw-2', model: 'MP C3004', version: '2.0', size: 1, sha256: 'x', signature: 'x', rolloutPercent: 0, uploadedAt: 0, uploadedBy: 'cli' });
+    const a = (await s.devices.provision(CLI, { serial: 'A', model: 'MP C3004' })).device;
+    const b = (await s.devices.provision(CLI, { serial: 'B', model: 'HL-L2350' })).device;
+    const bulk = new BulkService(s.ctx, s.devices, new PushService(s.ctx, s.devices, sessions), s.firmware, 'n1');
+    const { job } = await bulk.start(CLI, { action: 'firmware', filter: { deviceIds: [a.id, b.id] }, version: '2.0' });
+    await until('the job is done', async () => ((await bulk.get(CLI, job.id)).job.state === 'done' ? true : undefined));
+    const results = await bulk.results(CLI, job.id, { limit: 10 });
+    assert.deepEqual(results.map((r) => [r.deviceId, r.state]).sort(), [[a.id, 'ok'], [b.id, 'failed']].sort());
+    assert.match(results.find((r) => r.deviceId === b.id)!.detail!, /no program 2\.0 for HL-L2350/);
+    assert.equal((await s.devices.get(CLI, a.id)).firmwareTarget, '2.0');
+    await assert.rejects(bulk.start(CLI, { action: 'firmware', filter: { deviceIds: [a.id] }, version: 'latest' }), (e: unknown) => e instanceof ServiceError && e.problem === 'validation-failed');
   });
 });

@@ -42,6 +42,7 @@ const device = (id: string, at: number): Device => ({
   capabilities: { functions: ['print'] },
   registry: EMPTY_REGISTRY,
   firmwareVersion: null,
+  firmwareTarget: null,
   online: true,
   lastSeenAt: at + 333,
   createdAt: at,
@@ -50,7 +51,7 @@ const device = (id: string, at: number): Device => ({
 
 async function withDevice(url: string, at: number): Promise<{ store: Store; d: Device }> {
   const store = await open(url);
-  await store.accounts.insert({ id: 'acc', name: 'Account', createdAt: at });
+  await store.accounts.insert({ id: 'acc', name: 'Account', createdAt: at, statusPollSeconds: null, supplyLowPercent: 10 });
   const d = device('dpg1', at);
   await store.devices.insert(d, null);
   return { store, d };

@@ -18,6 +18,7 @@ const CLI: Principal = { kind: 'cli' };
 const problem = (name: string) => (err: unknown) => err instanceof ServiceError && err.problem === name;
 
 class FakeLink implements DeviceLink {
+  readonly transport = 'websocket';
   pushed: PushRequest[] = [];
   closed: string | null = null;
   deliver(msg: DeviceMessage): boolean {

@@ -19,6 +19,7 @@ const REANNOUNCE_MS = 60_000;
 
 /** A session that records what the relay sent down it (and says nothing back: a printer that died under it). */
 class Link implements DeviceLink {
+  readonly transport = 'bosh';
   sent: DeviceMessage[] = [];
   closed: string | null = null;
   deliver(msg: DeviceMessage): boolean {

@@ -1,6 +1,7 @@
 import { isAccountId, isUserName } from '../../domain/identifiers.js';
 import { accountScope, canSeeAccount, isAdmin, type Principal } from '../../domain/principal.js';
-import type { Account, ApiToken, AuditEntry, User } from '../../domain/accounts.js';
+import { SUPPLY_LOW_PERCENT } from '../../domain/status.js';
+import { MAX_STATUS_POLL_SECONDS, MIN_STATUS_POLL_SECONDS, type Account, type ApiToken, type AuditEntry, type User } from '../../domain/accounts.js';
 import { audit, type ServiceContext } from '../kernel/context.js';
 import { invalid, notFound, ServiceError } from '../kernel/errors.js';
 import { hashPassword, newId, newSecret, sha256 } from '../kernel/secrets.js';
@@ -22,17 +23,36 @@ export class AccountService {
   /** A default account exists from the first start. */
   async ensureDefaultAccount(): Promise<void> {
     if (await this.ctx.store.accounts.get(DEFAULT_ACCOUNT)) return;
-    await this.ctx.store.accounts.insert({ id: DEFAULT_ACCOUNT, name: 'Default account', createdAt: this.ctx.clock.now() });
+    await this.ctx.store.accounts.insert({ id: DEFAULT_ACCOUNT, name: 'Default account', createdAt: this.ctx.clock.now(), statusPollSeconds: null, supplyLowPercent: SUPPLY_LOW_PERCENT });
   }
 
   async addAccount(p: Principal, id: string, name?: string): Promise<Account> {
     requireAdmin(p, 'add accounts');
     if (!isAccountId(id)) throw invalid('an account id is 1–32 lowercase letters, digits or hyphens, starting with a letter or digit');
     if (name !== undefined && (name.length === 0 || name.length > 200)) throw invalid('an account name is 1–200 characters');
-    const account = { id, name: name ?? id, createdAt: this.ctx.clock.now() };
+    const account: Account = { id, name: name ?? id, createdAt: this.ctx.clock.now(), statusPollSeconds: null, supplyLowPercent: SUPPLY_LOW_PERCENT };
     await this.ctx.store.accounts.insert(account);
     await audit(this.ctx, p, 'account.add', id, id, { name: account.name });
     return account;
+  }
+
+  /**
+   * An account's name and status settings: the site admin's, or its own operators'. A poll
+   * interval of null is the relay's (--status-poll), 0 polls the account's devices never.
+   */
+  async updateAccount(p: Principal, id: string, u: { name?: string; statusPollSeconds?: number | null; supplyLowPercent?: number }): Promise<Account> {
+    const a = await this.ctx.store.accounts.get(id);
+    if (!a || !canSeeAccount(p, id)) throw notFound(`account ${id}`);
+    if (u.name !== undefined && (u.name.length === 0 || u.name.length > 200)) throw invalid('an account name is 1–200 characters');
+    const poll = u.statusPollSeconds;
+    if (poll !== undefined && poll !== null && !(Number.isInteger(poll) && (poll === 0 || (poll >= MIN_STATUS_POLL_SECONDS && poll <= MAX_STATUS_POLL_SECONDS))))
+      throw invalid(`the status poll interval is ${MIN_STATUS_POLL_SECONDS} to ${MAX_STATUS_POLL_SECONDS} seconds, 0 (never), or null (the relay's)`);
+    if (u.supplyLowPercent !== undefined && !(Number.isInteger(u.supplyLowPercent) && u.supplyLowPercent >= 1 && u.supplyLowPercent <= 99))
+      throw invalid('the supply-low mark is 1 to 99 percent');
+    const next: Account = { ...a, ...(u.name !== undefined ? { name: u.name } : {}), ...(poll !== undefined ? { statusPollSeconds: poll } : {}), ...(u.supplyLowPercent !== undefined ? { supplyLowPercent: u.supplyLowPercent } : {}) };
+    await this.ctx.store.accounts.update(next);
+    await audit(this.ctx, p, 'account.update', id, id, { name: next.name, statusPollSeconds: next.statusPollSeconds, supplyLowPercent: next.supplyLowPercent });
+    return next;
   }
 
   async listAccounts(p: Principal): Promise<Account[]> {

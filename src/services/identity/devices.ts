@@ -93,6 +93,7 @@ export class DeviceService {
       registry: { ...EMPTY_REGISTRY },
       tags: [],
       firmwareVersion: null,
+      firmwareTarget: null,
       online: false,
       lastSeenAt: null,
       createdAt: now,

@@ -1,3 +1,5 @@
+import { isVersion } from '../../domain/firmware.js';
+import type { FirmwareService } from './firmware.js';
 import { BULK_ACTIONS, MAX_BULK_DEVICES, retag, type BulkAction, type BulkCounts, type BulkJob, type BulkParams, type BulkResult, type BulkResultState } from '../../domain/bulk.js';
 import { accountScope, actorName, canSeeAccount, isAdmin, type Principal } from '../../domain/principal.js';
 import type { DeviceService } from '../identity/devices.js';
@@ -28,6 +30,8 @@ export interface BulkInput {
   /** tags: what to add and remove. */
   add?: string[];
   remove?: string[];
+  /** firmware: the version to assign, null to take the assignment back. */
+  version?: string | null;
 }
 
 export interface BulkView {
@@ -40,7 +44,7 @@ const KEEP_MS = 30 * 86400_000;
 const BATCH = 64;
 
 /**
- * Bulk actions (issue 15): the same SET, tag change or removal on every device a filter selects,
+ * Bulk actions (issue 15): the same SET, tag change, firmware assignment or removal on every device a filter selects,
  * as a job with a result per device, run in the background on this node at `concurrency` devices
  * at a time, and retried for the devices that failed. The devices are chosen when the job starts;
  * each action runs with the rights of whoever started (or retried) it.
@@ -52,6 +56,7 @@ export class BulkService {
     private readonly ctx: ServiceContext,
     private readonly devices: DeviceService,
     private readonly push: PushService,
+    private readonly firmware: FirmwareService,
     private readonly node: string,
     private readonly concurrency = 16,
   ) {}
@@ -137,6 +142,8 @@ export class BulkService {
       if (a.action === 'set') {
         const r = await this.push.set(p, deviceId, a.objects, a.queueOfflineSeconds ? { queueTtlSeconds: a.queueOfflineSeconds } : {});
         if ('state' in r) [state, detail] = ['queued', `offline: queued as ${r.requestId} until its next contact`];
+      } else if (a.action === 'firmware') {
+        await this.firmware.assign(p, deviceId, a.version);
       } else if (a.action === 'tags') {
         const d = await this.devices.get(p, deviceId);
         await this.devices.update(p, deviceId, { tags: retag(d.tags, a.add, a.remove) });
@@ -192,6 +199,10 @@ function checkParams(input: BulkInput): BulkParams {
     const remove = checkTags(input.remove ?? []);
     if (add.length + remove.length === 0) throw invalid('give tags to add or remove');
     return { action: 'tags', add, remove };
+  }
+  if (input.action === 'firmware') {
+    if (input.version === undefined || (input.version !== null && !isVersion(input.version))) throw invalid('firmware: version is a program version (e.g. 2.1), or null to take an assignment back');
+    return { action: 'firmware', version: input.version };
   }
   return { action: 'remove' };
 }

@@ -105,6 +105,18 @@ export class FirmwareService {
     return [...models.values()];
   }
 
+  /**
+   * Assigns a device a version of its model's programs (null: none): its next update check is
+   * offered that program when it runs an older one, whatever the rollout says.
+   */
+  async assign(p: Principal, deviceId: string, version: string | null): Promise<void> {
+    const d = await this.ctx.store.devices.get(deviceId);
+    if (!d || !canSeeAccount(p, d.accountId)) throw notFound(`device ${deviceId}`);
+    if (version !== null && !(await this.ctx.store.firmware.byModelVersion(d.model, version))) throw invalid(`there is no program ${version} for ${d.model}`);
+    await this.ctx.store.firmware.setDeviceTarget(d.id, version);
+    await audit(this.ctx, p, 'firmware.assign', d.id, d.accountId, { version });
+  }
+
   /** The programs sent to a device in its update checks, newest first, and its model's target. */
   async deviceHistory(p: Principal, deviceId: string): Promise<{ sent: { firmwareId: string; version: string; reception: number; sentAt: number }[]; target: Firmware | null }> {
     const d = await this.ctx.store.devices.get(deviceId);
@@ -123,7 +135,7 @@ export class FirmwareService {
       if (!isVersion(current)) throw invalid('the current version is up to four dot-separated numbers');
       if (current !== d.firmwareVersion) await this.ctx.store.firmware.setDeviceVersion(d.id, current);
     }
-    const f = pickUpdate(await this.ctx.store.firmware.forModel(d.model), d.id, d.model, current ?? d.firmwareVersion);
+    const f = pickUpdate(await this.ctx.store.firmware.forModel(d.model), d.id, d.model, current ?? d.firmwareVersion, d.firmwareTarget);
     if (!f) return null;
     return { firmware: f, program: await this.program(f) };
   }

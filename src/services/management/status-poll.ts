@@ -20,6 +20,7 @@ export const DEFAULT_STATUS_POLL: StatusPollSettings = { intervalMs: 15 * 60_000
 export interface HeldSessions {
   devices(): Iterable<string>;
   holds(deviceId: string): boolean;
+  transportOf(deviceId: string): 'bosh' | 'websocket' | null;
 }
 
 /**
@@ -28,6 +29,8 @@ export interface HeldSessions {
  * polled somewhere in the next interval, then every interval ± 10 %), so a fleet's polls are
  * spread evenly rather than all at once. A device whose status was polled or reported within
  * half an interval (by this node before a restart, by another, or in a report) is not asked yet.
+ * An account may have an interval of its own (or none: never polled); the relay's applies to the
+ * others, and the relay's 0 turns the poll off for all.
  */
 export class StatusPoller {
   private readonly due = new Map<string, number>();
@@ -73,18 +76,28 @@ export class StatusPoller {
       }
       if (this.inFlight >= this.settings.concurrency) break;
       if (at > now) continue;
-      this.due.set(id, now + interval * (0.9 + 0.2 * this.fraction()));
+      this.due.set(id, this.next(now, interval));
       this.inFlight++;
-      void this.poll(id, now - interval / 2).finally(() => this.inFlight--);
+      void this.poll(id, now).finally(() => this.inFlight--);
     }
   }
 
-  private async poll(deviceId: string, recentSince: number): Promise<void> {
+  private next(now: number, interval: number): number {
+    return now + interval * (0.9 + 0.2 * this.fraction());
+  }
+
+  private async poll(deviceId: string, now: number): Promise<void> {
     try {
+      const own = await this.status.pollIntervalOf(deviceId);
+      const interval = own ?? this.settings.intervalMs;
+      // Its account's interval, from here on (an account that polls never is asked again in the relay's).
+      if (own !== null && this.due.has(deviceId)) this.due.set(deviceId, this.next(now, interval || this.settings.intervalMs));
+      if (interval === 0) return;
       const last = await this.status.last(deviceId);
+      const recentSince = now - interval / 2;
       if ((last.polledAt ?? 0) > recentSince || (last.reportedAt ?? 0) > recentSince) return;
       const answer = await this.push.get(RELAY, deviceId, [...STATUS_OIDS], { timeoutSeconds: this.settings.timeoutSeconds });
-      if (!('state' in answer)) await this.status.polled(deviceId, answer.objects);
+      if (!('state' in answer)) await this.status.polled(deviceId, answer.objects, this.sessions.transportOf(deviceId));
     } catch (err) {
       this.log('status poll failed', { deviceId, err: String(err) });
     }

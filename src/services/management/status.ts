@@ -2,7 +2,7 @@ import type { Principal } from '../../domain/principal.js';
 import type { ResultObject } from '../../domain/push.js';
 import type { Device } from '../../domain/devices.js';
 import { dayOf } from '../../domain/fleet.js';
-import { EMPTY_STATUS, HISTORY_OBJECT, historyPoints, mergeCounters, mergePoll, pagesBetween, statusFromObjects, stoppedBy, supplyCrossings, type DeviceStatus, type HistoryPoint } from '../../domain/status.js';
+import { EMPTY_STATUS, HISTORY_OBJECT, historyPoints, mergeCounters, mergePoll, pagesBetween, statusFromObjects, SUPPLY_LOW_PERCENT, stoppedBy, supplyCrossings, type DeviceStatus, type HistoryPoint } from '../../domain/status.js';
 import type { DeviceService } from '../identity/devices.js';
 import type { ServiceContext } from '../kernel/context.js';
 import { invalid } from '../kernel/errors.js';
@@ -34,11 +34,11 @@ export class StatusService {
     private readonly keepMs = HISTORY_KEEP_DAYS * 86400_000,
   ) {}
 
-  /** A status poll's answer (the objects of STATUS_OIDS). */
-  async polled(deviceId: string, objects: ResultObject[]): Promise<DeviceStatus> {
+  /** A status poll's answer (the objects of STATUS_OIDS), over the session `transport` carries. */
+  async polled(deviceId: string, objects: ResultObject[], transport: DeviceStatus['transport'] = null): Promise<DeviceStatus> {
     const now = this.ctx.clock.now();
     const before = await this.last(deviceId);
-    const status = mergePoll(before, statusFromObjects(objects, now));
+    const status = mergePoll(before, statusFromObjects(objects, now), transport ?? before.transport ?? null);
     await this.ctx.store.status.save(deviceId, status, historyPoints(status, now), now);
     await this.countPages(deviceId, before, status, now);
     const device = await this.ctx.store.devices.get(deviceId);
@@ -77,8 +77,16 @@ export class StatusService {
     return this.ctx.store.status.deleteHistoryBefore(this.ctx.clock.now() - this.keepMs);
   }
 
+  /** How often the device's account wants its devices polled, in ms: null for the relay's interval, 0 for never. */
+  async pollIntervalOf(deviceId: string): Promise<number | null> {
+    const d = await this.ctx.store.devices.get(deviceId);
+    const seconds = d ? (await this.ctx.store.accounts.get(d.accountId))?.statusPollSeconds : null;
+    return seconds === null || seconds === undefined ? null : seconds * 1000;
+  }
+
   private async alertOn(d: Device, before: DeviceStatus, after: DeviceStatus): Promise<void> {
-    const { low, refilled } = supplyCrossings(before, after);
+    const mark = (await this.ctx.store.accounts.get(d.accountId))?.supplyLowPercent ?? SUPPLY_LOW_PERCENT;
+    const { low, refilled } = supplyCrossings(before, after, mark);
     for (const s of low)
       await this.raise(d, { key: `supply:${s.index}`, type: 'consumable-low', code: `supply.${s.index}`, description: `${s.description || `supply ${s.index}`} is at ${s.percent} %` });
     for (const s of refilled) await this.alerts.clear(d, `supply:${s.index}`);

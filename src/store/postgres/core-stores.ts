@@ -40,7 +40,13 @@ export function coreStores(q: PgSql): CoreStores {
 
     accounts: {
       async insert(a) {
-        await uniquely(() => run(`INSERT INTO accounts (id, name, created_at) VALUES (?, ?, ?)`, a.id, a.name, ts(a.createdAt)), `account ${a.id} already exists`);
+        await uniquely(
+          () => run(`INSERT INTO accounts (id, name, created_at, status_poll_seconds, supply_low_percent) VALUES (?, ?, ?, ?, ?)`, a.id, a.name, ts(a.createdAt), a.statusPollSeconds, a.supplyLowPercent),
+          `account ${a.id} already exists`,
+        );
+      },
+      async update(a) {
+        await run(`UPDATE accounts SET name = ?, status_poll_seconds = ?, supply_low_percent = ? WHERE id = ?`, a.name, a.statusPollSeconds, a.supplyLowPercent, a.id);
       },
       async get(id) {
         return first(toAccount, `SELECT * FROM accounts WHERE id = ?`, id);

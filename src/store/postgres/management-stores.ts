@@ -160,6 +160,9 @@ export function managementStores(q: PgSql): ManagementStores {
       async setDeviceVersion(deviceId, version) {
         await run(`UPDATE devices SET firmware_version = ? WHERE id = ?`, version, deviceId);
       },
+      async setDeviceTarget(deviceId, version) {
+        await run(`UPDATE devices SET firmware_target = ? WHERE id = ?`, version, deviceId);
+      },
       async running(accountId) {
         const w = where([['account_id = ?', accountId]]);
         return (await all(`SELECT model, firmware_version, COUNT(*) AS n FROM devices ${w.clause} GROUP BY model, firmware_version ORDER BY model, firmware_version`, ...w.params)).map((r) => ({

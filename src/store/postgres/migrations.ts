@@ -356,8 +356,12 @@ export const migrations: readonly string[] = [
   CREATE INDEX status_history_device ON status_history(device_id, object, at);
   CREATE INDEX status_history_at ON status_history(at);
   `,
-  // 3 (SQLite 18): fleet history for the console, each device's lowest supply, the device list's orders
+  // 3 (SQLite 18): fleet history for the console, each device's lowest supply, the device list's
+  // orders, an account's status poll interval and supply-low mark, a firmware version assigned to a device
   `
+  ALTER TABLE accounts ADD COLUMN status_poll_seconds integer;
+  ALTER TABLE accounts ADD COLUMN supply_low_percent integer NOT NULL DEFAULT 10;
+  ALTER TABLE devices ADD COLUMN firmware_target text;
   ALTER TABLE device_status ADD COLUMN lowest_supply double precision;
   CREATE INDEX device_status_lowest ON device_status(lowest_supply) WHERE lowest_supply IS NOT NULL;
   CREATE TABLE fleet_samples (

@@ -72,7 +72,13 @@ export function coreStores(q: Sql): CoreStores {
 
     accounts: {
       async insert(a) {
-        uniquely(() => run(`INSERT INTO accounts (id, name, created_at) VALUES (?, ?, ?)`, a.id, a.name, a.createdAt), `account ${a.id} already exists`);
+        uniquely(
+          () => run(`INSERT INTO accounts (id, name, created_at, status_poll_seconds, supply_low_percent) VALUES (?, ?, ?, ?, ?)`, a.id, a.name, a.createdAt, a.statusPollSeconds, a.supplyLowPercent),
+          `account ${a.id} already exists`,
+        );
+      },
+      async update(a) {
+        run(`UPDATE accounts SET name = ?, status_poll_seconds = ?, supply_low_percent = ? WHERE id = ?`, a.name, a.statusPollSeconds, a.supplyLowPercent, a.id);
       },
       async get(id) {
         return first(toAccount, `SELECT * FROM accounts WHERE id = ?`, id);

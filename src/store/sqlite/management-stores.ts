@@ -170,6 +170,9 @@ export function managementStores(q: Sql, group: GroupCommit): ManagementStores {
       async setDeviceVersion(deviceId, version) {
         run(`UPDATE devices SET firmware_version = ? WHERE id = ?`, version, deviceId);
       },
+      async setDeviceTarget(deviceId, version) {
+        run(`UPDATE devices SET firmware_target = ? WHERE id = ?`, version, deviceId);
+      },
       async running(accountId) {
         const w = where([['account_id = ?', accountId]]);
         return (all(`SELECT model, firmware_version, COUNT(*) AS n FROM devices ${w.clause} GROUP BY model, firmware_version ORDER BY model, firmware_version`, ...w.params)).map((r) => ({

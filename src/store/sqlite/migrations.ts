@@ -391,8 +391,12 @@ export const migrations: readonly string[] = [
   `,
   // 18: the console's fleet history (devices online per account every quarter hour, jobs and pages a
   // day), each device's lowest supply level beside its status (to find and filter low supplies),
-  // and the device list's orders
+  // the device list's orders, an account's status poll interval and supply-low mark, and a
+  // firmware version assigned to a device
   `
+  ALTER TABLE accounts ADD COLUMN status_poll_seconds INTEGER;
+  ALTER TABLE accounts ADD COLUMN supply_low_percent INTEGER NOT NULL DEFAULT 10;
+  ALTER TABLE devices ADD COLUMN firmware_target TEXT;
   ALTER TABLE device_status ADD COLUMN lowest_supply REAL;
   CREATE INDEX device_status_lowest ON device_status(lowest_supply) WHERE lowest_supply IS NOT NULL;
   CREATE TABLE fleet_samples (

@@ -142,6 +142,10 @@ export class BoshSession implements DeviceLink, WheelEntry, StreamOutput {
     this.work = this.work.then(() => this.drain()).catch(() => this.terminate('internal-server-error'));
   }
 
+  get transport(): 'bosh' {
+    return 'bosh';
+  }
+
   /** DeviceLink: a service's message for the bound device; false when the queue is full. */
   deliver(msg: DeviceMessage): boolean {
     const jid = this.stream.jid;

@@ -126,6 +126,10 @@ export class WsSession implements DeviceLink, StreamOutput {
 
   // DeviceLink
 
+  get transport(): 'websocket' {
+    return 'websocket';
+  }
+
   deliver(msg: DeviceMessage): boolean {
     const jid = this.stream.jid;
     if (this.isEnded || !jid || this.ws.bufferedAmount > this.host.settings.maxBufferedBytes) return false;
