@@ -46,3 +46,30 @@ describe('alerts, printers and webhooks from the CLI, through the running relay 
     assert.deepEqual(cliJson<{ items: unknown[] }>(relay.dataDir, [...args, 'webhooks', '--json']).items, []);
   });
 });
+
+describe("an account's status settings and bulk firmware assignment from the CLI (issue 15)", () => {
+  let relay: RelayProcess;
+  before(async () => {
+    relay = await startRelay();
+  });
+  after(() => relay.stop());
+
+  it('sets an account’s poll interval and supply-low mark, refuses what is out of range, and shows them', () => {
+    const set = cliJson<{ id: string; statusPollSeconds: number | null; supplyLowPercent: number }>(relay.dataDir, ['account', 'set', 'default', '--status-poll', '120', '--supply-low', '15', '--json']);
+    assert.deepEqual([set.statusPollSeconds, set.supplyLowPercent], [120, 15]);
+    const tooOften = cli(relay.dataDir, ['account', 'set', 'default', '--status-poll', '5']);
+    assert.equal(tooOften.code, 2);
+    assert.match(tooOften.stderr, /60 to 604800 seconds/);
+    assert.match(cli(relay.dataDir, ['account', 'set', 'default', '--status-poll', 'default']).stdout, /status poll the relay's, supplies low at 15 %/);
+    assert.match(cli(relay.dataDir, ['account', 'list']).stdout, /^default\s+Default account\s+-?\s*15/m);
+  });
+
+  it('assigns a firmware version to the devices of a model through the relay, and says which could not take it', () => {
+    const args = ['--relay', relay.url, '--token', adminToken(relay.dataDir)];
+    const d = cliJson<{ deviceId: string }>(relay.dataDir, ['device', 'add', '--serial', 'FW-OPS-1', '--model', 'MP C3004']);
+    const r = cliJson<{ state: string; counts: { ok: number; failed: number } }>(relay.dataDir, [...args, 'bulk', 'firmware', '9.9', '--device', d.deviceId, '--wait', '--json']);
+    assert.deepEqual([r.state, r.counts.failed], ['done', 1], 'no such program for the model');
+    const none = cli(relay.dataDir, [...args, 'bulk', 'firmware', '9.9']);
+    assert.equal(none.code, 2, 'no devices chosen');
+  });
+});
