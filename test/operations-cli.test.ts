@@ -30,6 +30,11 @@ describe('alerts, printers and webhooks from the CLI, through the running relay 
     assert.match(again.stderr, /409/);
   });
 
+  it("shows in a device's status what the printer last said of itself", () => {
+    const s = cliJson<{ printer: { acceptingJobs: boolean; status: string } | null; transport: string | null }>(relay.dataDir, ['device', 'status', device.deviceId, '--json']);
+    assert.deepEqual([s.printer?.acceptingJobs, s.printer?.status, s.transport], [true, 'idle', null]);
+  });
+
   it('lists printers with their accepting-jobs flag', () => {
     const r = cliJson<{ items: { printerId: string; acceptingJobs: boolean; status: string }[] }>(relay.dataDir, [...args, 'printers', '--json']);
     assert.deepEqual(r.items.map((p) => [p.printerId, p.acceptingJobs, p.status]), [[device.deviceId, true, 'idle']]);

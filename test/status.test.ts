@@ -59,6 +59,7 @@ describe('device status: the status poll, counters reports, history (issue 15)',
       assert.ok(['idle', 'printing'].includes(s.printerState ?? ''), String(s.printerState));
       assert.deepEqual(s.errors, []);
       assert.ok(s.counters.total !== null && s.counters.mono !== null && s.counters.colour !== null, JSON.stringify(s.counters));
+      assert.equal((s as Status & { transport: string }).transport, 'websocket', 'what carries its session');
     }
   });
 

@@ -89,7 +89,7 @@ export async function deviceRoutes(app: FastifyInstance, { services, presence, s
     },
     async (request) => {
       const d = await devices.get(request.principal!, request.params.id);
-      return statusView(d, presence.isOnline(d.id), await status.last(d.id));
+      return statusView(d, presence.isOnline(d.id), await status.last(d.id), await status.printer(d.id));
     },
   );
 

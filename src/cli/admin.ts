@@ -163,11 +163,11 @@ export function deviceCommands(program: Command, g: Globals): Command {
     .action(async (id: string, o: { json?: boolean }) => {
       const v = await withServices(g(), async (s) => {
         const d = await s.devices.get(CLI, id);
-        return statusView(d, d.online, (await s.ctx.store.status.get(d.id)) ?? EMPTY_STATUS);
+        return statusView(d, d.online, (await s.ctx.store.status.get(d.id)) ?? EMPTY_STATUS, await s.ctx.store.print.printer(d.id));
       });
       if (o.json) return printJson(v);
-      const { supplies, counters, errors, ...rest } = v;
-      printFields({ ...rest, errors: errors.join(', ') || 'none', pages: counters.total, mono: counters.mono, colour: counters.colour });
+      const { supplies, counters, errors, printer, ...rest } = v;
+      printFields({ ...rest, errors: errors.join(', ') || 'none', pages: counters.total, mono: counters.mono, colour: counters.colour, acceptingJobs: printer?.acceptingJobs ?? null, printerSays: printer?.status ?? null });
       process.stdout.write('\n');
       printTable(supplies.map((x) => ({ ...x })), ['index', 'description', 'kind', 'colour', 'percent', 'level', 'max']);
     });

@@ -162,6 +162,11 @@ export const deviceStatus = {
     polledAt: nullableTime,
     reportedAt: nullableTime,
     transport: { type: ['string', 'null'], enum: ['bosh', 'websocket', null], description: "what carried the device's session when it was last polled" },
+    printer: {
+      type: ['object', 'null'],
+      description: 'what the printer last said of itself (POST /device/v1/printer/state, seed 003): accepting jobs, its status message; null if it never did',
+      properties: { acceptingJobs: { type: 'boolean' }, status: nullableString, updatedAt: time },
+    },
   },
   required: ['deviceId', 'online', 'deviceState', 'printerState', 'errors', 'supplies', 'counters', 'polledAt', 'reportedAt', 'transport'],
 } as const;

@@ -1,6 +1,7 @@
 import type { Account, ApiToken } from '../domain/accounts.js';
 import type { Device } from '../domain/devices.js';
 import type { DeviceStatus, HistoryPoint } from '../domain/status.js';
+import type { PrinterState } from '../domain/print.js';
 import type { PublicUser } from '../services/identity/accounts.js';
 
 /** How stored objects look on the wire: ISO times, no secrets or hashes. */
@@ -24,8 +25,8 @@ export const deviceView = (d: Device, jid: string, online = d.online) => ({
   updatedAt: iso(d.updatedAt),
 });
 
-/** A device's last known status with what the registry and presence say of it now. */
-export const statusView = (d: Device, online: boolean, s: DeviceStatus) => ({
+/** A device's last known status with what the registry, presence and the printer's own state report (seed 003) say of it now. */
+export const statusView = (d: Device, online: boolean, s: DeviceStatus, printer: PrinterState | null = null) => ({
   deviceId: d.id,
   serial: d.serial,
   model: d.model,
@@ -40,6 +41,7 @@ export const statusView = (d: Device, online: boolean, s: DeviceStatus) => ({
   polledAt: iso(s.polledAt),
   reportedAt: iso(s.reportedAt),
   transport: s.transport ?? null,
+  printer: printer && { acceptingJobs: printer.accepting, status: printer.status, updatedAt: iso(printer.updatedAt) },
 });
 
 export const historyView = (p: HistoryPoint) => ({ object: p.object, at: iso(p.at), value: p.value });

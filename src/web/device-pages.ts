@@ -206,7 +206,7 @@ export async function devicePages(
   });
 
   const detail = async (s: SignedIn, d: Device, extra: Html = html``): Promise<Html> => {
-    const st = await o.status.last(d.id);
+    const [st, printer] = await Promise.all([o.status.last(d.id), o.status.printer(d.id)]);
     const online = o.presence.isOnline(d.id);
     const [alerts, jobs, total, fw] = await Promise.all([
       o.alerts.list(s.principal, { deviceId: d.id, limit: 20 }),
@@ -222,6 +222,8 @@ export async function devicePages(
         ['Last contact', when(d.lastSeenAt)],
         ['Device', st.deviceState],
         ['Printer', st.printerState],
+        ['Accepting jobs', printer ? `${printer.accepting ? 'yes' : 'no'}${printer.status ? ` (it says: ${printer.status})` : ''}` : 'never said'],
+        ['Transport', st.transport],
         ['Errors', st.errors.join(', ') || 'none'],
         ['Status polled', when(st.polledAt)],
         ['Last report', when(st.reportedAt)],

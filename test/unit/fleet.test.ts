@@ -198,7 +198,9 @@ describe("an account's own status poll interval and supply-low mark; firmware as
     poller.start();
     for (let i = 0; i < 60 * 60; i++) {
       clock.advance(1000);
-      await new Promise((r) => setImmediate(r));
+      // The store answers in its own time (PostgreSQL over a socket): the fake clock waits for it.
+      do await new Promise((r) => setImmediate(r));
+      while (poller.polling > 0);
     }
     poller.stop();
     const n = (account: string) => asked.get(ids.get(account)!) ?? 0;
@@ -227,6 +229,10 @@ describe("an account's own status poll interval and supply-low mark; firmware as
     }
     assert.deepEqual((await alerts.list(CLI, { state: 'open' })).map((a) => a.deviceId), [careful.id]);
     assert.deepEqual((await s.devices.list(CLI, { supplyLow: true })).items.map((d) => d.id), [careful.id]);
+    // A mark changed later applies at once to the devices' last status.
+    await s.accounts.updateAccount(CLI, 'careful', { supplyLowPercent: 20 });
+    await s.accounts.updateAccount(CLI, 'default', { supplyLowPercent: 25 });
+    assert.deepEqual((await s.devices.list(CLI, { supplyLow: true })).items.map((d) => d.id), [plain.id]);
   });
 
   it('offers an assigned version over the rollout while the device runs an older one; a bulk job assigns it', async () => {

@@ -50,6 +50,11 @@ export class StatusPoller {
     this.tickMs = Math.max(1000, Math.min(60_000, Math.floor(settings.intervalMs / 20)));
   }
 
+  /** Polls in flight now. */
+  get polling(): number {
+    return this.inFlight;
+  }
+
   start(): void {
     if (this.settings.intervalMs <= 0) return;
     const loop = (): void => {

@@ -1,6 +1,7 @@
 import type { Principal } from '../../domain/principal.js';
 import type { ResultObject } from '../../domain/push.js';
 import type { Device } from '../../domain/devices.js';
+import type { PrinterState } from '../../domain/print.js';
 import { dayOf } from '../../domain/fleet.js';
 import { EMPTY_STATUS, HISTORY_OBJECT, historyPoints, mergeCounters, mergePoll, pagesBetween, statusFromObjects, SUPPLY_LOW_PERCENT, stoppedBy, supplyCrossings, type DeviceStatus, type HistoryPoint } from '../../domain/status.js';
 import type { DeviceService } from '../identity/devices.js';
@@ -106,6 +107,11 @@ export class StatusService {
       quantity: null, total: null, mono: null, colour: null, via: 'poll', receivedAt: this.ctx.clock.now(),
     });
     await this.alerts.raise(d, { ...a, reception });
+  }
+
+  /** What the printer last said of itself (seed 003's state report), or null. */
+  printer(deviceId: string): Promise<PrinterState | null> {
+    return this.ctx.store.print.printer(deviceId);
   }
 
   /** The last known status, whoever may see it (EMPTY_STATUS before anything is known). */

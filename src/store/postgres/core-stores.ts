@@ -46,7 +46,11 @@ export function coreStores(q: PgSql): CoreStores {
         );
       },
       async update(a) {
-        await run(`UPDATE accounts SET name = ?, status_poll_seconds = ?, supply_low_percent = ? WHERE id = ?`, a.name, a.statusPollSeconds, a.supplyLowPercent, a.id);
+        // An account's mark changes which of its devices' supplies are low.
+        await tx(async (t) => {
+          await t.run(`UPDATE accounts SET name = ?, status_poll_seconds = ?, supply_low_percent = ? WHERE id = ?`, a.name, a.statusPollSeconds, a.supplyLowPercent, a.id);
+          await t.run(`UPDATE device_status SET supply_low = COALESCE(lowest_supply <= ?, false) WHERE device_id IN (SELECT id FROM devices WHERE account_id = ?)`, a.supplyLowPercent, a.id);
+        });
       },
       async get(id) {
         return first(toAccount, `SELECT * FROM accounts WHERE id = ?`, id);

@@ -363,7 +363,10 @@ export const migrations: readonly string[] = [
   ALTER TABLE accounts ADD COLUMN supply_low_percent integer NOT NULL DEFAULT 10;
   ALTER TABLE devices ADD COLUMN firmware_target text;
   ALTER TABLE device_status ADD COLUMN lowest_supply double precision;
+  -- lowest_supply at or below the account's mark, kept on save and when the mark changes: the filter reads an index.
+  ALTER TABLE device_status ADD COLUMN supply_low boolean NOT NULL DEFAULT false;
   CREATE INDEX device_status_lowest ON device_status(lowest_supply) WHERE lowest_supply IS NOT NULL;
+  CREATE INDEX device_status_low ON device_status(device_id) WHERE supply_low;
   CREATE TABLE fleet_samples (
     account_id text COLLATE "C" NOT NULL,
     at timestamptz NOT NULL,

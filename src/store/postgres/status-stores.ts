@@ -17,10 +17,12 @@ export function statusStores(q: PgSql): Pick<Store, 'status' | 'fleet'> {
       async save(deviceId, status, points, at) {
         await tx(async (s) => {
           // A device removed meanwhile has no row to refer to: nothing to save.
+          const lowest = lowestSupply(status);
           const saved = await s.run(
-            `INSERT INTO device_status (device_id, status, lowest_supply, updated_at) SELECT id, ?, ?, ? FROM devices WHERE id = ?
-             ON CONFLICT (device_id) DO UPDATE SET status = excluded.status, lowest_supply = excluded.lowest_supply, updated_at = excluded.updated_at`,
-            JSON.stringify(status), lowestSupply(status), ts(at), deviceId,
+            `INSERT INTO device_status (device_id, status, lowest_supply, supply_low, updated_at)
+             SELECT d.id, ?, ?::double precision, COALESCE(?::double precision <= a.supply_low_percent, false), ? FROM devices d JOIN accounts a ON a.id = d.account_id WHERE d.id = ?
+             ON CONFLICT (device_id) DO UPDATE SET status = excluded.status, lowest_supply = excluded.lowest_supply, supply_low = excluded.supply_low, updated_at = excluded.updated_at`,
+            JSON.stringify(status), lowest, lowest, ts(at), deviceId,
           );
           if (saved === 0) return;
           for (const p of points) await s.run(`INSERT INTO status_history (device_id, object, at, value) VALUES (?, ?, ?, ?)`, deviceId, p.object, ts(p.at), p.value);

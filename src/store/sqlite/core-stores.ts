@@ -1,6 +1,6 @@
 import type { Device } from '../../domain/devices.js';
 import type { CountedPage, DeviceFilter, NewAudit } from '../core.js';
-import type { WebSession } from '../../domain/accounts.js';
+import type { Account, WebSession } from '../../domain/accounts.js';
 import type { Store } from '../store.js';
 import { toAccount, toAudit, toDevice, toRegistration, toToken, toUser } from '../rows.js';
 import { uniquely, type Sql } from './sql.js';
@@ -55,6 +55,12 @@ export function coreStores(q: Sql): CoreStores {
   });
 
 
+  /** An account's mark changes which of its devices' supplies are low. */
+  const updateAccount = db.transaction((a: Account) => {
+    run(`UPDATE accounts SET name = ?, status_poll_seconds = ?, supply_low_percent = ? WHERE id = ?`, a.name, a.statusPollSeconds, a.supplyLowPercent, a.id);
+    run(`UPDATE device_status SET supply_low = COALESCE(lowest_supply <= ?, 0) WHERE device_id IN (SELECT id FROM devices WHERE account_id = ?)`, a.supplyLowPercent, a.id);
+  });
+
   return {
     settings: {
       async get(key) {
@@ -78,7 +84,7 @@ export function coreStores(q: Sql): CoreStores {
         );
       },
       async update(a) {
-        run(`UPDATE accounts SET name = ?, status_poll_seconds = ?, supply_low_percent = ? WHERE id = ?`, a.name, a.statusPollSeconds, a.supplyLowPercent, a.id);
+        updateAccount(a);
       },
       async get(id) {
         return first(toAccount, `SELECT * FROM accounts WHERE id = ?`, id);

@@ -398,7 +398,10 @@ export const migrations: readonly string[] = [
   ALTER TABLE accounts ADD COLUMN supply_low_percent INTEGER NOT NULL DEFAULT 10;
   ALTER TABLE devices ADD COLUMN firmware_target TEXT;
   ALTER TABLE device_status ADD COLUMN lowest_supply REAL;
+  -- lowest_supply at or below the account's mark, kept on save and when the mark changes: the filter reads an index.
+  ALTER TABLE device_status ADD COLUMN supply_low INTEGER NOT NULL DEFAULT 0;
   CREATE INDEX device_status_lowest ON device_status(lowest_supply) WHERE lowest_supply IS NOT NULL;
+  CREATE INDEX device_status_low ON device_status(device_id) WHERE supply_low = 1;
   CREATE TABLE fleet_samples (
     account_id TEXT NOT NULL,
     at INTEGER NOT NULL,

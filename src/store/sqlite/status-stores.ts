@@ -9,10 +9,12 @@ const toStatus = (r: Record<string, unknown>) => ({ deviceId: r.device_id as str
 export function statusStores(q: Sql): Pick<Store, 'status' | 'fleet'> {
   const { db, all, run, one } = q;
   const save = db.transaction((deviceId: string, status: DeviceStatus, points: { object: string; at: number; value: number }[], at: number) => {
+    const lowest = lowestSupply(status);
     run(
-      `INSERT INTO device_status (device_id, status, lowest_supply, updated_at) VALUES (?, ?, ?, ?)
-       ON CONFLICT (device_id) DO UPDATE SET status = excluded.status, lowest_supply = excluded.lowest_supply, updated_at = excluded.updated_at`,
-      deviceId, JSON.stringify(status), lowestSupply(status), at,
+      `INSERT INTO device_status (device_id, status, lowest_supply, supply_low, updated_at)
+       VALUES (?, ?, ?, COALESCE(? <= (SELECT a.supply_low_percent FROM devices d JOIN accounts a ON a.id = d.account_id WHERE d.id = ?), 0), ?)
+       ON CONFLICT (device_id) DO UPDATE SET status = excluded.status, lowest_supply = excluded.lowest_supply, supply_low = excluded.supply_low, updated_at = excluded.updated_at`,
+      deviceId, JSON.stringify(status), lowest, lowest, deviceId, at,
     );
     for (const p of points) run(`INSERT INTO status_history (device_id, object, at, value) VALUES (?, ?, ?, ?)`, deviceId, p.object, p.at, p.value);
   });
