@@ -56,7 +56,7 @@ table.list td[data-label]:not([data-label=""])::before{content:attr(data-label) 
 form.inline{display:inline}form.inline button{margin:0 .2rem;padding:.2rem .6rem}form.inline input{width:5rem;font-size:1rem;padding:.2rem}label.inline-label{display:inline;margin:0}
 fieldset{border:1px solid #ccd;flex:1 1 100%}fieldset label{display:inline-block;margin:.2rem 1rem .2rem 0}fieldset input,label input[type=checkbox]{width:auto}
 form.filters,form.bulk{display:flex;flex-wrap:wrap;gap:0 .8rem;align-items:flex-end;margin-bottom:1rem}
-form.filters>div,form.bulk>div{flex:1 1 9rem}form.bulk h3{flex-basis:100%;margin:1.5rem 0 0}
+form.filters>div,form.bulk>div{flex:1 1 9rem}form.bulk h3,form.bulk h4{flex-basis:100%;margin:1.5rem 0 0}
 dl.fields{display:grid;grid-template-columns:max-content 1fr;gap:.2rem 1rem}dl.fields dt{font-weight:600}dl.fields dd{margin:0}
 svg.gauge{width:10rem;max-width:100%;height:.8rem;vertical-align:middle}svg.chart{width:100%;max-width:600px;height:auto}
 .tiles{display:flex;flex-wrap:wrap;gap:1rem}.tiles a{flex:1 1 8rem;border:1px solid #ccd;padding:1rem;text-decoration:none;color:inherit}.tiles strong{display:block;font-size:2rem}
