@@ -39,6 +39,7 @@ import { selfRoutes } from './transports/device-http/self.js';
 import { pushDeviceRoutes } from './transports/device-http/push.js';
 import { DEVICE_HTTP } from './protocol/device-http.js';
 import { webRoutes } from './web/routes.js';
+import { ippRoutes } from './transports/ipp/server.js';
 import { consoleKit } from './web/console.js';
 import { authHooks, bearer, refuseAuth } from './http/auth.js';
 import type { Metrics } from './http/metrics.js';
@@ -211,6 +212,8 @@ export async function buildApp({ config, services, runtime, metrics, logger }: A
   await app.register(printDeviceRoutes, { print: runtime.print, authenticateDevice: auth.device });
 
   await app.register(printPageRoutes, { mail: runtime.mailPrint });
+
+  await app.register(ippRoutes, { auth: services.auth, print: runtime.print, failures, clock: services.ctx.clock, startedAt: services.ctx.clock.now(), publicUrl: config.publicUrl });
 
   await app.register(webRoutes, { kit: consoleKit(services.auth), services, parts: runtime, failures });
   return app;

@@ -37,6 +37,17 @@ export class AuthService {
     return this.ctx.store.devices.byTokenHash(sha256(secret));
   }
 
+  /**
+   * HTTP Basic credentials (IPP clients): the password is an API token, or the person's own
+   * password. No session is opened.
+   */
+  async basic(name: string, password: string): Promise<Principal | null> {
+    if (password.startsWith(API_TOKEN_PREFIX)) return this.apiToken(password);
+    const user = name.length <= 64 ? await this.ctx.store.users.byName(name) : null;
+    const ok = await verifyPassword(password.slice(0, 1024), user?.passwordHash ?? DUMMY_PASSWORD_HASH);
+    return user && ok ? this.userPrincipal(user) : null;
+  }
+
   /** Checks a person's password; on success opens a web session and returns its cookie secret. */
   async signIn(name: string, password: string): Promise<{ session: string; signedIn: SignedIn } | null> {
     const user = name.length <= 64 ? await this.ctx.store.users.byName(name) : null;

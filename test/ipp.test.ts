@@ -1,0 +1,112 @@
+/**
+ * IPP for clients (issue 16), first part: Get-Printer-Attributes against a relayed printer, with
+ * Debian's ipptool running the test file CUPS ships, the header checks cupsd makes before asking
+ * for credentials, HTTP Basic with an API token or a person's password, account scoping, and bad
+ * input (truncated, malformed, huge, wrong version, unknown operation) answered with IPP statuses.
+ */
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { after, before, describe, it } from 'node:test';
+import { decodeMessage, encodeMessage, GROUP, TAG, type IppMessage } from '../src/protocol/ipp/codec.js';
+import { adminToken, api, cli, cliJson, startRelay, type RelayProcess } from './helpers/relay.js';
+
+const ipptool = (uri: string, file: string): Promise<string> =>
+  new Promise((resolve) => execFile('ipptool', ['-t', '-T', '10', uri, file], { timeout: 30_000 }, (_err, stdout, stderr) => resolve(`${stdout}${stderr}`)));
+
+/** ipptool exits 0 even when an included test fails: a test passed when its report has [PASS] and no [FAIL]. */
+const passed = (out: string): void => {
+  assert.match(out, /\[PASS\]/, out);
+  assert.doesNotMatch(out, /\[FAIL\]/, out);
+};
+
+const gpa = (requestId: number, o: { version?: [number, number]; code?: number; groups?: IppMessage['groups'] } = {}): Buffer =>
+  encodeMessage({
+    version: { major: o.version?.[0] ?? 2, minor: o.version?.[1] ?? 0 },
+    code: o.code ?? 0x000b,
+    requestId,
+    groups: o.groups ?? [
+      {
+        tag: GROUP.operation,
+        attributes: [
+          { name: 'attributes-charset', values: [{ tag: TAG.charset, value: 'utf-8' }] },
+          { name: 'attributes-natural-language', values: [{ tag: TAG.naturalLanguage, value: 'en' }] },
+          { name: 'requested-attributes', values: [{ tag: TAG.keyword, value: 'printer-is-accepting-jobs' }, { tag: TAG.keyword, value: 'printer-state' }] },
+        ],
+      },
+    ],
+  });
+
+describe('IPP: Get-Printer-Attributes for a relayed printer (issue 16)', () => {
+  let relay: RelayProcess;
+  let admin: string;
+  let printer: { deviceId: string; token: string };
+  let other: { deviceId: string };
+
+  before(async () => {
+    relay = await startRelay();
+    admin = adminToken(relay.dataDir);
+    printer = cliJson(relay.dataDir, ['device', 'add', '--serial', 'IPP-1', '--model', 'MP C3004']);
+    cliJson(relay.dataDir, ['account', 'add', 'acme']);
+    other = cliJson(relay.dataDir, ['device', 'add', '--serial', 'IPP-ACME', '--model', 'MP C3004', '--account', 'acme']);
+    assert.equal(cli(relay.dataDir, ['user', 'add', 'anna', '--password', 'anna pass 12']).code, 0);
+    assert.equal((await api(relay.url, '/device/v1/printer/state', { method: 'POST', token: printer.token, json: { acceptingJobs: true, status: 'idle' } })).status, 200);
+  });
+  after(() => relay.stop());
+
+  const uri = (user: string, password: string, id = printer.deviceId) => `ipp://${encodeURIComponent(user)}:${encodeURIComponent(password)}@${new URL(relay.url).host}/ipp/print/${id}`;
+  const post = (body: Buffer, auth = `Basic ${Buffer.from(`anna:${admin}`).toString('base64')}`, id = printer.deviceId) =>
+    fetch(`${relay.url}/ipp/print/${id}`, { method: 'POST', headers: { 'content-type': 'application/ipp', authorization: auth }, body: new Uint8Array(body) });
+  const status = async (r: Response) => {
+    assert.equal(r.status, 200);
+    assert.equal(r.headers.get('content-type'), 'application/ipp');
+    return decodeMessage(Buffer.from(await r.arrayBuffer()))!.message;
+  };
+
+  it("passes CUPS's get-printer-attributes.test through ipptool, with an API token or a person's password", async () => {
+    passed(await ipptool(uri('anna', admin), '/usr/share/cups/ipptool/get-printer-attributes.test'));
+    passed(await ipptool(uri('anna', 'anna pass 12'), '/usr/share/cups/ipptool/get-printer-attributes.test'));
+  });
+
+  it('says the printer accepts jobs as it said itself (seed 003), and stops when it says it does not', async () => {
+    const attrs = async () => Object.fromEntries((await status(await post(gpa(3)))).groups.find((g) => g.tag === GROUP.printer)!.attributes.map((a) => [a.name, a.values[0]!.value]));
+    assert.deepEqual(await attrs(), { 'printer-is-accepting-jobs': true, 'printer-state': 3 });
+    await api(relay.url, '/device/v1/printer/state', { method: 'POST', token: printer.token, json: { acceptingJobs: false } });
+    assert.deepEqual(await attrs(), { 'printer-is-accepting-jobs': false, 'printer-state': 5 });
+    await api(relay.url, '/device/v1/printer/state', { method: 'POST', token: printer.token, json: { acceptingJobs: true } });
+  });
+
+  it('checks the header before credentials (request-id 0 is a bad request, as ipp-2.0.test expects), then asks for them with 401', async () => {
+    const noId = await fetch(`${relay.url}/ipp/print/${printer.deviceId}`, { method: 'POST', headers: { 'content-type': 'application/ipp' }, body: new Uint8Array(gpa(0)) });
+    const m = await status(noId);
+    assert.equal(m.code, 0x0400);
+    const anonymous = await fetch(`${relay.url}/ipp/print/${printer.deviceId}`, { method: 'POST', headers: { 'content-type': 'application/ipp' }, body: new Uint8Array(gpa(1)) });
+    assert.equal(anonymous.status, 401);
+    assert.match(anonymous.headers.get('www-authenticate') ?? '', /^Basic realm=/);
+    assert.equal((await post(gpa(1), `Basic ${Buffer.from('anna:wrong password').toString('base64')}`)).status, 401);
+  });
+
+  it("answers another account's printer, and one that does not exist, with client-error-not-found", async () => {
+    const acme = cliJson<{ token: string }>(relay.dataDir, ['token', 'create', '--account', 'default']).token;
+    assert.equal((await status(await post(gpa(5), `Basic ${Buffer.from(`x:${acme}`).toString('base64')}`, other.deviceId))).code, 0x0406);
+    assert.equal((await status(await post(gpa(6), undefined, 'dnosuchprinter'))).code, 0x0406);
+  });
+
+  it('answers bad input with IPP statuses and stays healthy: truncated, malformed, huge, wrong version, unknown operation, wrong charset', async () => {
+    const whole = gpa(7);
+    assert.equal((await status(await post(whole.subarray(0, whole.length - 3)))).code, 0x0400, 'truncated');
+    assert.equal((await status(await post(Buffer.from([2, 0, 0, 11, 0, 0, 0, 8, 0x01, 0x37, 0, 1, 0x61, 0, 0, 3])))).code, 0x0400, 'malformed');
+    assert.equal((await status(await post(gpa(9, { version: [3, 0] })))).code, 0x0503, 'version');
+    assert.equal((await status(await post(gpa(10, { code: 0x4242 })))).code, 0x0501, 'unknown operation');
+    const latin = gpa(11, { groups: [{ tag: GROUP.operation, attributes: [{ name: 'attributes-charset', values: [{ tag: TAG.charset, value: 'iso-8859-1' }] }, { name: 'attributes-natural-language', values: [{ tag: TAG.naturalLanguage, value: 'en' }] }] }] });
+    assert.equal((await status(await post(latin))).code, 0x040d, 'charset');
+    const huge = gpa(12, { groups: [{ tag: GROUP.operation, attributes: [{ name: 'attributes-charset', values: [{ tag: TAG.charset, value: 'utf-8' }] }, { name: 'x', values: Array.from({ length: 30_000 }, () => ({ tag: TAG.keyword, value: 'abcdefghij' })) }] }] });
+    assert.equal((await status(await post(huge))).code, 0x0409, 'the attributes take more than 256 KiB');
+    // Random bytes, many times: an IPP status each time, never a crash.
+    for (let i = 0; i < 50; i++) {
+      const r = await post(Buffer.from(Array.from({ length: 40 + i }, (_, k) => (k * 7919 + i * 104729) % 256)));
+      assert.equal(r.status, 200);
+    }
+    assert.equal((await api(relay.url, '/healthz')).status, 200);
+    assert.equal((await status(await post(gpa(13)))).code, 0x0000, 'still answering');
+  });
+});
