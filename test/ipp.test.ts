@@ -6,12 +6,17 @@
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { decodeMessage, encodeMessage, GROUP, TAG, type IppMessage } from '../src/protocol/ipp/codec.js';
-import { adminToken, api, cli, cliJson, startRelay, type RelayProcess } from './helpers/relay.js';
+import { adminToken, api, cli, cliJson, startRelay, tempDir, type RelayProcess } from './helpers/relay.js';
 
-const ipptool = (uri: string, file: string): Promise<string> =>
-  new Promise((resolve) => execFile('ipptool', ['-t', '-T', '10', uri, file], { timeout: 30_000 }, (_err, stdout, stderr) => resolve(`${stdout}${stderr}`)));
+const ipptool = (uri: string, file: string, document?: string): Promise<string> =>
+  new Promise((resolve) =>
+    execFile('ipptool', ['-t', '-T', '10', ...(document ? ['-f', document] : []), uri, file], { timeout: 30_000 }, (_err, stdout, stderr) => resolve(`${stdout}${stderr}`)),
+  );
+const TESTS = '/usr/share/cups/ipptool';
 
 /** ipptool exits 0 even when an included test fails: a test passed when its report has [PASS] and no [FAIL]. */
 const passed = (out: string): void => {
@@ -36,7 +41,7 @@ const gpa = (requestId: number, o: { version?: [number, number]; code?: number; 
     ],
   });
 
-describe('IPP: Get-Printer-Attributes for a relayed printer (issue 16)', () => {
+describe('IPP: a relayed printer for IPP clients (issue 16)', () => {
   let relay: RelayProcess;
   let admin: string;
   let printer: { deviceId: string; token: string };
@@ -65,6 +70,24 @@ describe('IPP: Get-Printer-Attributes for a relayed printer (issue 16)', () => {
   it("passes CUPS's get-printer-attributes.test through ipptool, with an API token or a person's password", async () => {
     passed(await ipptool(uri('anna', admin), '/usr/share/cups/ipptool/get-printer-attributes.test'));
     passed(await ipptool(uri('anna', 'anna pass 12'), '/usr/share/cups/ipptool/get-printer-attributes.test'));
+  });
+
+  it("prints through ipptool with CUPS's validate-job, print-job, get-jobs and cancel-current-job tests; the job flows on as a REST job does", async () => {
+    const pdf = join(tempDir(), 'minutes.pdf');
+    writeFileSync(pdf, '%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n');
+    const as = uri('anna', admin);
+    passed(await ipptool(as, `${TESTS}/validate-job.test`, pdf));
+    const printed = await ipptool(as, `${TESTS}/print-job.test`, pdf);
+    passed(printed);
+    const jobs = (await api(relay.url, `/api/v1/jobs?printerId=${printer.deviceId}`, { token: admin })).body.items as { jobId: string; state: string; source: string; name: string }[];
+    assert.equal(jobs.length, 1);
+    assert.deepEqual([jobs[0]!.state, jobs[0]!.source], ['pending', 'ipp'], 'held for the printer, as a REST job');
+    const doc = await fetch(`${relay.url}/device/v1/jobs/${jobs[0]!.jobId}/document`, { headers: { authorization: `Bearer ${printer.token}` } });
+    assert.equal(await doc.text(), '%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n', 'the printer fetches the very bytes ipptool sent');
+    passed(await ipptool(as, `${TESTS}/get-jobs.test`));
+    passed(await ipptool(as, `${TESTS}/cancel-current-job.test`));
+    const after = (await api(relay.url, `/api/v1/jobs/${jobs[0]!.jobId}`, { token: admin })).body;
+    assert.ok(['canceled', 'cancel-failed'].includes(after.state), `canceled mid-download by seed 002's table: ${after.state}`);
   });
 
   it('says the printer accepts jobs as it said itself (seed 003), and stops when it says it does not', async () => {

@@ -143,7 +143,7 @@ export interface PrintJob {
   documentSha256: string;
   documentDeleted: boolean;
   ticket: Ticket;
-  source: 'api' | 'mail' | 'page';
+  source: 'api' | 'mail' | 'page' | 'ipp';
   createdBy: string;
   createdAt: number;
   updatedAt: number;

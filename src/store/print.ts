@@ -14,8 +14,12 @@ export interface PrintStore {
   setPrinter(p: PrinterState): Promise<void>;
   /** Devices with a printer record (they said whether they accept jobs, or were given mail senders), by device ID. */
   printers(f: PrinterFilter): Promise<CountedPage<{ device: Device; state: PrinterState }>>;
+  /** Stores a new job with its first event and gives it its number (IPP's job-id). */
   insertJob(j: PrintJob): Promise<void>;
   job(id: string): Promise<PrintJob | null>;
+  /** Jobs' numbers (IPP's job-id), by job ID; a job gone has none. */
+  jobNumbers(ids: string[]): Promise<Map<string, number>>;
+  jobByNumber(n: number): Promise<PrintJob | null>;
   /** Moves a job to `to` only from one of `from`, recording the event; false if it was elsewhere. */
   transition(id: string, from: readonly JobState[], to: JobState, at: number, detail?: string): Promise<boolean>;
   markDocumentDeleted(id: string): Promise<void>;

@@ -148,8 +148,11 @@ export class PrintService {
     return device;
   }
 
-  /** A new job: the document is streamed into the store (never held whole in memory), sniffed and size-limited. */
-  async submit(p: Principal, deviceId: string, doc: { name: string; stream: Readable }, ticketInput: Record<string, unknown>, source: PrintJob['source']): Promise<PrintJob> {
+  /**
+   * A new job: the document is streamed into the store (never held whole in memory), sniffed and
+   * size-limited. `onBehalfOf` is the user an IPP client names (recorded before the caller).
+   */
+  async submit(p: Principal, deviceId: string, doc: { name: string; stream: Readable }, ticketInput: Record<string, unknown>, source: PrintJob['source'], onBehalfOf?: string): Promise<PrintJob> {
     const ticket = checkTicket(ticketInput);
     if (typeof ticket === 'string') {
       doc.stream.resume();
@@ -162,7 +165,7 @@ export class PrintService {
     const job: PrintJob = {
       id, deviceId: device.id, accountId: device.accountId, state: 'pending', name: (doc.name || 'document').slice(0, 200),
       documentType: stored.type, documentSize: stored.size, documentSha256: stored.sha256, documentDeleted: false,
-      ticket, source, createdBy: actorName(p), createdAt: now, updatedAt: now,
+      ticket, source, createdBy: onBehalfOf ? `${onBehalfOf.slice(0, 64)} (${actorName(p)})` : actorName(p), createdAt: now, updatedAt: now,
     };
     await this.ctx.store.print.insertJob(job);
     await this.ctx.store.fleet.count(device.id, dayOf(now), { jobs: 1 });
@@ -172,17 +175,29 @@ export class PrintService {
     return job;
   }
 
+  /** A job by its number (IPP's job-id), as `job` finds one by ID. */
+  async jobByNumber(p: Principal, n: number): Promise<PrintJob> {
+    const job = Number.isSafeInteger(n) && n > 0 ? await this.ctx.store.print.jobByNumber(n) : null;
+    if (!job || !canSeeAccount(p, job.accountId)) throw notFound(`job ${n}`);
+    return job;
+  }
+
+  /** Jobs' numbers (IPP's job-id), by job ID. */
+  jobNumbers(ids: string[]): Promise<Map<string, number>> {
+    return this.ctx.store.print.jobNumbers(ids);
+  }
+
   async job(p: Principal, id: string): Promise<{ job: PrintJob; events: JobEvent[] }> {
     const job = id.length <= 40 ? await this.ctx.store.print.job(id) : null;
     if (!job || !canSeeAccount(p, job.accountId)) throw notFound(`job ${id.slice(0, 40)}`);
     return { job, events: await this.ctx.store.print.events(job.id) };
   }
 
-  async jobs(p: Principal, f: { deviceId?: string; state?: JobState; cursor?: string; limit?: number }): Promise<PrintJob[]> {
+  async jobs(p: Principal, f: { deviceId?: string; state?: JobState; states?: readonly JobState[]; cursor?: string; limit?: number }): Promise<PrintJob[]> {
     return this.ctx.store.print.jobs({
       accountId: accountScope(p),
       deviceId: f.deviceId,
-      states: f.state ? [f.state] : undefined,
+      states: f.state ? [f.state] : f.states,
       cursor: f.cursor,
       limit: Math.min(Math.max(f.limit ?? 100, 1), 500),
     });

@@ -386,6 +386,12 @@ export const migrations: readonly string[] = [
   CREATE INDEX devices_serial_id ON devices(serial, id);
   CREATE INDEX devices_seen ON devices((COALESCE(last_seen_at, 'epoch'::timestamptz)), id);
   CREATE INDEX devices_firmware ON devices(model, firmware_version);
+  -- IPP names a job by a number (job-id), never reused.
+  CREATE TABLE job_numbers (
+    number bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    job_id text COLLATE "C" NOT NULL UNIQUE REFERENCES jobs(id) ON DELETE CASCADE
+  );
+  INSERT INTO job_numbers (job_id) SELECT id FROM jobs ORDER BY created_at, id;
   `,
 ];
 

@@ -421,6 +421,12 @@ export const migrations: readonly string[] = [
   CREATE INDEX devices_serial_id ON devices(serial, id);
   CREATE INDEX devices_seen ON devices(COALESCE(last_seen_at, 0), id);
   CREATE INDEX devices_firmware ON devices(model, firmware_version);
+  -- IPP names a job by a number (job-id), never reused: AUTOINCREMENT keeps its high mark.
+  CREATE TABLE job_numbers (
+    number INTEGER PRIMARY KEY AUTOINCREMENT,
+    job_id TEXT NOT NULL UNIQUE REFERENCES jobs(id) ON DELETE CASCADE
+  );
+  INSERT INTO job_numbers (job_id) SELECT id FROM jobs ORDER BY created_at, id;
   `,
 ];
 

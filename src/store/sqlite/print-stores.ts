@@ -54,10 +54,19 @@ export function printStores(q: Sql): Pick<Store, 'print'> {
             j.id, j.deviceId, j.accountId, j.state, j.name, j.documentType, j.documentSize, j.documentSha256, JSON.stringify(j.ticket), j.source, j.createdBy, j.createdAt, j.updatedAt,
           );
           run(`INSERT INTO job_events (job_id, at, state, detail) VALUES (?, ?, ?, ?)`, j.id, j.createdAt, j.state, `created by ${j.createdBy} via ${j.source}`);
+          run(`INSERT INTO job_numbers (job_id) VALUES (?)`, j.id);
         })();
       },
       async job(id) {
         return first(toJob, `SELECT * FROM jobs WHERE id = ?`, id);
+      },
+      async jobNumbers(ids) {
+        if (ids.length === 0) return new Map();
+        const rows = all(`SELECT job_id, number FROM job_numbers WHERE job_id IN (${ids.map(() => '?').join(', ')})`, ...ids);
+        return new Map(rows.map((r) => [String(r.job_id), Number(r.number)]));
+      },
+      async jobByNumber(n) {
+        return first(toJob, `SELECT j.* FROM job_numbers n JOIN jobs j ON j.id = n.job_id WHERE n.number = ?`, n);
       },
       async transition(id, from, to, at, detail) {
         return transitionTx.immediate(id, from, to, at, detail ?? null);

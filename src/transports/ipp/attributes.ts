@@ -22,7 +22,7 @@ export const collection = (name: string, ...members: IppAttribute[][]): IppAttri
 /** Formats the relay stores and hands on: what its document sniffing accepts (application/octet-stream: sniffed). */
 export const DOCUMENT_FORMATS = ['application/pdf', 'image/jpeg', 'image/png', 'text/plain', 'application/octet-stream'];
 
-export const OPERATIONS_SUPPORTED = [OPERATION.getPrinterAttributes];
+export const OPERATIONS_SUPPORTED = [OPERATION.printJob, OPERATION.validateJob, OPERATION.cancelJob, OPERATION.getJobAttributes, OPERATION.getJobs, OPERATION.getPrinterAttributes];
 
 /** Media the relay offers: A4 and Letter, in hundredths of millimetres (PWG 5101.1). */
 const MEDIA = [

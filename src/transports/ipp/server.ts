@@ -9,21 +9,13 @@ import { ServiceError } from '../../services/kernel/errors.js';
 import type { RateLimiter } from '../../services/kernel/rate-limit.js';
 import type { PrintService } from '../../services/print/print.js';
 import { charset, language, printerAttributes, requested, text } from './attributes.js';
+import { documentAfter, IppError, jobOperations, type JobAnswer, type JobRequest } from './jobs.js';
 
 /** The most an IPP request's attributes may take; the document after them is not counted. */
 export const MAX_IPP_HEAD = 256 * 1024;
 /** What is read and dropped of a request refused before its end, so the client reads the answer rather than a reset. */
 const MAX_DRAIN = 8 * 1024 * 1024;
 
-/** Why a request gets an IPP error status, not an answer. */
-class IppError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-  ) {
-    super(message);
-  }
-}
 
 const values = (m: IppMessage, name: string): string[] | null => {
   const a = m.groups.find((g) => g.tag === GROUP.operation)?.attributes.find((x) => x.name === name);
@@ -36,10 +28,19 @@ const values = (m: IppMessage, name: string): string[] | null => {
  * group with attributes-charset and attributes-natural-language first — before credentials are
  * asked for (libcups resends after a 401). Credentials are HTTP Basic: an API token as the
  * password, or a person's own; the printer is scoped as in the API (another account's is
- * client-error-not-found). So far: Get-Printer-Attributes.
+ * client-error-not-found). So far: Get-Printer-Attributes, Validate-Job, Print-Job, Get-Job-Attributes,
+ * Get-Jobs, Cancel-Job.
  */
 export async function ippRoutes(app: FastifyInstance, o: { auth: AuthService; print: PrintService; failures: RateLimiter; clock: Clock; startedAt: number; publicUrl?: string }): Promise<void> {
   app.addContentTypeParser('application/ipp', (_request, payload, done) => done(null, payload));
+  const jobs = jobOperations(o.print);
+  const byCode = new Map<number, (r: JobRequest) => Promise<JobAnswer>>([
+    [OPERATION.printJob, jobs.printJob],
+    [OPERATION.validateJob, jobs.validateJob],
+    [OPERATION.getJobAttributes, jobs.getJobAttributes],
+    [OPERATION.getJobs, jobs.getJobs],
+    [OPERATION.cancelJob, jobs.cancelJob],
+  ]);
 
   app.post<{ Params: { printerId: string } }>(
     '/ipp/print/:printerId',
@@ -69,8 +70,15 @@ export async function ippRoutes(app: FastifyInstance, o: { auth: AuthService; pr
           if (err instanceof ServiceError && err.problem === 'not-found') throw new IppError(STATUS.notFound, `no printer ${request.params.printerId}`);
           throw err;
         });
-        if (m.code !== OPERATION.getPrinterAttributes) throw new IppError(STATUS.operationNotSupported, `operation 0x${m.code.toString(16).padStart(4, '0')} is not supported`);
         const printerUri = `${request.protocol === 'https' ? 'ipps' : 'ipp'}://${request.headers.host ?? request.hostname}/ipp/print/${printer.device.id}`;
+        const operation = byCode.get(m.code);
+        if (operation) {
+          const r: JobRequest = { p, printerId: printer.device.id, printerUri, m, document: () => documentAfter(head.rest, body), upSince: o.startedAt, now: o.clock.now() };
+          const a = await operation(r);
+          await drain(body);
+          return answer(reply, m, a.status, a.message, a.groups);
+        }
+        if (m.code !== OPERATION.getPrinterAttributes) throw new IppError(STATUS.operationNotSupported, `operation 0x${m.code.toString(16).padStart(4, '0')} is not supported`);
         const all = printerAttributes({
           ...printer,
           printerUri,

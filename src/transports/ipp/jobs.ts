@@ -1,0 +1,220 @@
+import { PassThrough, type Readable } from 'node:stream';
+import { ippJobState, STATUS } from '../../domain/ipp.js';
+import { checkTicket, isFinished, type JobState, type PrintJob } from '../../domain/print.js';
+import type { Principal } from '../../domain/principal.js';
+import { GROUP, TAG, type IppAttribute, type IppGroup, type IppMessage, type IppValue } from '../../protocol/ipp/codec.js';
+import { ServiceError } from '../../services/kernel/errors.js';
+import type { PrintService } from '../../services/print/print.js';
+import { DOCUMENT_FORMATS, enumeration, integer, keyword, nameAttr, text, uri } from './attributes.js';
+
+/** Why a request gets an IPP error status, not an answer. */
+export class IppError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** What a job operation works with: who asks, for which printer, the request, and its document. */
+export interface JobRequest {
+  p: Principal;
+  printerId: string;
+  printerUri: string;
+  m: IppMessage;
+  /** The request body after its attributes. */
+  document: () => Readable;
+  upSince: number;
+  now: number;
+}
+
+export interface JobAnswer {
+  status: number;
+  message: string;
+  groups: IppGroup[];
+}
+
+const attr = (m: IppMessage, group: number, name: string): IppAttribute | undefined => m.groups.find((g) => g.tag === group)?.attributes.find((a) => a.name === name);
+const first = (m: IppMessage, name: string, group: number = GROUP.operation): IppValue | undefined => attr(m, group, name)?.values[0];
+
+const QUALITY: Record<number, string> = { 3: 'draft', 4: 'normal', 5: 'high' };
+/** The job template attributes the relay's ticket carries (seed 002's print settings). */
+const TICKET = new Set(['copies', 'sides', 'print-color-mode', 'print-quality', 'media']);
+
+/**
+ * The ticket from a request's job attributes; those the relay does not carry are named, and
+ * ignored (RFC 8011 §4.1.7: successful-ok-ignored-or-substituted-attributes).
+ */
+export function ticketOf(m: IppMessage): { ticket: Record<string, unknown>; ignored: string[] } {
+  const ticket: Record<string, unknown> = {};
+  const ignored: string[] = [];
+  for (const a of m.groups.find((g) => g.tag === GROUP.job)?.attributes ?? []) {
+    const v = a.values[0]!;
+    if (!TICKET.has(a.name) || a.values.length !== 1) ignored.push(a.name);
+    else if (a.name === 'print-quality') ticket[a.name] = QUALITY[v.value as number] ?? String(v.value);
+    else ticket[a.name] = v.value;
+  }
+  return { ticket, ignored };
+}
+
+/** IPP job-state-reasons of a relay job. */
+function reasons(s: JobState): string[] {
+  switch (s) {
+    case 'completed':
+      return ['job-completed-successfully'];
+    case 'canceled':
+      return ['job-canceled-by-user'];
+    case 'aborted':
+      return ['aborted-by-system'];
+    case 'pending':
+    case 'notified':
+      return ['none'];
+    case 'cancel-requested':
+    case 'cancel-failed':
+      return ['processing-to-stop-point'];
+    default:
+      return ['job-printing'];
+  }
+}
+
+/** The name an IPP client gave (recorded as "name (actor)"), or who made the job another way. */
+const originator = (j: PrintJob): string => /^(.+) \((?:user|token|cli|relay)[^)]*\)$/.exec(j.createdBy)?.[1] ?? j.createdBy;
+
+export function jobAttributes(j: PrintJob, n: number, r: Pick<JobRequest, 'printerUri' | 'upSince' | 'now'>): IppAttribute[] {
+  const since = (t: number) => Math.max(1, Math.round((t - r.upSince) / 1000));
+  return [
+    integer('job-id', n),
+    uri('job-uri', `${r.printerUri}/${n}`),
+    uri('job-printer-uri', r.printerUri),
+    enumeration('job-state', ippJobState(j.state)),
+    keyword('job-state-reasons', ...reasons(j.state)),
+    nameAttr('job-name', j.name),
+    nameAttr('job-originating-user-name', originator(j)),
+    integer('time-at-creation', since(j.createdAt)),
+    isFinished(j.state) ? integer('time-at-completed', since(j.updatedAt)) : { name: 'time-at-completed', values: [{ tag: TAG.noValue, value: null }] },
+    { name: 'date-time-at-creation', values: [{ tag: TAG.dateTime, value: new Date(j.createdAt) }] },
+    integer('job-printer-up-time', since(r.now)),
+    integer('copies', j.ticket.copies),
+    keyword('sides', j.ticket.sides),
+    keyword('media', j.ticket.media),
+    text('job-state-message', j.state),
+  ];
+}
+
+/** IPP status of a service's refusal. */
+function statusOf(err: ServiceError): number {
+  switch (err.problem) {
+    case 'not-found':
+      return STATUS.notFound;
+    case 'not-accepting-jobs':
+      return STATUS.notAcceptingJobs;
+    case 'unsupported-media-type':
+      return STATUS.documentFormatNotSupported;
+    case 'payload-too-large':
+      return STATUS.requestEntityTooLarge;
+    case 'conflict':
+    case 'gone':
+      return STATUS.notPossible;
+    case 'forbidden':
+      return STATUS.forbidden;
+    default:
+      return err.problem === 'validation-failed' || err.problem === 'malformed-request' ? STATUS.attributesOrValuesNotSupported : STATUS.internalError;
+  }
+}
+
+async function refusalsAsIpp<T>(run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (err) {
+    if (err instanceof ServiceError) throw new IppError(statusOf(err), err.message);
+    throw err;
+  }
+}
+
+function checkFormat(m: IppMessage): void {
+  const format = first(m, 'document-format')?.value;
+  if (format !== undefined && !DOCUMENT_FORMATS.includes(String(format))) throw new IppError(STATUS.documentFormatNotSupported, `document-format ${String(format).slice(0, 60)} is not supported`);
+}
+
+const jobNumber = (m: IppMessage): number => {
+  const n = first(m, 'job-id')?.value;
+  if (typeof n !== 'number') throw new IppError(STATUS.badRequest, 'give the job-id');
+  return n;
+};
+
+const answerWith = (ignored: string[], groups: IppGroup[]): JobAnswer =>
+  ignored.length
+    ? { status: STATUS.okIgnoredOrSubstituted, message: `ignored: ${ignored.join(', ')}`, groups: [{ tag: GROUP.unsupported, attributes: ignored.map((name) => ({ name, values: [{ tag: TAG.unsupported, value: null }] })) }, ...groups] }
+    : { status: STATUS.ok, message: 'successful-ok', groups };
+
+/** The job operations for clients: Print-Job, Validate-Job, Get-Job-Attributes, Get-Jobs, Cancel-Job (RFC 8011 §4.2, §4.3). */
+export function jobOperations(print: PrintService) {
+  const user = (r: JobRequest): string | undefined => {
+    const v = first(r.m, 'requesting-user-name')?.value;
+    return typeof v === 'string' && v ? v : undefined;
+  };
+  const described = async (r: JobRequest, j: PrintJob): Promise<IppGroup> => {
+    const n = (await print.jobNumbers([j.id])).get(j.id)!;
+    return { tag: GROUP.job, attributes: jobAttributes(j, n, r) };
+  };
+
+  return {
+    async validateJob(r: JobRequest): Promise<JobAnswer> {
+      checkFormat(r.m);
+      const { ticket, ignored } = ticketOf(r.m);
+      const t = checkTicket(ticket);
+      if (typeof t === 'string') throw new IppError(STATUS.attributesOrValuesNotSupported, t);
+      await refusalsAsIpp(() => print.assertAccepting(r.p, r.printerId));
+      return answerWith(ignored, []);
+    },
+
+    async printJob(r: JobRequest): Promise<JobAnswer> {
+      checkFormat(r.m);
+      const { ticket, ignored } = ticketOf(r.m);
+      const name = first(r.m, 'job-name')?.value ?? first(r.m, 'document-name')?.value;
+      const job = await refusalsAsIpp(() => print.submit(r.p, r.printerId, { name: typeof name === 'string' ? name : 'document', stream: r.document() }, ticket, 'ipp', user(r)));
+      return answerWith(ignored, [await described(r, job)]);
+    },
+
+    async getJobAttributes(r: JobRequest): Promise<JobAnswer> {
+      const job = await refusalsAsIpp(() => print.jobByNumber(r.p, jobNumber(r.m)));
+      if (job.deviceId !== r.printerId) throw new IppError(STATUS.notFound, `no job ${jobNumber(r.m)} on this printer`);
+      return answerWith([], [await described(r, job)]);
+    },
+
+    async getJobs(r: JobRequest): Promise<JobAnswer> {
+      const which = String(first(r.m, 'which-jobs')?.value ?? 'not-completed');
+      if (!['not-completed', 'completed', 'all'].includes(which)) throw new IppError(STATUS.attributesOrValuesNotSupported, `which-jobs ${which.slice(0, 40)} is not supported (not-completed, completed, all)`);
+      const limitValue = first(r.m, 'limit')?.value;
+      const limit = typeof limitValue === 'number' && limitValue > 0 ? Math.min(limitValue, 500) : 500;
+      const mine = first(r.m, 'my-jobs')?.value === true ? user(r) : undefined;
+      const jobs = (await print.jobs(r.p, { deviceId: r.printerId, limit: 500 }))
+        .filter((j) => which === 'all' || (which === 'completed') === isFinished(j.state))
+        .filter((j) => !mine || originator(j) === mine)
+        .slice(0, limit);
+      const numbers = await print.jobNumbers(jobs.map((j) => j.id));
+      return answerWith([], jobs.filter((j) => numbers.has(j.id)).map((j) => ({ tag: GROUP.job, attributes: jobAttributes(j, numbers.get(j.id)!, r) })));
+    },
+
+    /** Seed 002's table decides (C0–C5); the status says what happened. */
+    async cancelJob(r: JobRequest): Promise<JobAnswer> {
+      const job = await refusalsAsIpp(() => print.jobByNumber(r.p, jobNumber(r.m)));
+      if (job.deviceId !== r.printerId) throw new IppError(STATUS.notFound, `no job ${jobNumber(r.m)} on this printer`);
+      if (isFinished(job.state)) throw new IppError(STATUS.notPossible, `job ${jobNumber(r.m)} is already ${job.state}`);
+      const after = await refusalsAsIpp(() => print.cancel(r.p, job.id));
+      if (after.state === 'cancel-failed') throw new IppError(STATUS.notPossible, 'the printer could not cancel it now (seed 002 C4); its data is kept until it reports the job done');
+      return answerWith([], []);
+    },
+  };
+}
+
+/** The request body after its attributes, as one stream: the bytes already read, then the rest. */
+export function documentAfter(rest: Buffer, body: Readable): Readable {
+  const out = new PassThrough();
+  if (rest.length) out.write(rest);
+  body.pipe(out);
+  body.on('error', (err) => out.destroy(err));
+  body.resume();
+  return out;
+}
