@@ -98,6 +98,19 @@ describe('IPP: a relayed printer for IPP clients (issue 16)', () => {
     await api(relay.url, '/device/v1/printer/state', { method: 'POST', token: printer.token, json: { acceptingJobs: true } });
   });
 
+  it('refuses a Print-Job while the printer does not accept jobs (server-error-not-accepting-jobs), reading the document to the end, making no job', async () => {
+    await api(relay.url, '/device/v1/printer/state', { method: 'POST', token: printer.token, json: { acceptingJobs: false } });
+    try {
+      const head = gpa(20, { code: 0x0002 });
+      const body = Buffer.concat([head, Buffer.alloc(2 * 1024 * 1024, 0x25)]);
+      const before = (await api(relay.url, `/api/v1/jobs?printerId=${printer.deviceId}`, { token: admin })).body.items.length;
+      assert.equal((await status(await post(body))).code, 0x0506);
+      assert.equal((await api(relay.url, `/api/v1/jobs?printerId=${printer.deviceId}`, { token: admin })).body.items.length, before);
+    } finally {
+      await api(relay.url, '/device/v1/printer/state', { method: 'POST', token: printer.token, json: { acceptingJobs: true } });
+    }
+  });
+
   it('checks the header before credentials (request-id 0 is a bad request, as ipp-2.0.test expects), then asks for them with 401', async () => {
     const noId = await fetch(`${relay.url}/ipp/print/${printer.deviceId}`, { method: 'POST', headers: { 'content-type': 'application/ipp' }, body: new Uint8Array(gpa(0)) });
     const m = await status(noId);

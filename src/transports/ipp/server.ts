@@ -132,8 +132,9 @@ function readHead(body: Readable): Promise<{ message: IppMessage; rest: Buffer }
   });
 }
 
-/** Reads what is left of a refused request, up to MAX_DRAIN; past that the connection is closed. */
+/** Reads what is left of a refused request (no longer piped to a document), up to MAX_DRAIN; past that the connection is closed. */
 async function drain(body: Readable): Promise<void> {
+  body.unpipe();
   let n = 0;
   for await (const chunk of body) if ((n += (chunk as Buffer).length) > MAX_DRAIN) return void body.destroy();
 }
