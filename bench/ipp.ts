@@ -30,6 +30,7 @@ const operation = (code: number, requestId: number, extra: IppMessage['groups'][
         attributes: [
           { name: 'attributes-charset', values: [{ tag: TAG.charset, value: 'utf-8' }] },
           { name: 'attributes-natural-language', values: [{ tag: TAG.naturalLanguage, value: 'en' }] },
+          { name: 'printer-uri', values: [{ tag: TAG.uri, value: 'ipp://relay/ipp/print/bench' }] },
           ...extra,
         ],
       },

@@ -35,6 +35,7 @@ const gpa = (requestId: number, o: { version?: [number, number]; code?: number; 
         attributes: [
           { name: 'attributes-charset', values: [{ tag: TAG.charset, value: 'utf-8' }] },
           { name: 'attributes-natural-language', values: [{ tag: TAG.naturalLanguage, value: 'en' }] },
+          { name: 'printer-uri', values: [{ tag: TAG.uri, value: 'ipp://relay/ipp/print/x' }] },
           { name: 'requested-attributes', values: [{ tag: TAG.keyword, value: 'printer-is-accepting-jobs' }, { tag: TAG.keyword, value: 'printer-state' }] },
         ],
       },
@@ -135,8 +136,12 @@ describe('IPP: a relayed printer for IPP clients (issue 16)', () => {
     assert.equal((await status(await post(gpa(10, { code: 0x4242 })))).code, 0x0501, 'unknown operation');
     const latin = gpa(11, { groups: [{ tag: GROUP.operation, attributes: [{ name: 'attributes-charset', values: [{ tag: TAG.charset, value: 'iso-8859-1' }] }, { name: 'attributes-natural-language', values: [{ tag: TAG.naturalLanguage, value: 'en' }] }] }] });
     assert.equal((await status(await post(latin))).code, 0x040d, 'charset');
-    const huge = gpa(12, { groups: [{ tag: GROUP.operation, attributes: [{ name: 'attributes-charset', values: [{ tag: TAG.charset, value: 'utf-8' }] }, { name: 'x', values: Array.from({ length: 30_000 }, () => ({ tag: TAG.keyword, value: 'abcdefghij' })) }] }] });
+    const noUri = gpa(14, { groups: [{ tag: GROUP.operation, attributes: [{ name: 'attributes-charset', values: [{ tag: TAG.charset, value: 'utf-8' }] }, { name: 'attributes-natural-language', values: [{ tag: TAG.naturalLanguage, value: 'en' }] }] }] });
+    assert.equal((await status(await post(noUri))).code, 0x0400, 'no printer-uri (RFC 8011 §4.2)');
+    const huge = gpa(12, { groups: [{ tag: GROUP.operation, attributes: [{ name: 'attributes-charset', values: [{ tag: TAG.charset, value: 'utf-8' }] }, { name: 'x', values: Array.from({ length: 400 }, () => ({ tag: TAG.keyword, value: 'k'.repeat(1000) })) }] }] });
     assert.equal((await status(await post(huge))).code, 0x0409, 'the attributes take more than 256 KiB');
+    const many = gpa(15, { groups: [{ tag: GROUP.operation, attributes: [{ name: 'attributes-charset', values: [{ tag: TAG.charset, value: 'utf-8' }] }, { name: 'x', values: Array.from({ length: 21_000 }, () => ({ tag: TAG.integer, value: 1 })) }] }] });
+    assert.equal((await status(await post(many))).code, 0x0400, 'more values than the codec takes');
     // Random bytes, many times: an IPP status each time, never a crash.
     for (let i = 0; i < 50; i++) {
       const r = await post(Buffer.from(Array.from({ length: 40 + i }, (_, k) => (k * 7919 + i * 104729) % 256)));

@@ -84,7 +84,25 @@ export function printerAttributes(o: { device: Device; state: PrinterState; onli
     keyword('sides-supported', 'one-sided', 'two-sided-long-edge', 'two-sided-short-edge'),
     keyword('print-color-mode-default', 'auto'),
     keyword('print-color-mode-supported', 'auto', 'monochrome', 'color'),
+    boolean('color-supported', true),
+    enumeration('finishings-default', 3),
+    enumeration('finishings-supported', 3),
+    enumeration('orientation-requested-default', 3),
+    enumeration('orientation-requested-supported', 3, 4, 5, 6),
+    keyword('output-bin-default', 'face-down'),
+    keyword('output-bin-supported', 'face-down'),
+    enumeration('print-quality-default', 4),
+    enumeration('print-quality-supported', 3, 4, 5),
+    one('printer-resolution-default', { tag: TAG.resolution, value: { x: 600, y: 600, units: 3 } }),
+    one('printer-resolution-supported', { tag: TAG.resolution, value: { x: 600, y: 600, units: 3 } }),
+    // The device's own figure when its capabilities give one; else the least a printer can claim.
+    integer('pages-per-minute', pagesPerMinute(d)),
   ];
+}
+
+function pagesPerMinute(d: Device): number {
+  const ppm = d.capabilities.pagesPerMinute;
+  return typeof ppm === 'number' && Number.isInteger(ppm) && ppm > 0 && ppm < 10_000 ? ppm : 1;
 }
 
 /** A stable UUID for a device (RFC 4122 layout over the SHA-256 of its ID): IPP printers carry one. */

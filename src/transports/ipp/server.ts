@@ -149,6 +149,7 @@ function checkHeader(m: IppMessage): void {
   if (cs?.name !== 'attributes-charset' || cs.values[0]?.tag !== TAG.charset) throw new IppError(STATUS.badRequest, 'attributes-charset is the first operation attribute');
   if (lang?.name !== 'attributes-natural-language' || lang.values[0]?.tag !== TAG.naturalLanguage) throw new IppError(STATUS.badRequest, 'attributes-natural-language is the second operation attribute');
   if (!['utf-8', 'us-ascii'].includes(String(cs.values[0]!.value).toLowerCase())) throw new IppError(STATUS.charsetNotSupported, `charset ${String(cs.values[0]!.value).slice(0, 40)} is not supported (utf-8 is)`);
+  if (!op.attributes.some((a) => a.name === 'printer-uri' || a.name === 'job-uri')) throw new IppError(STATUS.badRequest, 'the printer-uri (or job-uri) operation attribute is missing');
 }
 
 /** An IPP response: the request's version and ID, the status, its message, then `groups`. */
