@@ -89,6 +89,44 @@ describe('IPP: a relayed printer for IPP clients (issue 16)', () => {
     passed(await ipptool(as, `${TESTS}/cancel-current-job.test`));
     const after = (await api(relay.url, `/api/v1/jobs/${jobs[0]!.jobId}`, { token: admin })).body;
     assert.ok(['canceled', 'cancel-failed'].includes(after.state), `canceled mid-download by seed 002's table: ${after.state}`);
+
+    // Create-Job, then Send-Document with the document: one job, made when its document comes.
+    passed(await ipptool(as, `${TESTS}/create-job.test`, pdf));
+    const both = (await api(relay.url, `/api/v1/jobs?printerId=${printer.deviceId}`, { token: admin })).body.items as { jobId: string; state: string; source: string }[];
+    assert.equal(both.length, 2);
+    assert.deepEqual([both[0]!.state, both[0]!.source], ['pending', 'ipp']);
+  });
+
+  it('keeps a Create-Job open for its document: cancelled or closed without one it is gone; one document a job', async () => {
+    const op = (code: number, requestId: number, extra: { name: string; values: { tag: number; value: unknown }[] }[] = []) =>
+      gpa(requestId, {
+        code,
+        groups: [
+          {
+            tag: GROUP.operation,
+            attributes: [
+              { name: 'attributes-charset', values: [{ tag: TAG.charset, value: 'utf-8' }] },
+              { name: 'attributes-natural-language', values: [{ tag: TAG.naturalLanguage, value: 'en' }] },
+              { name: 'printer-uri', values: [{ tag: TAG.uri, value: 'ipp://relay/ipp/print/x' }] },
+              ...(extra as IppMessage['groups'][number]['attributes']),
+            ],
+          },
+        ],
+      });
+    const jobId = (m: IppMessage) => m.groups.find((g) => g.tag === GROUP.job)!.attributes.find((a) => a.name === 'job-id')!.values[0]!.value as number;
+    const created = await status(await post(op(0x0005, 30)));
+    assert.equal(created.code, 0x0000);
+    const n = jobId(created);
+    const incoming = await status(await post(op(0x0009, 31, [{ name: 'job-id', values: [{ tag: TAG.integer, value: n }] }])));
+    assert.deepEqual(incoming.groups.find((g) => g.tag === GROUP.job)!.attributes.find((a) => a.name === 'job-state-reasons')!.values[0]!.value, 'job-incoming');
+    const notLast = await status(await post(Buffer.concat([op(0x0006, 32, [{ name: 'job-id', values: [{ tag: TAG.integer, value: n }] }]), Buffer.from('%PDF-1.4\n%%EOF\n')])));
+    assert.equal(notLast.code, 0x0509, 'one document a job: last-document true');
+    assert.equal((await status(await post(op(0x0008, 33, [{ name: 'job-id', values: [{ tag: TAG.integer, value: n }] }])))).code, 0x0000, 'cancelled while open');
+    const late = op(0x0006, 34, [{ name: 'job-id', values: [{ tag: TAG.integer, value: n }] }, { name: 'last-document', values: [{ tag: TAG.boolean, value: true }] }]);
+    assert.equal((await status(await post(Buffer.concat([late, Buffer.from('%PDF-1.4\n%%EOF\n')])))).code, 0x0406, 'gone');
+    const closed = jobId(await status(await post(op(0x0005, 35))));
+    assert.equal((await status(await post(op(0x003b, 36, [{ name: 'job-id', values: [{ tag: TAG.integer, value: closed }] }])))).code, 0x0000);
+    assert.equal((await status(await post(op(0x0009, 37, [{ name: 'job-id', values: [{ tag: TAG.integer, value: closed }] }])))).code, 0x0406, 'closed without a document: dropped');
   });
 
   it('says the printer accepts jobs as it said itself (seed 003), and stops when it says it does not', async () => {

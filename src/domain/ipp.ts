@@ -32,6 +32,7 @@ export const STATUS = {
   internalError: 0x0500,
   operationNotSupported: 0x0501,
   versionNotSupported: 0x0503,
+  multipleDocumentJobsNotSupported: 0x0509,
   notAcceptingJobs: 0x0506,
 } as const;
 

@@ -149,6 +149,20 @@ export interface PrintJob {
   updatedAt: number;
 }
 
+/** A job an IPP client is still making (Create-Job, before Send-Document): its number and what it will be. */
+export interface OpenJob {
+  number: number;
+  deviceId: string;
+  accountId: string;
+  name: string;
+  ticket: Ticket;
+  createdBy: string;
+  createdAt: number;
+}
+
+/** How long an open job waits for its document (IPP multiple-operation-time-out). */
+export const OPEN_JOB_SECONDS = 600;
+
 export interface JobEvent {
   at: number;
   state: JobState;

@@ -1,5 +1,5 @@
 import type { Device } from '../domain/devices.js';
-import type { JobEvent, JobState, PrintJob, PrintPage, PrinterState } from '../domain/print.js';
+import type { JobEvent, JobState, OpenJob, PrintJob, PrintPage, PrinterState } from '../domain/print.js';
 import type { CountedPage } from './core.js';
 
 export interface PrinterFilter {
@@ -14,8 +14,16 @@ export interface PrintStore {
   setPrinter(p: PrinterState): Promise<void>;
   /** Devices with a printer record (they said whether they accept jobs, or were given mail senders), by device ID. */
   printers(f: PrinterFilter): Promise<CountedPage<{ device: Device; state: PrinterState }>>;
-  /** Stores a new job with its first event and gives it its number (IPP's job-id). */
-  insertJob(j: PrintJob): Promise<void>;
+  /** Stores a new job with its first event and gives it its number (IPP's job-id), or the open job's number it was made under. */
+  insertJob(j: PrintJob, openNumber?: number): Promise<void>;
+  /** A new number for a job an IPP client is making; what it will be is kept until its document comes. */
+  openJob(o: Omit<OpenJob, 'number'>): Promise<number>;
+  openJobByNumber(n: number): Promise<OpenJob | null>;
+  openJobs(deviceId: string, limit: number): Promise<OpenJob[]>;
+  /** Drops an open job (cancelled, closed without a document); false if it is not open. */
+  dropOpenJob(n: number): Promise<boolean>;
+  /** Open jobs made before `before` are dropped; how many. */
+  dropOpenJobsBefore(before: number): Promise<number>;
   job(id: string): Promise<PrintJob | null>;
   /** Jobs' numbers (IPP's job-id), by job ID; a job gone has none. */
   jobNumbers(ids: string[]): Promise<Map<string, number>>;

@@ -11,7 +11,7 @@ import type { Alert } from '../domain/alerts.js';
 import type { Code, StoredReport } from '../domain/reports.js';
 import type { Firmware } from '../domain/firmware.js';
 import type { Webhook } from '../domain/webhooks.js';
-import type { JobState, PrintJob, PrintPage, PrinterState, Ticket } from '../domain/print.js';
+import type { JobState, PrintJob, PrintPage, PrinterState, Ticket, OpenJob } from '../domain/print.js';
 import type { FaxUser } from '../domain/fax.js';
 import type { OutboxEntry } from './outbox.js';
 
@@ -198,6 +198,16 @@ export const toJob = (r: Row): PrintJob => ({
   createdBy: String(r.created_by),
   createdAt: Number(r.created_at),
   updatedAt: Number(r.updated_at),
+});
+
+export const toOpenJob = (r: Row): OpenJob => ({
+  number: Number(r.number),
+  deviceId: String(r.device_id),
+  accountId: String(r.account_id),
+  name: String(r.name),
+  ticket: JSON.parse(String(r.ticket)) as Ticket,
+  createdBy: String(r.created_by),
+  createdAt: Number(r.created_at),
 });
 
 export const toPage = (r: Row): PrintPage => ({

@@ -3,6 +3,7 @@ import type { Readable } from 'node:stream';
 import { CANCEL_ID_PREFIX } from '../../domain/messages.js';
 import { accountScope, actorName, canSeeAccount, type Principal } from '../../domain/principal.js';
 import {
+  OPEN_JOB_SECONDS,
   cancelResult,
   checkTicket,
   isFinished,
@@ -15,8 +16,9 @@ import {
 import type { DeviceSessions } from '../../sessions/device-sessions.js';
 import { BlobNotFoundError } from '../../store/blobs.js';
 import type { CountedPage } from '../../store/core.js';
+import { ConflictError } from '../../store/store.js';
 import type { Device } from '../../domain/devices.js';
-import type { JobEvent, PrintJob, PrinterState } from '../../domain/print.js';
+import type { JobEvent, OpenJob, PrintJob, PrinterState, Ticket } from '../../domain/print.js';
 import { base32 } from '../../domain/identifiers.js';
 import type { ServiceContext } from '../kernel/context.js';
 import type { DeviceService } from '../identity/devices.js';
@@ -159,15 +161,58 @@ export class PrintService {
       throw invalid(ticket);
     }
     const device = await this.assertAccepting(p, deviceId);
+    return this.make(device, doc, ticket, source, onBehalfOf ? `${onBehalfOf.slice(0, 64)} (${actorName(p)})` : actorName(p));
+  }
+
+  /**
+   * A job an IPP client makes in two steps (Create-Job, then Send-Document): its number now, and
+   * what it will be, kept until its document comes (at most OPEN_JOB_SECONDS).
+   */
+  async open(p: Principal, deviceId: string, name: string, ticketInput: Record<string, unknown>, onBehalfOf?: string): Promise<OpenJob> {
+    const ticket = checkTicket(ticketInput);
+    if (typeof ticket === 'string') throw invalid(ticket);
+    const device = await this.assertAccepting(p, deviceId);
+    const o = { deviceId: device.id, accountId: device.accountId, name: (name || 'document').slice(0, 200), ticket, createdBy: onBehalfOf ? `${onBehalfOf.slice(0, 64)} (${actorName(p)})` : actorName(p), createdAt: this.ctx.clock.now() };
+    return { ...o, number: await this.ctx.store.print.openJob(o) };
+  }
+
+  /** An open job the caller may see, or null (not open: made, dropped, or another account's). */
+  async openJob(p: Principal, number: number): Promise<OpenJob | null> {
+    const o = Number.isSafeInteger(number) && number > 0 ? await this.ctx.store.print.openJobByNumber(number) : null;
+    return o && canSeeAccount(p, o.accountId) ? o : null;
+  }
+
+  openJobs(deviceId: string, limit: number): Promise<OpenJob[]> {
+    return this.ctx.store.print.openJobs(deviceId, limit);
+  }
+
+  /** The open job's document: the job is made, under its number, and flows on as any other. */
+  async complete(p: Principal, o: OpenJob, stream: Readable): Promise<PrintJob> {
+    const device = await this.assertAccepting(p, o.deviceId);
+    return this.make(device, { name: o.name, stream }, o.ticket, 'ipp', o.createdBy, o.number);
+  }
+
+  /** An open job cancelled, or closed without its document; false if it was not open any more. */
+  dropOpenJob(o: OpenJob): Promise<boolean> {
+    return this.ctx.store.print.dropOpenJob(o.number);
+  }
+
+  private async make(device: Device, doc: { name: string; stream: Readable }, ticket: Ticket, source: PrintJob['source'], createdBy: string, openNumber?: number): Promise<PrintJob> {
     const id = `j${this.ctx.clock.now().toString(16).padStart(12, '0')}${base32(this.ctx.random.bytes(8))}`;
     const stored = await storeDocument(doc.stream, this.ctx.store.blobs, id, this.o.maxDocumentBytes);
     const now = this.ctx.clock.now();
     const job: PrintJob = {
       id, deviceId: device.id, accountId: device.accountId, state: 'pending', name: (doc.name || 'document').slice(0, 200),
       documentType: stored.type, documentSize: stored.size, documentSha256: stored.sha256, documentDeleted: false,
-      ticket, source, createdBy: onBehalfOf ? `${onBehalfOf.slice(0, 64)} (${actorName(p)})` : actorName(p), createdAt: now, updatedAt: now,
+      ticket, source, createdBy, createdAt: now, updatedAt: now,
     };
-    await this.ctx.store.print.insertJob(job);
+    try {
+      await this.ctx.store.print.insertJob(job, openNumber);
+    } catch (err) {
+      await this.ctx.store.blobs.remove('jobs', id).catch(() => undefined);
+      if (err instanceof ConflictError) throw new ServiceError('conflict', err.message);
+      throw err;
+    }
     await this.ctx.store.fleet.count(device.id, dayOf(now), { jobs: 1 });
     for (const fn of this.followers) fn(job, 'pending', 'submitted');
     void this.announce(job).catch(() => undefined);
@@ -273,6 +318,7 @@ export class PrintService {
   /** Aborts unfinished jobs past the retention cap and deletes their documents, and completed jobs' kept ones; how many it aborted. */
   async sweep(): Promise<number> {
     const now = this.ctx.clock.now();
+    await this.ctx.store.print.dropOpenJobsBefore(now - OPEN_JOB_SECONDS * 1000);
     for (const id of await this.ctx.store.print.keptDocuments(now - this.o.keepCompletedMs, 500)) await this.deleteDocument(id);
     let n = 0;
     for (const job of await this.ctx.store.print.staleJobs(now - this.o.retentionMs, 500)) {

@@ -386,12 +386,24 @@ export const migrations: readonly string[] = [
   CREATE INDEX devices_serial_id ON devices(serial, id);
   CREATE INDEX devices_seen ON devices((COALESCE(last_seen_at, 'epoch'::timestamptz)), id);
   CREATE INDEX devices_firmware ON devices(model, firmware_version);
-  -- IPP names a job by a number (job-id), never reused.
+  -- IPP names a job by a number (job-id), never reused. A number whose job is still being made
+  -- (IPP Create-Job, before its document) has no job yet: what it will be is in open_jobs.
   CREATE TABLE job_numbers (
     number bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-    job_id text COLLATE "C" NOT NULL UNIQUE REFERENCES jobs(id) ON DELETE CASCADE
+    job_id text COLLATE "C" UNIQUE REFERENCES jobs(id) ON DELETE CASCADE
   );
   INSERT INTO job_numbers (job_id) SELECT id FROM jobs ORDER BY created_at, id;
+  CREATE TABLE open_jobs (
+    number bigint PRIMARY KEY REFERENCES job_numbers(number) ON DELETE CASCADE,
+    device_id text COLLATE "C" NOT NULL REFERENCES devices(id) ON DELETE CASCADE,
+    account_id text COLLATE "C" NOT NULL,
+    name text NOT NULL,
+    ticket text NOT NULL,
+    created_by text NOT NULL,
+    created_at timestamptz NOT NULL
+  );
+  CREATE INDEX open_jobs_device ON open_jobs(device_id, number);
+  CREATE INDEX open_jobs_created ON open_jobs(created_at);
   `,
 ];
 

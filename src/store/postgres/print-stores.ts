@@ -1,6 +1,7 @@
+import { ConflictError } from '../store.js';
 import type { JobState } from '../../domain/print.js';
 import type { Store } from '../store.js';
-import { decodeCursor, encodeCursor, str, toDevice, toJob, toPage, toPrinter } from '../rows.js';
+import { decodeCursor, encodeCursor, str, toDevice, toJob, toOpenJob, toPage, toPrinter } from '../rows.js';
 import { ts, type PgSql } from './sql.js';
 import { where } from '../where.js';
 
@@ -35,7 +36,7 @@ export function printStores(q: PgSql): Pick<Store, 'print'> {
           p.deviceId, p.accepting, p.status, ts(p.updatedAt),
         );
       },
-      async insertJob(j) {
+      async insertJob(j, openNumber) {
         await tx(async (t) => {
           await t.run(
             `INSERT INTO jobs (id, device_id, account_id, state, name, document_type, document_size, document_sha256, ticket, source, created_by, created_at, updated_at)
@@ -43,8 +44,32 @@ export function printStores(q: PgSql): Pick<Store, 'print'> {
             j.id, j.deviceId, j.accountId, j.state, j.name, j.documentType, j.documentSize, j.documentSha256, JSON.stringify(j.ticket), j.source, j.createdBy, ts(j.createdAt), ts(j.updatedAt),
           );
           await t.run(`INSERT INTO job_events (job_id, at, state, detail) VALUES (?, ?, ?, ?)`, j.id, ts(j.createdAt), j.state, `created by ${j.createdBy} via ${j.source}`);
-          await t.run(`INSERT INTO job_numbers (job_id) VALUES (?)`, j.id);
+          if (openNumber === undefined) await t.run(`INSERT INTO job_numbers (job_id) VALUES (?)`, j.id);
+          else if ((await t.run(`UPDATE job_numbers SET job_id = ? WHERE number = ? AND job_id IS NULL`, j.id, openNumber)) !== 1) throw new ConflictError(`job ${openNumber} is no longer open`);
+          else await t.run(`DELETE FROM open_jobs WHERE number = ?`, openNumber);
         });
+      },
+      async openJob(o) {
+        return tx(async (t) => {
+          const number = Number((await t.one(`INSERT INTO job_numbers (job_id) VALUES (NULL) RETURNING number`))!.number);
+          await t.run(
+            `INSERT INTO open_jobs (number, device_id, account_id, name, ticket, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+            number, o.deviceId, o.accountId, o.name, JSON.stringify(o.ticket), o.createdBy, ts(o.createdAt),
+          );
+          return number;
+        });
+      },
+      async openJobByNumber(n) {
+        return first(toOpenJob, `SELECT * FROM open_jobs WHERE number = ?`, n);
+      },
+      async openJobs(deviceId, limit) {
+        return (await all(`SELECT * FROM open_jobs WHERE device_id = ? ORDER BY number DESC LIMIT ?`, deviceId, limit)).map(toOpenJob);
+      },
+      async dropOpenJob(n) {
+        return (await run(`DELETE FROM job_numbers WHERE number = ? AND job_id IS NULL`, n)) === 1;
+      },
+      async dropOpenJobsBefore(before) {
+        return run(`DELETE FROM job_numbers WHERE job_id IS NULL AND (number IN (SELECT number FROM open_jobs WHERE created_at < ?) OR number NOT IN (SELECT number FROM open_jobs))`, ts(before));
       },
       async job(id) {
         return first(toJob, `SELECT * FROM jobs WHERE id = ?`, id);

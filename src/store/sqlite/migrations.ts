@@ -421,12 +421,25 @@ export const migrations: readonly string[] = [
   CREATE INDEX devices_serial_id ON devices(serial, id);
   CREATE INDEX devices_seen ON devices(COALESCE(last_seen_at, 0), id);
   CREATE INDEX devices_firmware ON devices(model, firmware_version);
-  -- IPP names a job by a number (job-id), never reused: AUTOINCREMENT keeps its high mark.
+  -- IPP names a job by a number (job-id), never reused: AUTOINCREMENT keeps its high mark. A
+  -- number whose job is still being made (IPP Create-Job, before its document) has no job yet:
+  -- what it will be is in open_jobs.
   CREATE TABLE job_numbers (
     number INTEGER PRIMARY KEY AUTOINCREMENT,
-    job_id TEXT NOT NULL UNIQUE REFERENCES jobs(id) ON DELETE CASCADE
+    job_id TEXT UNIQUE REFERENCES jobs(id) ON DELETE CASCADE
   );
   INSERT INTO job_numbers (job_id) SELECT id FROM jobs ORDER BY created_at, id;
+  CREATE TABLE open_jobs (
+    number INTEGER PRIMARY KEY REFERENCES job_numbers(number) ON DELETE CASCADE,
+    device_id TEXT NOT NULL REFERENCES devices(id) ON DELETE CASCADE,
+    account_id TEXT NOT NULL,
+    name TEXT NOT NULL,
+    ticket TEXT NOT NULL,
+    created_by TEXT NOT NULL,
+    created_at INTEGER NOT NULL
+  );
+  CREATE INDEX open_jobs_device ON open_jobs(device_id, number);
+  CREATE INDEX open_jobs_created ON open_jobs(created_at);
   `,
 ];
 

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Device } from '../../domain/devices.js';
 import { ippPrinterState, OPERATION } from '../../domain/ipp.js';
-import type { PrinterState } from '../../domain/print.js';
+import { OPEN_JOB_SECONDS, type PrinterState } from '../../domain/print.js';
 import { TAG, type IppAttribute, type IppValue } from '../../protocol/ipp/codec.js';
 
 /** Attribute builders: one name, one or more values of one tag. */
@@ -22,7 +22,7 @@ export const collection = (name: string, ...members: IppAttribute[][]): IppAttri
 /** Formats the relay stores and hands on: what its document sniffing accepts (application/octet-stream: sniffed). */
 export const DOCUMENT_FORMATS = ['application/pdf', 'image/jpeg', 'image/png', 'text/plain', 'application/octet-stream'];
 
-export const OPERATIONS_SUPPORTED = [OPERATION.printJob, OPERATION.validateJob, OPERATION.cancelJob, OPERATION.getJobAttributes, OPERATION.getJobs, OPERATION.getPrinterAttributes];
+export const OPERATIONS_SUPPORTED = [OPERATION.printJob, OPERATION.validateJob, OPERATION.createJob, OPERATION.sendDocument, OPERATION.cancelJob, OPERATION.getJobAttributes, OPERATION.getJobs, OPERATION.getPrinterAttributes, OPERATION.closeJob];
 
 /** Media the relay offers: A4 and Letter, in hundredths of millimetres (PWG 5101.1). */
 const MEDIA = [
@@ -62,6 +62,7 @@ export function printerAttributes(o: { device: Device; state: PrinterState; onli
     keyword('media-supported', ...MEDIA.map((m) => m.keyword)),
     keyword('media-ready', ...MEDIA.map((m) => m.keyword)),
     language('natural-language-configured', 'en'),
+    integer('multiple-operation-time-out', OPEN_JOB_SECONDS),
     keyword('multiple-document-handling-supported', 'separate-documents-uncollated-copies', 'separate-documents-collated-copies'),
     enumeration('operations-supported', ...OPERATIONS_SUPPORTED),
     text('printer-info', d.registry.installationPlace ?? `${d.model} ${d.serial}`),

@@ -1,7 +1,7 @@
 import { PassThrough, type Readable } from 'node:stream';
 import { ippJobState, STATUS } from '../../domain/ipp.js';
-import { checkTicket, isFinished, type JobState, type PrintJob } from '../../domain/print.js';
-import type { Principal } from '../../domain/principal.js';
+import { checkTicket, isFinished, OPEN_JOB_SECONDS, type JobState, type OpenJob, type PrintJob } from '../../domain/print.js';
+import { canSeeAccount as canSee, type Principal } from '../../domain/principal.js';
 import { GROUP, TAG, type IppAttribute, type IppGroup, type IppMessage, type IppValue } from '../../protocol/ipp/codec.js';
 import { ServiceError } from '../../services/kernel/errors.js';
 import type { PrintService } from '../../services/print/print.js';
@@ -79,7 +79,7 @@ function reasons(s: JobState): string[] {
 }
 
 /** The name an IPP client gave (recorded as "name (actor)"), or who made the job another way. */
-const originator = (j: PrintJob): string => /^(.+) \((?:user|token|cli|relay)[^)]*\)$/.exec(j.createdBy)?.[1] ?? j.createdBy;
+const originator = (j: { createdBy: string }): string => /^(.+) \((?:user|token|cli|relay)[^)]*\)$/.exec(j.createdBy)?.[1] ?? j.createdBy;
 
 export function jobAttributes(j: PrintJob, n: number, r: Pick<JobRequest, 'printerUri' | 'upSince' | 'now'>): IppAttribute[] {
   const since = (t: number) => Math.max(1, Math.round((t - r.upSince) / 1000));
@@ -99,6 +99,28 @@ export function jobAttributes(j: PrintJob, n: number, r: Pick<JobRequest, 'print
     keyword('sides', j.ticket.sides),
     keyword('media', j.ticket.media),
     text('job-state-message', j.state),
+  ];
+}
+
+/** A job still being made (Create-Job, before its document): pending, its document incoming. */
+export function openJobAttributes(o: OpenJob, r: Pick<JobRequest, 'printerUri' | 'upSince' | 'now'>): IppAttribute[] {
+  const since = (t: number) => Math.max(1, Math.round((t - r.upSince) / 1000));
+  return [
+    integer('job-id', o.number),
+    uri('job-uri', `${r.printerUri}/${o.number}`),
+    uri('job-printer-uri', r.printerUri),
+    enumeration('job-state', 3),
+    keyword('job-state-reasons', 'job-incoming'),
+    nameAttr('job-name', o.name),
+    nameAttr('job-originating-user-name', originator(o)),
+    integer('time-at-creation', since(o.createdAt)),
+    { name: 'time-at-completed', values: [{ tag: TAG.noValue, value: null }] },
+    { name: 'date-time-at-creation', values: [{ tag: TAG.dateTime, value: new Date(o.createdAt) }] },
+    integer('job-printer-up-time', since(r.now)),
+    integer('copies', o.ticket.copies),
+    keyword('sides', o.ticket.sides),
+    keyword('media', o.ticket.media),
+    text('job-state-message', 'waiting for its document'),
   ];
 }
 
@@ -148,7 +170,7 @@ const answerWith = (ignored: string[], groups: IppGroup[]): JobAnswer =>
     ? { status: STATUS.okIgnoredOrSubstituted, message: `ignored: ${ignored.join(', ')}`, groups: [{ tag: GROUP.unsupported, attributes: ignored.map((name) => ({ name, values: [{ tag: TAG.unsupported, value: null }] })) }, ...groups] }
     : { status: STATUS.ok, message: 'successful-ok', groups };
 
-/** The job operations for clients: Print-Job, Validate-Job, Get-Job-Attributes, Get-Jobs, Cancel-Job (RFC 8011 §4.2, §4.3). */
+/** The job operations for clients: Print-Job, Validate-Job, Create-Job, Send-Document, Close-Job, Get-Job-Attributes, Get-Jobs, Cancel-Job (RFC 8011 §4.2, §4.3; PWG 5100.7). */
 export function jobOperations(print: PrintService) {
   const user = (r: JobRequest): string | undefined => {
     const v = first(r.m, 'requesting-user-name')?.value;
@@ -177,10 +199,45 @@ export function jobOperations(print: PrintService) {
       return answerWith(ignored, [await described(r, job)]);
     },
 
-    async getJobAttributes(r: JobRequest): Promise<JobAnswer> {
-      const job = await refusalsAsIpp(() => print.jobByNumber(r.p, jobNumber(r.m)));
-      if (job.deviceId !== r.printerId) throw new IppError(STATUS.notFound, `no job ${jobNumber(r.m)} on this printer`);
+    /** Create-Job: a number now; the document follows by Send-Document (one document a job). */
+    async createJob(r: JobRequest): Promise<JobAnswer> {
+      const { ticket, ignored } = ticketOf(r.m);
+      const name = first(r.m, 'job-name')?.value;
+      const o = await refusalsAsIpp(() => print.open(r.p, r.printerId, typeof name === 'string' ? name : 'document', ticket, user(r)));
+      return answerWith(ignored, [{ tag: GROUP.job, attributes: openJobAttributes(o, r) }]);
+    },
+
+    async sendDocument(r: JobRequest): Promise<JobAnswer> {
+      checkFormat(r.m);
+      const n = jobNumber(r.m);
+      const o = await print.openJob(r.p, n);
+      if (!o || o.deviceId !== r.printerId) {
+        const made = await print.jobByNumber(r.p, n).catch(() => null);
+        if (made?.deviceId === r.printerId) throw new IppError(STATUS.multipleDocumentJobsNotSupported, `job ${n} has its document already: one document a job`);
+        throw new IppError(STATUS.notFound, `no job ${n} waiting for its document on this printer (one is kept ${OPEN_JOB_SECONDS} s)`);
+      }
+      if (first(r.m, 'last-document')?.value !== true) throw new IppError(STATUS.multipleDocumentJobsNotSupported, 'one document a job: send it with last-document true');
+      const job = await refusalsAsIpp(() => print.complete(r.p, o, r.document()));
       return answerWith([], [await described(r, job)]);
+    },
+
+    /** Close-Job: a job with its document goes on; one closed without it is dropped. */
+    async closeJob(r: JobRequest): Promise<JobAnswer> {
+      const n = jobNumber(r.m);
+      const o = await print.openJob(r.p, n);
+      if (o && o.deviceId === r.printerId) {
+        await print.dropOpenJob(o);
+        return answerWith([], []);
+      }
+      await jobOn(r, n);
+      return answerWith([], []);
+    },
+
+    async getJobAttributes(r: JobRequest): Promise<JobAnswer> {
+      const n = jobNumber(r.m);
+      const o = await print.openJob(r.p, n);
+      if (o && o.deviceId === r.printerId) return answerWith([], [{ tag: GROUP.job, attributes: openJobAttributes(o, r) }]);
+      return answerWith([], [await described(r, await jobOn(r, n))]);
     },
 
     async getJobs(r: JobRequest): Promise<JobAnswer> {
@@ -189,24 +246,39 @@ export function jobOperations(print: PrintService) {
       const limitValue = first(r.m, 'limit')?.value;
       const limit = typeof limitValue === 'number' && limitValue > 0 ? Math.min(limitValue, 500) : 500;
       const mine = first(r.m, 'my-jobs')?.value === true ? user(r) : undefined;
-      const jobs = (await print.jobs(r.p, { deviceId: r.printerId, limit: 500 }))
-        .filter((j) => which === 'all' || (which === 'completed') === isFinished(j.state))
-        .filter((j) => !mine || originator(j) === mine)
-        .slice(0, limit);
+      const wanted = (j: { createdBy: string }) => !mine || originator(j) === mine;
+      const open = which === 'completed' ? [] : (await print.openJobs(r.printerId, limit)).filter((o) => canSee(r.p, o.accountId) && wanted(o));
+      const jobs = (await print.jobs(r.p, { deviceId: r.printerId, limit: 500 })).filter((j) => (which === 'all' || (which === 'completed') === isFinished(j.state)) && wanted(j));
       const numbers = await print.jobNumbers(jobs.map((j) => j.id));
-      return answerWith([], jobs.filter((j) => numbers.has(j.id)).map((j) => ({ tag: GROUP.job, attributes: jobAttributes(j, numbers.get(j.id)!, r) })));
+      const groups: IppGroup[] = [
+        ...open.map((o) => ({ tag: GROUP.job, attributes: openJobAttributes(o, r) })),
+        ...jobs.filter((j) => numbers.has(j.id)).map((j) => ({ tag: GROUP.job, attributes: jobAttributes(j, numbers.get(j.id)!, r) })),
+      ];
+      return answerWith([], groups.slice(0, limit));
     },
 
-    /** Seed 002's table decides (C0–C5); the status says what happened. */
+    /** Seed 002's table decides (C0–C5); the status says what happened. A job still without its document is dropped. */
     async cancelJob(r: JobRequest): Promise<JobAnswer> {
-      const job = await refusalsAsIpp(() => print.jobByNumber(r.p, jobNumber(r.m)));
-      if (job.deviceId !== r.printerId) throw new IppError(STATUS.notFound, `no job ${jobNumber(r.m)} on this printer`);
-      if (isFinished(job.state)) throw new IppError(STATUS.notPossible, `job ${jobNumber(r.m)} is already ${job.state}`);
+      const n = jobNumber(r.m);
+      const o = await print.openJob(r.p, n);
+      if (o && o.deviceId === r.printerId) {
+        await print.dropOpenJob(o);
+        return answerWith([], []);
+      }
+      const job = await jobOn(r, n);
+      if (isFinished(job.state)) throw new IppError(STATUS.notPossible, `job ${n} is already ${job.state}`);
       const after = await refusalsAsIpp(() => print.cancel(r.p, job.id));
       if (after.state === 'cancel-failed') throw new IppError(STATUS.notPossible, 'the printer could not cancel it now (seed 002 C4); its data is kept until it reports the job done');
       return answerWith([], []);
     },
   };
+
+  /** The job of that number on this printer, as the caller may see it. */
+  async function jobOn(r: JobRequest, n: number): Promise<PrintJob> {
+    const job = await refusalsAsIpp(() => print.jobByNumber(r.p, n));
+    if (job.deviceId !== r.printerId) throw new IppError(STATUS.notFound, `no job ${n} on this printer`);
+    return job;
+  }
 }
 
 /** The request body after its attributes, as one stream: the bytes already read, then the rest. */

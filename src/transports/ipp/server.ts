@@ -28,8 +28,8 @@ const values = (m: IppMessage, name: string): string[] | null => {
  * group with attributes-charset and attributes-natural-language first — before credentials are
  * asked for (libcups resends after a 401). Credentials are HTTP Basic: an API token as the
  * password, or a person's own; the printer is scoped as in the API (another account's is
- * client-error-not-found). So far: Get-Printer-Attributes, Validate-Job, Print-Job, Get-Job-Attributes,
- * Get-Jobs, Cancel-Job.
+ * client-error-not-found). So far: Get-Printer-Attributes, Validate-Job, Print-Job, Create-Job,
+ * Send-Document, Close-Job, Get-Job-Attributes, Get-Jobs, Cancel-Job.
  */
 export async function ippRoutes(app: FastifyInstance, o: { auth: AuthService; print: PrintService; failures: RateLimiter; clock: Clock; startedAt: number; publicUrl?: string }): Promise<void> {
   app.addContentTypeParser('application/ipp', (_request, payload, done) => done(null, payload));
@@ -37,6 +37,9 @@ export async function ippRoutes(app: FastifyInstance, o: { auth: AuthService; pr
   const byCode = new Map<number, (r: JobRequest) => Promise<JobAnswer>>([
     [OPERATION.printJob, jobs.printJob],
     [OPERATION.validateJob, jobs.validateJob],
+    [OPERATION.createJob, jobs.createJob],
+    [OPERATION.sendDocument, jobs.sendDocument],
+    [OPERATION.closeJob, jobs.closeJob],
     [OPERATION.getJobAttributes, jobs.getJobAttributes],
     [OPERATION.getJobs, jobs.getJobs],
     [OPERATION.cancelJob, jobs.cancelJob],
