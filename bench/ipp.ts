@@ -12,30 +12,16 @@ import { request, Agent } from 'node:http';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { parseArgs } from 'node:util';
-import { encodeMessage, GROUP, TAG, type IppMessage } from '../src/protocol/ipp/codec.js';
+import { TAG, type IppAttribute } from '../src/protocol/ipp/codec.js';
+import { ippRequest } from '../src/protocol/ipp/requests.js';
 import { adminToken, api, cliJson, startRelay, tempDir } from '../test/helpers/relay.js';
 import { pct } from './measure.js';
 
 const { values } = parseArgs({ options: { mb: { type: 'string', default: '100' }, runs: { type: 'string', default: '5' }, clients: { type: 'string', default: '8' }, seconds: { type: 'string', default: '10' } } });
 const SIZE = Number(values.mb) * 1_000_000;
 
-const operation = (code: number, requestId: number, extra: IppMessage['groups'][number]['attributes'] = []): Buffer =>
-  encodeMessage({
-    version: { major: 2, minor: 0 },
-    code,
-    requestId,
-    groups: [
-      {
-        tag: GROUP.operation,
-        attributes: [
-          { name: 'attributes-charset', values: [{ tag: TAG.charset, value: 'utf-8' }] },
-          { name: 'attributes-natural-language', values: [{ tag: TAG.naturalLanguage, value: 'en' }] },
-          { name: 'printer-uri', values: [{ tag: TAG.uri, value: 'ipp://relay/ipp/print/bench' }] },
-          ...extra,
-        ],
-      },
-    ],
-  });
+const operation = (code: number, requestId: number, extra: IppAttribute[] = []): Buffer =>
+  ippRequest(code, requestId, [{ name: 'printer-uri', values: [{ tag: TAG.uri, value: 'ipp://relay/ipp/print/bench' }] }, ...extra]);
 
 /** POSTs a body (a buffer, or a stream of unknown length) and reads the whole answer; the milliseconds it took. */
 function post(url: string, headers: Record<string, string>, body: Buffer | Readable, agent?: Agent): Promise<{ ms: number; status: number; body: Buffer }> {

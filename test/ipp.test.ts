@@ -9,7 +9,8 @@ import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { decodeMessage, encodeMessage, GROUP, TAG, type IppMessage } from '../src/protocol/ipp/codec.js';
+import { decodeMessage, encodeMessage, GROUP, TAG, type IppAttribute, type IppMessage } from '../src/protocol/ipp/codec.js';
+import { ippRequest } from '../src/protocol/ipp/requests.js';
 import { adminToken, api, cli, cliJson, startRelay, tempDir, type RelayProcess } from './helpers/relay.js';
 
 const ipptool = (uri: string, file: string, document?: string): Promise<string> =>
@@ -24,23 +25,17 @@ const passed = (out: string): void => {
   assert.doesNotMatch(out, /\[FAIL\]/, out);
 };
 
+const PRINTER_URI: IppAttribute = { name: 'printer-uri', values: [{ tag: TAG.uri, value: 'ipp://relay/ipp/print/x' }] };
+const CHARSET: IppAttribute = { name: 'attributes-charset', values: [{ tag: TAG.charset, value: 'utf-8' }] };
+const LANGUAGE: IppAttribute = { name: 'attributes-natural-language', values: [{ tag: TAG.naturalLanguage, value: 'en' }] };
+
+/** A request with the printer-uri and these operation attributes (operation, version and groups may be changed, to make bad ones). */
+const op = (code: number, requestId: number, attributes: IppAttribute[] = []): Buffer => ippRequest(code, requestId, [PRINTER_URI, ...attributes]);
 const gpa = (requestId: number, o: { version?: [number, number]; code?: number; groups?: IppMessage['groups'] } = {}): Buffer =>
-  encodeMessage({
-    version: { major: o.version?.[0] ?? 2, minor: o.version?.[1] ?? 0 },
-    code: o.code ?? 0x000b,
-    requestId,
-    groups: o.groups ?? [
-      {
-        tag: GROUP.operation,
-        attributes: [
-          { name: 'attributes-charset', values: [{ tag: TAG.charset, value: 'utf-8' }] },
-          { name: 'attributes-natural-language', values: [{ tag: TAG.naturalLanguage, value: 'en' }] },
-          { name: 'printer-uri', values: [{ tag: TAG.uri, value: 'ipp://relay/ipp/print/x' }] },
-          { name: 'requested-attributes', values: [{ tag: TAG.keyword, value: 'printer-is-accepting-jobs' }, { tag: TAG.keyword, value: 'printer-state' }] },
-        ],
-      },
-    ],
-  });
+  o.groups
+    ? encodeMessage({ version: { major: o.version?.[0] ?? 2, minor: o.version?.[1] ?? 0 }, code: o.code ?? 0x000b, requestId, groups: o.groups })
+    : ippRequest(o.code ?? 0x000b, requestId, [PRINTER_URI, { name: 'requested-attributes', values: [{ tag: TAG.keyword, value: 'printer-is-accepting-jobs' }, { tag: TAG.keyword, value: 'printer-state' }] }], { major: o.version?.[0] ?? 2, minor: o.version?.[1] ?? 0 });
+const jobIdOf = (n: number): IppAttribute => ({ name: 'job-id', values: [{ tag: TAG.integer, value: n }] });
 
 describe('IPP: a relayed printer for IPP clients (issue 16)', () => {
   let relay: RelayProcess;
@@ -98,35 +93,20 @@ describe('IPP: a relayed printer for IPP clients (issue 16)', () => {
   });
 
   it('keeps a Create-Job open for its document: cancelled or closed without one it is gone; one document a job', async () => {
-    const op = (code: number, requestId: number, extra: { name: string; values: { tag: number; value: unknown }[] }[] = []) =>
-      gpa(requestId, {
-        code,
-        groups: [
-          {
-            tag: GROUP.operation,
-            attributes: [
-              { name: 'attributes-charset', values: [{ tag: TAG.charset, value: 'utf-8' }] },
-              { name: 'attributes-natural-language', values: [{ tag: TAG.naturalLanguage, value: 'en' }] },
-              { name: 'printer-uri', values: [{ tag: TAG.uri, value: 'ipp://relay/ipp/print/x' }] },
-              ...(extra as IppMessage['groups'][number]['attributes']),
-            ],
-          },
-        ],
-      });
     const jobId = (m: IppMessage) => m.groups.find((g) => g.tag === GROUP.job)!.attributes.find((a) => a.name === 'job-id')!.values[0]!.value as number;
     const created = await status(await post(op(0x0005, 30)));
     assert.equal(created.code, 0x0000);
     const n = jobId(created);
-    const incoming = await status(await post(op(0x0009, 31, [{ name: 'job-id', values: [{ tag: TAG.integer, value: n }] }])));
+    const incoming = await status(await post(op(0x0009, 31, [jobIdOf(n)])));
     assert.deepEqual(incoming.groups.find((g) => g.tag === GROUP.job)!.attributes.find((a) => a.name === 'job-state-reasons')!.values[0]!.value, 'job-incoming');
-    const notLast = await status(await post(Buffer.concat([op(0x0006, 32, [{ name: 'job-id', values: [{ tag: TAG.integer, value: n }] }]), Buffer.from('%PDF-1.4\n%%EOF\n')])));
+    const notLast = await status(await post(Buffer.concat([op(0x0006, 32, [jobIdOf(n)]), Buffer.from('%PDF-1.4\n%%EOF\n')])));
     assert.equal(notLast.code, 0x0509, 'one document a job: last-document true');
-    assert.equal((await status(await post(op(0x0008, 33, [{ name: 'job-id', values: [{ tag: TAG.integer, value: n }] }])))).code, 0x0000, 'cancelled while open');
-    const late = op(0x0006, 34, [{ name: 'job-id', values: [{ tag: TAG.integer, value: n }] }, { name: 'last-document', values: [{ tag: TAG.boolean, value: true }] }]);
+    assert.equal((await status(await post(op(0x0008, 33, [jobIdOf(n)])))).code, 0x0000, 'cancelled while open');
+    const late = op(0x0006, 34, [jobIdOf(n), { name: 'last-document', values: [{ tag: TAG.boolean, value: true }] }]);
     assert.equal((await status(await post(Buffer.concat([late, Buffer.from('%PDF-1.4\n%%EOF\n')])))).code, 0x0406, 'gone');
     const closed = jobId(await status(await post(op(0x0005, 35))));
-    assert.equal((await status(await post(op(0x003b, 36, [{ name: 'job-id', values: [{ tag: TAG.integer, value: closed }] }])))).code, 0x0000);
-    assert.equal((await status(await post(op(0x0009, 37, [{ name: 'job-id', values: [{ tag: TAG.integer, value: closed }] }])))).code, 0x0406, 'closed without a document: dropped');
+    assert.equal((await status(await post(op(0x003b, 36, [jobIdOf(closed)])))).code, 0x0000);
+    assert.equal((await status(await post(op(0x0009, 37, [jobIdOf(closed)])))).code, 0x0406, 'closed without a document: dropped');
   });
 
   it('says the printer accepts jobs as it said itself (seed 003), and stops when it says it does not', async () => {
@@ -140,7 +120,7 @@ describe('IPP: a relayed printer for IPP clients (issue 16)', () => {
   it('refuses a Print-Job while the printer does not accept jobs (server-error-not-accepting-jobs), reading the document to the end, making no job', async () => {
     await api(relay.url, '/device/v1/printer/state', { method: 'POST', token: printer.token, json: { acceptingJobs: false } });
     try {
-      const head = gpa(20, { code: 0x0002 });
+      const head = op(0x0002, 20);
       const body = Buffer.concat([head, Buffer.alloc(2 * 1024 * 1024, 0x25)]);
       const before = (await api(relay.url, `/api/v1/jobs?printerId=${printer.deviceId}`, { token: admin })).body.items.length;
       assert.equal((await status(await post(body))).code, 0x0506);
@@ -172,13 +152,13 @@ describe('IPP: a relayed printer for IPP clients (issue 16)', () => {
     assert.equal((await status(await post(Buffer.from([2, 0, 0, 11, 0, 0, 0, 8, 0x01, 0x37, 0, 1, 0x61, 0, 0, 3])))).code, 0x0400, 'malformed');
     assert.equal((await status(await post(gpa(9, { version: [3, 0] })))).code, 0x0503, 'version');
     assert.equal((await status(await post(gpa(10, { code: 0x4242 })))).code, 0x0501, 'unknown operation');
-    const latin = gpa(11, { groups: [{ tag: GROUP.operation, attributes: [{ name: 'attributes-charset', values: [{ tag: TAG.charset, value: 'iso-8859-1' }] }, { name: 'attributes-natural-language', values: [{ tag: TAG.naturalLanguage, value: 'en' }] }] }] });
+    const latin = gpa(11, { groups: [{ tag: GROUP.operation, attributes: [{ name: 'attributes-charset', values: [{ tag: TAG.charset, value: 'iso-8859-1' }] }, LANGUAGE] }] });
     assert.equal((await status(await post(latin))).code, 0x040d, 'charset');
-    const noUri = gpa(14, { groups: [{ tag: GROUP.operation, attributes: [{ name: 'attributes-charset', values: [{ tag: TAG.charset, value: 'utf-8' }] }, { name: 'attributes-natural-language', values: [{ tag: TAG.naturalLanguage, value: 'en' }] }] }] });
+    const noUri = gpa(14, { groups: [{ tag: GROUP.operation, attributes: [CHARSET, LANGUAGE] }] });
     assert.equal((await status(await post(noUri))).code, 0x0400, 'no printer-uri (RFC 8011 §4.2)');
-    const huge = gpa(12, { groups: [{ tag: GROUP.operation, attributes: [{ name: 'attributes-charset', values: [{ tag: TAG.charset, value: 'utf-8' }] }, { name: 'x', values: Array.from({ length: 400 }, () => ({ tag: TAG.keyword, value: 'k'.repeat(1000) })) }] }] });
+    const huge = gpa(12, { groups: [{ tag: GROUP.operation, attributes: [CHARSET, { name: 'x', values: Array.from({ length: 400 }, () => ({ tag: TAG.keyword, value: 'k'.repeat(1000) })) }] }] });
     assert.equal((await status(await post(huge))).code, 0x0409, 'the attributes take more than 256 KiB');
-    const many = gpa(15, { groups: [{ tag: GROUP.operation, attributes: [{ name: 'attributes-charset', values: [{ tag: TAG.charset, value: 'utf-8' }] }, { name: 'x', values: Array.from({ length: 21_000 }, () => ({ tag: TAG.integer, value: 1 })) }] }] });
+    const many = gpa(15, { groups: [{ tag: GROUP.operation, attributes: [CHARSET, { name: 'x', values: Array.from({ length: 21_000 }, () => ({ tag: TAG.integer, value: 1 })) }] }] });
     assert.equal((await status(await post(many))).code, 0x0400, 'more values than the codec takes');
     // Random bytes, many times: an IPP status each time, never a crash.
     for (let i = 0; i < 50; i++) {

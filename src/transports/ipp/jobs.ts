@@ -224,12 +224,7 @@ export function jobOperations(print: PrintService) {
     /** Close-Job: a job with its document goes on; one closed without it is dropped. */
     async closeJob(r: JobRequest): Promise<JobAnswer> {
       const n = jobNumber(r.m);
-      const o = await print.openJob(r.p, n);
-      if (o && o.deviceId === r.printerId) {
-        await print.dropOpenJob(o);
-        return answerWith([], []);
-      }
-      await jobOn(r, n);
+      if (!(await dropIfOpen(r, n))) await jobOn(r, n);
       return answerWith([], []);
     },
 
@@ -260,11 +255,7 @@ export function jobOperations(print: PrintService) {
     /** Seed 002's table decides (C0–C5); the status says what happened. A job still without its document is dropped. */
     async cancelJob(r: JobRequest): Promise<JobAnswer> {
       const n = jobNumber(r.m);
-      const o = await print.openJob(r.p, n);
-      if (o && o.deviceId === r.printerId) {
-        await print.dropOpenJob(o);
-        return answerWith([], []);
-      }
+      if (await dropIfOpen(r, n)) return answerWith([], []);
       const job = await jobOn(r, n);
       if (isFinished(job.state)) throw new IppError(STATUS.notPossible, `job ${n} is already ${job.state}`);
       const after = await refusalsAsIpp(() => print.cancel(r.p, job.id));
@@ -272,6 +263,12 @@ export function jobOperations(print: PrintService) {
       return answerWith([], []);
     },
   };
+
+  /** Drops the job of that number if it is still waiting for its document on this printer. */
+  async function dropIfOpen(r: JobRequest, n: number): Promise<boolean> {
+    const o = await print.openJob(r.p, n);
+    return Boolean(o && o.deviceId === r.printerId && (await print.dropOpenJob(o)));
+  }
 
   /** The job of that number on this printer, as the caller may see it. */
   async function jobOn(r: JobRequest, n: number): Promise<PrintJob> {
