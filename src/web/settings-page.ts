@@ -20,11 +20,10 @@ export async function settingsPage(app: FastifyInstance, o: { kit: ConsoleKit; s
   const back = () => '/settings';
 
   /** An admin picks the account; an operator's forms are for their own. */
-  const accountField = async (s: SignedIn, id: string): Promise<Html> => {
-    if (!isAdmin(s.principal)) return html``;
-    const all = await accounts.listAccounts(s.principal);
-    return html`<div><label for="${id}">Account</label><select id="${id}" name="account">${all.map((a) => html`<option value="${a.id}">${a.name} (${a.id})</option>`)}</select></div>`;
-  };
+  const accountField = (s: SignedIn, id: string, all: Account[]): Html =>
+    isAdmin(s.principal)
+      ? html`<div><label for="${id}">Account</label><select id="${id}" name="account">${all.map((a) => html`<option value="${a.id}">${a.name} (${a.id})</option>`)}</select></div>`
+      : html``;
 
   app.get('/settings', { schema: { hide: true } }, async (request, reply) => {
     const s = await kit.signedIn(request);
@@ -40,7 +39,7 @@ export async function settingsPage(app: FastifyInstance, o: { kit: ConsoleKit; s
       <form method="post" action="/settings/users" class="bulk" id="add-user"><h4>Add a person</h4>${csrfField(s)}
         <div><label for="user-name">User name</label><input id="user-name" name="name" required maxlength="64" autocomplete="off"></div>
         <div><label for="user-password">Password (8 or more characters)</label><input id="user-password" name="password" type="password" required minlength="8" autocomplete="new-password"></div>
-        ${await accountField(s, 'user-account')}
+        ${accountField(s, 'user-account', accountList)}
         ${admin ? html`<div><label><input type="checkbox" name="admin" value="1"> Site admin</label></div>` : ''}
         <div><button type="submit">Add</button></div></form></section>`;
     const tokenTable = html`<section aria-labelledby="h-tokens"><h3 id="h-tokens">API tokens</h3>${
@@ -57,7 +56,7 @@ export async function settingsPage(app: FastifyInstance, o: { kit: ConsoleKit; s
       <form method="post" action="/settings/tokens" class="bulk" id="add-token"><h4>New API token</h4>${csrfField(s)}
         <div><label for="token-label">Label</label><input id="token-label" name="label" maxlength="200"></div>
         <div><label for="token-days">Expires after (days, empty: never)</label><input id="token-days" name="days" type="number" min="1" max="3650"></div>
-        ${await accountField(s, 'token-account')}
+        ${accountField(s, 'token-account', accountList)}
         <div><button type="submit">Create</button></div></form></section>`;
     const hookTable = html`<section aria-labelledby="h-webhooks"><h3 id="h-webhooks">Webhooks</h3>${
       hooks.length
@@ -70,7 +69,7 @@ export async function settingsPage(app: FastifyInstance, o: { kit: ConsoleKit; s
       <form method="post" action="/settings/webhooks" class="bulk" id="add-webhook"><h4>New webhook</h4>${csrfField(s)}
         <div><label for="webhook-url">URL (https)</label><input id="webhook-url" name="url" type="url" required maxlength="2000"></div>
         <fieldset><legend>Events</legend>${WEBHOOK_EVENTS.map((e) => html`<label><input type="checkbox" name="event" value="${e}" checked> ${e}</label>`)}</fieldset>
-        ${await accountField(s, 'webhook-account')}
+        ${accountField(s, 'webhook-account', accountList)}
         <div><button type="submit">Add</button></div></form></section>`;
     const accountSettings = (a: Account) =>
       html`<form method="post" action="/settings/accounts/${a.id}" class="inline">${csrfField(s)}<label class="inline-label">Poll every <input name="poll" type="number" min="0" max="${MAX_STATUS_POLL_SECONDS}" value="${a.statusPollSeconds ?? ''}" placeholder="relay's" aria-label="Status poll interval of ${a.id} in seconds (empty: the relay's, 0: never)"> s</label> <label class="inline-label">low at <input name="low" type="number" min="1" max="99" value="${a.supplyLowPercent}" required aria-label="Supply-low mark of ${a.id} in percent"> %</label><button type="submit">Save</button></form>`;

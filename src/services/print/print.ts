@@ -63,6 +63,9 @@ const ANNOUNCE_BATCH = 50;
  * over the printer's session when it is online (or collected by long-poll), fetched over HTTP,
  * and canceled by the decision table of seed 002 §3.3.
  */
+/** Who made a job: the caller, after the user an IPP client names for it. */
+const creator = (p: Principal, onBehalfOf?: string): string => (onBehalfOf ? `${onBehalfOf.slice(0, 64)} (${actorName(p)})` : actorName(p));
+
 export class PrintService {
   private readonly waiters: Waiters;
   /**
@@ -161,7 +164,7 @@ export class PrintService {
       throw invalid(ticket);
     }
     const device = await this.assertAccepting(p, deviceId);
-    return this.make(device, doc, ticket, source, onBehalfOf ? `${onBehalfOf.slice(0, 64)} (${actorName(p)})` : actorName(p));
+    return this.make(device, doc, ticket, source, creator(p, onBehalfOf));
   }
 
   /**
@@ -172,7 +175,7 @@ export class PrintService {
     const ticket = checkTicket(ticketInput);
     if (typeof ticket === 'string') throw invalid(ticket);
     const device = await this.assertAccepting(p, deviceId);
-    const o = { deviceId: device.id, accountId: device.accountId, name: (name || 'document').slice(0, 200), ticket, createdBy: onBehalfOf ? `${onBehalfOf.slice(0, 64)} (${actorName(p)})` : actorName(p), createdAt: this.ctx.clock.now() };
+    const o = { deviceId: device.id, accountId: device.accountId, name: (name || 'document').slice(0, 200), ticket, createdBy: creator(p, onBehalfOf), createdAt: this.ctx.clock.now() };
     return { ...o, number: await this.ctx.store.print.openJob(o) };
   }
 

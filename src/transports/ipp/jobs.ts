@@ -35,7 +35,8 @@ export interface JobAnswer {
   groups: IppGroup[];
 }
 
-const attr = (m: IppMessage, group: number, name: string): IppAttribute | undefined => m.groups.find((g) => g.tag === group)?.attributes.find((a) => a.name === name);
+/** A request's attribute in a group. */
+export const attr = (m: IppMessage, group: number, name: string): IppAttribute | undefined => m.groups.find((g) => g.tag === group)?.attributes.find((a) => a.name === name);
 const first = (m: IppMessage, name: string, group: number = GROUP.operation): IppValue | undefined => attr(m, group, name)?.values[0];
 
 const QUALITY: Record<number, string> = { 3: 'draft', 4: 'normal', 5: 'high' };
@@ -81,46 +82,49 @@ function reasons(s: JobState): string[] {
 /** The name an IPP client gave (recorded as "name (actor)"), or who made the job another way. */
 const originator = (j: { createdBy: string }): string => /^(.+) \((?:user|token|cli|relay)[^)]*\)$/.exec(j.createdBy)?.[1] ?? j.createdBy;
 
-export function jobAttributes(j: PrintJob, n: number, r: Pick<JobRequest, 'printerUri' | 'upSince' | 'now'>): IppAttribute[] {
-  const since = (t: number) => Math.max(1, Math.round((t - r.upSince) / 1000));
-  return [
-    integer('job-id', n),
-    uri('job-uri', `${r.printerUri}/${n}`),
-    uri('job-printer-uri', r.printerUri),
-    enumeration('job-state', ippJobState(j.state)),
-    keyword('job-state-reasons', ...reasons(j.state)),
-    nameAttr('job-name', j.name),
-    nameAttr('job-originating-user-name', originator(j)),
-    integer('time-at-creation', since(j.createdAt)),
-    isFinished(j.state) ? integer('time-at-completed', since(j.updatedAt)) : { name: 'time-at-completed', values: [{ tag: TAG.noValue, value: null }] },
-    { name: 'date-time-at-creation', values: [{ tag: TAG.dateTime, value: new Date(j.createdAt) }] },
-    integer('job-printer-up-time', since(r.now)),
-    integer('copies', j.ticket.copies),
-    keyword('sides', j.ticket.sides),
-    keyword('media', j.ticket.media),
-    text('job-state-message', j.state),
-  ];
+/** What a job's IPP description is drawn from: a relay job under its number, or one still waiting for its document. */
+interface JobView {
+  number: number;
+  name: string;
+  createdBy: string;
+  createdAt: number;
+  ticket: PrintJob['ticket'];
+  state: number;
+  reasons: string[];
+  message: string;
+  completedAt: number | null;
 }
 
+export const madeJob = (j: PrintJob, number: number): JobView => ({
+  ...j,
+  number,
+  state: ippJobState(j.state),
+  reasons: reasons(j.state),
+  message: j.state,
+  completedAt: isFinished(j.state) ? j.updatedAt : null,
+});
+
 /** A job still being made (Create-Job, before its document): pending, its document incoming. */
-export function openJobAttributes(o: OpenJob, r: Pick<JobRequest, 'printerUri' | 'upSince' | 'now'>): IppAttribute[] {
+export const openJob = (o: OpenJob): JobView => ({ ...o, state: 3, reasons: ['job-incoming'], message: 'waiting for its document', completedAt: null });
+
+export function jobAttributes(v: JobView, r: Pick<JobRequest, 'printerUri' | 'upSince' | 'now'>): IppAttribute[] {
   const since = (t: number) => Math.max(1, Math.round((t - r.upSince) / 1000));
   return [
-    integer('job-id', o.number),
-    uri('job-uri', `${r.printerUri}/${o.number}`),
+    integer('job-id', v.number),
+    uri('job-uri', `${r.printerUri}/${v.number}`),
     uri('job-printer-uri', r.printerUri),
-    enumeration('job-state', 3),
-    keyword('job-state-reasons', 'job-incoming'),
-    nameAttr('job-name', o.name),
-    nameAttr('job-originating-user-name', originator(o)),
-    integer('time-at-creation', since(o.createdAt)),
-    { name: 'time-at-completed', values: [{ tag: TAG.noValue, value: null }] },
-    { name: 'date-time-at-creation', values: [{ tag: TAG.dateTime, value: new Date(o.createdAt) }] },
+    enumeration('job-state', v.state),
+    keyword('job-state-reasons', ...v.reasons),
+    nameAttr('job-name', v.name),
+    nameAttr('job-originating-user-name', originator(v)),
+    integer('time-at-creation', since(v.createdAt)),
+    v.completedAt === null ? { name: 'time-at-completed', values: [{ tag: TAG.noValue, value: null }] } : integer('time-at-completed', since(v.completedAt)),
+    { name: 'date-time-at-creation', values: [{ tag: TAG.dateTime, value: new Date(v.createdAt) }] },
     integer('job-printer-up-time', since(r.now)),
-    integer('copies', o.ticket.copies),
-    keyword('sides', o.ticket.sides),
-    keyword('media', o.ticket.media),
-    text('job-state-message', 'waiting for its document'),
+    integer('copies', v.ticket.copies),
+    keyword('sides', v.ticket.sides),
+    keyword('media', v.ticket.media),
+    text('job-state-message', v.message),
   ];
 }
 
@@ -178,7 +182,7 @@ export function jobOperations(print: PrintService) {
   };
   const described = async (r: JobRequest, j: PrintJob): Promise<IppGroup> => {
     const n = (await print.jobNumbers([j.id])).get(j.id)!;
-    return { tag: GROUP.job, attributes: jobAttributes(j, n, r) };
+    return { tag: GROUP.job, attributes: jobAttributes(madeJob(j, n), r) };
   };
 
   return {
@@ -204,7 +208,7 @@ export function jobOperations(print: PrintService) {
       const { ticket, ignored } = ticketOf(r.m);
       const name = first(r.m, 'job-name')?.value;
       const o = await refusalsAsIpp(() => print.open(r.p, r.printerId, typeof name === 'string' ? name : 'document', ticket, user(r)));
-      return answerWith(ignored, [{ tag: GROUP.job, attributes: openJobAttributes(o, r) }]);
+      return answerWith(ignored, [{ tag: GROUP.job, attributes: jobAttributes(openJob(o), r) }]);
     },
 
     async sendDocument(r: JobRequest): Promise<JobAnswer> {
@@ -231,7 +235,7 @@ export function jobOperations(print: PrintService) {
     async getJobAttributes(r: JobRequest): Promise<JobAnswer> {
       const n = jobNumber(r.m);
       const o = await print.openJob(r.p, n);
-      if (o && o.deviceId === r.printerId) return answerWith([], [{ tag: GROUP.job, attributes: openJobAttributes(o, r) }]);
+      if (o && o.deviceId === r.printerId) return answerWith([], [{ tag: GROUP.job, attributes: jobAttributes(openJob(o), r) }]);
       return answerWith([], [await described(r, await jobOn(r, n))]);
     },
 
@@ -246,8 +250,8 @@ export function jobOperations(print: PrintService) {
       const jobs = (await print.jobs(r.p, { deviceId: r.printerId, limit: 500 })).filter((j) => (which === 'all' || (which === 'completed') === isFinished(j.state)) && wanted(j));
       const numbers = await print.jobNumbers(jobs.map((j) => j.id));
       const groups: IppGroup[] = [
-        ...open.map((o) => ({ tag: GROUP.job, attributes: openJobAttributes(o, r) })),
-        ...jobs.filter((j) => numbers.has(j.id)).map((j) => ({ tag: GROUP.job, attributes: jobAttributes(j, numbers.get(j.id)!, r) })),
+        ...open.map((o) => ({ tag: GROUP.job, attributes: jobAttributes(openJob(o), r) })),
+        ...jobs.filter((j) => numbers.has(j.id)).map((j) => ({ tag: GROUP.job, attributes: jobAttributes(madeJob(j, numbers.get(j.id)!), r) })),
       ];
       return answerWith([], groups.slice(0, limit));
     },

@@ -9,18 +9,13 @@ import { ServiceError } from '../../services/kernel/errors.js';
 import type { RateLimiter } from '../../services/kernel/rate-limit.js';
 import type { PrintService } from '../../services/print/print.js';
 import { charset, language, printerAttributes, requested, text } from './attributes.js';
-import { documentAfter, IppError, jobOperations, type JobAnswer, type JobRequest } from './jobs.js';
+import { attr, documentAfter, IppError, jobOperations, type JobAnswer, type JobRequest } from './jobs.js';
 
 /** The most an IPP request's attributes may take; the document after them is not counted. */
 export const MAX_IPP_HEAD = 256 * 1024;
 /** What is read and dropped of a request refused before its end, so the client reads the answer rather than a reset. */
 const MAX_DRAIN = 8 * 1024 * 1024;
 
-
-const values = (m: IppMessage, name: string): string[] | null => {
-  const a = m.groups.find((g) => g.tag === GROUP.operation)?.attributes.find((x) => x.name === name);
-  return a ? a.values.map((v) => String(v.value)) : null;
-};
 
 /**
  * IPP for clients (issue 16, RFC 8011 over HTTP, RFC 8010): POST /ipp/print/{printerId} with
@@ -90,7 +85,7 @@ export async function ippRoutes(app: FastifyInstance, o: { auth: AuthService; pr
           upSeconds: Math.round((o.clock.now() - o.startedAt) / 1000),
           now: new Date(o.clock.now()),
         });
-        return answer(reply, m, STATUS.ok, 'successful-ok', [{ tag: GROUP.printer, attributes: requested(all, values(m, 'requested-attributes')) }]);
+        return answer(reply, m, STATUS.ok, 'successful-ok', [{ tag: GROUP.printer, attributes: requested(all, attr(m, GROUP.operation, 'requested-attributes')?.values.map((v) => String(v.value)) ?? null) }]);
       } catch (err) {
         if (!(err instanceof IppError)) throw err;
         await drain(body);
