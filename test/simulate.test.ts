@@ -122,6 +122,26 @@ describe('fleetrelay device simulate, get and set', () => {
     await sim.exited;
   });
 
+  it('with --print --ipp, the printers fetch over IPP INFRA and print', async () => {
+    const stateFile = join(tempDir(), 'ipp-printers.json');
+    const sim = simulate(relay, ['--count', '1', '--state', stateFile, '--print', '--ipp', '--page-ms', '5']);
+    assert.match(await sim.ready, /^1 of 1 devices connected/);
+    const printerId = (JSON.parse(readFileSync(stateFile, 'utf8')) as { relays: Record<string, { devices: { deviceId: string }[] }> }).relays[relay.url]!.devices[0]!.deviceId;
+    assert.equal((await api(relay.url, `/api/v1/printers/${printerId}`, { token })).body.acceptingJobs, true);
+    const form = new FormData();
+    form.append('document', new Blob([new Uint8Array(Buffer.from('%PDF-1.4\n1 0 obj<</Type /Page>>endobj\n%%EOF\n'))]), 'doc.pdf');
+    const res = await fetch(`${relay.url}/api/v1/printers/${printerId}/jobs`, { method: 'POST', headers: { authorization: `Bearer ${token}` }, body: form });
+    const jobId = ((await res.json()) as { jobId: string }).jobId;
+    const job = async () => (await api(relay.url, `/api/v1/jobs/${jobId}`, { token })).body as { state: string; history: { detail: string }[] };
+    for (let i = 0; i < 100 && (await job()).state !== 'completed'; i++) await new Promise((r) => setTimeout(r, 100));
+    const done = await job();
+    assert.equal(done.state, 'completed');
+    assert.ok(done.history.some((h) => /acknowledged by the printer over IPP/.test(h.detail)), 'fetched over IPP, not over a session');
+    sim.proc.kill('SIGINT');
+    await sim.exited;
+    assert.equal((await api(relay.url, `/api/v1/printers/${printerId}`, { token })).body.acceptingJobs, false, 'it deregistered as it stopped');
+  });
+
   it('keeps its state per relay: another relay gets its own devices, a relay that forgot them is named', async () => {
     const stateFile = join(tempDir(), 'shared.json');
     const first = simulate(relay, ['--count', '1', '--state', stateFile]);
@@ -155,6 +175,8 @@ describe('fleetrelay device simulate, get and set', () => {
       [['--print', '--web-port', '70000'], /--web-port is 0 to 65535/],
       [['--print', '--toner-per-page', '0'], /--toner-per-page is 0.001 to 100/],
       [['--fax-every', 'often'], /--fax-every is a number of seconds/],
+      [['--ipp'], /--ipp goes with --print/],
+      [['--print', '--ipp', '--cannot-cancel'], /--ipp printers take no --cannot-cancel/],
     ] as const) {
       const r = cli(relay.dataDir, ['--relay', relay.url, 'device', 'simulate', '--count', '2', '--state', stateFile, ...args]);
       assert.equal(r.code, 2, r.stderr);

@@ -117,6 +117,7 @@ export function deviceReportCommand(device: Command, g: () => GlobalOptions): vo
 }
 
 interface CloudPrintFlags {
+  ipp?: boolean;
   cannotCancel?: boolean;
   pageMs: string;
   disablePolicy: string;
@@ -135,6 +136,11 @@ function cloudPrintOptions(o: CloudPrintFlags): NonNullable<SimulatorOptions['cl
   if (unknown !== undefined) throw new UsageError(`--disable-policy: ${unknown || '(empty)'} is not one of ${POLICIES.join(', ')}`);
   const number = decimal;
   const webPort = o.webPort === undefined ? undefined : number('--web-port', o.webPort, 0, 65535);
+  if (o.ipp) {
+    const sessionOnly = [o.cannotCancel && '--cannot-cancel', o.disablePolicy !== 'always' && '--disable-policy', o.tonerPerPage !== undefined && '--toner-per-page', webPort !== undefined && '--web-port'].filter(Boolean);
+    if (sessionOnly.length) throw new UsageError(`--ipp printers take no ${sessionOnly.join(', ')} (those are the session printers' settings)`);
+    return { ipp: true, pageMs: number('--page-ms', o.pageMs, 0, 600_000) };
+  }
   return {
     canCancel: !o.cannotCancel,
     pageMs: number('--page-ms', o.pageMs, 0, 600_000),
@@ -159,6 +165,7 @@ export function simulateCommand(device: Command, g: () => GlobalOptions): void {
     .option('--pages-per-minute <n>', 'remote management (seed 004): each device prints this many pages a minute and reports toner, jams, counters, firmware')
     .option('--jam-probability <p>', 'with --pages-per-minute: chance a page jams', '0.001')
     .option('--print', 'cloud printers (seeds 002, 003) instead of push-answering MFPs: they accept jobs, fetch and print them')
+    .option('--ipp', 'with --print: printers that fetch over IPP INFRA (Get-Notifications, Fetch-Job, Fetch-Document, Update-Job-Status at /ipp/print/{id}) instead of holding an XMPP session')
     .option('--cannot-cancel', 'with --print: printers that cannot cancel a job they have')
     .option('--page-ms <ms>', 'with --print: time to print a page', '200')
     .option('--disable-policy <list>', 'with --print: what disabling the service does to accepting jobs (seed 003): always (stop at once), ask (the printer asks on its page afterwards), checkbox (a box on its settings page decides) or delayed; a comma list is dealt out to the printers in turn', 'always')
@@ -176,6 +183,7 @@ export function simulateCommand(device: Command, g: () => GlobalOptions): void {
       if (o.answerVia !== 'session' && o.answerVia !== 'http') throw new UsageError('--answer-via is session or http');
       if (o.transport !== 'bosh' && o.transport !== 'websocket') throw new UsageError('--transport is bosh or websocket');
       // Every option is checked before any device is made.
+      if (o.ipp && !o.print) throw new UsageError('--ipp goes with --print');
       const cloudPrint = o.print ? cloudPrintOptions(o) : undefined;
       const survival = wholeNumber('--survival', o.survival, 1, 86_400);
       const wait = wholeNumber('--wait', o.wait, 1, 300);

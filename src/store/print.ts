@@ -2,6 +2,15 @@ import type { Device } from '../domain/devices.js';
 import type { JobEvent, JobState, OpenJob, PrintJob, PrintPage, PrinterState } from '../domain/print.js';
 import type { CountedPage } from './core.js';
 
+/** A job event as an output device is told of it (IPP INFRA): its place in the relay's sequence of events, the job, its number. */
+export interface PrinterJobEvent {
+  seq: number;
+  jobId: string;
+  number: number;
+  state: JobState;
+  at: number;
+}
+
 export interface PrinterFilter {
   accountId?: string;
   cursor?: string;
@@ -32,6 +41,12 @@ export interface PrintStore {
   transition(id: string, from: readonly JobState[], to: JobState, at: number, detail?: string): Promise<boolean>;
   markDocumentDeleted(id: string): Promise<void>;
   events(id: string): Promise<JobEvent[]>;
+  /** The latest job event's sequence number, across all jobs (0: none yet). */
+  lastEventSeq(): Promise<number>;
+  /** A printer's job events from sequence number `since` on, oldest first, with their jobs' numbers: what IPP notifications report. */
+  printerEvents(deviceId: string, since: number, limit: number): Promise<PrinterJobEvent[]>;
+  /** The sequence number of the first event of the printer's oldest job not fetched yet; null when it has none. */
+  firstUnfetchedEvent(deviceId: string): Promise<number | null>;
   jobs(f: { accountId?: string; deviceId?: string; states?: readonly JobState[]; cursor?: string; limit: number }): Promise<PrintJob[]>;
   /** Unfinished jobs not touched since `before`, oldest first. */
   staleJobs(before: number, limit: number): Promise<PrintJob[]>;

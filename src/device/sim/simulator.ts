@@ -6,6 +6,7 @@ import { FaxConnection, type FaxEndpoint } from '../sdk/fax-client.js';
 import { sendDocument } from '../sdk/fax-document.js';
 import { FaxMachine } from '../sdk/fax-machine.js';
 import { VirtualPrinter } from './printer.js';
+import { IppPrinter } from './ipp-printer.js';
 import type { DisablePolicy } from '../sdk/cloud-print-settings.js';
 import { PrinterWebServer } from './printer-web.js';
 import { ManagementAgent } from './management-agent.js';
@@ -44,6 +45,8 @@ export interface SimulatorOptions {
   jamProbability?: number;
   /** Cloud printers (seeds 002, 003) instead of push-answering MFPs: they accept jobs, fetch and print them. */
   cloudPrint?: {
+    /** Printers that fetch over IPP INFRA (Get-Notifications, Fetch-Job, Fetch-Document…) instead of holding an XMPP session. */
+    ipp?: boolean;
     canCancel?: boolean;
     pageMs?: number;
     /** Seed 003 embodiments, given to the printers in turn. */
@@ -64,6 +67,8 @@ export interface SimulatorOptions {
 export class Simulator {
   readonly devices: VirtualDevice[];
   readonly printers: VirtualPrinter[];
+  /** Cloud printers over IPP INFRA (cloudPrint.ipp). */
+  readonly ippPrinters: IppPrinter[] = [];
   private web: PrinterWebServer | null = null;
   /** Where the printers' web pages are, once started with cloudPrint.web. */
   webUrl: string | null = null;
@@ -76,6 +81,12 @@ export class Simulator {
   private readonly agent = deviceAgent({ maxSockets: Infinity, maxFreeSockets: 100_000, scheduling: 'lifo' });
 
   constructor(private readonly o: SimulatorOptions) {
+    if (o.cloudPrint?.ipp) {
+      this.ippPrinters = o.devices.map((d) => new IppPrinter({ relayUrl: o.relayUrl, credentials: d, pageMs: o.cloudPrint!.pageMs }));
+      this.printers = [];
+      this.devices = [];
+      return;
+    }
     if (o.cloudPrint) {
       const { canCancel, pageMs, policies, stopDelayMs, toner } = o.cloudPrint;
       this.printers = o.devices.map(
@@ -109,7 +120,7 @@ export class Simulator {
   }
 
   get connected(): number {
-    return [...this.devices, ...this.printers].filter((d) => d.connected).length;
+    return [...this.devices, ...this.printers, ...this.ippPrinters].filter((d) => d.connected).length;
   }
 
   get answered(): number {
@@ -117,7 +128,7 @@ export class Simulator {
   }
 
   async start(onProgress?: (started: number) => void): Promise<void> {
-    const units: { start(): Promise<void> }[] = [...this.devices, ...this.printers];
+    const units: { start(): Promise<void> }[] = [...this.devices, ...this.printers, ...this.ippPrinters];
     let next = 0;
     let started = 0;
     const worker = async (): Promise<void> => {
@@ -200,7 +211,7 @@ export class Simulator {
     await this.web?.close();
     await Promise.all(this.faxMachines.map((m) => m.stop()));
     for (const a of this.agents) a.stop();
-    await Promise.all([...this.devices, ...this.printers].map((d) => d.stop().catch(() => undefined)));
+    await Promise.all([...this.devices, ...this.printers, ...this.ippPrinters].map((d) => d.stop().catch(() => undefined)));
     this.agent.destroy();
   }
 }

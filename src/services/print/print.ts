@@ -16,6 +16,7 @@ import {
 import type { DeviceSessions } from '../../sessions/device-sessions.js';
 import { BlobNotFoundError } from '../../store/blobs.js';
 import type { CountedPage } from '../../store/core.js';
+import type { PrinterJobEvent } from '../../store/print.js';
 import { ConflictError } from '../../store/store.js';
 import type { Device } from '../../domain/devices.js';
 import type { JobEvent, OpenJob, PrintJob, PrinterState, Ticket } from '../../domain/print.js';
@@ -52,6 +53,8 @@ export const DEFAULT_PRINT: PrintOptions = { maxDocumentBytes: 64 * 1024 * 1024,
 /** Long-polls held at once. */
 const MAX_WAITING_PRINTERS = 10_000;
 const MAX_POLL_MS = 60_000;
+/** Job events told to an output device at once. */
+const MAX_EVENTS = 100;
 /** Printers whose announced jobs are watched for a fetch at once. */
 const MAX_WATCHED_PRINTERS = 100_000;
 /** Jobs announced to a printer in one go. */
@@ -91,8 +94,9 @@ export class PrintService {
     sessions.onSessionBound((deviceId) => void this.announceWaiting(deviceId, 'announced on a new session').catch(() => undefined));
     // A printer may download from, and long-poll, any node: cancels and new jobs reach them all.
     sessions.onEverywhere('print.ended', (b) => {
-      const { jobId, state } = b as { jobId: string; state: JobState };
+      const { jobId, deviceId, state } = b as { jobId: string; deviceId: string; state: JobState };
       this.closeStreams(jobId, state);
+      this.waiters.wake(deviceId); // an output device long-polling its events (IPP INFRA) hears of it at once
     });
     sessions.onEverywhere('print.new-job', (deviceId) => this.waiters.wake(deviceId as string));
   }
@@ -318,7 +322,44 @@ export class PrintService {
     return { job, stream, start, end };
   }
 
-  /** Aborts unfinished jobs past the retention cap and deletes their documents, and completed jobs' kept ones; how many it aborted. */
+  // Output devices that fetch over IPP (INFRA, issue 16): no session, so a cancel is C0 or C5 for them
+
+  /**
+   * Where an output device's subscription starts in the relay's sequence of job events: at its
+   * oldest job not fetched yet, so jobs made before it subscribed are reported too.
+   */
+  async subscribe(device: Device): Promise<number> {
+    return (await this.ctx.store.print.firstUnfetchedEvent(device.id)) ?? (await this.ctx.store.print.lastEventSeq()) + 1;
+  }
+
+  /** The printer's job events from sequence number `since` on; long-polls up to waitMs when there are none. */
+  async printerEvents(device: Device, since: number, waitMs: number): Promise<PrinterJobEvent[]> {
+    const events = await this.ctx.store.print.printerEvents(device.id, since, MAX_EVENTS);
+    if (events.length > 0 || waitMs <= 0) return events;
+    await this.waiters.wait(device.id, Math.min(waitMs, MAX_POLL_MS));
+    return this.ctx.store.print.printerEvents(device.id, since, MAX_EVENTS);
+  }
+
+  /** The printer's job by its number (IPP's job-id). */
+  async printerJob(device: Device, n: number): Promise<PrintJob> {
+    const job = Number.isSafeInteger(n) && n > 0 ? await this.ctx.store.print.jobByNumber(n) : null;
+    if (!job || job.deviceId !== device.id) throw notFound(`job ${n}`);
+    return job;
+  }
+
+  /** A job the printer may still take (Fetch-Job): announced, or not yet, and not fetched. */
+  fetchable(job: PrintJob): PrintJob {
+    if (job.state !== 'pending' && job.state !== 'notified') throw new ServiceError('conflict', `job ${job.id} is ${job.state}: it is not waiting to be fetched`);
+    return job;
+  }
+
+  /** The printer takes the job (Acknowledge-Job); its document comes next. */
+  async acknowledge(job: PrintJob): Promise<void> {
+    this.fetchable(job);
+    await this.move(job, ['pending'], 'notified', 'acknowledged by the printer over IPP');
+  }
+
+    /** Aborts unfinished jobs past the retention cap and deletes their documents, and completed jobs' kept ones; how many it aborted. */
   async sweep(): Promise<number> {
     const now = this.ctx.clock.now();
     await this.ctx.store.print.dropOpenJobsBefore(now - OPEN_JOB_SECONDS * 1000);
@@ -361,7 +402,7 @@ export class PrintService {
     const id = job.id;
     if (!(await this.move(job, from, to, detail))) otherwise?.();
     // A canceled or aborted job's data goes at once (seed 002 §3.3), downloads under way included; a completed one's may be kept a while.
-    if (to !== 'completed') this.sessions.everywhere('print.ended', { jobId: id, state: to });
+    if (to !== 'completed') this.sessions.everywhere('print.ended', { jobId: id, deviceId: job.deviceId, state: to });
     if (to !== 'completed' || this.o.keepCompletedMs === 0) await this.deleteDocument(id);
     return (await this.ctx.store.print.job(id))!;
   }

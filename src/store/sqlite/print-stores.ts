@@ -124,6 +124,20 @@ export function printStores(q: Sql): Pick<Store, 'print'> {
       async events(id) {
         return all(`SELECT at, state, detail FROM job_events WHERE job_id = ? ORDER BY id`, id).map((r) => ({ at: Number(r.at), state: r.state as JobState, detail: str(r.detail) }));
       },
+      async lastEventSeq() {
+        return Number((first((r) => r.seq, `SELECT COALESCE(MAX(id), 0) AS seq FROM job_events`)) ?? 0);
+      },
+      async printerEvents(deviceId, since, limit) {
+        const rows = all(
+          `SELECT e.id AS seq, e.job_id, e.state, e.at, n.number FROM job_events e JOIN jobs j ON j.id = e.job_id JOIN job_numbers n ON n.job_id = e.job_id WHERE e.id >= ? AND j.device_id = ? ORDER BY e.id LIMIT ?`,
+          since, deviceId, limit,
+        );
+        return rows.map((r) => ({ seq: Number(r.seq), jobId: String(r.job_id), number: Number(r.number), state: r.state as JobState, at: Number(r.at) }));
+      },
+      async firstUnfetchedEvent(deviceId) {
+        const seq = first((r) => r.seq, `SELECT MIN(e.id) AS seq FROM jobs j JOIN job_events e ON e.job_id = j.id WHERE j.device_id = ? AND j.state IN ('pending', 'notified')`, deviceId);
+        return seq === null || seq === undefined ? null : Number(seq);
+      },
       async jobs(f) {
         const states = f.states?.length ? f.states : undefined;
         const w = where([

@@ -1,6 +1,5 @@
-import { createHash } from 'node:crypto';
 import type { Device } from '../../domain/devices.js';
-import { ippPrinterState, OPERATION } from '../../domain/ipp.js';
+import { deviceUuid, ippPrinterState, OPERATION } from '../../domain/ipp.js';
 import { OPEN_JOB_SECONDS, type PrinterState } from '../../domain/print.js';
 import { TAG, type IppAttribute, type IppValue } from '../../protocol/ipp/codec.js';
 
@@ -104,12 +103,6 @@ export function printerAttributes(o: { device: Device; state: PrinterState; onli
 function pagesPerMinute(d: Device): number {
   const ppm = d.capabilities.pagesPerMinute;
   return typeof ppm === 'number' && Number.isInteger(ppm) && ppm > 0 && ppm < 10_000 ? ppm : 1;
-}
-
-/** A stable UUID for a device (RFC 4122 layout over the SHA-256 of its ID): IPP printers carry one. */
-export function deviceUuid(id: string): string {
-  const hex = createHash('sha256').update(id).digest('hex');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-8${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
 }
 
 /**

@@ -33,6 +33,8 @@ export interface JobAnswer {
   status: number;
   message: string;
   groups: IppGroup[];
+  /** Operation attributes after attributes-charset, attributes-natural-language and status-message. */
+  operation?: IppAttribute[];
 }
 
 /** A request's attribute in a group. */
@@ -149,7 +151,7 @@ function statusOf(err: ServiceError): number {
   }
 }
 
-async function refusalsAsIpp<T>(run: () => Promise<T>): Promise<T> {
+export async function refusalsAsIpp<T>(run: () => Promise<T>): Promise<T> {
   try {
     return await run();
   } catch (err) {

@@ -1,15 +1,18 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { Readable } from 'node:stream';
+import { PassThrough, type Readable } from 'node:stream';
 import type { Clock } from '../../domain/clock.js';
 import { OPERATION, STATUS } from '../../domain/ipp.js';
 import type { Principal } from '../../domain/principal.js';
-import { decodeMessage, encodeMessage, GROUP, IppDecodeError, TAG, type IppAttribute, type IppGroup, type IppMessage } from '../../protocol/ipp/codec.js';
+import { encodeMessage, GROUP, IppDecodeError, TAG, type IppAttribute, type IppMessage } from '../../protocol/ipp/codec.js';
+import { IppTooLargeError, readHead } from '../../protocol/ipp/stream.js';
 import type { AuthService } from '../../services/identity/auth.js';
 import { ServiceError } from '../../services/kernel/errors.js';
 import type { RateLimiter } from '../../services/kernel/rate-limit.js';
 import type { PrintService } from '../../services/print/print.js';
 import { charset, language, printerAttributes, requested, text } from './attributes.js';
 import { attr, documentAfter, IppError, jobOperations, type JobAnswer, type JobRequest } from './jobs.js';
+import { fromOutputDevice, outputDeviceOperations, type DeviceAnswer } from './output-device.js';
+import type { Device } from '../../domain/devices.js';
 
 /** The most an IPP request's attributes may take; the document after them is not counted. */
 export const MAX_IPP_HEAD = 256 * 1024;
@@ -40,94 +43,100 @@ export async function ippRoutes(app: FastifyInstance, o: { auth: AuthService; pr
     [OPERATION.cancelJob, jobs.cancelJob],
   ]);
 
+  const devices = outputDeviceOperations(o.print);
+  const tooManyOr401 = (request: FastifyRequest, reply: FastifyReply, hint: string): FastifyReply =>
+    o.failures.hit(request.ip)
+      ? reply.code(429).header('retry-after', String(o.failures.retryAfter(request.ip))).type('text/plain').send('too many failed authentications\n')
+      : reply.code(401).header('www-authenticate', 'Basic realm="FleetRelay"').type('text/plain').send(hint);
+
+  /** One IPP request: to a printer (`printerId`), or to the system service (output devices only). */
+  async function serve(request: FastifyRequest, reply: FastifyReply, printerId: string | null): Promise<FastifyReply> {
+    if (!request.headers['content-type']?.startsWith('application/ipp'))
+      return reply.code(415).type('text/plain').send('send an IPP request (Content-Type: application/ipp)\n');
+    const body = request.body as Readable;
+    let head: { message: IppMessage; rest: Buffer };
+    try {
+      head = await readHead(body, MAX_IPP_HEAD);
+    } catch (err) {
+      if (!(err instanceof IppDecodeError || err instanceof IppTooLargeError)) throw err;
+      await drain(body);
+      return answer(reply, { version: { major: 1, minor: 1 }, code: 0, requestId: 0, groups: [] }, { status: err instanceof IppTooLargeError ? STATUS.requestEntityTooLarge : STATUS.badRequest, message: err.message, groups: [] });
+    }
+    const m = head.message;
+    const base = `${request.protocol === 'https' ? 'ipps' : 'ipp'}://${request.headers.host ?? request.hostname}`;
+    try {
+      checkHeader(m);
+      if (fromOutputDevice(m)) {
+        const device = await authenticateDevice(request);
+        await drain(body);
+        if (!device) return tooManyOr401(request, reply, 'sign in: the device token as the password\n');
+        if (printerId !== null && printerId !== device.id) throw new IppError(STATUS.notFound, `no printer ${printerId} for this device`);
+        const operation = devices.get(m.code)!;
+        return answer(reply, m, await operation({ device, printerUri: `${base}/ipp/print/${device.id}`, m, upSince: o.startedAt, now: o.clock.now() }));
+      }
+      if (printerId === null) throw new IppError(STATUS.operationNotSupported, "the system service takes an output device's operations; print to /ipp/print/{printerId}");
+      const p = await authenticate(request);
+      if (!p) {
+        await drain(body);
+        return tooManyOr401(request, reply, 'sign in: an API token as the password, or your own\n');
+      }
+      const printer = await o.print.printer(p, printerId).catch((err: unknown) => {
+        if (err instanceof ServiceError && err.problem === 'not-found') throw new IppError(STATUS.notFound, `no printer ${printerId}`);
+        throw err;
+      });
+      const printerUri = `${base}/ipp/print/${printer.device.id}`;
+      const operation = byCode.get(m.code);
+      if (operation) {
+        const r: JobRequest = { p, printerId: printer.device.id, printerUri, m, document: () => documentAfter(head.rest, body), upSince: o.startedAt, now: o.clock.now() };
+        const a = await operation(r);
+        await drain(body);
+        return answer(reply, m, a);
+      }
+      if (m.code !== OPERATION.getPrinterAttributes) throw new IppError(STATUS.operationNotSupported, `operation 0x${m.code.toString(16).padStart(4, '0')} is not supported`);
+      const all = printerAttributes({
+        ...printer,
+        printerUri,
+        secure: request.protocol === 'https',
+        moreInfo: `${o.publicUrl ?? `${request.protocol}://${request.headers.host ?? request.hostname}`}/devices/${printer.device.id}`,
+        upSeconds: Math.round((o.clock.now() - o.startedAt) / 1000),
+        now: new Date(o.clock.now()),
+      });
+      return answer(reply, m, { status: STATUS.ok, message: 'successful-ok', groups: [{ tag: GROUP.printer, attributes: requested(all, attr(m, GROUP.operation, 'requested-attributes')?.values.map((v) => String(v.value)) ?? null) }] });
+    } catch (err) {
+      if (!(err instanceof IppError)) throw err;
+      await drain(body);
+      return answer(reply, m, { status: err.status, message: err.message, groups: [] });
+    }
+  }
+
   app.post<{ Params: { printerId: string } }>(
     '/ipp/print/:printerId',
     { schema: { hide: true, params: { type: 'object', properties: { printerId: { type: 'string', maxLength: 64 } }, required: ['printerId'] } } },
-    async (request, reply) => {
-      if (!request.headers['content-type']?.startsWith('application/ipp'))
-        return reply.code(415).type('text/plain').send('send an IPP request (Content-Type: application/ipp)\n');
-      const body = request.body as Readable;
-      let head: { message: IppMessage; rest: Buffer };
-      try {
-        head = await readHead(body);
-      } catch (err) {
-        if (!(err instanceof IppDecodeError || err instanceof IppError)) throw err;
-        await drain(body);
-        return answer(reply, { version: { major: 1, minor: 1 }, code: 0, requestId: 0, groups: [] }, err instanceof IppError ? err.status : STATUS.badRequest, err.message);
-      }
-      const m = head.message;
-      try {
-        checkHeader(m);
-        const p = await authenticate(request);
-        if (!p) {
-          await drain(body);
-          if (o.failures.hit(request.ip)) return reply.code(429).header('retry-after', String(o.failures.retryAfter(request.ip))).type('text/plain').send('too many failed authentications\n');
-          return reply.code(401).header('www-authenticate', 'Basic realm="FleetRelay"').type('text/plain').send('sign in: an API token as the password, or your own\n');
-        }
-        const printer = await o.print.printer(p, request.params.printerId).catch((err: unknown) => {
-          if (err instanceof ServiceError && err.problem === 'not-found') throw new IppError(STATUS.notFound, `no printer ${request.params.printerId}`);
-          throw err;
-        });
-        const printerUri = `${request.protocol === 'https' ? 'ipps' : 'ipp'}://${request.headers.host ?? request.hostname}/ipp/print/${printer.device.id}`;
-        const operation = byCode.get(m.code);
-        if (operation) {
-          const r: JobRequest = { p, printerId: printer.device.id, printerUri, m, document: () => documentAfter(head.rest, body), upSince: o.startedAt, now: o.clock.now() };
-          const a = await operation(r);
-          await drain(body);
-          return answer(reply, m, a.status, a.message, a.groups);
-        }
-        if (m.code !== OPERATION.getPrinterAttributes) throw new IppError(STATUS.operationNotSupported, `operation 0x${m.code.toString(16).padStart(4, '0')} is not supported`);
-        const all = printerAttributes({
-          ...printer,
-          printerUri,
-          secure: request.protocol === 'https',
-          moreInfo: `${o.publicUrl ?? `${request.protocol}://${request.headers.host ?? request.hostname}`}/devices/${printer.device.id}`,
-          upSeconds: Math.round((o.clock.now() - o.startedAt) / 1000),
-          now: new Date(o.clock.now()),
-        });
-        return answer(reply, m, STATUS.ok, 'successful-ok', [{ tag: GROUP.printer, attributes: requested(all, attr(m, GROUP.operation, 'requested-attributes')?.values.map((v) => String(v.value)) ?? null) }]);
-      } catch (err) {
-        if (!(err instanceof IppError)) throw err;
-        await drain(body);
-        return answer(reply, m, err.status, err.message);
-      }
-    },
+    (request, reply) => serve(request, reply, request.params.printerId),
   );
+  app.post('/ipp/system', { schema: { hide: true } }, (request, reply) => serve(request, reply, null));
+
+  /** An output device's credentials: its device token as the Basic password (ippproxy -p), or as a Bearer token. */
+  async function authenticateDevice(request: FastifyRequest): Promise<Device | null> {
+    const h = request.headers.authorization ?? '';
+    const bearer = /^Bearer\s+(\S{1,200})$/i.exec(h)?.[1];
+    const basic = basicCredentials(h)?.password;
+    const token = bearer ?? basic;
+    return token ? o.auth.deviceToken(token) : null;
+  }
 
   async function authenticate(request: FastifyRequest): Promise<Principal | null> {
-    const h = /^Basic\s+([A-Za-z0-9+/=]{1,1400})$/i.exec(request.headers.authorization ?? '');
-    if (!h) return null;
-    const decoded = Buffer.from(h[1]!, 'base64').toString('utf8');
-    const colon = decoded.indexOf(':');
-    return colon < 0 ? null : o.auth.basic(decoded.slice(0, colon), decoded.slice(colon + 1));
+    const c = basicCredentials(request.headers.authorization ?? '');
+    return c ? o.auth.basic(c.name, c.password) : null;
   }
 }
 
-/**
- * The request's attributes, and the bytes read past them (the document's first ones). The body is
- * left paused where it was, not destroyed: the document, or what a refusal drains, follows.
- */
-function readHead(body: Readable): Promise<{ message: IppMessage; rest: Buffer }> {
-  return new Promise((resolve, reject) => {
-    let buf = Buffer.alloc(0);
-    const done = (settle: () => void): void => {
-      body.off('data', onData).off('end', onEnd).off('error', reject);
-      body.pause();
-      settle();
-    };
-    const onData = (chunk: Buffer): void => {
-      buf = Buffer.concat([buf, chunk]);
-      try {
-        const d = decodeMessage(buf);
-        if (d) done(() => resolve({ message: d.message, rest: buf.subarray(d.bytes) }));
-        else if (buf.length > MAX_IPP_HEAD) done(() => reject(new IppError(STATUS.requestEntityTooLarge, `the attributes take more than ${MAX_IPP_HEAD} bytes`)));
-      } catch (err) {
-        done(() => reject(err));
-      }
-    };
-    const onEnd = (): void => done(() => reject(new IppDecodeError('the request ends before its end-of-attributes tag', buf.length)));
-    body.on('data', onData).on('end', onEnd).on('error', reject);
-  });
+function basicCredentials(h: string): { name: string; password: string } | null {
+  const b = /^Basic\s+([A-Za-z0-9+/=]{1,1400})$/i.exec(h);
+  if (!b) return null;
+  const decoded = Buffer.from(b[1]!, 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  return colon < 0 ? null : { name: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
 }
 
 /** Reads what is left of a refused request (no longer piped to a document), up to MAX_DRAIN; past that the connection is closed. */
@@ -147,15 +156,18 @@ function checkHeader(m: IppMessage): void {
   if (cs?.name !== 'attributes-charset' || cs.values[0]?.tag !== TAG.charset) throw new IppError(STATUS.badRequest, 'attributes-charset is the first operation attribute');
   if (lang?.name !== 'attributes-natural-language' || lang.values[0]?.tag !== TAG.naturalLanguage) throw new IppError(STATUS.badRequest, 'attributes-natural-language is the second operation attribute');
   if (!['utf-8', 'us-ascii'].includes(String(cs.values[0]!.value).toLowerCase())) throw new IppError(STATUS.charsetNotSupported, `charset ${String(cs.values[0]!.value).slice(0, 40)} is not supported (utf-8 is)`);
-  if (!op.attributes.some((a) => a.name === 'printer-uri' || a.name === 'job-uri')) throw new IppError(STATUS.badRequest, 'the printer-uri (or job-uri) operation attribute is missing');
+  if (!op.attributes.some((a) => a.name === 'printer-uri' || a.name === 'job-uri' || a.name === 'system-uri')) throw new IppError(STATUS.badRequest, 'the printer-uri (or job-uri, system-uri) operation attribute is missing');
 }
 
-/** An IPP response: the request's version and ID, the status, its message, then `groups`. */
-function answer(reply: FastifyReply, m: IppMessage, status: number, message: string, groups: IppGroup[] = []): FastifyReply {
-  const operation: IppAttribute[] = [charset('attributes-charset', 'utf-8'), language('attributes-natural-language', 'en'), text('status-message', message.slice(0, 255))];
+/** An IPP response: the request's version and ID, the status, its message, then the answer's groups (and a fetched document after them). */
+function answer(reply: FastifyReply, m: IppMessage, a: DeviceAnswer): FastifyReply {
+  const operation: IppAttribute[] = [charset('attributes-charset', 'utf-8'), language('attributes-natural-language', 'en'), text('status-message', a.message.slice(0, 255)), ...(a.operation ?? [])];
   const version = m.version.major === 1 || m.version.major === 2 ? m.version : { major: 1, minor: 1 };
-  return reply
-    .code(200)
-    .type('application/ipp')
-    .send(encodeMessage({ version, code: status, requestId: m.requestId, groups: [{ tag: GROUP.operation, attributes: operation }, ...groups] }));
+  const head = encodeMessage({ version, code: a.status, requestId: m.requestId, groups: [{ tag: GROUP.operation, attributes: operation }, ...a.groups] });
+  reply.code(200).type('application/ipp');
+  if (!a.document) return reply.send(head);
+  const out = new PassThrough();
+  out.write(head);
+  a.document.on('error', (err) => out.destroy(err)); // cut short: the device sees a document that ends early, not a whole one
+  return reply.send(a.document.pipe(out));
 }
