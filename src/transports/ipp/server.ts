@@ -21,13 +21,13 @@ const MAX_DRAIN = 8 * 1024 * 1024;
 
 
 /**
- * IPP for clients (issue 16, RFC 8011 over HTTP, RFC 8010): POST /ipp/print/{printerId} with
- * `application/ipp`. The header is checked as cupsd checks it — version, request-id, operation
+ * IPP (issue 16, RFC 8011 over HTTP, RFC 8010). Clients print at POST /ipp/print/{printerId} with
+ * `application/ipp`: the header is checked as cupsd checks it — version, request-id, operation
  * group with attributes-charset and attributes-natural-language first — before credentials are
- * asked for (libcups resends after a 401). Credentials are HTTP Basic: an API token as the
- * password, or a person's own; the printer is scoped as in the API (another account's is
- * client-error-not-found). So far: Get-Printer-Attributes, Validate-Job, Print-Job, Create-Job,
- * Send-Document, Close-Job, Get-Job-Attributes, Get-Jobs, Cancel-Job.
+ * asked for (libcups resends after a 401); credentials are HTTP Basic, an API token as the
+ * password or a person's own, and the printer is scoped as in the API (another account's is
+ * client-error-not-found). Output devices (INFRA) send their operations to their own printer's
+ * URI, or to /ipp/system, with their device token as the password.
  */
 export async function ippRoutes(app: FastifyInstance, o: { auth: AuthService; print: PrintService; failures: RateLimiter; clock: Clock; startedAt: number; publicUrl?: string }): Promise<void> {
   app.addContentTypeParser('application/ipp', (_request, payload, done) => done(null, payload));
