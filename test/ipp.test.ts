@@ -5,7 +5,8 @@
  * input (truncated, malformed, huge, wrong version, unknown operation) answered with IPP statuses.
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
+import { request as httpsRequest } from 'node:https';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -130,13 +131,19 @@ describe('IPP: a relayed printer for IPP clients (issue 16)', () => {
     }
   });
 
-  it('checks the header before credentials (request-id 0 is a bad request, as ipp-2.0.test expects), then asks for them with 401', async () => {
-    const noId = await fetch(`${relay.url}/ipp/print/${printer.deviceId}`, { method: 'POST', headers: { 'content-type': 'application/ipp' }, body: new Uint8Array(gpa(0)) });
-    const m = await status(noId);
-    assert.equal(m.code, 0x0400);
-    const anonymous = await fetch(`${relay.url}/ipp/print/${printer.deviceId}`, { method: 'POST', headers: { 'content-type': 'application/ipp' }, body: new Uint8Array(gpa(1)) });
-    assert.equal(anonymous.status, 401);
-    assert.match(anonymous.headers.get('www-authenticate') ?? '', /^Basic realm=/);
+  it('checks the header before credentials (request-id 0 is a bad request, as ipp-2.0.test expects), then asks for them with 401; the description needs none', async () => {
+    const anonymously = (body: Buffer, id = printer.deviceId) => fetch(`${relay.url}/ipp/print/${id}`, { method: 'POST', headers: { 'content-type': 'application/ipp' }, body: new Uint8Array(body) });
+    assert.equal((await status(await anonymously(gpa(0)))).code, 0x0400);
+    // CUPS asks for the printer's description without credentials while it makes a queue's PPD (as cupsd and ippeveprinter answer it).
+    const described = await status(await anonymously(gpa(1)));
+    assert.equal(described.code, 0x0000);
+    assert.ok(described.groups.some((g) => g.tag === GROUP.printer && g.attributes.some((a) => a.name === 'printer-is-accepting-jobs')));
+    // Everything else asks for credentials; libcups starts every request without them, so none given is not a failure (never 429).
+    for (let i = 0; i < 40; i++) {
+      const asked = await anonymously(op(0x000a, 100 + i));
+      assert.equal(asked.status, 401, `request ${i}`);
+      assert.match(asked.headers.get('www-authenticate') ?? '', /^Basic realm=/);
+    }
     assert.equal((await post(gpa(1), `Basic ${Buffer.from('anna:wrong password').toString('base64')}`)).status, 401);
   });
 
@@ -167,5 +174,48 @@ describe('IPP: a relayed printer for IPP clients (issue 16)', () => {
     }
     assert.equal((await api(relay.url, '/healthz')).status, 200);
     assert.equal((await status(await post(gpa(13)))).code, 0x0000, 'still answering');
+  });
+
+  it('counts asking for unknown printers without credentials as failing: guessing printer IDs is cut off', async () => {
+    const codes: number[] = [];
+    for (let i = 0; i < 40; i++) {
+      const r = await fetch(`${relay.url}/ipp/print/dguess${i}`, { method: 'POST', headers: { 'content-type': 'application/ipp' }, body: new Uint8Array(gpa(200 + i)) });
+      codes.push((await status(r)).code);
+    }
+    assert.equal(codes[0], 0x0406);
+    assert.equal(codes.at(-1), 0x0401, codes.join(','));
+  });
+});
+
+describe('IPP over TLS: ipps:// when the relay serves HTTPS (--tls-cert)', () => {
+  it('names its printers ipps:// with tls security, and takes credentials and jobs over it', async () => {
+    const dir = tempDir();
+    const [cert, key] = [join(dir, 'cert.pem'), join(dir, 'key.pem')];
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=localhost'], { stdio: 'ignore' });
+    const relay = await startRelay({ args: ['--tls-cert', cert, '--tls-key', key] });
+    try {
+      const printer = cliJson<{ deviceId: string; token: string }>(relay.dataDir, ['device', 'add', '--serial', 'IPPS-1', '--model', 'MP C3004']);
+      const admin = adminToken(relay.dataDir);
+      const ipps = (body: Buffer, auth?: string) =>
+        new Promise<IppMessage>((resolve, reject) => {
+          const req = httpsRequest(`${relay.url}/ipp/print/${printer.deviceId}`, { method: 'POST', rejectUnauthorized: false, headers: { 'content-type': 'application/ipp', ...(auth ? { authorization: auth } : {}) } }, (res) => {
+            const chunks: Buffer[] = [];
+            res.on('data', (c: Buffer) => chunks.push(c));
+            res.on('end', () => resolve(decodeMessage(Buffer.concat(chunks))!.message));
+          });
+          req.on('error', reject);
+          req.end(body);
+        });
+      const described = await ipps(ippRequest(0x000b, 1, [PRINTER_URI]));
+      const value = (name: string) => described.groups.find((g) => g.tag === GROUP.printer)!.attributes.find((a) => a.name === name)!.values.map((v) => v.value);
+      assert.deepEqual(value('printer-uri-supported'), [`ipps://${new URL(relay.url).host}/ipp/print/${printer.deviceId}`]);
+      assert.deepEqual(value('uri-security-supported'), ['tls']);
+      const auth = `Basic ${Buffer.from(`anna:${admin}`).toString('base64')}`;
+      const pdf = Buffer.from('%PDF-1.4\n%%EOF\n');
+      const printed = await ipps(Buffer.concat([ippRequest(0x0002, 2, [PRINTER_URI, { name: 'document-format', values: [{ tag: TAG.mimeMediaType, value: 'application/pdf' }] }]), pdf]), auth);
+      assert.equal(printed.code, 0x0506, 'authenticated over TLS, and refused as the printer has not said it accepts jobs');
+    } finally {
+      await relay.stop();
+    }
   });
 });

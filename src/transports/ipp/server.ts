@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { PassThrough, type Readable } from 'node:stream';
 import type { Clock } from '../../domain/clock.js';
 import { OPERATION, STATUS } from '../../domain/ipp.js';
-import type { Principal } from '../../domain/principal.js';
+import { RELAY, type Principal } from '../../domain/principal.js';
 import { encodeMessage, GROUP, IppDecodeError, TAG, type IppAttribute, type IppMessage } from '../../protocol/ipp/codec.js';
 import { IppTooLargeError, readHead } from '../../protocol/ipp/stream.js';
 import type { AuthService } from '../../services/identity/auth.js';
@@ -44,8 +44,12 @@ export async function ippRoutes(app: FastifyInstance, o: { auth: AuthService; pr
   ]);
 
   const devices = outputDeviceOperations(o.print);
-  const tooManyOr401 = (request: FastifyRequest, reply: FastifyReply, hint: string): FastifyReply =>
-    o.failures.hit(request.ip)
+  /**
+   * 401, asking for credentials. Wrong ones count against the client's address (429 past the
+   * limit); none is how libcups starts every request, and is not a failure.
+   */
+  const signIn = (request: FastifyRequest, reply: FastifyReply, hint: string): FastifyReply =>
+    request.headers.authorization !== undefined && o.failures.hit(request.ip)
       ? reply.code(429).header('retry-after', String(o.failures.retryAfter(request.ip))).type('text/plain').send('too many failed authentications\n')
       : reply.code(401).header('www-authenticate', 'Basic realm="FleetRelay"').type('text/plain').send(hint);
 
@@ -69,20 +73,24 @@ export async function ippRoutes(app: FastifyInstance, o: { auth: AuthService; pr
       if (fromOutputDevice(m)) {
         const device = await authenticateDevice(request);
         await drain(body);
-        if (!device) return tooManyOr401(request, reply, 'sign in: the device token as the password\n');
+        if (!device) return signIn(request, reply, 'sign in: the device token as the password\n');
         if (printerId !== null && printerId !== device.id) throw new IppError(STATUS.notFound, `no printer ${printerId} for this device`);
         const operation = devices.get(m.code)!;
         return answer(reply, m, await operation({ device, printerUri: `${base}/ipp/print/${device.id}`, m, upSince: o.startedAt, now: o.clock.now() }));
       }
       if (printerId === null) throw new IppError(STATUS.operationNotSupported, "the system service takes an output device's operations; print to /ipp/print/{printerId}");
-      const p = await authenticate(request);
+      // Get-Printer-Attributes needs no credentials, as on cupsd and ippeveprinter: CUPS asks for them
+      // without any while it makes a queue's PPD. A printer ID is not guessed; guessing counts as failing.
+      const anonymous = m.code === OPERATION.getPrinterAttributes && request.headers.authorization === undefined;
+      const p = anonymous ? RELAY : await authenticate(request);
       if (!p) {
         await drain(body);
-        return tooManyOr401(request, reply, 'sign in: an API token as the password, or your own\n');
+        return signIn(request, reply, 'sign in: an API token as the password, or your own\n');
       }
       const printer = await o.print.printer(p, printerId).catch((err: unknown) => {
-        if (err instanceof ServiceError && err.problem === 'not-found') throw new IppError(STATUS.notFound, `no printer ${printerId}`);
-        throw err;
+        if (!(err instanceof ServiceError && err.problem === 'not-found')) throw err;
+        if (anonymous && o.failures.hit(request.ip)) throw new IppError(STATUS.forbidden, 'too many unknown printers asked for');
+        throw new IppError(STATUS.notFound, `no printer ${printerId}`);
       });
       const printerUri = `${base}/ipp/print/${printer.device.id}`;
       const operation = byCode.get(m.code);
