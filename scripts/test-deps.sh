@@ -2,8 +2,9 @@
 # What the test suite needs beyond npm packages: Debian's Chromium (browser tests drive it with
 # playwright-core; never a downloaded browser), openssl (the HTTPS test makes a certificate),
 # nginx (the documented reverse-proxy configuration runs in front of a relay; the package's own
-# service is not started: the test runs its own nginx on a loopback port) and ipptool
-# (cups-ipp-utils: the IPP tests' client nobody here wrote).
+# service is not started: the test runs its own nginx on a loopback port), ipptool
+# (cups-ipp-utils: the IPP tests' client nobody here wrote) and CUPS (cups: cupsd, lpadmin, lp,
+# cancel and the filters; its own service is not started: ipp-cups.test runs a private cupsd).
 # Installs them with apt-get when missing and we are root; otherwise fails loudly.
 # The suite also runs on PostgreSQL: a local server that is down is started (as the machine's
 # notes say); one that cannot be had fails the run here, before any test.
@@ -47,6 +48,7 @@ missing=()
 command -v openssl >/dev/null || missing+=(openssl)
 [ -x /usr/sbin/nginx ] || missing+=(nginx)
 command -v ipptool >/dev/null || missing+=(cups-ipp-utils)
+{ [ -x /usr/sbin/cupsd ] && [ -x /usr/sbin/lpadmin ] && command -v lp >/dev/null && [ -x /usr/lib/cups/filter/pdftopdf ]; } || missing+=(cups)
 [ ${#missing[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" -ne 0 ]; then
   echo "test-deps: missing ${missing[*]}; install with: sudo apt-get install -y ${missing[*]}" >&2
