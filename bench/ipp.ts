@@ -2,7 +2,9 @@
  * IPP figures (issue 16) against a real relay process: a `--mb` MB PDF sent by Print-Job beside
  * the same file by the REST upload (multipart POST /api/v1/printers/{id}/jobs), each `--runs`
  * times, in MB/s; and Get-Printer-Attributes per second with `--clients` clients on kept-alive
- * connections for `--seconds`.
+ * connections for `--seconds`. The device's side: those documents fetched by the REST GET beside
+ * INFRA's Fetch-Document (MB/s), and how long a job takes from the client's upload to an output
+ * device's held Get-Notifications answering with it (`--events` jobs).
  *
  *   npm run build && node dist/bench/ipp.js [--mb 100] [--runs 5] [--clients 8] [--seconds 10]
  */
@@ -12,12 +14,12 @@ import { request, Agent } from 'node:http';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { parseArgs } from 'node:util';
-import { TAG, type IppAttribute } from '../src/protocol/ipp/codec.js';
+import { decodeMessage, encodeMessage, GROUP, TAG, type IppAttribute } from '../src/protocol/ipp/codec.js';
 import { ippRequest } from '../src/protocol/ipp/requests.js';
 import { adminToken, api, cliJson, startRelay, tempDir } from '../test/helpers/relay.js';
 import { pct } from './measure.js';
 
-const { values } = parseArgs({ options: { mb: { type: 'string', default: '100' }, runs: { type: 'string', default: '5' }, clients: { type: 'string', default: '8' }, seconds: { type: 'string', default: '10' } } });
+const { values } = parseArgs({ options: { mb: { type: 'string', default: '100' }, runs: { type: 'string', default: '5' }, clients: { type: 'string', default: '8' }, seconds: { type: 'string', default: '10' }, events: { type: 'string', default: '100' } } });
 const SIZE = Number(values.mb) * 1_000_000;
 
 const operation = (code: number, requestId: number, extra: IppAttribute[] = []): Buffer =>
@@ -81,6 +83,57 @@ try {
   console.log(`  REST multipart upload  ${mbps(rest)}`);
   console.log(`  IPP Print-Job          ${mbps(ipp)}`);
 
+  // The device's side: half the documents by REST, half by Fetch-Document.
+  const device = `Basic ${Buffer.from(`${printer.deviceId}:${printer.token}`).toString('base64')}`;
+  const fetchable = await post(ippUrl, { authorization: device, 'content-type': 'application/ipp' }, operation(0x000a, 1, [{ name: 'which-jobs', values: [{ tag: TAG.keyword, value: 'fetchable' }] }]));
+  const numbers = decodeMessage(fetchable.body)!.message.groups.filter((g) => g.tag === GROUP.job).map((g) => g.attributes.find((a) => a.name === 'job-id')!.values[0]!.value as number);
+  const jobs = (await api(relay.url, `/api/v1/jobs?printerId=${printer.deviceId}&limit=500`, { token: admin })).body.items as { jobId: string }[];
+  const byRest: number[] = [];
+  const byInfra: number[] = [];
+  for (let i = 0; i < Number(values.runs); i++) {
+    const t0 = performance.now();
+    const r = await fetch(`${relay.url}/device/v1/jobs/${jobs[2 * i]!.jobId}/document`, { headers: { authorization: `Bearer ${printer.token}` } });
+    if ((await r.arrayBuffer()).byteLength !== SIZE) throw new Error('REST document: short');
+    byRest.push(performance.now() - t0);
+    const q = await post(ippUrl, { authorization: device, 'content-type': 'application/ipp' }, operation(0x0042, i + 1, [{ name: 'job-id', values: [{ tag: TAG.integer, value: numbers[2 * i + 1]! }] }, { name: 'document-number', values: [{ tag: TAG.integer, value: 1 }] }]));
+    if (q.body.length < SIZE) throw new Error(`Fetch-Document: ${q.body.length} bytes`);
+    byInfra.push(q.ms);
+  }
+  console.log(`  device GET (REST)      ${mbps(byRest)}`);
+  console.log(`  INFRA Fetch-Document   ${mbps(byInfra)}`);
+
+  // A job's way to an output device: upload → its held Get-Notifications answers.
+  const subscription = encodeMessage({
+    version: { major: 2, minor: 0 },
+    code: 0x0016,
+    requestId: 1,
+    groups: [
+      { tag: GROUP.operation, attributes: [{ name: 'attributes-charset', values: [{ tag: TAG.charset, value: 'utf-8' }] }, { name: 'attributes-natural-language', values: [{ tag: TAG.naturalLanguage, value: 'en' }] }, { name: 'printer-uri', values: [{ tag: TAG.uri, value: 'ipp://relay/ipp/print/bench' }] }] },
+      { tag: GROUP.subscription, attributes: [{ name: 'notify-pull-method', values: [{ tag: TAG.keyword, value: 'ippget' }] }] },
+    ],
+  });
+  const subscribed = decodeMessage((await post(ippUrl, { authorization: device, 'content-type': 'application/ipp' }, subscription)).body)!.message;
+  const sid = subscribed.groups.find((g) => g.tag === GROUP.subscription)!.attributes.find((a) => a.name === 'notify-subscription-id')!.values[0]!.value as number;
+  const tiny = Buffer.from('%PDF-1.4\n%%EOF\n');
+  const lags: number[] = [];
+  let next = sid;
+  for (let i = 0; i < Number(values.events); i++) {
+    const seq = (await post(ippUrl, { authorization: device, 'content-type': 'application/ipp' }, operation(0x001c, 1, [{ name: 'notify-subscription-ids', values: [{ tag: TAG.integer, value: sid }] }, { name: 'notify-sequence-numbers', values: [{ tag: TAG.integer, value: next }] }])));
+    next = lastSeq(seq.body) ?? next; // catch up: the next poll waits for the next job
+    const held = post(ippUrl, { authorization: device, 'content-type': 'application/ipp' }, operation(0x001c, 2, [{ name: 'notify-subscription-ids', values: [{ tag: TAG.integer, value: sid }] }, { name: 'notify-sequence-numbers', values: [{ tag: TAG.integer, value: next }] }, { name: 'notify-wait', values: [{ tag: TAG.boolean, value: true }] }]));
+    await new Promise((r) => setTimeout(r, 20));
+    const t0 = performance.now();
+    const form = new FormData();
+    form.append('document', new Blob([new Uint8Array(tiny)]), 'tiny.pdf');
+    const made = await fetch(`${relay.url}/api/v1/printers/${printer.deviceId}/jobs`, { method: 'POST', headers: { authorization: `Bearer ${admin}` }, body: form });
+    if (made.status !== 201) throw new Error(`upload: ${made.status}`);
+    const told = await held;
+    lags.push(performance.now() - t0);
+    next = lastSeq(told.body) ?? next;
+  }
+  lags.sort((a, b) => a - b);
+  console.log(`upload → output device told (held Get-Notifications), ${values.events} jobs: p50 ${pct(lags, 50).toFixed(1)} ms, p99 ${pct(lags, 99).toFixed(1)} ms, max ${pct(lags, 100).toFixed(1)} ms`);
+
   const agent = new Agent({ keepAlive: true, maxSockets: Number(values.clients) });
   const gpa = operation(0x000b, 1, [{ name: 'requested-attributes', values: [{ tag: TAG.keyword, value: 'all' }] }]);
   const until = performance.now() + Number(values.seconds) * 1000;
@@ -99,4 +152,11 @@ try {
   console.log(`Get-Printer-Attributes (all), ${values.clients} clients, ${values.seconds} s: ${(times.length / Number(values.seconds)).toFixed(0)}/s, p50 ${pct(times, 50).toFixed(1)} ms, p99 ${pct(times, 99).toFixed(1)} ms`);
 } finally {
   await relay.stop();
+}
+
+/** The sequence number after the last event in a Get-Notifications answer. */
+function lastSeq(body: Buffer): number | undefined {
+  const events = decodeMessage(body)!.message.groups.filter((g) => g.tag === GROUP.eventNotification);
+  const last = events.at(-1)?.attributes.find((a) => a.name === 'notify-sequence-number')?.values[0]?.value;
+  return typeof last === 'number' ? last + 1 : undefined;
 }
