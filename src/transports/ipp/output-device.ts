@@ -1,5 +1,6 @@
 import type { Readable } from 'node:stream';
 import type { Device } from '../../domain/devices.js';
+import { RELAY } from '../../domain/principal.js';
 import { ippJobState, OPERATION, reportedState, STATUS } from '../../domain/ipp.js';
 import { GROUP, TAG, type IppAttribute, type IppGroup, type IppMessage } from '../../protocol/ipp/codec.js';
 import { ServiceError } from '../../services/kernel/errors.js';
@@ -149,7 +150,7 @@ export function outputDeviceOperations(print: PrintService): Map<number, (r: Dev
     }],
     /** Get-Jobs which-jobs=fetchable: the jobs waiting for this printer (newer ippproxy asks at start). */
     [OPERATION.getJobs, async (r) => {
-      const jobs = await print.waitingJobs(r.device, 0);
+      const jobs = await print.jobs(RELAY, { deviceId: r.device.id, states: ['pending', 'notified'], limit: 500 });
       const numbers = await print.jobNumbers(jobs.map((j) => j.id));
       return ok(jobs.filter((j) => numbers.has(j.id)).map((j) => ({ tag: GROUP.job, attributes: [...jobAttributes(madeJob(j, numbers.get(j.id)!), r), keyword('job-state-reasons', 'job-fetchable')] })));
     }],
