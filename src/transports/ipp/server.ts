@@ -7,8 +7,13 @@ import { decodeMessage, encodeMessage, GROUP, IppDecodeError, TAG, type IppAttri
 import type { AuthService } from '../../services/identity/auth.js';
 import { ServiceError } from '../../services/kernel/errors.js';
 import type { RateLimiter } from '../../services/kernel/rate-limit.js';
+import type { AccountService } from '../../services/identity/accounts.js';
+import type { StatusService } from '../../services/management/status.js';
 import type { PrintService } from '../../services/print/print.js';
+import type { PushService } from '../../services/push/push.js';
 import { charset, language, printerAttributes, requested, text } from './attributes.js';
+import { ICON_PATH, PRINTER_ICON } from './icon.js';
+import { identifyPrinter } from './identify.js';
 import { attr, documentAfter, IppError, jobOperations, type JobAnswer, type JobRequest } from './jobs.js';
 
 /** The most an IPP request's attributes may take; the document after them is not counted. */
@@ -23,10 +28,13 @@ const MAX_DRAIN = 8 * 1024 * 1024;
  * group with attributes-charset and attributes-natural-language first — before credentials are
  * asked for (libcups resends after a 401). Credentials are HTTP Basic: an API token as the
  * password, or a person's own; the printer is scoped as in the API (another account's is
- * client-error-not-found). So far: Get-Printer-Attributes, Validate-Job, Print-Job, Create-Job,
- * Send-Document, Close-Job, Get-Job-Attributes, Get-Jobs, Cancel-Job.
+ * client-error-not-found). Get-Printer-Attributes, Validate-Job, Print-Job, Create-Job,
+ * Send-Document, Close-Job, Get-Job-Attributes, Get-Jobs, Cancel-Job, Cancel-My-Jobs, Identify-Printer.
  */
-export async function ippRoutes(app: FastifyInstance, o: { auth: AuthService; print: PrintService; failures: RateLimiter; clock: Clock; startedAt: number; publicUrl?: string }): Promise<void> {
+export async function ippRoutes(
+  app: FastifyInstance,
+  o: { auth: AuthService; accounts: AccountService; print: PrintService; push: PushService; status: StatusService; failures: RateLimiter; clock: Clock; startedAt: number; publicUrl?: string },
+): Promise<void> {
   app.addContentTypeParser('application/ipp', (_request, payload, done) => done(null, payload));
   const jobs = jobOperations(o.print);
   const byCode = new Map<number, (r: JobRequest) => Promise<JobAnswer>>([
@@ -38,7 +46,11 @@ export async function ippRoutes(app: FastifyInstance, o: { auth: AuthService; pr
     [OPERATION.getJobAttributes, jobs.getJobAttributes],
     [OPERATION.getJobs, jobs.getJobs],
     [OPERATION.cancelJob, jobs.cancelJob],
+    [OPERATION.cancelMyJobs, jobs.cancelMyJobs],
+    [OPERATION.identifyPrinter, (r) => identifyPrinter(o.push, r)],
   ]);
+
+  app.get(ICON_PATH, { schema: { hide: true } }, async (_request, reply) => reply.type('image/png').header('cache-control', 'public, max-age=86400').send(PRINTER_ICON));
 
   app.post<{ Params: { printerId: string } }>(
     '/ipp/print/:printerId',
@@ -71,18 +83,24 @@ export async function ippRoutes(app: FastifyInstance, o: { auth: AuthService; pr
         const printerUri = `${request.protocol === 'https' ? 'ipps' : 'ipp'}://${request.headers.host ?? request.hostname}/ipp/print/${printer.device.id}`;
         const operation = byCode.get(m.code);
         if (operation) {
-          const r: JobRequest = { p, printerId: printer.device.id, printerUri, m, document: () => documentAfter(head.rest, body), upSince: o.startedAt, now: o.clock.now() };
+          const r: JobRequest = { p, printer: printer.device, printerId: printer.device.id, printerUri, m, document: () => documentAfter(head.rest, body), upSince: o.startedAt, now: o.clock.now() };
           const a = await operation(r);
           await drain(body);
           return answer(reply, m, a.status, a.message, a.groups);
         }
         if (m.code !== OPERATION.getPrinterAttributes) throw new IppError(STATUS.operationNotSupported, `operation 0x${m.code.toString(16).padStart(4, '0')} is not supported`);
+        const base = o.publicUrl ?? `${request.protocol}://${request.headers.host ?? request.hostname}`;
         const all = printerAttributes({
           ...printer,
           printerUri,
           secure: request.protocol === 'https',
-          moreInfo: `${o.publicUrl ?? `${request.protocol}://${request.headers.host ?? request.hostname}`}/devices/${printer.device.id}`,
+          moreInfo: `${base}/devices/${printer.device.id}`,
+          icon: `${base}${ICON_PATH}`,
+          organization: (await o.accounts.listAccounts(p)).find((a) => a.id === printer.device.accountId)?.name ?? printer.device.accountId,
+          queuedJobs: await o.print.queuedJobs(p, printer.device.id),
+          supplies: (await o.status.last(printer.device.id)).supplies,
           upSeconds: Math.round((o.clock.now() - o.startedAt) / 1000),
+          upSince: o.startedAt,
           now: new Date(o.clock.now()),
         });
         return answer(reply, m, STATUS.ok, 'successful-ok', [{ tag: GROUP.printer, attributes: requested(all, attr(m, GROUP.operation, 'requested-attributes')?.values.map((v) => String(v.value)) ?? null) }]);
