@@ -2,8 +2,6 @@ import { PassThrough, type Readable } from 'node:stream';
 import type { Device } from '../../domain/devices.js';
 import { ippJobState, STATUS } from '../../domain/ipp.js';
 import { checkTicket, FINISHED, isFinished, JOB_STATES, OPEN_JOB_SECONDS, type JobState, type OpenJob, type PrintJob } from '../../domain/print.js';
-
-const UNFINISHED = JOB_STATES.filter((s) => !FINISHED.includes(s));
 import { canSeeAccount as canSee, type Principal } from '../../domain/principal.js';
 import { GROUP, TAG, type IppAttribute, type IppGroup, type IppMessage, type IppValue } from '../../protocol/ipp/codec.js';
 import { ServiceError } from '../../services/kernel/errors.js';
@@ -46,6 +44,7 @@ const first = (m: IppMessage, name: string, group: number = GROUP.operation): Ip
 
 const QUALITY: Record<number, string> = { 3: 'draft', 4: 'normal', 5: 'high' };
 const QUALITY_ENUM: Record<string, number> = { draft: 3, normal: 4, high: 5 };
+const UNFINISHED = JOB_STATES.filter((s) => !FINISHED.includes(s));
 const TICKET = new Set(TICKET_ATTRIBUTES);
 /** Ticket attributes with more than one value. */
 const MANY_VALUED = new Set(['page-ranges']);
@@ -149,7 +148,7 @@ export function jobAttributes(v: JobView, r: Pick<JobRequest, 'printerUri' | 'up
   ];
 }
 
-/** Job description attributes (RFC 8011 §5.3); the rest of a job's are its template. */
+/** A job's template attributes (RFC 8011 §5.2); the rest of its attributes describe it (§5.3). */
 const JOB_TEMPLATE = new Set(['copies', 'sides', 'media', 'print-color-mode', 'print-quality', 'page-ranges']);
 
 /**
@@ -330,10 +329,12 @@ export function jobOperations(print: PrintService) {
       for (const o of chosen.open) await print.dropOpenJob(o);
       const failed: number[] = [];
       for (const j of chosen.made) {
-        const after = await print.cancel(r.p, j.id).catch((err: unknown) => {
-          if (err instanceof ServiceError && err.problem === 'conflict') return null; // it ended meanwhile
-          throw err;
-        });
+        const after = await refusalsAsIpp(() =>
+          print.cancel(r.p, j.id).catch((err: unknown) => {
+            if (err instanceof ServiceError && err.problem === 'conflict') return null; // it ended meanwhile
+            throw err;
+          }),
+        );
         if (after?.state === 'cancel-failed') failed.push(numbers.get(j.id)!);
       }
       if (failed.length) throw new IppError(STATUS.notPossible, `the printer could not cancel job ${failed.join(', ')} now (seed 002 C4); the others are canceled`);
