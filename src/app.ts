@@ -213,7 +213,7 @@ export async function buildApp({ config, services, runtime, metrics, logger }: A
 
   await app.register(printPageRoutes, { mail: runtime.mailPrint });
 
-  await app.register(ippRoutes, { auth: services.auth, print: runtime.print, failures, clock: services.ctx.clock, startedAt: services.ctx.clock.now(), publicUrl: config.publicUrl });
+  await app.register(ippRoutes, { auth: services.auth, accounts: services.accounts, print: runtime.print, push: runtime.push, status: runtime.status, failures, clock: services.ctx.clock, startedAt: services.ctx.clock.now(), publicUrl: config.publicUrl });
 
   await app.register(webRoutes, { kit: consoleKit(services.auth), services, parts: runtime, failures });
   return app;

@@ -1,8 +1,9 @@
 /**
- * IPP for clients (issue 16), first part: Get-Printer-Attributes against a relayed printer, with
- * Debian's ipptool running the test file CUPS ships, the header checks cupsd makes before asking
- * for credentials, HTTP Basic with an API token or a person's password, account scoping, and bad
- * input (truncated, malformed, huge, wrong version, unknown operation) answered with IPP statuses.
+ * IPP for clients (issue 16): a relayed printer against Debian's ipptool running the test files
+ * CUPS ships (ipp-everywhere.test among them), the header checks cupsd makes before asking for
+ * credentials, HTTP Basic with an API token or a person's password, account scoping, Cancel-My-Jobs,
+ * Identify-Printer, PWG Raster documents, and bad input (truncated, malformed, huge, wrong version,
+ * unknown operation) answered with IPP statuses.
  */
 import assert from 'node:assert/strict';
 import { execFile, execFileSync } from 'node:child_process';
@@ -10,9 +11,14 @@ import { request as httpsRequest } from 'node:https';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { OID, PrinterMib } from '../src/device/sim/printer-mib.js';
+import { VirtualPrinter } from '../src/device/sim/printer.js';
+import { VirtualDevice } from '../src/device/sim/virtual-device.js';
 import { decodeMessage, encodeMessage, GROUP, TAG, type IppAttribute, type IppMessage } from '../src/protocol/ipp/codec.js';
 import { ippRequest } from '../src/protocol/ipp/requests.js';
-import { adminToken, api, cli, cliJson, startRelay, tempDir, type RelayProcess } from './helpers/relay.js';
+import { onePagePdf } from './helpers/pdf.js';
+import { whitePwgRaster } from './helpers/pwg-raster.js';
+import { adminToken, api, cli, cliJson, startRelay, tempDir, until, type RelayProcess } from './helpers/relay.js';
 
 const ipptool = (uri: string, file: string, document?: string): Promise<string> =>
   new Promise((resolve) =>
@@ -37,6 +43,9 @@ const gpa = (requestId: number, o: { version?: [number, number]; code?: number; 
     ? encodeMessage({ version: { major: o.version?.[0] ?? 2, minor: o.version?.[1] ?? 0 }, code: o.code ?? 0x000b, requestId, groups: o.groups })
     : ippRequest(o.code ?? 0x000b, requestId, [PRINTER_URI, { name: 'requested-attributes', values: [{ tag: TAG.keyword, value: 'printer-is-accepting-jobs' }, { tag: TAG.keyword, value: 'printer-state' }] }], { major: o.version?.[0] ?? 2, minor: o.version?.[1] ?? 0 });
 const jobIdOf = (n: number): IppAttribute => ({ name: 'job-id', values: [{ tag: TAG.integer, value: n }] });
+const nameOf = (name: string, value: string): IppAttribute => ({ name, values: [{ tag: TAG.nameWithoutLanguage, value }] });
+const keywords = (name: string, ...v: string[]): IppAttribute => ({ name, values: v.map((value) => ({ tag: TAG.keyword, value })) });
+const jobIdIn = (m: IppMessage): number => m.groups.find((g) => g.tag === GROUP.job)!.attributes.find((a) => a.name === 'job-id')!.values[0]!.value as number;
 
 describe('IPP: a relayed printer for IPP clients (issue 16)', () => {
   let relay: RelayProcess;
@@ -100,7 +109,9 @@ describe('IPP: a relayed printer for IPP clients (issue 16)', () => {
     const n = jobId(created);
     const incoming = await status(await post(op(0x0009, 31, [jobIdOf(n)])));
     assert.deepEqual(incoming.groups.find((g) => g.tag === GROUP.job)!.attributes.find((a) => a.name === 'job-state-reasons')!.values[0]!.value, 'job-incoming');
-    const notLast = await status(await post(Buffer.concat([op(0x0006, 32, [jobIdOf(n)]), Buffer.from('%PDF-1.4\n%%EOF\n')])));
+    const noLast = await status(await post(Buffer.concat([op(0x0006, 32, [jobIdOf(n)]), Buffer.from('%PDF-1.4\n%%EOF\n')])));
+    assert.equal(noLast.code, 0x0400, 'last-document is required (RFC 8011 §4.3.1.1)');
+    const notLast = await status(await post(Buffer.concat([op(0x0006, 38, [jobIdOf(n), { name: 'last-document', values: [{ tag: TAG.boolean, value: false }] }]), Buffer.from('%PDF-1.4\n%%EOF\n')])));
     assert.equal(notLast.code, 0x0509, 'one document a job: last-document true');
     assert.equal((await status(await post(op(0x0008, 33, [jobIdOf(n)])))).code, 0x0000, 'cancelled while open');
     const late = op(0x0006, 34, [jobIdOf(n), { name: 'last-document', values: [{ tag: TAG.boolean, value: true }] }]);
@@ -151,6 +162,76 @@ describe('IPP: a relayed printer for IPP clients (issue 16)', () => {
     const acme = cliJson<{ token: string }>(relay.dataDir, ['token', 'create', '--account', 'default']).token;
     assert.equal((await status(await post(gpa(5), `Basic ${Buffer.from(`x:${acme}`).toString('base64')}`, other.deviceId))).code, 0x0406);
     assert.equal((await status(await post(gpa(6), undefined, 'dnosuchprinter'))).code, 0x0406);
+  });
+
+  it("Cancel-My-Jobs cancels the caller's unfinished jobs on this printer, those of job-ids only when given; another user's stay", async () => {
+    const pdf = onePagePdf();
+    const printAs = async (user: string, id: number) => jobIdIn(await status(await post(Buffer.concat([op(0x0002, id, [nameOf('requesting-user-name', user)]), pdf]))));
+    const state = async (n: number) =>
+      (await status(await post(op(0x0009, 400 + n, [jobIdOf(n), keywords('requested-attributes', 'job-state')])))).groups.find((g) => g.tag === GROUP.job)!.attributes.find((a) => a.name === 'job-state')!.values[0]!.value;
+    const [mine1, mine2, mine3, bobs] = [await printAs('carla', 40), await printAs('carla', 41), await printAs('carla', 42), await printAs('bob', 43)];
+    const open = jobIdIn(await status(await post(op(0x0005, 44, [nameOf('requesting-user-name', 'carla')]))));
+    const cancelMine = (id: number, extra: IppAttribute[] = []) => post(op(0x0039, id, [nameOf('requesting-user-name', 'carla'), ...extra]));
+
+    // job-ids naming another user's job: refused, nothing canceled.
+    const refused = await status(await cancelMine(45, [{ name: 'job-ids', values: [{ tag: TAG.integer, value: mine1 }, { tag: TAG.integer, value: bobs }] }]));
+    assert.equal(refused.code, 0x0404);
+    assert.deepEqual([await state(mine1), await state(bobs)], [3, 3], 'nothing canceled');
+    assert.equal((await status(await cancelMine(46, [{ name: 'job-ids', values: [{ tag: TAG.integer, value: 999_999 }] }]))).code, 0x0406, 'no such job');
+
+    // job-ids: only those.
+    assert.equal((await status(await cancelMine(47, [{ name: 'job-ids', values: [{ tag: TAG.integer, value: mine1 }] }]))).code, 0x0000);
+    assert.deepEqual([await state(mine1), await state(mine2)], [7, 3]);
+
+    // All the caller's: the rest of carla's, and her job still waiting for its document; bob's stays.
+    assert.equal((await status(await cancelMine(48))).code, 0x0000);
+    assert.deepEqual([await state(mine2), await state(mine3), await state(bobs)], [7, 7, 3]);
+    assert.equal((await status(await post(op(0x0009, 49, [jobIdOf(open)])))).code, 0x0406, 'the open job is dropped');
+    const jobs = (await api(relay.url, `/api/v1/jobs?printerId=${printer.deviceId}`, { token: admin })).body.items as { state: string; createdBy: string }[];
+    assert.deepEqual(jobs.filter((j) => j.createdBy.startsWith('bob ')).map((j) => j.state), ['pending']);
+    assert.ok(jobs.filter((j) => j.createdBy.startsWith('carla ')).every((j) => j.state === 'canceled'));
+    await post(op(0x0008, 50, [jobIdOf(bobs)]));
+  });
+
+  it('answers Identify-Printer for a printer without a session with server-error-service-unavailable', async () => {
+    const m = await status(await post(op(0x003c, 51, [keywords('identify-actions', 'display')])));
+    assert.equal(m.code, 0x0502);
+    assert.match(String(m.groups[0]!.attributes.find((a) => a.name === 'status-message')!.values[0]!.value), /offline/);
+  });
+
+  it('takes a PWG Raster document (sniffed by its sync word too) and refuses image/urf, which it does not handle', async () => {
+    const raster = whitePwgRaster();
+    const format = (f: string): IppAttribute => ({ name: 'document-format', values: [{ tag: TAG.mimeMediaType, value: f }] });
+    const named = jobIdIn(await status(await post(Buffer.concat([op(0x0002, 60, [format('image/pwg-raster')]), raster]))));
+    const sniffed = jobIdIn(await status(await post(Buffer.concat([op(0x0002, 61, [format('application/octet-stream')]), raster]))));
+    const jobs = (await api(relay.url, `/api/v1/jobs?printerId=${printer.deviceId}`, { token: admin })).body.items as { jobId: string; documentType: string; documentSize: number }[];
+    assert.deepEqual(jobs.slice(0, 2).map((j) => [j.documentType, j.documentSize]), [['image/pwg-raster', raster.length], ['image/pwg-raster', raster.length]]);
+    const doc = await fetch(`${relay.url}/device/v1/jobs/${jobs[0]!.jobId}/document`, { headers: { authorization: `Bearer ${printer.token}` } });
+    assert.ok(Buffer.from(await doc.arrayBuffer()).equals(raster), 'the printer gets the raster as sent');
+    const before = jobs.length;
+    assert.equal((await status(await post(Buffer.concat([op(0x0002, 62, [format('image/urf')]), raster])))).code, 0x040a);
+    assert.equal((await api(relay.url, `/api/v1/jobs?printerId=${printer.deviceId}`, { token: admin })).body.items.length, before, 'no job made');
+    for (const [i, n] of [named, sniffed].entries()) await post(op(0x0008, 63 + i, [jobIdOf(n)]));
+  });
+
+  it('describes what it does: page-ranges reach the ticket, overrides are named as ignored, queued-job-count counts, the icon is a PNG', async () => {
+    const described = async () =>
+      Object.fromEntries((await status(await post(op(0x000b, 70)))).groups.find((g) => g.tag === GROUP.printer)!.attributes.map((a) => [a.name, a.values.map((v) => v.value)]));
+    const before = await described();
+    assert.match(String(before['printer-device-id']![0]), /^MFG:Unknown;MDL:MP C3004;CMD:PDF,PWGRaster,JPEG,PNG,TXT;SN:IPP-1;$/);
+    assert.deepEqual(before['job-creation-attributes-supported'], ['copies', 'media', 'page-ranges', 'print-color-mode', 'print-quality', 'sides']);
+    const ranges: IppAttribute = { name: 'page-ranges', values: [{ tag: TAG.rangeOfInteger, value: { lower: 1, upper: 1 } }, { tag: TAG.rangeOfInteger, value: { lower: 3, upper: 4 } }] };
+    const overrides: IppAttribute = { name: 'overrides', values: [{ tag: TAG.begCollection, value: [{ name: 'pages', values: [{ tag: TAG.rangeOfInteger, value: { lower: 1, upper: 1 } }] }] }] };
+    const printed = await status(await post(Buffer.concat([encodeMessage({ version: { major: 2, minor: 0 }, code: 0x0002, requestId: 71, groups: [{ tag: GROUP.operation, attributes: [CHARSET, LANGUAGE, PRINTER_URI] }, { tag: GROUP.job, attributes: [ranges, overrides] }] }), onePagePdf()])));
+    assert.equal(printed.code, 0x0001, 'overrides ignored, and said so');
+    assert.deepEqual(printed.groups.find((g) => g.tag === GROUP.unsupported)!.attributes.map((a) => a.name), ['overrides']);
+    const job = (await api(relay.url, `/api/v1/jobs?printerId=${printer.deviceId}`, { token: admin })).body.items[0] as { jobId: string; ticket: Record<string, unknown> };
+    assert.deepEqual(job.ticket['page-ranges'], [[1, 1], [3, 4]], 'the printer is given the ranges');
+    assert.equal((await described())['queued-job-count']![0], (before['queued-job-count']![0] as number) + 1);
+    const icon = await fetch(String(before['printer-icons']![0]));
+    assert.equal(icon.headers.get('content-type'), 'image/png');
+    assert.deepEqual([...Buffer.from(await icon.arrayBuffer()).subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+    await post(op(0x0008, 72, [jobIdOf(jobIdIn(printed))]));
   });
 
   it('answers bad input with IPP statuses and stays healthy: truncated, malformed, huge, wrong version, unknown operation, wrong charset', async () => {
@@ -216,6 +297,86 @@ describe('IPP over TLS: ipps:// when the relay serves HTTPS (--tls-cert)', () =>
       assert.equal(printed.code, 0x0506, 'authenticated over TLS, and refused as the printer has not said it accepts jobs');
     } finally {
       await relay.stop();
+    }
+  });
+});
+
+describe('IPP Everywhere (PWG 5100.14): ipp-everywhere.test, Identify-Printer with a device online', () => {
+  let relay: RelayProcess;
+  let admin: string;
+  let printer: VirtualPrinter;
+  let mfp: VirtualDevice;
+  let mib: PrinterMib;
+  let printerId: string;
+  let mfpId: string;
+
+  before(async () => {
+    relay = await startRelay();
+    admin = adminToken(relay.dataDir);
+    const p = cliJson<{ deviceId: string; jid: string; token: string }>(relay.dataDir, ['device', 'add', '--serial', 'EVERYWHERE-1', '--model', 'MP C3004']);
+    printerId = p.deviceId;
+    printer = new VirtualPrinter({ relayUrl: relay.url, domain: 'fleetrelay.local', credentials: p, pageMs: 5 });
+    await printer.start();
+    const m = cliJson<{ deviceId: string; jid: string; token: string }>(relay.dataDir, ['device', 'add', '--serial', 'EVERYWHERE-MFP', '--model', 'MFC-L2750']);
+    mfpId = m.deviceId;
+    mib = new PrinterMib({ model: 'MFC-L2750', serial: 'EVERYWHERE-MFP' });
+    mfp = new VirtualDevice({ relayUrl: relay.url, domain: 'fleetrelay.local', credentials: m, mib });
+    await mfp.start();
+    await until('both online', async () => {
+      const online = await Promise.all([printerId, mfpId].map(async (id) => (await api(relay.url, `/api/v1/devices/${id}`, { token: admin })).body.online));
+      return online.every(Boolean) ? true : undefined;
+    });
+  });
+  after(async () => {
+    await printer.stop().catch(() => undefined);
+    await mfp.stop().catch(() => undefined);
+    await relay.stop();
+  });
+
+  const uri = (id: string) => `ipp://anna:${encodeURIComponent(admin)}@${new URL(relay.url).host}/ipp/print/${id}`;
+  const post = (id: string, body: Buffer) =>
+    fetch(`${relay.url}/ipp/print/${id}`, { method: 'POST', headers: { 'content-type': 'application/ipp', authorization: `Basic ${Buffer.from(`anna:${admin}`).toString('base64')}` }, body: new Uint8Array(body) });
+  const message = async (r: Response) => decodeMessage(Buffer.from(await r.arrayBuffer()))!.message;
+  const displayed = (): string => {
+    const o = mib.get([OID.prtConsoleDisplayBufferText])[0]!;
+    return 'value' in o ? o.value : o.error;
+  };
+
+  it("passes CUPS's ipp-everywhere.test (with ipp-1.1 and ipp-2.0) printing a real PDF; the printer prints the jobs", async () => {
+    const pdf = join(tempDir(), 'page.pdf');
+    writeFileSync(pdf, onePagePdf());
+    const out = await ipptool(uri(printerId), `${TESTS}/ipp-everywhere.test`, pdf);
+    passed(out);
+    for (const name of ['PWG 5100.14 section 5.1/5.2 - Required Operations and Attributes', 'PWG 5100.12 section 6.2 - Required Printer Description Attributes', 'Get-Job-Attributes Until Job Complete', 'RFC 8011 section 4.2.5: Get-Printer-Attributes Operation (default)'])
+      assert.match(out, new RegExp(`${name.slice(0, 60).replace(/[.()/]/g, '\\$&')}.*\\[PASS\\]`), `${name} ran and passed`);
+    await until('the printer prints what ipptool sent and did not cancel', () => (printer.printed.length >= 2 ? true : undefined));
+  });
+
+  it("passes CUPS's identify-printer.test: the device shows a message on its display (a SET of prtConsoleDisplayBufferText)", async () => {
+    passed(await ipptool(uri(mfpId), `${TESTS}/identify-printer.test`));
+    assert.equal(displayed(), 'This is MFC-L2750 EVERYWHERE-MFP', 'sound asked: displayed instead');
+    const asked = await message(await post(mfpId, ippRequest(0x003c, 2, [{ name: 'printer-uri', values: [{ tag: TAG.uri, value: uri(mfpId) }] }, keywords('identify-actions', 'display'), { name: 'message', values: [{ tag: TAG.textWithoutLanguage, value: 'Pick me up, Anna' }] }])));
+    assert.equal(asked.code, 0x0000);
+    assert.equal(displayed(), 'Pick me up, Anna');
+  });
+
+  it('answers Identify-Printer with client-error-not-possible, showing nothing, when the device refuses to write its display', async () => {
+    /** A device whose console display is read-only: it refuses every SET. */
+    class ReadOnlyMib extends PrinterMib {
+      override set(objects: Parameters<PrinterMib['set']>[0]): ReturnType<PrinterMib['set']> {
+        return objects.map((o) => ({ oid: o.oid, error: 'notWritable' as const }));
+      }
+    }
+    const c = cliJson<{ deviceId: string; jid: string; token: string }>(relay.dataDir, ['device', 'add', '--serial', 'NO-DISPLAY', '--model', 'MFC-L2750']);
+    const device = new VirtualDevice({ relayUrl: relay.url, domain: 'fleetrelay.local', credentials: c, mib: new ReadOnlyMib({ model: 'MFC-L2750', serial: 'NO-DISPLAY' }) });
+    await device.start();
+    try {
+      await until('online', async () => ((await api(relay.url, `/api/v1/devices/${c.deviceId}`, { token: admin })).body.online ? true : undefined));
+      const m = await message(await post(c.deviceId, ippRequest(0x003c, 4, [{ name: 'printer-uri', values: [{ tag: TAG.uri, value: uri(c.deviceId) }] }])));
+      assert.equal(m.code, 0x0404);
+      assert.match(String(m.groups[0]!.attributes.find((a) => a.name === 'status-message')!.values[0]!.value), /cannot show a message on its display.*notWritable/);
+    } finally {
+      await device.stop();
     }
   });
 });

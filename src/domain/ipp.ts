@@ -14,6 +14,7 @@ export const OPERATION = {
   getJobAttributes: 0x0009,
   getJobs: 0x000a,
   getPrinterAttributes: 0x000b,
+  cancelMyJobs: 0x0039,
   closeJob: 0x003b,
   identifyPrinter: 0x003c,
   // An output device's operations (PWG 5100.18 INFRA; RFC 3995/3996 subscriptions and ippget)
@@ -45,6 +46,7 @@ export const STATUS = {
   requestEntityTooLarge: 0x0409,
   internalError: 0x0500,
   operationNotSupported: 0x0501,
+  serviceUnavailable: 0x0502,
   versionNotSupported: 0x0503,
   multipleDocumentJobsNotSupported: 0x0509,
   notAcceptingJobs: 0x0506,

@@ -20,7 +20,12 @@ export interface Ticket {
   'print-color-mode': 'color' | 'monochrome' | 'auto';
   'print-quality': 'draft' | 'normal' | 'high';
   sides: 'one-sided' | 'two-sided-long-edge' | 'two-sided-short-edge';
+  /** Pages to print, as ascending, non-overlapping [first, last] ranges from 1; absent: all. */
+  'page-ranges'?: [number, number][];
 }
+
+/** Most page ranges a ticket may carry. */
+export const MAX_PAGE_RANGES = 32;
 
 export const DEFAULT_TICKET: Ticket = { copies: 1, media: 'iso_a4_210x297mm', 'print-color-mode': 'auto', 'print-quality': 'normal', sides: 'one-sided' };
 
@@ -48,6 +53,12 @@ export function checkTicket(t: Record<string, unknown>): Ticket | string {
         if (!['one-sided', 'two-sided-long-edge', 'two-sided-short-edge'].includes(v as string)) return 'sides is one-sided, two-sided-long-edge or two-sided-short-edge';
         out.sides = v as Ticket['sides'];
         break;
+      case 'page-ranges': {
+        const ranges = pageRanges(v);
+        if (typeof ranges === 'string') return ranges;
+        out['page-ranges'] = ranges;
+        break;
+      }
       default:
         return `unknown ticket attribute ${k.slice(0, 40)}`;
     }
@@ -55,13 +66,29 @@ export function checkTicket(t: Record<string, unknown>): Ticket | string {
   return out;
 }
 
-export type DocumentType = 'application/pdf' | 'image/jpeg' | 'image/png' | 'text/plain';
+/** page-ranges as IPP has them (RFC 8011 §5.2.7): 1 to MAX_PAGE_RANGES ranges, ascending and apart, pages from 1. */
+function pageRanges(v: unknown): [number, number][] | string {
+  const problem = `page-ranges is 1–${MAX_PAGE_RANGES} ascending, non-overlapping [first, last] page ranges, pages from 1`;
+  if (!Array.isArray(v) || v.length === 0 || v.length > MAX_PAGE_RANGES) return problem;
+  const out: [number, number][] = [];
+  for (const r of v) {
+    if (!Array.isArray(r) || r.length !== 2 || !r.every((n) => Number.isInteger(n) && n >= 1 && n <= 1_000_000)) return problem;
+    const [first, last] = r as [number, number];
+    if (first > last || (out.length > 0 && first <= out[out.length - 1]![1])) return problem;
+    out.push([first, last]);
+  }
+  return out;
+}
+
+export type DocumentType = 'application/pdf' | 'image/jpeg' | 'image/png' | 'image/pwg-raster' | 'text/plain';
 
 /** What a document is, from its first bytes; null if not something we print. */
 export function sniffDocument(head: Buffer): DocumentType | null {
   if (head.subarray(0, 5).toString('latin1') === '%PDF-') return 'application/pdf';
   if (head[0] === 0xff && head[1] === 0xd8 && head[2] === 0xff) return 'image/jpeg';
   if (head.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]))) return 'image/png';
+  // PWG 5102.4: the sync word, then the first page's header (whose first field is "PwgRaster").
+  if (head.subarray(0, 4).toString('latin1') === 'RaS2') return 'image/pwg-raster';
   if (head.length > 0 && !head.includes(0) && isUtf8Prefix(head)) return 'text/plain';
   return null;
 }

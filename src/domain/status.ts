@@ -72,6 +72,14 @@ export const SYSTEM_OID = {
   sysLocation: '1.3.6.1.2.1.1.6.0',
 } as const;
 
+/**
+ * The first line of a printer's console display (Printer MIB prtConsoleDisplayBufferText, RFC 3805
+ * §2.2.10, read-write): what the relay writes there is how a device shows which one it is.
+ */
+export const CONSOLE_DISPLAY_OID = '1.3.6.1.2.1.43.16.5.1.2.1.1';
+/** Characters a display line takes (the MIB allows 255 octets; a console shows far fewer). */
+export const CONSOLE_DISPLAY_CHARS = 64;
+
 export const STATUS_OID = {
   hrDeviceStatus: '1.3.6.1.2.1.25.3.2.1.5.1',
   hrPrinterStatus: '1.3.6.1.2.1.25.3.5.1.1.1',

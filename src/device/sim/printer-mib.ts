@@ -1,11 +1,11 @@
 import type { ResultObject, SmiType, TypedValue } from '../../domain/push.js';
 import { valueProblem } from '../../domain/push.js';
-import { STATUS_OID, SYSTEM_OID } from '../../domain/status.js';
+import { CONSOLE_DISPLAY_OID, STATUS_OID, SYSTEM_OID } from '../../domain/status.js';
 
 /**
  * A simulated Printer MIB (RFC 3805) with the Host Resources and system groups: what a virtual
- * MFP reads or changes when it answers a GET/SET (seed 000 S261). sysContact, sysName and
- * sysLocation are writable; everything else is read-only. Values change as the device "prints".
+ * MFP reads or changes when it answers a GET/SET (seed 000 S261). sysContact, sysName,
+ * sysLocation and the console display's line are writable; everything else is read-only. Values change as the device "prints".
  */
 interface Entry {
   type: SmiType;
@@ -19,6 +19,7 @@ export const OID = {
   sysUpTime: '1.3.6.1.2.1.1.3.0',
   ...SYSTEM_OID,
   ...STATUS_OID,
+  prtConsoleDisplayBufferText: CONSOLE_DISPLAY_OID,
   alert: (col: number, i: number) => `1.3.6.1.2.1.43.18.1.1.${col}.1.${i}`,
 } as const;
 
@@ -48,6 +49,7 @@ export class PrinterMib {
     rw(OID.sysContact, 'string', '');
     rw(OID.sysName, 'string', o.serial);
     rw(OID.sysLocation, 'string', '');
+    rw(OID.prtConsoleDisplayBufferText, 'string', 'Ready');
     ro(OID.hrDeviceStatus, 'integer', 2); // running
     ro(OID.hrPrinterStatus, 'integer', 3); // idle
     ro(OID.hrPrinterDetectedErrorState, 'octets', '0000');

@@ -231,14 +231,14 @@ export class VirtualPrinter {
     const c: Current = { jobId, phase: 'downloading', download: null, stop: false, wake: null };
     this.current = c;
     try {
-      const copies = await this.copies(jobId);
+      const { copies, ranges } = await this.ticket(jobId);
       const doc = await this.download(c);
       if (c.stop) return;
       c.phase = 'printing';
       await this.report(jobId, 'processing');
       if (this.status !== 'printing') await this.setState({ status: 'printing' }).catch(() => undefined);
       // A PDF's page objects; for other documents (and PDFs we cannot read) a page per 4 KiB.
-      const pages = doc.pdfPages || Math.max(1, Math.ceil(doc.bytes / 4096));
+      const pages = pagesIn(doc.pdfPages || Math.max(1, Math.ceil(doc.bytes / 4096)), ranges);
       const sheets = pages * copies;
       let used = 0;
       for (let p = 0; p < sheets && !c.stop; p++) {
@@ -282,12 +282,13 @@ export class VirtualPrinter {
     return true;
   }
 
-  /** The job's ticket says how many copies (seed 002 S302: the printer fetches the job information first). */
-  private async copies(jobId: string): Promise<number> {
+  /** The job's ticket says how many copies, and which pages (seed 002 S302: the printer fetches the job information first). */
+  private async ticket(jobId: string): Promise<{ copies: number; ranges: [number, number][] | null }> {
     const res = await fetch(`${this.o.relayUrl}${jobHref(jobId)}`, { headers: { authorization: `Bearer ${this.o.credentials.token}` }, signal: AbortSignal.timeout(10_000) });
     if (res.status !== 200) throw new Error(`job information: HTTP ${res.status}`);
-    const copies = ((await res.json()) as { ticket?: { copies?: unknown } }).ticket?.copies;
-    return Number.isInteger(copies) && (copies as number) > 0 ? (copies as number) : 1;
+    const t = ((await res.json()) as { ticket?: { copies?: unknown; 'page-ranges'?: unknown } }).ticket;
+    const copies = Number.isInteger(t?.copies) && (t!.copies as number) > 0 ? (t!.copies as number) : 1;
+    return { copies, ranges: Array.isArray(t?.['page-ranges']) ? (t['page-ranges'] as [number, number][]) : null };
   }
 
   private download(c: Current): Promise<{ bytes: number; pdfPages: number }> {
@@ -326,6 +327,12 @@ export class VirtualPrinter {
 }
 
 /** "1 page", "3 pages", "6 pages (3 pages × 2 copies)". */
+/** Pages of a `pages`-page document within the ticket's page-ranges (all of them without ranges). */
+export function pagesIn(pages: number, ranges: [number, number][] | null): number {
+  if (!ranges) return pages;
+  return ranges.reduce((n, [first, last]) => n + Math.max(0, Math.min(last, pages) - first + 1), 0);
+}
+
 export function pagesPrinted(pages: number, copies: number): string {
   const n = (k: number, one: string, many: string): string => `${k} ${k === 1 ? one : many}`;
   return copies === 1 ? n(pages, 'page', 'pages') : `${n(pages * copies, 'page', 'pages')} (${n(pages, 'page', 'pages')} × ${n(copies, 'copy', 'copies')})`;

@@ -55,6 +55,11 @@ export class AccountService {
     return next;
   }
 
+  /** An account by its ID, unscoped: for what the relay says of a printer (IPP's printer-organization). */
+  account(id: string): Promise<Account | null> {
+    return this.ctx.store.accounts.get(id);
+  }
+
   async listAccounts(p: Principal): Promise<Account[]> {
     const all = await this.ctx.store.accounts.list();
     return all.filter((a) => canSeeAccount(p, a.id));

@@ -3,6 +3,7 @@ import type { Readable } from 'node:stream';
 import { CANCEL_ID_PREFIX } from '../../domain/messages.js';
 import { accountScope, actorName, canSeeAccount, type Principal } from '../../domain/principal.js';
 import {
+  JOB_STATES,
   OPEN_JOB_SECONDS,
   cancelResult,
   checkTicket,
@@ -232,6 +233,19 @@ export class PrintService {
     const job = Number.isSafeInteger(n) && n > 0 ? await this.ctx.store.print.jobByNumber(n) : null;
     if (!job || !canSeeAccount(p, job.accountId)) throw notFound(`job ${n}`);
     return job;
+  }
+
+  /** A printer's jobs not finished, and those still waiting for their document (IPP queued-job-count). */
+  async queuedJobs(p: Principal, deviceId: string): Promise<number> {
+    const device = await this.devices.get(p, deviceId);
+    const states = JOB_STATES.filter((s) => !isFinished(s));
+    let n = (await this.ctx.store.print.openJobs(device.id, 10_000)).length;
+    for (let cursor: string | undefined; ; ) {
+      const page = await this.ctx.store.print.jobs({ deviceId: device.id, states, cursor, limit: 500 });
+      n += page.length;
+      if (page.length < 500) return n;
+      cursor = page[page.length - 1]!.id;
+    }
   }
 
   /** Jobs' numbers (IPP's job-id), by job ID. */

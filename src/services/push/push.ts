@@ -2,6 +2,7 @@ import { isOid, MAX_OBJECTS, isSmiType, refusedObject, answersRequest, valueProb
 import { canSeeAccount, type Principal } from '../../domain/principal.js';
 import type { QueuedRequest } from '../../domain/push.js';
 import { base32 } from '../../domain/identifiers.js';
+import { CONSOLE_DISPLAY_CHARS, CONSOLE_DISPLAY_OID } from '../../domain/status.js';
 import { NodeLost, type DeviceSessions } from '../../sessions/device-sessions.js';
 import { DeviceTimers } from '../../sessions/device-timers.js';
 import type { ServiceContext } from '../kernel/context.js';
@@ -94,6 +95,16 @@ export class PushService {
         error: refused.error,
       });
     return result;
+  }
+
+  /**
+   * Shows `message` on the device's console (a SET of prtConsoleDisplayBufferText over its
+   * session): how the relay makes a device identify itself (IPP Identify-Printer, action display).
+   * Offline: device-offline at once; no answer in `timeoutSeconds`: device-timeout; refused: device-error.
+   */
+  async display(p: Principal, deviceId: string, message: string, timeoutSeconds: number): Promise<void> {
+    const line = message.replace(/[^\x20-\x7e]/g, ' ').slice(0, CONSOLE_DISPLAY_CHARS);
+    await this.set(p, deviceId, [{ oid: CONSOLE_DISPLAY_OID, type: 'string', value: line }], { timeoutSeconds });
   }
 
   /**

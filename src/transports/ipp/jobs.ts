@@ -1,11 +1,13 @@
 import { PassThrough, type Readable } from 'node:stream';
+import type { Device } from '../../domain/devices.js';
 import { ippJobState, STATUS } from '../../domain/ipp.js';
-import { checkTicket, isFinished, OPEN_JOB_SECONDS, type JobState, type OpenJob, type PrintJob } from '../../domain/print.js';
+import { checkTicket, FINISHED, isFinished, JOB_STATES, OPEN_JOB_SECONDS, type JobState, type OpenJob, type PrintJob } from '../../domain/print.js';
 import { canSeeAccount as canSee, type Principal } from '../../domain/principal.js';
 import { GROUP, TAG, type IppAttribute, type IppGroup, type IppMessage, type IppValue } from '../../protocol/ipp/codec.js';
 import { ServiceError } from '../../services/kernel/errors.js';
 import type { PrintService } from '../../services/print/print.js';
-import { DOCUMENT_FORMATS, enumeration, integer, keyword, nameAttr, text, uri } from './attributes.js';
+import { actorName } from '../../domain/principal.js';
+import { DOCUMENT_FORMATS, enumeration, integer, keyword, nameAttr, text, TICKET_ATTRIBUTES, uri } from './attributes.js';
 
 /** Why a request gets an IPP error status, not an answer. */
 export class IppError extends Error {
@@ -20,6 +22,7 @@ export class IppError extends Error {
 /** What a job operation works with: who asks, for which printer, the request, and its document. */
 export interface JobRequest {
   p: Principal;
+  printer: Device;
   printerId: string;
   printerUri: string;
   m: IppMessage;
@@ -42,8 +45,11 @@ export const attr = (m: IppMessage, group: number, name: string): IppAttribute |
 const first = (m: IppMessage, name: string, group: number = GROUP.operation): IppValue | undefined => attr(m, group, name)?.values[0];
 
 const QUALITY: Record<number, string> = { 3: 'draft', 4: 'normal', 5: 'high' };
-/** The job template attributes the relay's ticket carries (seed 002's print settings). */
-const TICKET = new Set(['copies', 'sides', 'print-color-mode', 'print-quality', 'media']);
+const QUALITY_ENUM: Record<string, number> = { draft: 3, normal: 4, high: 5 };
+const UNFINISHED = JOB_STATES.filter((s) => !FINISHED.includes(s));
+const TICKET = new Set(TICKET_ATTRIBUTES);
+/** Ticket attributes with more than one value. */
+const MANY_VALUED = new Set(['page-ranges']);
 
 /**
  * The ticket from a request's job attributes; those the relay does not carry are named, and
@@ -54,11 +60,19 @@ export function ticketOf(m: IppMessage): { ticket: Record<string, unknown>; igno
   const ignored: string[] = [];
   for (const a of m.groups.find((g) => g.tag === GROUP.job)?.attributes ?? []) {
     const v = a.values[0]!;
-    if (!TICKET.has(a.name) || a.values.length !== 1) ignored.push(a.name);
+    if (!TICKET.has(a.name) || (a.values.length !== 1 && !MANY_VALUED.has(a.name))) ignored.push(a.name);
+    else if (a.name === 'page-ranges') ticket[a.name] = a.values.map(rangeOf);
     else if (a.name === 'print-quality') ticket[a.name] = QUALITY[v.value as number] ?? String(v.value);
     else ticket[a.name] = v.value;
   }
   return { ticket, ignored };
+}
+
+/** A rangeOfInteger as [lower, upper]; anything else as null (the ticket check refuses it). */
+function rangeOf(v: IppValue): [number, number] | null {
+  if (v.tag !== TAG.rangeOfInteger) return null;
+  const { lower, upper } = v.value as { lower: number; upper: number };
+  return [lower, upper];
 }
 
 /** IPP job-state-reasons of a relay job. */
@@ -122,12 +136,34 @@ export function jobAttributes(v: JobView, r: Pick<JobRequest, 'printerUri' | 'up
     integer('time-at-creation', since(v.createdAt)),
     v.completedAt === null ? { name: 'time-at-completed', values: [{ tag: TAG.noValue, value: null }] } : integer('time-at-completed', since(v.completedAt)),
     { name: 'date-time-at-creation', values: [{ tag: TAG.dateTime, value: new Date(v.createdAt) }] },
+    // The relay keeps when a job was made and when it ended, not when the printer started on it.
+    { name: 'time-at-processing', values: [{ tag: TAG.noValue, value: null }] },
+    v.completedAt === null ? { name: 'date-time-at-completed', values: [{ tag: TAG.noValue, value: null }] } : { name: 'date-time-at-completed', values: [{ tag: TAG.dateTime, value: new Date(v.completedAt) }] },
     integer('job-printer-up-time', since(r.now)),
     integer('copies', v.ticket.copies),
     keyword('sides', v.ticket.sides),
     keyword('media', v.ticket.media),
+    keyword('print-color-mode', v.ticket['print-color-mode']),
+    enumeration('print-quality', QUALITY_ENUM[v.ticket['print-quality']] ?? 4),
+    ...(v.ticket['page-ranges'] ? [{ name: 'page-ranges', values: v.ticket['page-ranges'].map(([lower, upper]) => ({ tag: TAG.rangeOfInteger, value: { lower, upper } })) }] : []),
     text('job-state-message', v.message),
   ];
+}
+
+/** A job's template attributes (RFC 8011 §5.2); the rest of its attributes describe it (§5.3). */
+const JOB_TEMPLATE = new Set(['copies', 'sides', 'media', 'print-color-mode', 'print-quality', 'page-ranges']);
+
+/**
+ * What a job operation's requested-attributes asks for (RFC 8011 §4.3.4.1): names, or the groups
+ * `all`, `job-description`, `job-template`; none asked is `byDefault` (Get-Jobs: job-id and job-uri).
+ */
+export function requestedJob(all: IppAttribute[], asked: string[] | null, byDefault: string[] | 'all'): IppAttribute[] {
+  const names = asked ?? (byDefault === 'all' ? ['all'] : byDefault);
+  if (names.includes('all')) return all;
+  const wanted = new Set(names);
+  return all.filter(
+    (a) => wanted.has(a.name) || a.name === 'job-id' || a.name === 'job-uri' || (wanted.has('job-template') && JOB_TEMPLATE.has(a.name)) || (wanted.has('job-description') && !JOB_TEMPLATE.has(a.name)),
+  );
 }
 
 /** IPP status of a service's refusal. */
@@ -186,6 +222,9 @@ export function jobOperations(print: PrintService) {
     const n = (await print.jobNumbers([j.id])).get(j.id)!;
     return { tag: GROUP.job, attributes: jobAttributes(madeJob(j, n), r) };
   };
+  const asked = (r: JobRequest): string[] | null => attr(r.m, GROUP.operation, 'requested-attributes')?.values.map((v) => String(v.value)) ?? null;
+  /** Who asks: the user the client names, else the API actor; their jobs are those made under that name. */
+  const caller = (r: JobRequest): string => user(r) ?? actorName(r.p);
 
   return {
     async validateJob(r: JobRequest): Promise<JobAnswer> {
@@ -222,7 +261,9 @@ export function jobOperations(print: PrintService) {
         if (made?.deviceId === r.printerId) throw new IppError(STATUS.multipleDocumentJobsNotSupported, `job ${n} has its document already: one document a job`);
         throw new IppError(STATUS.notFound, `no job ${n} waiting for its document on this printer (one is kept ${OPEN_JOB_SECONDS} s)`);
       }
-      if (first(r.m, 'last-document')?.value !== true) throw new IppError(STATUS.multipleDocumentJobsNotSupported, 'one document a job: send it with last-document true');
+      const last = first(r.m, 'last-document');
+      if (last?.tag !== TAG.boolean) throw new IppError(STATUS.badRequest, 'give last-document (a boolean)');
+      if (last.value !== true) throw new IppError(STATUS.multipleDocumentJobsNotSupported, 'one document a job: send it with last-document true');
       const job = await refusalsAsIpp(() => print.complete(r.p, o, r.document()));
       return answerWith([], [await described(r, job)]);
     },
@@ -237,8 +278,8 @@ export function jobOperations(print: PrintService) {
     async getJobAttributes(r: JobRequest): Promise<JobAnswer> {
       const n = jobNumber(r.m);
       const o = await print.openJob(r.p, n);
-      if (o && o.deviceId === r.printerId) return answerWith([], [{ tag: GROUP.job, attributes: jobAttributes(openJob(o), r) }]);
-      return answerWith([], [await described(r, await jobOn(r, n))]);
+      const g = o && o.deviceId === r.printerId ? { tag: GROUP.job, attributes: jobAttributes(openJob(o), r) } : await described(r, await jobOn(r, n));
+      return answerWith([], [{ tag: g.tag, attributes: requestedJob(g.attributes, asked(r), 'all') }]);
     },
 
     async getJobs(r: JobRequest): Promise<JobAnswer> {
@@ -251,9 +292,10 @@ export function jobOperations(print: PrintService) {
       const open = which === 'completed' ? [] : (await print.openJobs(r.printerId, limit)).filter((o) => canSee(r.p, o.accountId) && wanted(o));
       const jobs = (await print.jobs(r.p, { deviceId: r.printerId, limit: 500 })).filter((j) => (which === 'all' || (which === 'completed') === isFinished(j.state)) && wanted(j));
       const numbers = await print.jobNumbers(jobs.map((j) => j.id));
+      const shown = (all: IppAttribute[]): IppGroup => ({ tag: GROUP.job, attributes: requestedJob(all, asked(r), ['job-id', 'job-uri']) });
       const groups: IppGroup[] = [
-        ...open.map((o) => ({ tag: GROUP.job, attributes: jobAttributes(openJob(o), r) })),
-        ...jobs.filter((j) => numbers.has(j.id)).map((j) => ({ tag: GROUP.job, attributes: jobAttributes(madeJob(j, numbers.get(j.id)!), r) })),
+        ...open.map((o) => shown(jobAttributes(openJob(o), r))),
+        ...jobs.filter((j) => numbers.has(j.id)).map((j) => shown(jobAttributes(madeJob(j, numbers.get(j.id)!), r))),
       ];
       return answerWith([], groups.slice(0, limit));
     },
@@ -268,7 +310,47 @@ export function jobOperations(print: PrintService) {
       if (after.state === 'cancel-failed') throw new IppError(STATUS.notPossible, 'the printer could not cancel it now (seed 002 C4); its data is kept until it reports the job done');
       return answerWith([], []);
     },
+
+    /**
+     * Cancel-My-Jobs (PWG 5100.11 §4.2): the caller's not-completed jobs on this printer, or those of
+     * `job-ids` — every one checked before any is touched — each by seed 002's table as Cancel-Job.
+     */
+    async cancelMyJobs(r: JobRequest): Promise<JobAnswer> {
+      const me = caller(r);
+      const ids = attr(r.m, GROUP.operation, 'job-ids');
+      if (ids && (ids.values.length > 500 || ids.values.some((v) => v.tag !== TAG.integer))) throw new IppError(STATUS.badRequest, 'job-ids is 1 to 500 integers');
+      const open = (await print.openJobs(r.printerId, 500)).filter((o) => canSee(r.p, o.accountId) && originator(o) === me);
+      const made = (await print.jobs(r.p, { deviceId: r.printerId, states: UNFINISHED, limit: 500 })).filter((j) => originator(j) === me);
+      const numbers = await print.jobNumbers(made.map((j) => j.id));
+      let chosen = { open, made };
+      if (ids) {
+        const wanted = ids.values.map((v) => v.value as number);
+        for (const n of wanted) if (!open.some((o) => o.number === n) && ![...numbers.values()].includes(n)) throw await notMine(r, n, me);
+        chosen = { open: open.filter((o) => wanted.includes(o.number)), made: made.filter((j) => wanted.includes(numbers.get(j.id) ?? 0)) };
+      }
+      for (const o of chosen.open) await print.dropOpenJob(o);
+      const failed: number[] = [];
+      for (const j of chosen.made) {
+        const after = await refusalsAsIpp(() =>
+          print.cancel(r.p, j.id).catch((err: unknown) => {
+            if (err instanceof ServiceError && err.problem === 'conflict') return null; // it ended meanwhile
+            throw err;
+          }),
+        );
+        if (after?.state === 'cancel-failed') failed.push(numbers.get(j.id)!);
+      }
+      if (failed.length) throw new IppError(STATUS.notPossible, `the printer could not cancel job ${failed.join(', ')} now (seed 002 C4); the others are canceled`);
+      return answerWith([], []);
+    },
   };
+
+  /** Why a job-ids entry of Cancel-My-Jobs is refused: not on this printer, finished, or another user's. */
+  async function notMine(r: JobRequest, n: number, me: string): Promise<IppError> {
+    const job = await print.jobByNumber(r.p, n).catch(() => null);
+    if (!job || job.deviceId !== r.printerId) return new IppError(STATUS.notFound, `no job ${n} on this printer; nothing was canceled`);
+    if (isFinished(job.state)) return new IppError(STATUS.notPossible, `job ${n} is already ${job.state}; nothing was canceled`);
+    return new IppError(STATUS.notPossible, `job ${n} is not ${me.slice(0, 64)}'s; nothing was canceled`);
+  }
 
   /** Drops the job of that number if it is still waiting for its document on this printer. */
   async function dropIfOpen(r: JobRequest, n: number): Promise<boolean> {

@@ -159,7 +159,7 @@ export function outputDeviceOperations(print: PrintService): Map<number, (r: Dev
       await notFetchableIfTaken(async () => print.fetchable(job));
       const n = integerOf(r.m, 'job-id');
       const attributes = jobAttributes(madeJob(job, n), r).filter((a) => a.name !== 'job-state-reasons');
-      return ok([{ tag: GROUP.job, attributes: [...attributes, keyword('job-state-reasons', 'job-fetchable'), keyword('print-color-mode', job.ticket['print-color-mode']), enumeration('print-quality', QUALITY[job.ticket['print-quality']] ?? 4), integer('number-of-documents', 1), { name: 'document-format-supplied', values: [{ tag: TAG.mimeMediaType, value: job.documentType }] }] }]);
+      return ok([{ tag: GROUP.job, attributes: [...attributes, keyword('job-state-reasons', 'job-fetchable'), integer('number-of-documents', 1), { name: 'document-format-supplied', values: [{ tag: TAG.mimeMediaType, value: job.documentType }] }] }]);
     }],
     [OPERATION.acknowledgeJob, async (r) => {
       const job = await jobOf(r);
@@ -238,4 +238,3 @@ export function outputDeviceOperations(print: PrintService): Map<number, (r: Dev
 }
 
 const PRINTER_STATE: Record<number, string> = { 3: 'idle', 4: 'processing', 5: 'stopped' };
-const QUALITY: Record<string, number> = { draft: 3, normal: 4, high: 5 };

@@ -8,8 +8,13 @@ import { IppTooLargeError, readHead } from '../../protocol/ipp/stream.js';
 import type { AuthService } from '../../services/identity/auth.js';
 import { ServiceError } from '../../services/kernel/errors.js';
 import type { RateLimiter } from '../../services/kernel/rate-limit.js';
+import type { AccountService } from '../../services/identity/accounts.js';
+import type { StatusService } from '../../services/management/status.js';
 import type { PrintService } from '../../services/print/print.js';
+import type { PushService } from '../../services/push/push.js';
 import { charset, language, printerAttributes, requested, text } from './attributes.js';
+import { ICON_PATH, PRINTER_ICON } from './icon.js';
+import { identifyPrinter } from './identify.js';
 import { attr, documentAfter, IppError, jobOperations, type JobAnswer, type JobRequest } from './jobs.js';
 import { fromOutputDevice, outputDeviceOperations, type DeviceAnswer } from './output-device.js';
 import type { Device } from '../../domain/devices.js';
@@ -29,7 +34,10 @@ const MAX_DRAIN = 8 * 1024 * 1024;
  * client-error-not-found). Output devices (INFRA) send their operations to their own printer's
  * URI, or to /ipp/system, with their device token as the password.
  */
-export async function ippRoutes(app: FastifyInstance, o: { auth: AuthService; print: PrintService; failures: RateLimiter; clock: Clock; startedAt: number; publicUrl?: string }): Promise<void> {
+export async function ippRoutes(
+  app: FastifyInstance,
+  o: { auth: AuthService; accounts: AccountService; print: PrintService; push: PushService; status: StatusService; failures: RateLimiter; clock: Clock; startedAt: number; publicUrl?: string },
+): Promise<void> {
   app.addContentTypeParser('application/ipp', (_request, payload, done) => done(null, payload));
   const jobs = jobOperations(o.print);
   const byCode = new Map<number, (r: JobRequest) => Promise<JobAnswer>>([
@@ -41,7 +49,11 @@ export async function ippRoutes(app: FastifyInstance, o: { auth: AuthService; pr
     [OPERATION.getJobAttributes, jobs.getJobAttributes],
     [OPERATION.getJobs, jobs.getJobs],
     [OPERATION.cancelJob, jobs.cancelJob],
+    [OPERATION.cancelMyJobs, jobs.cancelMyJobs],
+    [OPERATION.identifyPrinter, (r) => identifyPrinter(o.push, r)],
   ]);
+
+  app.get(ICON_PATH, { schema: { hide: true } }, async (_request, reply) => reply.type('image/png').header('cache-control', 'public, max-age=86400').send(PRINTER_ICON));
 
   const devices = outputDeviceOperations(o.print);
   /**
@@ -95,18 +107,24 @@ export async function ippRoutes(app: FastifyInstance, o: { auth: AuthService; pr
       const printerUri = `${base}/ipp/print/${printer.device.id}`;
       const operation = byCode.get(m.code);
       if (operation) {
-        const r: JobRequest = { p, printerId: printer.device.id, printerUri, m, document: () => documentAfter(head.rest, body), upSince: o.startedAt, now: o.clock.now() };
+        const r: JobRequest = { p, printer: printer.device, printerId: printer.device.id, printerUri, m, document: () => documentAfter(head.rest, body), upSince: o.startedAt, now: o.clock.now() };
         const a = await operation(r);
         await drain(body);
         return answer(reply, m, a);
       }
       if (m.code !== OPERATION.getPrinterAttributes) throw new IppError(STATUS.operationNotSupported, `operation 0x${m.code.toString(16).padStart(4, '0')} is not supported`);
+      const web = o.publicUrl ?? `${request.protocol}://${request.headers.host ?? request.hostname}`;
       const all = printerAttributes({
         ...printer,
         printerUri,
         secure: request.protocol === 'https',
-        moreInfo: `${o.publicUrl ?? `${request.protocol}://${request.headers.host ?? request.hostname}`}/devices/${printer.device.id}`,
+        moreInfo: `${web}/devices/${printer.device.id}`,
+        icon: `${web}${ICON_PATH}`,
+        organization: (await o.accounts.account(printer.device.accountId))?.name ?? printer.device.accountId,
+        queuedJobs: await o.print.queuedJobs(p, printer.device.id),
+        supplies: (await o.status.last(printer.device.id)).supplies,
         upSeconds: Math.round((o.clock.now() - o.startedAt) / 1000),
+        upSince: o.startedAt,
         now: new Date(o.clock.now()),
       });
       return answer(reply, m, { status: STATUS.ok, message: 'successful-ok', groups: [{ tag: GROUP.printer, attributes: requested(all, attr(m, GROUP.operation, 'requested-attributes')?.values.map((v) => String(v.value)) ?? null) }] });
