@@ -405,6 +405,10 @@ export const migrations: readonly string[] = [
   CREATE INDEX open_jobs_device ON open_jobs(device_id, number);
   CREATE INDEX open_jobs_created ON open_jobs(created_at);
   `,
+  // 4: an output device's job events (IPP INFRA) are read among its jobs touched since its last poll
+  `
+  CREATE INDEX jobs_device_updated ON jobs(device_id, updated_at);
+  `,
 ];
 
 export const SCHEMA_VERSION = migrations.length;

@@ -125,9 +125,12 @@ export function printStores(q: PgSql): Pick<Store, 'print'> {
         return Number((await first((r) => r.seq, `SELECT COALESCE(MAX(id), 0) AS seq FROM job_events`)) ?? 0);
       },
       async printerEvents(deviceId, since, limit) {
+        // A job with an event from `since` on was touched at or after that event (a minute's grace for nodes' clocks).
         const rows = await all(
-          `SELECT e.id AS seq, e.job_id, e.state, e.at, n.number FROM job_events e JOIN jobs j ON j.id = e.job_id JOIN job_numbers n ON n.job_id = e.job_id WHERE e.id >= ? AND j.device_id = ? ORDER BY e.id LIMIT ?`,
-          since, deviceId, limit,
+          `SELECT e.id AS seq, e.job_id, e.state, e.at, n.number FROM jobs j JOIN job_events e ON e.job_id = j.id AND e.id >= ? JOIN job_numbers n ON n.job_id = j.id
+           WHERE j.device_id = ? AND j.updated_at >= COALESCE((SELECT at FROM job_events WHERE id >= ? ORDER BY id LIMIT 1), 'infinity') - interval '60 seconds'
+           ORDER BY e.id LIMIT ?`,
+          since, deviceId, since, limit,
         );
         return rows.map((r) => ({ seq: Number(r.seq), jobId: String(r.job_id), number: Number(r.number), state: r.state as JobState, at: Number(r.at) }));
       },
