@@ -299,6 +299,21 @@ describe('IPP over TLS: ipps:// when the relay serves HTTPS (--tls-cert)', () =>
       await relay.stop();
     }
   });
+
+  it("passes CUPS's tests through ipptool over ipps://, with the relay held to TLS 1.2 (Debian 12's libcups 2.4.2 fails on TLS 1.3)", async () => {
+    const dir = tempDir();
+    const [cert, key] = [join(dir, 'cert.pem'), join(dir, 'key.pem')];
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost'], { stdio: 'ignore' });
+    const relay = await startRelay({ args: ['--tls-cert', cert, '--tls-key', key], env: { NODE_OPTIONS: '--tls-max-v1.2' } });
+    try {
+      const printer = cliJson<{ deviceId: string }>(relay.dataDir, ['device', 'add', '--serial', 'IPPS-2', '--model', 'MP C3004']);
+      const uri = `ipps://anna:${adminToken(relay.dataDir)}@localhost:${new URL(relay.url).port}/ipp/print/${printer.deviceId}`;
+      passed(await ipptool(uri, `${TESTS}/get-printer-attributes.test`));
+      passed(await ipptool(uri, `${TESTS}/get-jobs.test`));
+    } finally {
+      await relay.stop();
+    }
+  });
 });
 
 describe('IPP Everywhere (PWG 5100.14): ipp-everywhere.test, Identify-Printer with a device online', () => {
@@ -379,4 +394,5 @@ describe('IPP Everywhere (PWG 5100.14): ipp-everywhere.test, Identify-Printer wi
       await device.stop();
     }
   });
+
 });
