@@ -40,6 +40,20 @@ function post(url: string, headers: Record<string, string>, body: Buffer | Reada
   });
 }
 
+/** GETs a URL and counts the answer's bytes, as post() reads, so the two fetches of a document are timed alike. */
+function get(url: string, headers: Record<string, string>): Promise<{ ms: number; bytes: number }> {
+  return new Promise((resolve, reject) => {
+    const t0 = performance.now();
+    request(url, { headers }, (res) => {
+      let bytes = 0;
+      res.on('data', (c: Buffer) => (bytes += c.length));
+      res.on('end', () => resolve({ ms: performance.now() - t0, bytes }));
+    })
+      .on('error', reject)
+      .end();
+  });
+}
+
 const relay = await startRelay({ args: ['--max-document', String(SIZE + 1_000_000), '--status-poll', '0'] });
 try {
   const admin = adminToken(relay.dataDir);
@@ -91,10 +105,9 @@ try {
   const byRest: number[] = [];
   const byInfra: number[] = [];
   for (let i = 0; i < Number(values.runs); i++) {
-    const t0 = performance.now();
-    const r = await fetch(`${relay.url}/device/v1/jobs/${jobs[2 * i]!.jobId}/document`, { headers: { authorization: `Bearer ${printer.token}` } });
-    if ((await r.arrayBuffer()).byteLength !== SIZE) throw new Error('REST document: short');
-    byRest.push(performance.now() - t0);
+    const r = await get(`${relay.url}/device/v1/jobs/${jobs[2 * i]!.jobId}/document`, { authorization: `Bearer ${printer.token}` });
+    if (r.bytes !== SIZE) throw new Error(`REST document: ${r.bytes} bytes`);
+    byRest.push(r.ms);
     const q = await post(ippUrl, { authorization: device, 'content-type': 'application/ipp' }, operation(0x0042, i + 1, [{ name: 'job-id', values: [{ tag: TAG.integer, value: numbers[2 * i + 1]! }] }, { name: 'document-number', values: [{ tag: TAG.integer, value: 1 }] }]));
     if (q.body.length < SIZE) throw new Error(`Fetch-Document: ${q.body.length} bytes`);
     byInfra.push(q.ms);

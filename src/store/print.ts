@@ -41,6 +41,8 @@ export interface PrintStore {
   transition(id: string, from: readonly JobState[], to: JobState, at: number, detail?: string): Promise<boolean>;
   markDocumentDeleted(id: string): Promise<void>;
   events(id: string): Promise<JobEvent[]>;
+  /** How many of the printer's jobs are in one of `states`, and how many are still waiting for their document (open). */
+  queuedJobs(deviceId: string, states: readonly JobState[]): Promise<number>;
   /** The latest job event's sequence number, across all jobs (0: none yet). */
   lastEventSeq(): Promise<number>;
   /** A printer's job events from sequence number `since` on, oldest first, with their jobs' numbers: what IPP notifications report. */

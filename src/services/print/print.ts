@@ -238,15 +238,9 @@ export class PrintService {
   /** A printer's jobs not finished, and those still waiting for their document (IPP queued-job-count). */
   async queuedJobs(p: Principal, deviceId: string): Promise<number> {
     const device = await this.devices.get(p, deviceId);
-    const states = JOB_STATES.filter((s) => !isFinished(s));
-    let n = (await this.ctx.store.print.openJobs(device.id, 10_000)).length;
-    for (let cursor: string | undefined; ; ) {
-      const page = await this.ctx.store.print.jobs({ deviceId: device.id, states, cursor, limit: 500 });
-      n += page.length;
-      if (page.length < 500) return n;
-      cursor = page[page.length - 1]!.id;
-    }
+    return this.ctx.store.print.queuedJobs(device.id, JOB_STATES.filter((s) => !isFinished(s)));
   }
+
 
   /** Jobs' numbers (IPP's job-id), by job ID. */
   jobNumbers(ids: string[]): Promise<Map<string, number>> {

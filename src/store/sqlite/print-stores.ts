@@ -124,6 +124,14 @@ export function printStores(q: Sql): Pick<Store, 'print'> {
       async events(id) {
         return all(`SELECT at, state, detail FROM job_events WHERE job_id = ? ORDER BY id`, id).map((r) => ({ at: Number(r.at), state: r.state as JobState, detail: str(r.detail) }));
       },
+      async queuedJobs(deviceId, states) {
+        const n = first(
+          (r) => Number(r.n),
+          `SELECT (SELECT COUNT(*) FROM jobs WHERE device_id = ? AND state IN (${states.map(() => '?').join(', ')})) + (SELECT COUNT(*) FROM open_jobs WHERE device_id = ?) AS n`,
+          deviceId, ...states, deviceId,
+        );
+        return n ?? 0;
+      },
       async lastEventSeq() {
         return Number((first((r) => r.seq, `SELECT COALESCE(MAX(id), 0) AS seq FROM job_events`)) ?? 0);
       },
