@@ -35,8 +35,9 @@ describe('IPP INFRA: output devices fetch over IPP (issue 16)', () => {
   });
 
   const provision = (serial: string) => cliJson<{ deviceId: string; token: string }>(relay.dataDir, ['device', 'add', '--serial', serial, '--model', 'IPP Printer']);
-  const submit = async (printerId: string, document: Buffer, name = 'minutes.pdf') => {
+  const submit = async (printerId: string, document: Buffer, name = 'minutes.pdf', ticket?: Record<string, unknown>) => {
     const form = new FormData();
+    if (ticket) form.append('ticket', JSON.stringify(ticket));
     form.append('document', new Blob([new Uint8Array(document)]), name);
     const r = await fetch(`${relay.url}/api/v1/printers/${printerId}/jobs`, { method: 'POST', headers: { authorization: `Bearer ${admin}` }, body: form });
     assert.equal(r.status, 201, await r.clone().text());
@@ -79,6 +80,14 @@ describe('IPP INFRA: output devices fetch over IPP (issue 16)', () => {
     await until('printed', () => (printer.printed.length === 1 ? true : undefined));
     assert.ok(events.includes('completed 1 page'), events.join(', '));
     assert.equal((await job(jobId)).state, 'completed');
+  });
+
+  it("takes the ticket from Fetch-Job: copies and page-ranges decide what it prints", async () => {
+    const { credentials, printer, events } = await startPrinter('INFRA-TICKET');
+    const fivePages = Buffer.from(`%PDF-1.4\n${Array.from({ length: 5 }, (_, i) => `${i + 1} 0 obj<</Type /Page>>endobj`).join('\n')}\ntrailer<<>>\n%%EOF\n`);
+    await submit(credentials.deviceId, fivePages, 'five.pdf', { copies: 2, 'page-ranges': [[2, 3]] });
+    await until('printed', () => (printer.printed.length === 1 ? true : undefined));
+    assert.ok(events.includes('completed 4 pages (2 pages × 2 copies)'), events.join(', '));
   });
 
   it('a job made before the printer subscribed is reported on its first poll', async () => {

@@ -3,7 +3,7 @@ import { deviceUuid, OPERATION, STATUS } from '../../domain/ipp.js';
 import { GROUP, TAG, type IppAttribute, type IppMessage } from '../../protocol/ipp/codec.js';
 import { IppDeviceClient } from '../sdk/ipp-client.js';
 import type { DeviceCredentials } from '../sdk/registration.js';
-import { pagesPrinted, PdfPageCounter } from './printer.js';
+import { pagesIn, pagesPrinted, PdfPageCounter } from './printer.js';
 
 export interface IppPrinterOptions {
   relayUrl: string;
@@ -133,12 +133,16 @@ export class IppPrinter {
       if (fetched.code === STATUS.notFetchable || fetched.code === STATUS.notFound) return this.o.onEvent?.('not-fetchable', jobId);
       this.expectOk(fetched);
       const copies = Number(IppDeviceClient.value(fetched, 'copies', GROUP.job) ?? 1);
+      const ranges = fetched.groups.find((g) => g.tag === GROUP.job)?.attributes.find((a) => a.name === 'page-ranges')?.values.map((v) => {
+        const r = v.value as { lower: number; upper: number };
+        return [r.lower, r.upper] as [number, number];
+      });
       this.expectOk(await this.client.ask(OPERATION.acknowledgeJob, job));
       const doc = await this.download(c, job);
       if (c.stop) return;
       this.expectOk(await this.client.ask(OPERATION.acknowledgeDocument, [...job, int('document-number', 1)]));
       await this.report(jobId, JOB.processing);
-      const pages = doc.pdfPages || Math.max(1, Math.ceil(doc.bytes / 4096));
+      const pages = pagesIn(doc.pdfPages || Math.max(1, Math.ceil(doc.bytes / 4096)), ranges ?? null);
       for (let p = 0; p < pages * copies && !c.stop; p++) await new Promise((r) => setTimeout(r, this.o.pageMs ?? 5));
       if (c.stop) return;
       await this.report(jobId, JOB.completed);
