@@ -157,4 +157,29 @@ describe('IPP INFRA: output devices fetch over IPP (issue 16)', () => {
     assert.equal((await clientB.ask(OPERATION.fetchJob, [int('job-id', n)])).code, STATUS.notFound);
     assert.equal((await clientA.ask(OPERATION.fetchJob, [int('job-id', n)])).code, STATUS.ok);
   });
+
+  it('answers bad output-device requests with IPP statuses and changes nothing', async () => {
+    const d = provision('INFRA-BAD');
+    assert.equal((await api(relay.url, '/device/v1/printer/state', { method: 'POST', token: d.token, json: { acceptingJobs: true } })).status, 200);
+    const jobId = await submit(d.deviceId, PDF);
+    const client = new IppDeviceClient({ printerUrl: `${relay.url}/ipp/print/${d.deviceId}`, deviceId: d.deviceId, token: d.token });
+    const fetchable = await client.ask(OPERATION.getJobs, [{ name: 'which-jobs', values: [{ tag: TAG.keyword, value: 'fetchable' }] }]);
+    const n = fetchable.groups.find((g) => g.tag === GROUP.job)!.attributes.find((x) => x.name === 'job-id')!.values[0]!.value as number;
+    const code = async (op: number, attributes: IppAttribute[], groups: { tag: number; attributes: IppAttribute[] }[] = []) => (await client.ask(op, attributes, groups)).code;
+    assert.equal(await code(OPERATION.fetchJob, []), STATUS.badRequest, 'no job-id');
+    assert.equal(await code(OPERATION.fetchJob, [{ name: 'job-id', values: [{ tag: TAG.keyword, value: 'seven' }] }]), STATUS.badRequest, 'a job-id of the wrong type');
+    assert.equal(await code(OPERATION.fetchDocument, [int('job-id', n), int('document-number', 2)]), STATUS.notFound, 'one document a job');
+    assert.equal(await code(OPERATION.fetchDocument, [int('job-id', n), int('document-number', 1), { name: 'document-format-accepted', values: [{ tag: TAG.mimeMediaType, value: 'image/urf' }] }]), STATUS.notFetchable, 'no conversion');
+    assert.equal(await code(OPERATION.updateActiveJobs, [int('job-ids', n)]), STATUS.badRequest, 'job-ids without their states');
+    assert.equal(await code(OPERATION.createPrinterSubscriptions, []), STATUS.badRequest, 'no subscription group');
+    assert.equal(await code(OPERATION.getNotifications, [int('notify-subscription-ids', 0)]), STATUS.badRequest, 'subscription 0');
+    assert.equal(await code(OPERATION.updateJobStatus, [int('job-id', n)], [{ tag: GROUP.job, attributes: [{ name: 'output-device-job-state', values: [{ tag: TAG.enum, value: 42 }] }] }]), STATUS.ok, 'a state that says nothing new is taken');
+    const refused = await client.ask(OPERATION.updateOutputDeviceAttributes, [], [{ tag: GROUP.printer, attributes: [{ name: 'printer-state-message', values: [{ tag: TAG.textWithoutLanguage, value: '\u0000\u0001' }] }] }]);
+    assert.equal(refused.code, STATUS.ok, 'control characters are dropped, not stored');
+    const j = await job(jobId);
+    assert.equal(j.state, 'pending', 'none of it touched the job');
+    assert.equal(j.history.length, 1);
+    assert.equal((await api(relay.url, '/healthz')).status, 200);
+  });
 });
+
