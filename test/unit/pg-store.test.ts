@@ -76,7 +76,7 @@ describe('the PostgreSQL store', () => {
       const runs = await Promise.all(pools.map((p) => migrate(p)));
       assert.equal(runs.filter((r) => r.from === 0).length, 1, 'one of them migrated');
       for (const r of runs) assert.equal(r.to, SCHEMA_VERSION);
-      assert.equal(SCHEMA_VERSION, 3);
+      assert.equal(SCHEMA_VERSION, 4);
       assert.equal(await schemaVersion(pools[0]!), SCHEMA_VERSION);
       const rows = await pools[0]!.query('SELECT version FROM fleetrelay_schema');
       assert.deepEqual(rows.rows, [{ version: SCHEMA_VERSION }]);
