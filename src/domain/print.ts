@@ -8,6 +8,7 @@ export type JobState = (typeof JOB_STATES)[number];
 
 export const FINISHED: readonly JobState[] = ['completed', 'canceled', 'aborted'];
 export const isFinished = (s: JobState): boolean => FINISHED.includes(s);
+export const UNFINISHED: readonly JobState[] = JOB_STATES.filter((s) => !isFinished(s));
 
 /** States a printer reports about its job (POST /device/v1/jobs/{id}/state). */
 export const PRINTER_REPORTED = ['processing', 'completed', 'aborted', 'canceled'] as const;

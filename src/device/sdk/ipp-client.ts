@@ -1,7 +1,7 @@
 import { request, type ClientRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { Readable } from 'node:stream';
-import { encodeMessage, GROUP, TAG, type IppAttribute, type IppGroup, type IppMessage } from '../../protocol/ipp/codec.js';
+import { attr, encodeMessage, GROUP, TAG, type IppAttribute, type IppGroup, type IppMessage } from '../../protocol/ipp/codec.js';
 import { readHead } from '../../protocol/ipp/stream.js';
 
 /** The most of an answer's attributes a device reads. */
@@ -26,7 +26,7 @@ export class IppDeviceClient {
 
   /** The value of an attribute in a message's group (the operation group by default). */
   static value(m: IppMessage, name: string, group: number = GROUP.operation): unknown {
-    return m.groups.find((g) => g.tag === group)?.attributes.find((a) => a.name === name)?.values[0]?.value;
+    return attr(m, group, name)?.values[0]?.value;
   }
 
   /** Ends every request under way (a long-poll held by the relay, a download). */

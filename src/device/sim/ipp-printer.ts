@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
 import { deviceUuid, OPERATION, STATUS } from '../../domain/ipp.js';
-import { GROUP, TAG, type IppAttribute, type IppMessage } from '../../protocol/ipp/codec.js';
+import { attr, GROUP, TAG, type IppAttribute, type IppMessage } from '../../protocol/ipp/codec.js';
 import { IppDeviceClient } from '../sdk/ipp-client.js';
 import type { DeviceCredentials } from '../sdk/registration.js';
 import { pagesIn, pagesPrinted, PdfPageCounter } from './printer.js';
@@ -133,7 +133,7 @@ export class IppPrinter {
       if (fetched.code === STATUS.notFetchable || fetched.code === STATUS.notFound) return this.o.onEvent?.('not-fetchable', jobId);
       this.expectOk(fetched);
       const copies = Number(IppDeviceClient.value(fetched, 'copies', GROUP.job) ?? 1);
-      const ranges = fetched.groups.find((g) => g.tag === GROUP.job)?.attributes.find((a) => a.name === 'page-ranges')?.values.map((v) => {
+      const ranges = attr(fetched, GROUP.job, 'page-ranges')?.values.map((v) => {
         const r = v.value as { lower: number; upper: number };
         return [r.lower, r.upper] as [number, number];
       });

@@ -362,3 +362,7 @@ function writeDateTime(b: Buffer, d: Date): void {
   b.writeUInt8(0, 9);
   b.writeUInt8(0, 10);
 }
+
+/** A message's attribute in the first group of that tag. */
+export const attr = (m: IppMessage, group: number, name: string): IppAttribute | undefined => m.groups.find((g) => g.tag === group)?.attributes.find((a) => a.name === name);
+

@@ -3,8 +3,8 @@ import type { Readable } from 'node:stream';
 import { CANCEL_ID_PREFIX } from '../../domain/messages.js';
 import { accountScope, actorName, canSeeAccount, type Principal } from '../../domain/principal.js';
 import {
-  JOB_STATES,
   OPEN_JOB_SECONDS,
+  UNFINISHED,
   cancelResult,
   checkTicket,
   isFinished,
@@ -61,15 +61,15 @@ const MAX_WATCHED_PRINTERS = 100_000;
 /** Jobs announced to a printer in one go. */
 const ANNOUNCE_BATCH = 50;
 
+/** Who made a job: the caller, after the user an IPP client names for it. */
+const creator = (p: Principal, onBehalfOf?: string): string => (onBehalfOf ? `${onBehalfOf.slice(0, 64)} (${actorName(p)})` : actorName(p));
+
 /**
  * Cloud print (seeds 002 and 003): printers' accepting-jobs and status; jobs taken in only
  * while the printer accepts them, their documents streamed into the store's blobs, announced
  * over the printer's session when it is online (or collected by long-poll), fetched over HTTP,
  * and canceled by the decision table of seed 002 §3.3.
  */
-/** Who made a job: the caller, after the user an IPP client names for it. */
-const creator = (p: Principal, onBehalfOf?: string): string => (onBehalfOf ? `${onBehalfOf.slice(0, 64)} (${actorName(p)})` : actorName(p));
-
 export class PrintService {
   private readonly waiters: Waiters;
   /**
@@ -230,7 +230,7 @@ export class PrintService {
 
   /** A job by its number (IPP's job-id), as `job` finds one by ID. */
   async jobByNumber(p: Principal, n: number): Promise<PrintJob> {
-    const job = Number.isSafeInteger(n) && n > 0 ? await this.ctx.store.print.jobByNumber(n) : null;
+    const job = await this.numbered(n);
     if (!job || !canSeeAccount(p, job.accountId)) throw notFound(`job ${n}`);
     return job;
   }
@@ -238,9 +238,12 @@ export class PrintService {
   /** A printer's jobs not finished, and those still waiting for their document (IPP queued-job-count). */
   async queuedJobs(p: Principal, deviceId: string): Promise<number> {
     const device = await this.devices.get(p, deviceId);
-    return this.ctx.store.print.queuedJobs(device.id, JOB_STATES.filter((s) => !isFinished(s)));
+    return this.ctx.store.print.queuedJobs(device.id, UNFINISHED);
   }
 
+  private async numbered(n: number): Promise<PrintJob | null> {
+    return Number.isSafeInteger(n) && n > 0 ? this.ctx.store.print.jobByNumber(n) : null;
+  }
 
   /** Jobs' numbers (IPP's job-id), by job ID. */
   jobNumbers(ids: string[]): Promise<Map<string, number>> {
@@ -350,7 +353,7 @@ export class PrintService {
 
   /** The printer's job by its number (IPP's job-id). */
   async printerJob(device: Device, n: number): Promise<PrintJob> {
-    const job = Number.isSafeInteger(n) && n > 0 ? await this.ctx.store.print.jobByNumber(n) : null;
+    const job = await this.numbered(n);
     if (!job || job.deviceId !== device.id) throw notFound(`job ${n}`);
     return job;
   }
@@ -367,7 +370,7 @@ export class PrintService {
     await this.move(job, ['pending'], 'notified', 'acknowledged by the printer over IPP');
   }
 
-    /** Aborts unfinished jobs past the retention cap and deletes their documents, and completed jobs' kept ones; how many it aborted. */
+  /** Aborts unfinished jobs past the retention cap and deletes their documents, and completed jobs' kept ones; how many it aborted. */
   async sweep(): Promise<number> {
     const now = this.ctx.clock.now();
     await this.ctx.store.print.dropOpenJobsBefore(now - OPEN_JOB_SECONDS * 1000);

@@ -1,9 +1,9 @@
 import { STATUS } from '../../domain/ipp.js';
-import { GROUP, TAG } from '../../protocol/ipp/codec.js';
+import { attr, GROUP, TAG } from '../../protocol/ipp/codec.js';
 import { ServiceError } from '../../services/kernel/errors.js';
 import type { PushService } from '../../services/push/push.js';
 import { IDENTIFY_ACTIONS } from './attributes.js';
-import { attr, IppError, type JobAnswer, type JobRequest } from './jobs.js';
+import { IppError, type JobAnswer, type JobRequest } from './jobs.js';
 
 /** How long the device has to show the message. */
 const IDENTIFY_TIMEOUT_SECONDS = 10;

@@ -1,12 +1,11 @@
 import { PassThrough, type Readable } from 'node:stream';
 import type { Device } from '../../domain/devices.js';
 import { ippJobState, STATUS } from '../../domain/ipp.js';
-import { checkTicket, FINISHED, isFinished, JOB_STATES, OPEN_JOB_SECONDS, type JobState, type OpenJob, type PrintJob } from '../../domain/print.js';
-import { canSeeAccount as canSee, type Principal } from '../../domain/principal.js';
-import { GROUP, TAG, type IppAttribute, type IppGroup, type IppMessage, type IppValue } from '../../protocol/ipp/codec.js';
+import { checkTicket, isFinished, OPEN_JOB_SECONDS, UNFINISHED, type JobState, type OpenJob, type PrintJob } from '../../domain/print.js';
+import { actorName, canSeeAccount as canSee, type Principal } from '../../domain/principal.js';
+import { attr, GROUP, TAG, type IppAttribute, type IppGroup, type IppMessage, type IppValue } from '../../protocol/ipp/codec.js';
 import { ServiceError } from '../../services/kernel/errors.js';
 import type { PrintService } from '../../services/print/print.js';
-import { actorName } from '../../domain/principal.js';
 import { DOCUMENT_FORMATS, enumeration, integer, keyword, nameAttr, text, TICKET_ATTRIBUTES, uri } from './attributes.js';
 
 /** Why a request gets an IPP error status, not an answer. */
@@ -40,13 +39,10 @@ export interface JobAnswer {
   operation?: IppAttribute[];
 }
 
-/** A request's attribute in a group. */
-export const attr = (m: IppMessage, group: number, name: string): IppAttribute | undefined => m.groups.find((g) => g.tag === group)?.attributes.find((a) => a.name === name);
 const first = (m: IppMessage, name: string, group: number = GROUP.operation): IppValue | undefined => attr(m, group, name)?.values[0];
 
 const QUALITY: Record<number, string> = { 3: 'draft', 4: 'normal', 5: 'high' };
-const QUALITY_ENUM: Record<string, number> = { draft: 3, normal: 4, high: 5 };
-const UNFINISHED = JOB_STATES.filter((s) => !FINISHED.includes(s));
+const QUALITY_ENUM: Record<string, number> = Object.fromEntries(Object.entries(QUALITY).map(([n, k]) => [k, Number(n)]));
 const TICKET = new Set(TICKET_ATTRIBUTES);
 /** Ticket attributes with more than one value. */
 const MANY_VALUED = new Set(['page-ranges']);
@@ -150,9 +146,6 @@ export function jobAttributes(v: JobView, r: Pick<JobRequest, 'printerUri' | 'up
   ];
 }
 
-/** A job's template attributes (RFC 8011 §5.2); the rest of its attributes describe it (§5.3). */
-const JOB_TEMPLATE = new Set(['copies', 'sides', 'media', 'print-color-mode', 'print-quality', 'page-ranges']);
-
 /**
  * What a job operation's requested-attributes asks for (RFC 8011 §4.3.4.1): names, or the groups
  * `all`, `job-description`, `job-template`; none asked is `byDefault` (Get-Jobs: job-id and job-uri).
@@ -162,7 +155,7 @@ export function requestedJob(all: IppAttribute[], asked: string[] | null, byDefa
   if (names.includes('all')) return all;
   const wanted = new Set(names);
   return all.filter(
-    (a) => wanted.has(a.name) || a.name === 'job-id' || a.name === 'job-uri' || (wanted.has('job-template') && JOB_TEMPLATE.has(a.name)) || (wanted.has('job-description') && !JOB_TEMPLATE.has(a.name)),
+    (a) => wanted.has(a.name) || a.name === 'job-id' || a.name === 'job-uri' || (wanted.has('job-template') && TICKET.has(a.name)) || (wanted.has('job-description') && !TICKET.has(a.name)),
   );
 }
 

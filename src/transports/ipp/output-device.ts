@@ -2,12 +2,12 @@ import type { Readable } from 'node:stream';
 import type { Device } from '../../domain/devices.js';
 import { RELAY } from '../../domain/principal.js';
 import { ippJobState, OPERATION, reportedState, STATUS } from '../../domain/ipp.js';
-import { GROUP, TAG, type IppAttribute, type IppGroup, type IppMessage } from '../../protocol/ipp/codec.js';
+import { attr, GROUP, TAG, type IppAttribute, type IppGroup, type IppMessage } from '../../protocol/ipp/codec.js';
 import { ServiceError } from '../../services/kernel/errors.js';
 import type { PrintService } from '../../services/print/print.js';
 import type { PrinterJobEvent } from '../../store/print.js';
 import { charset, enumeration, integer, keyword, language, text, uri } from './attributes.js';
-import { attr, IppError, jobAttributes, madeJob, refusalsAsIpp, type JobAnswer } from './jobs.js';
+import { IppError, jobAttributes, madeJob, refusalsAsIpp, type JobAnswer } from './jobs.js';
 
 /** What an output device's operation works with: the device (its token said who it is), its printer's URI, the request. */
 export interface DeviceRequest {

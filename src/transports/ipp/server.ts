@@ -3,7 +3,7 @@ import { PassThrough, type Readable } from 'node:stream';
 import type { Clock } from '../../domain/clock.js';
 import { OPERATION, STATUS } from '../../domain/ipp.js';
 import { RELAY, type Principal } from '../../domain/principal.js';
-import { encodeMessage, GROUP, IppDecodeError, TAG, type IppAttribute, type IppMessage } from '../../protocol/ipp/codec.js';
+import { attr, encodeMessage, GROUP, IppDecodeError, TAG, type IppAttribute, type IppMessage } from '../../protocol/ipp/codec.js';
 import { IppTooLargeError, readHead } from '../../protocol/ipp/stream.js';
 import type { AuthService } from '../../services/identity/auth.js';
 import { ServiceError } from '../../services/kernel/errors.js';
@@ -15,7 +15,7 @@ import type { PushService } from '../../services/push/push.js';
 import { charset, language, printerAttributes, requested, text } from './attributes.js';
 import { ICON_PATH, PRINTER_ICON } from './icon.js';
 import { identifyPrinter } from './identify.js';
-import { attr, documentAfter, IppError, jobOperations, type JobAnswer, type JobRequest } from './jobs.js';
+import { documentAfter, IppError, jobOperations, type JobAnswer, type JobRequest } from './jobs.js';
 import { fromOutputDevice, outputDeviceOperations, type DeviceAnswer } from './output-device.js';
 import type { Device } from '../../domain/devices.js';
 
